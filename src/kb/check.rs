@@ -1,0 +1,488 @@
+//! `kb check`: parse every file of a knowledge base and report every problem, each with
+//! file:line:column and the field path, so a maintainer can fix a whole batch in one pass.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use serde::de::DeserializeOwned;
+use toml::de::{DeTable, DeValue};
+
+use super::model::{CalendarYear, Item, KbMeta, Necessity};
+use super::source::{KbFile, KbSource};
+
+/// One problem found in a knowledge-base file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    /// File path as shown to the user (KB label + relative path).
+    pub file: String,
+    /// 1-based line; 0 when the problem concerns the whole knowledge base.
+    pub line: usize,
+    /// 1-based column in characters.
+    pub column: usize,
+    /// Field path within the file, e.g. `materials[2].when`; empty for syntax errors.
+    pub field: String,
+    /// What is wrong, in Chinese.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)?;
+        if !self.field.is_empty() {
+            write!(f, ": {}", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// The parsed content of a knowledge base, before it is assembled into a [`super::Kb`].
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// `kb.toml`, if it parsed.
+    pub meta: Option<KbMeta>,
+    /// Items that parsed, with their file paths.
+    pub items: Vec<(String, Item)>,
+    /// Calendar years that parsed.
+    pub calendars: Vec<CalendarYear>,
+}
+
+/// Parses and checks every file; returns what parsed and every problem found.
+pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
+    let mut parsed = Parsed::default();
+    let mut problems = Vec::new();
+    let mut codes: HashMap<String, String> = HashMap::new();
+    for file in &source.files {
+        let mut report = Reporter { source, file, problems: &mut problems, doc: None };
+        let dir = file.path.split('/').next().unwrap_or("");
+        match (dir, file.path.as_str()) {
+            (_, "kb.toml") => parsed.meta = report.parse::<KbMeta>(),
+            ("items", _) => {
+                if let Some(item) = report.parse::<Item>() {
+                    check_item(&mut report, &item);
+                    if let Some(first) = codes.insert(item.code.clone(), file.path.clone()) {
+                        report.at(&["code"], format!("事项编码 {} 重复，已在 {} 中使用", item.code, first));
+                    }
+                    parsed.items.push((file.path.clone(), item));
+                }
+            }
+            ("calendar", _) => {
+                if let Some(year) = report.parse::<CalendarYear>() {
+                    check_calendar(&mut report, &year);
+                    parsed.calendars.push(year);
+                }
+            }
+            ("forms" | "drills", _) => {
+                // Formats of agency forms and drills are defined by later features; for now they
+                // must at least be valid TOML.
+                report.syntax_only();
+            }
+            _ => report.at(&[], "未知文件：知识库只包含 kb.toml、items/、calendar/、forms/、drills/".into()),
+        }
+    }
+    if parsed.meta.is_none() && !source.files.iter().any(|f| f.path == "kb.toml") {
+        problems.push(Problem {
+            file: source.display_path("kb.toml"),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            message: "缺少 kb.toml（版本、发布者、日期）".into(),
+        });
+    }
+    let mut years = HashSet::new();
+    for year in &parsed.calendars {
+        if !years.insert(year.year) {
+            problems.push(Problem {
+                file: source.display_path(&format!("calendar/{}.toml", year.year)),
+                line: 0,
+                column: 0,
+                field: "year".into(),
+                message: format!("{} 年的节假日安排出现在多个文件中", year.year),
+            });
+        }
+    }
+    problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    (parsed, problems)
+}
+
+/// Collects problems of one file, turning field paths into line and column.
+struct Reporter<'a> {
+    source: &'a KbSource,
+    file: &'a KbFile,
+    problems: &'a mut Vec<Problem>,
+    doc: Option<toml::Spanned<DeTable<'a>>>,
+}
+
+/// One step of a field path: a table key or an array index.
+#[derive(Clone, Copy)]
+enum Seg<'s> {
+    Key(&'s str),
+    Index(usize),
+}
+
+impl<'a> Reporter<'a> {
+    fn push(&mut self, span: Option<Range<usize>>, field: String, message: String) {
+        let (line, column) = match span {
+            Some(span) => line_col(&self.file.text, span.start),
+            None => (1, 1),
+        };
+        self.problems.push(Problem {
+            file: self.source.display_path(&self.file.path),
+            line,
+            column,
+            field,
+            message,
+        });
+    }
+
+    fn syntax_only(&mut self) {
+        if let Err(e) = DeTable::parse(&self.file.text) {
+            self.push(e.span(), String::new(), format!("TOML 语法错误：{}", e.message()));
+        }
+    }
+
+    /// Deserializes the file, reporting a syntax or schema error at its position.
+    fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
+        match DeTable::parse(&self.file.text) {
+            Ok(doc) => self.doc = Some(doc),
+            Err(e) => {
+                self.push(e.span(), String::new(), format!("TOML 语法错误：{}", e.message()));
+                return None;
+            }
+        }
+        match toml::from_str::<T>(&self.file.text) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                let message = e.message().trim().to_string();
+                let field = e.span().and_then(|span| self.path_at(span.start)).unwrap_or_default();
+                self.push(e.span(), field, format!("字段错误：{}", translate_serde(&message)));
+                None
+            }
+        }
+    }
+
+    /// Reports a problem at the field given by path segments like `["materials", "2", "when"]`.
+    fn at(&mut self, path: &[&str], message: String) {
+        let segs: Vec<Seg> =
+            path.iter().map(|s| s.parse::<usize>().map(Seg::Index).unwrap_or(Seg::Key(s))).collect();
+        let span = self.span_of(&segs);
+        let field = path.iter().fold(String::new(), |acc, s| match s.parse::<usize>() {
+            Ok(i) => format!("{acc}[{i}]"),
+            Err(_) if acc.is_empty() => (*s).to_string(),
+            Err(_) => format!("{acc}.{s}"),
+        });
+        self.push(span, field, message);
+    }
+
+    /// Span of the deepest part of `path` that exists in the document (key preferred over value).
+    fn span_of(&self, path: &[Seg]) -> Option<Range<usize>> {
+        let doc = self.doc.as_ref()?;
+        let mut table: &DeTable = doc.get_ref();
+        let mut best = None;
+        let mut value: Option<&toml::Spanned<DeValue>> = None;
+        for seg in path {
+            match (*seg, value) {
+                (Seg::Key(k), None) => {
+                    let (key, v) = table.get_key_value(k)?;
+                    best = Some(key.span());
+                    value = Some(v);
+                }
+                (Seg::Key(k), Some(v)) => {
+                    let DeValue::Table(t) = v.get_ref() else { return best };
+                    table = t;
+                    let (key, v) = table.get_key_value(k)?;
+                    best = Some(key.span());
+                    value = Some(v);
+                }
+                (Seg::Index(i), Some(v)) => {
+                    let DeValue::Array(a) = v.get_ref() else { return best };
+                    let Some(elem) = a.iter().nth(i) else { return best };
+                    best = Some(elem.span());
+                    value = Some(elem);
+                }
+                (Seg::Index(_), None) => return best,
+            }
+        }
+        best
+    }
+
+    /// The field path of the innermost key whose span contains `offset`.
+    fn path_at(&self, offset: usize) -> Option<String> {
+        let doc = self.doc.as_ref()?;
+        let mut path = String::new();
+        walk_path(doc.get_ref(), offset, &mut path);
+        (!path.is_empty()).then_some(path)
+    }
+}
+
+fn walk_path(table: &DeTable, offset: usize, path: &mut String) {
+    for (key, value) in table.iter() {
+        let key_span = key.span();
+        let value_span = value.span();
+        let inside = |s: &Range<usize>| s.start <= offset && offset < s.end.max(s.start + 1);
+        if inside(&key_span) || inside(&value_span) || contains_offset(value, offset) {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key.get_ref());
+            descend(value, offset, path);
+            return;
+        }
+    }
+}
+
+fn descend(value: &toml::Spanned<DeValue>, offset: usize, path: &mut String) {
+    match value.get_ref() {
+        DeValue::Table(t) => walk_path(t, offset, path),
+        DeValue::Array(a) => {
+            for (i, elem) in a.iter().enumerate() {
+                if contains_offset(elem, offset) {
+                    path.push_str(&format!("[{i}]"));
+                    descend(elem, offset, path);
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `offset` falls in a value or, for tables and arrays, in any of its keys or elements.
+fn contains_offset(value: &toml::Spanned<DeValue>, offset: usize) -> bool {
+    let span = value.span();
+    if span.start <= offset && offset < span.end {
+        return true;
+    }
+    match value.get_ref() {
+        DeValue::Table(t) => t.iter().any(|(k, v)| {
+            let ks = k.span();
+            (ks.start <= offset && offset < ks.end) || contains_offset(v, offset)
+        }),
+        DeValue::Array(a) => a.iter().any(|e| contains_offset(e, offset)),
+        _ => false,
+    }
+}
+
+/// 1-based line and character column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Makes serde's English messages readable for Chinese maintainers while keeping the field names.
+fn translate_serde(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        format!("缺少字段 {rest}")
+    } else if let Some(rest) = message.strip_prefix("unknown field ") {
+        format!("未知字段 {rest}")
+    } else if let Some(rest) = message.strip_prefix("unknown variant ") {
+        format!("取值无效 {rest}")
+    } else if let Some(rest) = message.strip_prefix("invalid type: ") {
+        format!("类型错误 {rest}")
+    } else {
+        message.to_string()
+    }
+}
+
+/// Words that are not a checkpoint: a clerk cannot look at "符合要求".
+const VAGUE_CHECKPOINTS: &[&str] = &["符合要求", "符合规定", "齐全", "合格", "有效"];
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+fn check_item(r: &mut Reporter, item: &Item) {
+    let expected = format!("items/{}.toml", item.code);
+    if r.file.path != expected {
+        r.at(&["code"], format!("文件名应与事项编码一致：{expected}"));
+    }
+    if item.code.is_empty() || item.code.len() > 40 || !item.code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        r.at(&["code"], "事项编码只能由 1–40 位字母和数字组成".into());
+    }
+    for (field, text) in [("name", &item.name), ("department", &item.department)] {
+        if text.trim().is_empty() {
+            r.at(&[field], "不能为空".into());
+        }
+    }
+    if item.legal_basis.is_empty() {
+        r.at(&["legal_basis"], "至少需要一条设定依据".into());
+    }
+    if item.service_objects.is_empty() {
+        r.at(&["service_objects"], "至少需要一个服务对象".into());
+    }
+    if item.delivery.is_empty() {
+        r.at(&["delivery"], "至少需要一种出件方式".into());
+    }
+    if !item.handled_at.district && !item.handled_at.community {
+        r.at(&["handled_at"], "区级中心和社区中心至少一处可办理".into());
+    }
+    let limits = &item.time_limits;
+    if limits.legal_days > 0 && limits.promised_days > limits.legal_days {
+        r.at(
+            &["time_limits", "promised_days"],
+            format!("承诺时限 {} 个工作日超过法定时限 {} 个工作日", limits.promised_days, limits.legal_days),
+        );
+    }
+    if item.materials.is_empty() {
+        r.at(&["materials"], "至少需要一项申请材料".into());
+    }
+    let situations: HashSet<&str> = item.situations.iter().map(|s| s.id.as_str()).collect();
+    let mut seen_situations = HashSet::new();
+    for (i, s) in item.situations.iter().enumerate() {
+        let idx = i.to_string();
+        if !is_identifier(&s.id) {
+            r.at(&["situations", &idx, "id"], format!("情形标识 {:?} 只能用小写字母、数字和下划线", s.id));
+        }
+        if !seen_situations.insert(s.id.as_str()) {
+            r.at(&["situations", &idx, "id"], format!("情形标识 {} 重复", s.id));
+        }
+    }
+    let lenient_allowed = item.lenient.as_ref().is_some_and(|l| l.allowed);
+    if let Some(lenient) = &item.lenient {
+        if lenient.allowed {
+            match lenient.supplement_days {
+                None | Some(0) => r.at(&["lenient"], "允许容缺受理，但没有补正期限 supplement_days".into()),
+                Some(days) if limits.promised_days > 0 && days > limits.promised_days => r.at(
+                    &["lenient", "supplement_days"],
+                    format!("补正期限 {days} 个工作日超过承诺时限 {} 个工作日", limits.promised_days),
+                ),
+                Some(_) => {}
+            }
+            if lenient.on_expiry.is_none() {
+                r.at(&["lenient"], "允许容缺受理，但没有写明逾期未补正的后果 on_expiry".into());
+            }
+            if !item.materials.iter().any(|m| m.lenient) {
+                r.at(
+                    &["lenient", "allowed"],
+                    "允许容缺受理，但没有任何材料标记为可容缺 (lenient = true)".into(),
+                );
+            }
+        }
+    }
+    let ids: BTreeMap<&str, usize> =
+        item.materials.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
+    let mut seen = HashSet::new();
+    for (i, m) in item.materials.iter().enumerate() {
+        let idx = i.to_string();
+        let at = |field: &'static str| ["materials", idx.as_str(), field];
+        if !is_identifier(&m.id) {
+            r.at(&at("id"), format!("材料标识 {:?} 只能用小写字母、数字和下划线", m.id));
+        }
+        if !seen.insert(m.id.as_str()) {
+            r.at(&at("id"), format!("材料标识 {} 在本事项中重复", m.id));
+        }
+        if situations.contains(m.id.as_str()) {
+            r.at(&at("id"), format!("材料标识 {} 与情形标识相同，when 条件会有歧义", m.id));
+        }
+        if m.name.trim().is_empty() {
+            r.at(&at("name"), "材料名称不能为空".into());
+        }
+        match m.necessity {
+            Necessity::Conditional => {
+                if m.condition.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                    r.at(&at("necessity"), "情形必要的材料必须写明 condition（何种情形下需要）".into());
+                }
+                match m.when.as_deref() {
+                    None => r.at(&at("necessity"), "情形必要的材料必须用 when 指明情形或材料标识".into()),
+                    Some(w) if w == m.id => r.at(&at("when"), "材料不能以自身为条件".into()),
+                    Some(w) if !situations.contains(w) && !ids.contains_key(w) => r.at(
+                        &at("when"),
+                        format!("条件 {w} 既不是本事项的情形 (situations)，也不是本事项的材料"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            Necessity::Required => {
+                if m.when.is_some() {
+                    r.at(&at("when"), "必要材料不应有 when 条件；有条件的材料请标为 情形必要".into());
+                }
+            }
+        }
+        if m.originals == 0 && m.copies == 0 && !m.shared_data {
+            r.at(&at("originals"), "原件和复印件份数都为 0".into());
+        }
+        if m.checkpoints.is_empty() {
+            r.at(&at("checkpoints"), "至少需要一条审查要点".into());
+        }
+        for (j, c) in m.checkpoints.iter().enumerate() {
+            if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
+                r.at(
+                    &["materials", &idx, "checkpoints", &j.to_string()],
+                    format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
+                );
+            }
+        }
+        if m.lenient && m.key {
+            r.at(&at("lenient"), "核心材料 (key = true) 不得容缺".into());
+        } else if m.lenient && !lenient_allowed {
+            r.at(&at("lenient"), "本事项不允许容缺受理，材料不能标记为可容缺".into());
+        }
+    }
+}
+
+fn check_calendar(r: &mut Reporter, cal: &CalendarYear) {
+    if r.file.path != format!("calendar/{}.toml", cal.year) {
+        r.at(&["year"], format!("文件名应为 calendar/{}.toml", cal.year));
+    }
+    let mut days_off: Vec<(NaiveDate, NaiveDate, usize)> = Vec::new();
+    for (i, h) in cal.holidays.iter().enumerate() {
+        let idx = i.to_string();
+        for (field, date) in [("from", h.from), ("to", h.to)] {
+            if date.year() != cal.year {
+                r.at(&["holidays", &idx, field], format!("{date} 不在 {} 年内", cal.year));
+            }
+        }
+        if h.to < h.from {
+            r.at(&["holidays", &idx, "to"], format!("结束日期 {} 早于开始日期 {}", h.to, h.from));
+        }
+        for &(from, to, j) in &days_off {
+            if h.from <= to && from <= h.to {
+                r.at(
+                    &["holidays", &idx, "from"],
+                    format!("{} 与 {} 的假期重叠 ({from}…{to})", h.name, cal.holidays[j].name),
+                );
+            }
+        }
+        days_off.push((h.from, h.to, i));
+        for (k, w) in h.workdays.iter().enumerate() {
+            let at = ["holidays", idx.as_str(), "workdays", &k.to_string()];
+            if w.year() != cal.year && !cal.provisional {
+                r.at(&at, format!("调休上班日 {w} 不在 {} 年内", cal.year));
+            }
+            if !matches!(w.weekday(), Weekday::Sat | Weekday::Sun) {
+                r.at(&at, format!("调休上班日 {w} 不是周末，本来就是工作日"));
+            }
+        }
+    }
+    for (i, h) in cal.holidays.iter().enumerate() {
+        for (k, w) in h.workdays.iter().enumerate() {
+            if let Some(&(_, _, j)) = days_off.iter().find(|(from, to, _)| from <= w && w <= to) {
+                r.at(
+                    &["holidays", &i.to_string(), "workdays", &k.to_string()],
+                    format!("调休上班日 {w} 落在 {} 假期内", cal.holidays[j].name),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let text = "a = 1\n名称 = \"x\"\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        let offset = text.find('=').unwrap();
+        assert_eq!(line_col(text, offset), (1, 3));
+        let offset = text.rfind('=').unwrap();
+        assert_eq!(line_col(text, offset), (2, 4));
+    }
+}

@@ -1,0 +1,81 @@
+//! The knowledge base (知识库): every service item's acceptance standard, the holiday calendar, and
+//! the search index. Loaded once at start from the embedded copy or `--kb DIR`, then read-only.
+
+pub mod calendar;
+pub mod check;
+pub mod model;
+pub mod search;
+pub mod source;
+
+use std::path::Path;
+
+pub use calendar::Calendar;
+pub use check::Problem;
+pub use model::{Item, KbMeta, Material};
+pub use source::KbSource;
+
+/// A loaded, checked knowledge base.
+#[derive(Debug, Clone)]
+pub struct Kb {
+    /// Version information from `kb.toml`.
+    pub meta: KbMeta,
+    /// Items sorted by code.
+    pub items: Vec<Item>,
+    /// Working-day calendar built from `calendar/*.toml`.
+    pub calendar: Calendar,
+}
+
+/// Why a knowledge base could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The directory could not be read.
+    #[error("无法读取知识库目录 {path}: {source}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The files have problems; all of them are listed.
+    #[error("知识库有 {} 个问题:\n{}", .0.len(), .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+impl Kb {
+    /// Loads the copy compiled into the binary.
+    pub fn embedded() -> Result<Self, LoadError> {
+        Self::from_source(&KbSource::embedded())
+    }
+
+    /// Loads a knowledge-base directory (`--kb DIR`).
+    pub fn from_dir(dir: &Path) -> Result<Self, LoadError> {
+        let source = KbSource::from_dir(dir)
+            .map_err(|source| LoadError::Io { path: dir.display().to_string(), source })?;
+        Self::from_source(&source)
+    }
+
+    /// Loads the directory if given, else the embedded copy.
+    pub fn load(dir: Option<&Path>) -> Result<Self, LoadError> {
+        match dir {
+            Some(dir) => Self::from_dir(dir),
+            None => Self::embedded(),
+        }
+    }
+
+    /// Checks and assembles a set of files; any problem refuses the whole KB.
+    pub fn from_source(source: &KbSource) -> Result<Self, LoadError> {
+        let (parsed, problems) = check::check(source);
+        if !problems.is_empty() {
+            return Err(LoadError::Invalid(problems));
+        }
+        let meta = parsed.meta.ok_or_else(|| LoadError::Invalid(Vec::new()))?;
+        let mut items: Vec<Item> = parsed.items.into_iter().map(|(_, item)| item).collect();
+        items.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(Self { meta, items, calendar: Calendar::new(parsed.calendars) })
+    }
+
+    /// The item with this code.
+    pub fn item(&self, code: &str) -> Option<&Item> {
+        self.items.binary_search_by(|i| i.code.as_str().cmp(code)).ok().map(|i| &self.items[i])
+    }
+}

@@ -1,0 +1,1 @@
+//! Search index over the knowledge base (pinyin + fuzzy).

@@ -1,0 +1,5 @@
+//! yichuang (一窗): the combined-window workstation. The library holds the functional core (knowledge
+//! base, intake rules, validators) and the shells (TUI, CLI) that the binary dispatches to.
+
+pub mod cli;
+pub mod kb;
