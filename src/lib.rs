@@ -2,4 +2,5 @@
 //! base, intake rules, validators) and the shells (TUI, CLI) that the binary dispatches to.
 
 pub mod cli;
+pub mod intake;
 pub mod kb;

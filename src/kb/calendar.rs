@@ -72,3 +72,67 @@ impl Calendar {
         (from.year()..=to.year()).all(|y| self.is_confirmed(y))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kb::Kb;
+    use proptest::prelude::*;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn calendar() -> Calendar {
+        Kb::embedded().unwrap().calendar
+    }
+
+    #[test]
+    fn spring_festival_2026_with_make_up_saturdays() {
+        let cal = calendar();
+        assert!(cal.is_working_day(date("2026-02-14")), "Sat 2-14 is a make-up workday");
+        assert!(!cal.is_working_day(date("2026-02-16")), "Mon 2-16 is a holiday");
+        assert!(cal.is_working_day(date("2026-02-28")), "Sat 2-28 is a make-up workday");
+        assert_eq!(cal.add_working_days(date("2026-02-13"), 1), date("2026-02-14"));
+        assert_eq!(cal.add_working_days(date("2026-02-14"), 1), date("2026-02-24"));
+        assert_eq!(cal.add_working_days(date("2026-02-13"), 5), date("2026-02-27"));
+    }
+
+    #[test]
+    fn national_day_2026() {
+        let cal = calendar();
+        assert_eq!(cal.add_working_days(date("2026-09-18"), 1), date("2026-09-20"));
+        assert_eq!(cal.add_working_days(date("2026-09-30"), 1), date("2026-10-08"));
+        assert_eq!(cal.add_working_days(date("2026-10-09"), 1), date("2026-10-10"));
+        assert_eq!(cal.add_working_days(date("2026-09-24"), 1), date("2026-09-28"));
+    }
+
+    #[test]
+    fn zero_days_is_the_same_day_and_counting_starts_the_day_after() {
+        let cal = calendar();
+        assert_eq!(cal.add_working_days(date("2026-11-28"), 0), date("2026-11-28"));
+        assert_eq!(cal.add_working_days(date("2026-11-28"), 1), date("2026-11-30"));
+        assert_eq!(cal.working_days_between(date("2026-11-28"), date("2026-11-30")), 1);
+        assert_eq!(cal.working_days_between(date("2026-11-30"), date("2026-11-28")), -1);
+    }
+
+    #[test]
+    fn provisional_and_missing_years_are_not_confirmed() {
+        let cal = calendar();
+        assert!(cal.is_confirmed(2026));
+        assert!(!cal.is_confirmed(2027));
+        assert!(!cal.is_confirmed(2030));
+        assert!(!cal.confirmed_between(date("2026-12-30"), date("2027-01-05")));
+    }
+
+    proptest! {
+        #[test]
+        fn deadlines_land_on_working_days(day in 0u32..720, n in 1u16..40) {
+            let cal = calendar();
+            let start = date("2026-01-01") + Days::new(day.into());
+            let end = cal.add_working_days(start, n);
+            prop_assert!(cal.is_working_day(end));
+            prop_assert_eq!(cal.working_days_between(start, end), i64::from(n));
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! The command line: clap definitions and dispatch to each part (desk, kb, precheck).
 
+mod precheck;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,6 +28,8 @@ pub enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
+    /// Headless intake decision for an item and material states (预审).
+    Precheck(precheck::PrecheckArgs),
 }
 
 /// `yichuang kb …`
@@ -53,6 +57,10 @@ pub fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Kb { command: KbCommand::Check { dir } }) => kb_check(dir.or(cli.kb)),
+        Some(Command::Precheck(args)) => {
+            precheck::run(&Kb::load(cli.kb.as_deref())?, args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         None => {
             let kb = Kb::load(cli.kb.as_deref())?;
             println!("{} items", kb.items.len());

@@ -1,0 +1,188 @@
+//! `yichuang precheck`: the intake decision for an item and a set of material states, headless
+//! (预审). Shares [`crate::intake::decide`] with the desk, so the two can never disagree.
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::intake::rules::{Deficiency, RejectReason};
+use crate::intake::{Application, CenterLevel, Decision, MaterialState, decide};
+use crate::kb::{Item, Kb};
+
+/// Arguments of `yichuang precheck`.
+#[derive(Debug, clap::Args)]
+pub struct PrecheckArgs {
+    /// Item code (事项编码).
+    pub code: String,
+    /// A material's state: `ID=ok`, `ID=missing`, `ID=defect` or `ID=defect:缺陷说明`; ID is the
+    /// material id or its exact name. Materials not named count as missing.
+    #[arg(long = "state", value_name = "MATERIAL=STATE")]
+    pub states: Vec<String>,
+    /// A situation (情形) that holds, by id (e.g. `agent`).
+    #[arg(long = "situation", value_name = "ID")]
+    pub situations: Vec<String>,
+    /// The applicant agrees to sign the 容缺受理承诺书.
+    #[arg(long)]
+    pub agree_commitment: bool,
+    /// The applicant's credit record bars 容缺.
+    #[arg(long)]
+    pub bad_credit: bool,
+    /// The applicant does not meet the item's conditions, with the reason.
+    #[arg(long, value_name = "REASON")]
+    pub not_eligible: Option<String>,
+    /// Where this window is.
+    #[arg(long, value_enum, default_value_t = CenterLevel::District)]
+    pub at: CenterLevel,
+    /// Intake date (YYYY-MM-DD); default today.
+    #[arg(long)]
+    pub date: Option<NaiveDate>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    code: &'a str,
+    name: &'a str,
+    date: NaiveDate,
+    /// False when a date in the decision lies in a year whose holidays are not yet announced.
+    calendar_confirmed: bool,
+    #[serde(flatten)]
+    decision: &'a Decision,
+}
+
+/// Runs `precheck`; prints the decision.
+pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
+    let item = kb.item(&args.code).with_context(|| format!("没有编码为 {} 的事项", args.code))?;
+    let mut app = Application {
+        agrees_to_commitment: args.agree_commitment,
+        bad_credit: args.bad_credit,
+        here: args.at,
+        ineligible: args.not_eligible,
+        ..Default::default()
+    };
+    for spec in &args.states {
+        let (id, state) = parse_state(item, spec)?;
+        app.states.insert(id, state);
+    }
+    for s in args.situations {
+        if !item.situations.iter().any(|x| x.id == s) {
+            let known: Vec<_> = item.situations.iter().map(|x| format!("{}（{}）", x.id, x.label)).collect();
+            bail!("事项 {} 没有情形 {s}；可用：{}", item.code, or_none(&known));
+        }
+        app.situations.insert(s);
+    }
+    let today = args.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let decision = decide(item, &app, today, &kb.calendar);
+    let last = last_date(&decision).unwrap_or(today);
+    let report = Report {
+        code: &item.code,
+        name: &item.name,
+        date: today,
+        calendar_confirmed: kb.calendar.confirmed_between(today, last),
+        decision: &decision,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(())
+}
+
+fn or_none(list: &[String]) -> String {
+    if list.is_empty() { "（无）".into() } else { list.join("、") }
+}
+
+/// Parses `ID=STATE` against the item's materials.
+fn parse_state(item: &Item, spec: &str) -> anyhow::Result<(String, MaterialState)> {
+    let (key, value) =
+        spec.split_once('=').with_context(|| format!("--state {spec}：应写成 材料=ok|defect|missing"))?;
+    let material =
+        item.materials.iter().find(|m| m.id == key.trim() || m.name == key.trim()).with_context(|| {
+            let known: Vec<_> = item.materials.iter().map(|m| format!("{}（{}）", m.id, m.name)).collect();
+            format!("--state {spec}：事项 {} 没有材料 {key}；可用：{}", item.code, or_none(&known))
+        })?;
+    let (state, text) = value.split_once(':').unwrap_or((value, ""));
+    let state = match state.trim() {
+        "ok" => MaterialState::Ok,
+        "missing" => MaterialState::Missing,
+        "defect" => {
+            MaterialState::Defect { text: if text.is_empty() { "有缺陷".into() } else { text.into() } }
+        }
+        other => bail!("--state {spec}：状态 {other} 无效，应为 ok、defect 或 missing"),
+    };
+    Ok((material.id.clone(), state))
+}
+
+fn last_date(decision: &Decision) -> Option<NaiveDate> {
+    match decision {
+        Decision::Accept { promised_date } => Some(*promised_date),
+        Decision::AcceptPending { supplements, promised_date } => {
+            supplements.iter().map(|s| s.deadline).chain([*promised_date]).max()
+        }
+        _ => None,
+    }
+}
+
+fn describe(d: &Deficiency) -> String {
+    match &d.state {
+        MaterialState::Defect { text } => format!("{}（有缺陷：{text}）", d.name),
+        _ => format!("{}（缺少）", d.name),
+    }
+}
+
+fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "事项：{}（{}）  日期：{}", r.name, r.code, r.date);
+    let _ = writeln!(out, "决定：{}", r.decision.label());
+    match r.decision {
+        Decision::Accept { promised_date } => {
+            let _ = writeln!(out, "材料齐全，符合法定形式。承诺办结日期：{promised_date}");
+        }
+        Decision::AcceptPending { supplements, promised_date } => {
+            let _ = writeln!(out, "申请人签署容缺受理承诺书后受理，须在期限内补正：");
+            for (i, s) in supplements.iter().enumerate() {
+                let _ = writeln!(out, "  {}. {}  补正期限：{}", i + 1, describe(&s.deficiency), s.deadline);
+                for c in &s.deficiency.required {
+                    let _ = writeln!(out, "     · {c}");
+                }
+            }
+            let _ = writeln!(out, "承诺办结日期：{promised_date}");
+        }
+        Decision::NoticeOfDeficiency { deficiencies, lenient_possible } => {
+            let _ = writeln!(out, "一次性告知申请人补齐以下全部材料：");
+            for (i, d) in deficiencies.iter().enumerate() {
+                let _ = writeln!(out, "  {}. {}  {}", i + 1, describe(d), d.quantity);
+                for c in &d.required {
+                    let _ = writeln!(out, "     · {c}");
+                }
+            }
+            if *lenient_possible {
+                let _ = writeln!(
+                    out,
+                    "提示：所缺材料均可容缺，申请人同意签署承诺书即可容缺受理（--agree-commitment）。"
+                );
+            }
+        }
+        Decision::Reject { reason, basis } => {
+            match reason {
+                RejectReason::NotHandledHere { go_to } => {
+                    let _ = writeln!(out, "原因：本事项不在本中心办理，请申请人到{go_to}办理。");
+                }
+                RejectReason::NotEligible { reason } => {
+                    let _ = writeln!(out, "原因：{reason}");
+                }
+            }
+            let _ = writeln!(out, "依据：{}", basis.join("；"));
+        }
+    }
+    if !r.calendar_confirmed {
+        let _ =
+            writeln!(out, "注意：所涉年度的节假日安排尚未公布，日期按暂定日历计算，请以公布后的安排为准。");
+    }
+    out
+}

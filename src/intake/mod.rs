@@ -1,0 +1,6 @@
+//! Intake at the combined window: the decision rules, and (later) the case model, validators and
+//! notices. Everything here is pure: no terminal, clock or database inside.
+
+pub mod rules;
+
+pub use rules::{Application, CenterLevel, Decision, MaterialState, decide};

@@ -1,0 +1,470 @@
+//! The decision rules of intake (《行政许可法》第三十二条 and local 容缺 rules), as one pure function.
+//!
+//! The desk and `yichuang precheck` both call [`decide`]; neither guesses. Inputs are plain data —
+//! the item, what the clerk found for each material, today's date and the calendar — so every rule
+//! is unit-testable without a terminal, a clock or a database.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::kb::model::{ItemKind, Necessity};
+use crate::kb::{Calendar, Item, Material};
+
+/// What the clerk found for one material.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum MaterialState {
+    /// 合格: present and acceptable.
+    Ok,
+    /// 有缺陷: present but not acceptable, with the defect.
+    Defect {
+        /// The defect, from the KB's typical defects or typed by the clerk.
+        text: String,
+    },
+    /// 缺少: not brought.
+    Missing,
+}
+
+impl MaterialState {
+    /// The state's name on screen and on notices.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Ok => "合格",
+            Self::Defect { .. } => "有缺陷",
+            Self::Missing => "缺少",
+        }
+    }
+}
+
+/// Where the desk's center sits, to tell whether an item is handled here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum CenterLevel {
+    /// District service center (区级政务服务中心).
+    #[default]
+    District,
+    /// Sub-district / community service center (街道、社区便民服务中心).
+    Community,
+}
+
+impl CenterLevel {
+    /// The center's name as printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::District => "区级政务服务中心",
+            Self::Community => "街道（社区）便民服务中心",
+        }
+    }
+}
+
+/// Everything the rules need to know about one application besides the item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    /// State of each material by id; a material not listed counts as missing, except those the
+    /// window obtains through data sharing, which count as acceptable.
+    pub states: BTreeMap<String, MaterialState>,
+    /// Situations (情形) that hold, by id.
+    pub situations: BTreeSet<String>,
+    /// The applicant agrees to sign the 容缺 commitment.
+    pub agrees_to_commitment: bool,
+    /// The applicant's credit record bars 容缺 (失信).
+    pub bad_credit: bool,
+    /// Where this window is.
+    pub here: CenterLevel,
+    /// The clerk found the applicant not eligible, with the reason.
+    pub ineligible: Option<String>,
+}
+
+/// One material the applicant must still bring or correct.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deficiency {
+    /// Material id.
+    pub material: String,
+    /// Material name as printed.
+    pub name: String,
+    /// Missing or defective (with the defect).
+    pub state: MaterialState,
+    /// What an acceptable material looks like (the KB's checkpoints), printed on the notice.
+    pub required: Vec<String>,
+    /// Originals and copies wanted, as printed ("原件1份、复印件1份").
+    pub quantity: String,
+    /// Whether this material may be supplemented later under 容缺.
+    pub lenient: bool,
+}
+
+/// A material to supplement under 容缺受理, with its deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supplement {
+    /// What is missing or defective.
+    pub deficiency: Deficiency,
+    /// Last working day to supplement it.
+    pub deadline: NaiveDate,
+}
+
+/// Why an application is not accepted at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RejectReason {
+    /// The item is not handled at this kind of center; tell the applicant where to go.
+    NotHandledHere {
+        /// Where the item is handled.
+        go_to: String,
+    },
+    /// The applicant does not meet the item's conditions.
+    NotEligible {
+        /// The clerk's reason.
+        reason: String,
+    },
+}
+
+/// The computed intake decision (GLOSSARY: `Decision`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// 受理: every applicable material is acceptable.
+    Accept {
+        /// Promised completion date printed on the 受理通知书.
+        promised_date: NaiveDate,
+    },
+    /// 容缺受理: only 容缺-eligible materials are missing or defective and the applicant signs.
+    AcceptPending {
+        /// Each material to supplement with its deadline.
+        supplements: Vec<Supplement>,
+        /// Promised completion date (counted from intake).
+        promised_date: NaiveDate,
+    },
+    /// 一次性告知: everything missing or defective, listed once.
+    NoticeOfDeficiency {
+        /// Every problem, in checklist order.
+        deficiencies: Vec<Deficiency>,
+        /// 容缺 would be possible if the applicant agreed to sign the commitment.
+        lenient_possible: bool,
+    },
+    /// 不予受理, with the reason and the legal basis.
+    Reject {
+        /// Why.
+        reason: RejectReason,
+        /// Legal basis printed on the notice.
+        basis: Vec<String>,
+    },
+}
+
+impl Decision {
+    /// The decision's name as printed.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Accept { .. } => "受理",
+            Self::AcceptPending { .. } => "容缺受理",
+            Self::NoticeOfDeficiency { .. } => "一次性告知",
+            Self::Reject { .. } => "不予受理",
+        }
+    }
+
+    /// How far the decision is from a plain acceptance (0 = 受理 … 3 = 不予受理); used to compare.
+    pub fn severity(&self) -> u8 {
+        match self {
+            Self::Accept { .. } => 0,
+            Self::AcceptPending { .. } => 1,
+            Self::NoticeOfDeficiency { .. } => 2,
+            Self::Reject { .. } => 3,
+        }
+    }
+}
+
+/// The article that obliges a window to refuse matters outside its competence.
+const NOT_COMPETENT_BASIS: &str = "《中华人民共和国行政许可法》第三十二条第一款第（二）项";
+
+/// Whether a material is needed for this application (required, or its condition holds).
+pub fn applies(material: &Material, app: &Application) -> bool {
+    match material.necessity {
+        Necessity::Required => true,
+        Necessity::Conditional => match material.when.as_deref() {
+            Some(when) => {
+                app.situations.contains(when)
+                    || app.states.get(when).is_some_and(|s| *s != MaterialState::Missing)
+            }
+            None => false,
+        },
+    }
+}
+
+/// The state the rules use for a material: as recorded, or the default when not recorded.
+pub fn effective_state<'a>(material: &Material, app: &'a Application) -> &'a MaterialState {
+    const OK: &MaterialState = &MaterialState::Ok;
+    const MISSING: &MaterialState = &MaterialState::Missing;
+    app.states.get(&material.id).unwrap_or(if material.shared_data { OK } else { MISSING })
+}
+
+/// Computes the decision for `app` on `item`, dated `today`.
+pub fn decide(item: &Item, app: &Application, today: NaiveDate, calendar: &Calendar) -> Decision {
+    let handled_here = match app.here {
+        CenterLevel::District => item.handled_at.district,
+        CenterLevel::Community => item.handled_at.community,
+    };
+    if !handled_here {
+        let go_to = if item.handled_at.district { CenterLevel::District } else { CenterLevel::Community };
+        return Decision::Reject {
+            reason: RejectReason::NotHandledHere {
+                go_to: format!("{}（{}）", go_to.label(), item.department),
+            },
+            basis: vec![NOT_COMPETENT_BASIS.to_string()],
+        };
+    }
+    if let Some(reason) = &app.ineligible {
+        let mut basis = item.legal_basis.clone();
+        if item.kind == ItemKind::Permit {
+            basis.push("《中华人民共和国行政许可法》第三十二条".to_string());
+        }
+        return Decision::Reject { reason: RejectReason::NotEligible { reason: reason.clone() }, basis };
+    }
+
+    let deficiencies: Vec<Deficiency> = item
+        .materials
+        .iter()
+        .filter(|m| applies(m, app))
+        .filter_map(|m| {
+            let state = effective_state(m, app);
+            (*state != MaterialState::Ok).then(|| deficiency(m, state.clone()))
+        })
+        .collect();
+
+    let promised_date = calendar.add_working_days(today, item.time_limits.promised_days);
+    if deficiencies.is_empty() {
+        return Decision::Accept { promised_date };
+    }
+    let lenient_possible = match &item.lenient {
+        Some(rule) if rule.allowed && !app.bad_credit => deficiencies.iter().all(|d| d.lenient),
+        _ => false,
+    };
+    if lenient_possible && app.agrees_to_commitment {
+        let deadline = calendar.add_working_days(today, supplement_days(item));
+        let supplements =
+            deficiencies.into_iter().map(|deficiency| Supplement { deficiency, deadline }).collect();
+        return Decision::AcceptPending { supplements, promised_date };
+    }
+    Decision::NoticeOfDeficiency { deficiencies, lenient_possible }
+}
+
+/// Working days allowed to supplement: the item's rule, never beyond the promised time limit.
+pub fn supplement_days(item: &Item) -> u16 {
+    let days = item.lenient.as_ref().and_then(|l| l.supplement_days).unwrap_or(0);
+    match item.time_limits.promised_days {
+        0 => days,
+        promised => days.min(promised),
+    }
+}
+
+fn deficiency(m: &Material, state: MaterialState) -> Deficiency {
+    let quantity = match (m.originals, m.copies) {
+        (0, c) => format!("复印件{c}份"),
+        (o, 0) => format!("原件{o}份"),
+        (o, c) => format!("原件{o}份、复印件{c}份"),
+    };
+    Deficiency {
+        material: m.id.clone(),
+        name: m.name.clone(),
+        state,
+        required: m.checkpoints.clone(),
+        quantity,
+        lenient: m.lenient && !m.key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kb::Kb;
+    use proptest::prelude::*;
+
+    const COMPANY: &str = "00013112700401";
+
+    fn kb() -> Kb {
+        Kb::embedded().expect("embedded KB loads")
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn all_ok(item: &Item) -> Application {
+        let states = item
+            .materials
+            .iter()
+            .filter(|m| m.necessity == Necessity::Required)
+            .map(|m| (m.id.clone(), MaterialState::Ok))
+            .collect();
+        Application { states, ..Default::default() }
+    }
+
+    #[test]
+    fn complete_application_is_accepted_with_the_promised_date() {
+        let kb = kb();
+        let item = kb.item(COMPANY).unwrap();
+        // Friday 2026-09-18: one working day later is Sunday 2026-09-20, a make-up workday.
+        let d = decide(item, &all_ok(item), date("2026-09-18"), &kb.calendar);
+        assert_eq!(d, Decision::Accept { promised_date: date("2026-09-20") });
+    }
+
+    #[test]
+    fn missing_key_material_gives_a_notice_listing_everything() {
+        let kb = kb();
+        let item = kb.item(COMPANY).unwrap();
+        let mut app = all_ok(item);
+        app.states.remove("articles");
+        app.states.insert("premises".into(), MaterialState::Defect { text: "租赁合同已到期".into() });
+        app.agrees_to_commitment = true;
+        let Decision::NoticeOfDeficiency { deficiencies, lenient_possible } =
+            decide(item, &app, date("2026-11-30"), &kb.calendar)
+        else {
+            panic!("expected a notice")
+        };
+        let names: Vec<_> = deficiencies.iter().map(|d| d.material.as_str()).collect();
+        assert_eq!(names, ["articles", "premises"]);
+        assert!(!lenient_possible);
+        assert!(!deficiencies[0].required.is_empty());
+    }
+
+    #[test]
+    fn lenient_material_missing_needs_the_applicants_agreement() {
+        let kb = kb();
+        let item = kb.item(COMPANY).unwrap();
+        let mut app = all_ok(item);
+        app.states.insert("premises".into(), MaterialState::Missing);
+        let d = decide(item, &app, date("2026-11-30"), &kb.calendar);
+        assert!(matches!(d, Decision::NoticeOfDeficiency { lenient_possible: true, .. }));
+        app.agrees_to_commitment = true;
+        let Decision::AcceptPending { supplements, .. } =
+            decide(item, &app, date("2026-11-30"), &kb.calendar)
+        else {
+            panic!("expected 容缺受理")
+        };
+        assert_eq!(supplements.len(), 1);
+        assert_eq!(supplements[0].deadline, date("2026-12-01"));
+    }
+
+    #[test]
+    fn bad_credit_bars_lenient_intake() {
+        let kb = kb();
+        let item = kb.item(COMPANY).unwrap();
+        let mut app = all_ok(item);
+        app.states.insert("premises".into(), MaterialState::Missing);
+        app.agrees_to_commitment = true;
+        app.bad_credit = true;
+        let d = decide(item, &app, date("2026-11-30"), &kb.calendar);
+        assert!(matches!(d, Decision::NoticeOfDeficiency { lenient_possible: false, .. }));
+    }
+
+    #[test]
+    fn conditional_material_applies_only_in_its_situation() {
+        let kb = kb();
+        let item = kb.item(COMPANY).unwrap();
+        let mut app = all_ok(item);
+        assert!(matches!(decide(item, &app, date("2026-11-30"), &kb.calendar), Decision::Accept { .. }));
+        app.situations.insert("agent".into());
+        let Decision::NoticeOfDeficiency { deficiencies, .. } =
+            decide(item, &app, date("2026-11-30"), &kb.calendar)
+        else {
+            panic!("expected a notice")
+        };
+        assert_eq!(deficiencies[0].material, "authorisation");
+    }
+
+    #[test]
+    fn item_not_handled_here_is_rejected_with_where_to_go() {
+        let kb = kb();
+        let item = kb.item(COMPANY).unwrap();
+        let app = Application { here: CenterLevel::Community, ..all_ok(item) };
+        let Decision::Reject { reason: RejectReason::NotHandledHere { go_to }, basis } =
+            decide(item, &app, date("2026-11-30"), &kb.calendar)
+        else {
+            panic!("expected 不予受理")
+        };
+        assert!(go_to.contains("区级"));
+        assert_eq!(basis, [NOT_COMPETENT_BASIS]);
+    }
+
+    #[test]
+    fn ineligible_applicant_is_rejected_with_the_items_basis() {
+        let kb = kb();
+        let item = kb.item(COMPANY).unwrap();
+        let app = Application { ineligible: Some("股东人数超过五十人".into()), ..all_ok(item) };
+        let d = decide(item, &app, date("2026-11-30"), &kb.calendar);
+        let Decision::Reject { reason, basis } = d else { panic!("expected 不予受理") };
+        assert_eq!(reason, RejectReason::NotEligible { reason: "股东人数超过五十人".into() });
+        assert!(basis.iter().any(|b| b.contains("公司法")));
+        assert!(basis.iter().any(|b| b.contains("行政许可法")));
+    }
+
+    #[test]
+    fn supplement_days_never_exceed_the_promised_limit() {
+        let kb = kb();
+        let mut item = kb.item(COMPANY).unwrap().clone();
+        item.lenient.as_mut().unwrap().supplement_days = Some(10);
+        item.time_limits.promised_days = 3;
+        assert_eq!(supplement_days(&item), 3);
+        item.time_limits.promised_days = 0;
+        assert_eq!(supplement_days(&item), 10);
+    }
+
+    fn arb_state() -> impl Strategy<Value = MaterialState> {
+        prop_oneof![
+            Just(MaterialState::Ok),
+            Just(MaterialState::Missing),
+            "[缺少签字盖章过期]{1,4}".prop_map(|text| MaterialState::Defect { text }),
+        ]
+    }
+
+    proptest! {
+        /// Fixing any material never makes the decision worse, for every item of the KB.
+        #[test]
+        fn fixing_a_material_never_makes_the_decision_worse(
+            item_index in 0usize..1000,
+            states in proptest::collection::vec(arb_state(), 16),
+            agrees in any::<bool>(),
+            agent in any::<bool>(),
+            bad_credit in any::<bool>(),
+            day in 0u32..730,
+        ) {
+            let kb = kb();
+            let item = &kb.items[item_index % kb.items.len()];
+            let ids: Vec<String> = item.materials.iter().map(|m| m.id.clone()).collect();
+            let app = Application {
+                states: ids.iter().cloned().zip(states).collect(),
+                situations: item.situations.iter().filter(|_| agent).map(|s| s.id.clone()).collect(),
+                agrees_to_commitment: agrees,
+                bad_credit,
+                ..Default::default()
+            };
+            let today = date("2026-01-01") + chrono::Days::new(day.into());
+            let before = decide(item, &app, today, &kb.calendar);
+            for id in &ids {
+                let mut fixed = app.clone();
+                fixed.states.insert(id.clone(), MaterialState::Ok);
+                let after = decide(item, &fixed, today, &kb.calendar);
+                prop_assert!(after.severity() <= before.severity(), "{id}: {before:?} -> {after:?}");
+            }
+        }
+
+        /// A 容缺 deadline is a working day and lies the right number of working days ahead.
+        #[test]
+        fn lenient_deadline_is_a_working_day(day in 0u32..700) {
+            let kb = kb();
+            let item = kb.item(COMPANY).unwrap();
+            let mut app = all_ok(item);
+            app.states.insert("premises".into(), MaterialState::Missing);
+            app.agrees_to_commitment = true;
+            let today = date("2026-01-01") + chrono::Days::new(day.into());
+            let Decision::AcceptPending { supplements, .. } = decide(item, &app, today, &kb.calendar) else {
+                panic!("expected 容缺受理");
+            };
+            let deadline = supplements[0].deadline;
+            prop_assert!(kb.calendar.is_working_day(deadline));
+            prop_assert_eq!(
+                kb.calendar.working_days_between(today, deadline),
+                i64::from(supplement_days(item))
+            );
+        }
+    }
+}
