@@ -4,3 +4,4 @@
 pub mod cli;
 pub mod intake;
 pub mod kb;
+pub mod tui;

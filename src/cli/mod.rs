@@ -1,13 +1,15 @@
 //! The command line: clap definitions and dispatch to each part (desk, kb, precheck).
 
+mod kb;
 mod precheck;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::kb::{Kb, KbSource, check};
+use crate::kb::Kb;
 
 /// 一窗 yichuang — workstation for the combined service window (综合窗口).
 #[derive(Debug, Parser)]
@@ -23,23 +25,15 @@ pub struct Cli {
 /// The parts of yichuang.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The clerk's desk (default when no command is given).
+    Desk,
     /// Knowledge base: check, search, show (知识库).
     Kb {
         #[command(subcommand)]
-        command: KbCommand,
+        command: kb::KbCommand,
     },
     /// Headless intake decision for an item and material states (预审).
     Precheck(precheck::PrecheckArgs),
-}
-
-/// `yichuang kb …`
-#[derive(Debug, Subcommand)]
-pub enum KbCommand {
-    /// Check a knowledge-base directory (default: the embedded copy); exit 1 on any problem.
-    Check {
-        /// Directory to check.
-        dir: Option<PathBuf>,
-    },
 }
 
 /// Parses the command line, runs the part, and turns errors into a message and exit code.
@@ -56,38 +50,15 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Some(Command::Kb { command: KbCommand::Check { dir } }) => kb_check(dir.or(cli.kb)),
+        Some(Command::Kb { command }) => kb::run(command, cli.kb),
         Some(Command::Precheck(args)) => {
             precheck::run(&Kb::load(cli.kb.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)
         }
-        None => {
+        Some(Command::Desk) | None => {
             let kb = Kb::load(cli.kb.as_deref())?;
-            println!("{} items", kb.items.len());
+            crate::tui::run(Arc::new(kb))?;
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-fn kb_check(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let source = match &dir {
-        Some(dir) => KbSource::from_dir(dir)?,
-        None => KbSource::embedded(),
-    };
-    let (parsed, problems) = check::check(&source);
-    for p in &problems {
-        println!("{p}");
-    }
-    if problems.is_empty() {
-        println!(
-            "知识库 {} 检查通过：{} 个事项，{} 个日历年度",
-            source.label,
-            parsed.items.len(),
-            parsed.calendars.len()
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!("发现 {} 个问题", problems.len());
-        Ok(ExitCode::from(1))
     }
 }

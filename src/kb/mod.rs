@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod check;
+pub mod guide;
 pub mod model;
 pub mod search;
 pub mod source;

@@ -1,0 +1,191 @@
+//! The service guide (办事指南) of an item as a list of typed lines, shared by `kb show` (plain text)
+//! and the desk's detail pane (styled), so both always show the same facts in the same order.
+
+use super::model::{Item, Necessity};
+
+/// What a guide line is, so a renderer can style it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// The item's name.
+    Title,
+    /// A section heading (材料清单 …).
+    Heading,
+    /// A `label：value` fact.
+    Fact,
+    /// A material's header line.
+    Material,
+    /// A checkpoint or list entry under a material or section.
+    Bullet,
+    /// A remark (note, uncertainty).
+    Note,
+}
+
+/// One line of a guide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuideLine {
+    /// How to style it.
+    pub kind: LineKind,
+    /// Indentation level (0, 1, 2).
+    pub indent: u8,
+    /// The text, without indentation.
+    pub text: String,
+}
+
+fn line(kind: LineKind, indent: u8, text: impl Into<String>) -> GuideLine {
+    GuideLine { kind, indent, text: text.into() }
+}
+
+fn join<T>(items: &[T], f: impl Fn(&T) -> &str) -> String {
+    items.iter().map(f).collect::<Vec<_>>().join("、")
+}
+
+/// Where the item can be handled, as printed ("区级中心、社区中心，两地通办").
+pub fn where_handled(item: &Item) -> String {
+    let h = &item.handled_at;
+    let mut places = Vec::new();
+    if h.district {
+        places.push("区级政务服务中心");
+    }
+    if h.community {
+        places.push("街道（社区）便民服务中心");
+    }
+    let mut text = places.join("、");
+    if h.both_centers {
+        text.push_str("，两地通办");
+    }
+    text
+}
+
+/// The whole guide of an item.
+pub fn guide(item: &Item) -> Vec<GuideLine> {
+    let mut out = vec![
+        line(LineKind::Title, 0, &item.name),
+        line(
+            LineKind::Fact,
+            0,
+            format!(
+                "编码 {} | {} | {} | {}",
+                item.code,
+                item.kind.label(),
+                item.case_type.label(),
+                item.department
+            ),
+        ),
+    ];
+    if !item.aliases.is_empty() {
+        out.push(line(LineKind::Fact, 0, format!("又称：{}", item.aliases.join("、"))));
+    }
+    let limits = &item.time_limits;
+    let days = |d: u16| if d == 0 { "当场办结".to_string() } else { format!("{d} 个工作日") };
+    out.push(line(
+        LineKind::Fact,
+        0,
+        format!(
+            "法定时限：{} | 承诺时限：{} | 最多跑动 {} 次",
+            days(limits.legal_days),
+            days(limits.promised_days),
+            item.visits
+        ),
+    ));
+    out.push(line(LineKind::Fact, 0, format!("办理地点：{}", where_handled(item))));
+    out.push(line(
+        LineKind::Fact,
+        0,
+        format!(
+            "网办程度：{} | 服务对象：{}",
+            item.online.label(),
+            join(&item.service_objects, |s| s.label())
+        ),
+    ));
+    out.push(line(LineKind::Fact, 0, format!("出件方式：{}", join(&item.delivery, |d| d.label()))));
+    if item.fees.is_empty() {
+        out.push(line(LineKind::Fact, 0, "收费：不收费"));
+    } else {
+        out.push(line(LineKind::Fact, 0, "收费："));
+        for fee in &item.fees {
+            out.push(line(
+                LineKind::Bullet,
+                1,
+                format!("{}：{}（依据：{}）", fee.name, fee.standard, fee.basis),
+            ));
+        }
+    }
+    match &item.lenient {
+        Some(l) if l.allowed => {
+            let mut text = format!("容缺受理：允许，补正期限 {} 个工作日", l.supplement_days.unwrap_or(0));
+            if let Some(rule) = l.on_expiry {
+                text.push_str(&format!("，逾期{}", rule.label()));
+            }
+            if l.withhold_result {
+                text.push_str("，补齐前不出件");
+            }
+            if l.credit_record {
+                text.push_str("，逾期记入信用记录");
+            }
+            out.push(line(LineKind::Fact, 0, text));
+        }
+        _ => out.push(line(LineKind::Fact, 0, "容缺受理：不适用")),
+    }
+    if let Some(phone) = &item.phone {
+        out.push(line(LineKind::Fact, 0, format!("咨询电话：{phone}")));
+    }
+    out.push(line(LineKind::Heading, 0, "设定依据"));
+    out.extend(item.legal_basis.iter().map(|b| line(LineKind::Bullet, 1, b)));
+    if !item.requirements.is_empty() {
+        out.push(line(LineKind::Heading, 0, "申请条件"));
+        out.extend(item.requirements.iter().map(|r| line(LineKind::Bullet, 1, r)));
+    }
+    out.push(line(LineKind::Heading, 0, format!("申请材料（{} 项）", item.materials.len())));
+    for (i, m) in item.materials.iter().enumerate() {
+        let necessity = match m.necessity {
+            Necessity::Required => "必要".to_string(),
+            Necessity::Conditional => format!("情形必要：{}", m.condition.as_deref().unwrap_or("")),
+        };
+        let mut tags = vec![necessity];
+        if m.key {
+            tags.push("核心材料".into());
+        }
+        if m.lenient {
+            tags.push("可容缺".into());
+        }
+        if m.shared_data {
+            tags.push("数据共享获取".into());
+        }
+        out.push(line(LineKind::Material, 0, format!("{}. {}  [{}]", i + 1, m.name, tags.join(" | "))));
+        let quantity = match (m.originals, m.copies) {
+            (0, c) => format!("复印件 {c} 份"),
+            (o, 0) => format!("原件 {o} 份"),
+            (o, c) => format!("原件 {o} 份，复印件 {c} 份"),
+        };
+        out.push(line(
+            LineKind::Fact,
+            1,
+            format!("{quantity} | {} | {} | {}", m.medium.label(), m.source.label(), m.kind.label()),
+        ));
+        out.extend(m.checkpoints.iter().map(|c| line(LineKind::Bullet, 1, format!("- {c}"))));
+        if !m.defects.is_empty() {
+            let defects: Vec<String> = m
+                .defects
+                .iter()
+                .map(|d| if d.correctable { format!("{}（可当场更正）", d.text) } else { d.text.clone() })
+                .collect();
+            out.push(line(LineKind::Note, 1, format!("常见缺陷：{}", defects.join("；"))));
+        }
+        for (label, value) in [("空白表格", &m.blank_form), ("示例样表", &m.sample), ("说明", &m.note)]
+        {
+            if let Some(v) = value {
+                out.push(line(LineKind::Note, 1, format!("{label}：{v}")));
+            }
+        }
+    }
+    if let Some(note) = &item.note {
+        out.push(line(LineKind::Heading, 0, "备注"));
+        out.push(line(LineKind::Note, 1, note));
+    }
+    out
+}
+
+/// The guide as plain text, for `yichuang kb show`.
+pub fn plain(item: &Item) -> String {
+    guide(item).iter().map(|l| format!("{}{}\n", "  ".repeat(usize::from(l.indent)), l.text)).collect()
+}

@@ -1,0 +1,298 @@
+//! The KB browser: a search box, ranked results, and the selected item's service guide.
+//! It is the desk's first screen and the place a clerk looks up any item while an applicant waits.
+
+use std::cell::Cell;
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::input::TextInput;
+use super::keys::{self, Action, Context};
+use super::text::layout_safe;
+use crate::kb::Kb;
+use crate::kb::guide::{LineKind, guide};
+use crate::kb::search::{MatchKind, SearchIndex};
+
+/// How many results a query shows at most.
+const MAX_RESULTS: usize = 200;
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// Typing goes to the search box; Up/Down pick a result.
+    Search,
+    /// Up/Down scroll the guide.
+    Detail,
+}
+
+/// One row of the result list.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    /// Index into `kb.items`.
+    item: usize,
+    /// Why it matched, when it matched on something other than the name.
+    why: Option<String>,
+}
+
+/// State of the browser screen.
+#[derive(Debug)]
+pub struct Browser {
+    query: TextInput,
+    rows: Vec<Row>,
+    selected: usize,
+    focus: Focus,
+    detail_scroll: u16,
+    /// First visible row; adjusted while drawing so the selection stays visible.
+    list_offset: Cell<usize>,
+    /// Height of the detail pane at the last draw, for paging.
+    detail_height: Cell<u16>,
+}
+
+/// What the browser asks of the app after a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing beyond redrawing.
+    None,
+    /// Leave the desk.
+    Quit,
+    /// Show the key list.
+    Help,
+}
+
+impl Browser {
+    /// A browser listing every item.
+    pub fn new(kb: &Kb, index: &SearchIndex) -> Self {
+        let mut browser = Self {
+            query: TextInput::default(),
+            rows: Vec::new(),
+            selected: 0,
+            focus: Focus::Search,
+            detail_scroll: 0,
+            list_offset: Cell::new(0),
+            detail_height: Cell::new(10),
+        };
+        browser.refresh(kb, index);
+        browser
+    }
+
+    /// The keyboard context, for key lookup and the footer.
+    pub fn context(&self) -> Context {
+        match self.focus {
+            Focus::Search => Context::BrowserSearch,
+            Focus::Detail => Context::BrowserDetail,
+        }
+    }
+
+    /// The current query text.
+    pub fn query(&self) -> &str {
+        self.query.text()
+    }
+
+    /// Code of the selected item, if any.
+    pub fn selected_code<'k>(&self, kb: &'k Kb) -> Option<&'k str> {
+        self.rows.get(self.selected).map(|r| kb.items[r.item].code.as_str())
+    }
+
+    fn refresh(&mut self, kb: &Kb, index: &SearchIndex) {
+        let query = self.query.text().trim();
+        self.rows = if query.is_empty() {
+            (0..kb.items.len()).map(|item| Row { item, why: None }).collect()
+        } else {
+            index
+                .search(query, MAX_RESULTS)
+                .into_iter()
+                .map(|hit| {
+                    let why = match hit.matched {
+                        MatchKind::Material => Some(format!("材料：{}", hit.field)),
+                        MatchKind::Alias => Some(format!("又称：{}", hit.field)),
+                        _ => None,
+                    };
+                    Row { item: hit.index, why }
+                })
+                .collect()
+        };
+        self.selected = 0;
+        self.detail_scroll = 0;
+        self.list_offset.set(0);
+    }
+
+    fn select(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let last = self.rows.len() - 1;
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+        self.detail_scroll = 0;
+    }
+
+    fn scroll(&mut self, kb: &Kb, delta: i32) {
+        let lines = self.rows.get(self.selected).map_or(0, |r| guide(&kb.items[r.item]).len());
+        let max = i32::try_from(lines).unwrap_or(i32::MAX).saturating_sub(1).max(0);
+        self.detail_scroll =
+            u16::try_from((i32::from(self.detail_scroll) + delta).clamp(0, max)).unwrap_or(0);
+    }
+
+    /// Handles a key press.
+    pub fn on_key(&mut self, kb: &Kb, index: &SearchIndex, key: KeyEvent) -> Outcome {
+        let action = keys::action(self.context(), key);
+        let page = i32::from(self.detail_height.get().max(2) - 1);
+        match (self.focus, action) {
+            (_, Some(Action::Quit)) => return Outcome::Quit,
+            (_, Some(Action::Help)) => return Outcome::Help,
+            (Focus::Search, Some(Action::Up)) => self.select(-1),
+            (Focus::Search, Some(Action::Down)) => self.select(1),
+            (Focus::Search, Some(Action::PageUp)) => self.select(-(page as isize)),
+            (Focus::Search, Some(Action::PageDown)) => self.select(page as isize),
+            (Focus::Search, Some(Action::Open | Action::FocusNext)) if !self.rows.is_empty() => {
+                self.focus = Focus::Detail
+            }
+            (Focus::Search, Some(Action::Back)) => {
+                if self.query.text().is_empty() {
+                    return Outcome::Quit;
+                }
+                self.query.clear();
+                self.refresh(kb, index);
+            }
+            (Focus::Detail, Some(Action::Up)) => self.scroll(kb, -1),
+            (Focus::Detail, Some(Action::Down)) => self.scroll(kb, 1),
+            (Focus::Detail, Some(Action::PageUp)) => self.scroll(kb, -page),
+            (Focus::Detail, Some(Action::PageDown)) => self.scroll(kb, page),
+            (Focus::Detail, Some(Action::Back | Action::FocusNext)) => self.focus = Focus::Search,
+            (Focus::Search, _) => {
+                let before = self.query.text().to_string();
+                if self.query.handle_key(key) && self.query.text() != before {
+                    self.refresh(kb, index);
+                }
+            }
+            _ => {}
+        }
+        Outcome::None
+    }
+
+    /// Handles pasted text: it goes into the search box, as if typed.
+    pub fn on_paste(&mut self, kb: &Kb, index: &SearchIndex, text: &str) {
+        self.focus = Focus::Search;
+        self.query.insert(text);
+        self.refresh(kb, index);
+    }
+
+    /// Draws the screen into `area`.
+    pub fn view(&self, kb: &Kb, frame: &mut Frame, area: Rect) {
+        let [search, body] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
+        self.view_search(frame, search);
+        if body.width >= 90 {
+            let [list, gap, detail] =
+                Layout::horizontal([Constraint::Percentage(40), Constraint::Length(1), Constraint::Fill(1)])
+                    .areas(body);
+            self.view_list(kb, frame, list);
+            frame.render_widget(Paragraph::new("").style(Style::new().bg(Color::DarkGray)), gap);
+            self.view_detail(kb, frame, detail);
+        } else if self.focus == Focus::Detail {
+            self.view_detail(kb, frame, body);
+        } else {
+            self.view_list(kb, frame, body);
+        }
+    }
+
+    fn view_search(&self, frame: &mut Frame, area: Rect) {
+        let [line, count] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        let label = " 搜索事项 > ";
+        let [label_area, input_area] =
+            Layout::horizontal([Constraint::Length(label.width() as u16), Constraint::Fill(1)]).areas(line);
+        let focused = self.focus == Focus::Search;
+        let label_style = if focused { Style::new().fg(Color::Yellow).bold() } else { Style::new() };
+        frame.render_widget(Span::styled(label, label_style), label_area);
+        self.query.render(frame, input_area, Style::new(), focused);
+        let summary = if self.query.text().trim().is_empty() {
+            format!(" 共 {} 个事项。输入中文、拼音、首字母（如 gsdj）、编码或材料名称", self.rows.len())
+        } else if self.rows.is_empty() {
+            " 没有找到匹配的事项。换个说法，或试试拼音首字母".to_string()
+        } else {
+            format!(" 找到 {} 个事项", self.rows.len())
+        };
+        frame.render_widget(Span::styled(summary, Style::new().fg(Color::DarkGray)), count);
+    }
+
+    fn view_list(&self, kb: &Kb, frame: &mut Frame, area: Rect) {
+        let height = usize::from(area.height);
+        if height == 0 {
+            return;
+        }
+        let mut offset = self.list_offset.get();
+        if self.selected < offset {
+            offset = self.selected;
+        } else if self.selected >= offset + height {
+            offset = self.selected + 1 - height;
+        }
+        self.list_offset.set(offset);
+        let lines: Vec<Line> = self
+            .rows
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .map(|(i, row)| {
+                let item = &kb.items[row.item];
+                let selected = i == self.selected;
+                let marker = if selected { "> " } else { "  " };
+                let mut spans = vec![
+                    Span::raw(marker),
+                    Span::styled(layout_safe(&item.name).into_owned(), Style::new().bold()),
+                    Span::styled(format!("  {}", item.department_group), Style::new().fg(Color::Cyan)),
+                    Span::styled(format!("  {}", item.code), Style::new().fg(Color::DarkGray)),
+                ];
+                if item.handled_at.both_centers {
+                    spans.push(Span::styled("  两地通办", Style::new().fg(Color::Green)));
+                }
+                if !item.handled_at.district {
+                    spans.push(Span::styled("  社区办理", Style::new().fg(Color::Magenta)));
+                }
+                if let Some(why) = &row.why {
+                    spans.push(Span::styled(
+                        format!("  {}", layout_safe(why)),
+                        Style::new().fg(Color::DarkGray),
+                    ));
+                }
+                let line = Line::from(spans);
+                if selected {
+                    let bg = if self.focus == Focus::Search { Color::Blue } else { Color::DarkGray };
+                    line.style(Style::new().bg(bg).fg(Color::White))
+                } else {
+                    line
+                }
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn view_detail(&self, kb: &Kb, frame: &mut Frame, area: Rect) {
+        self.detail_height.set(area.height);
+        let Some(row) = self.rows.get(self.selected) else {
+            return;
+        };
+        let item = &kb.items[row.item];
+        let lines: Vec<Line> = guide(item)
+            .into_iter()
+            .map(|g| {
+                let style = match g.kind {
+                    LineKind::Title => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                    LineKind::Heading => Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+                    LineKind::Material => Style::new().add_modifier(Modifier::BOLD),
+                    LineKind::Note => Style::new().fg(Color::DarkGray),
+                    LineKind::Fact | LineKind::Bullet => Style::new(),
+                };
+                let indent = "  ".repeat(usize::from(g.indent) + 1);
+                Line::from(vec![Span::raw(indent), Span::styled(layout_safe(&g.text).into_owned(), style)])
+            })
+            .collect();
+        let max_scroll = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_sub(1);
+        let scroll = self.detail_scroll.min(max_scroll);
+        let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0));
+        frame.render_widget(paragraph, area);
+    }
+}

@@ -1,0 +1,97 @@
+//! Text made safe for terminal layout: characters whose width differs between CJK and Western
+//! terminals (East Asian "ambiguous" width: “ ” · — …) are replaced by unambiguous equivalents,
+//! so a column lines up the same in every terminal the hall uses.
+
+use std::borrow::Cow;
+
+use unicode_width::UnicodeWidthChar;
+
+/// Replacement for an ambiguous-width character, when there is a natural one.
+fn replacement(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{201C}' => "「",
+        '\u{201D}' => "」",
+        '\u{2018}' => "『",
+        '\u{2019}' => "』",
+        '\u{00B7}' | '\u{2022}' => "・",
+        '\u{2014}' | '\u{2013}' => "-",
+        '\u{2026}' => "...",
+        '\u{00D7}' => "x",
+        '\u{00B0}' => "度",
+        '\u{2264}' => "<=",
+        '\u{2265}' => ">=",
+        '\u{2192}' => "->",
+        '\u{2190}' => "<-",
+        '\u{00A7}' => "第",
+        '\u{00B1}' => "+/-",
+        '\u{203B}' => "*",
+        '\u{2460}'..='\u{2473}' => return Some(CIRCLED[(c as usize) - 0x2460]),
+        _ => return None,
+    })
+}
+
+const CIRCLED: [&str; 20] = [
+    "(1)", "(2)", "(3)", "(4)", "(5)", "(6)", "(7)", "(8)", "(9)", "(10)", "(11)", "(12)", "(13)", "(14)",
+    "(15)", "(16)", "(17)", "(18)", "(19)", "(20)",
+];
+
+/// Whether a character renders with different widths in CJK and non-CJK terminals.
+pub fn is_ambiguous(c: char) -> bool {
+    c.width() != c.width_cjk()
+}
+
+/// `s` with ambiguous-width characters replaced (unknown ones become `?`).
+pub fn layout_safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_ambiguous) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match (is_ambiguous(c), replacement(c)) {
+            (false, _) => out.push(c),
+            (true, Some(r)) => out.push_str(r),
+            (true, None) => out.push('?'),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn quotes_and_dots_become_unambiguous() {
+        let s = layout_safe("“公司”·章程—①");
+        assert_eq!(s, "「公司」・章程-(1)");
+        assert_eq!(s.width(), s.width_cjk());
+    }
+
+    #[test]
+    fn every_replacement_is_unambiguous() {
+        for c in
+            ['\u{201C}', '\u{201D}', '\u{2018}', '\u{2019}', '\u{00B7}', '\u{2014}', '\u{2026}', '\u{2460}']
+        {
+            let r = replacement(c).unwrap();
+            assert_eq!(r.width(), r.width_cjk(), "{c}");
+        }
+    }
+
+    #[test]
+    fn the_embedded_kb_only_uses_characters_with_a_safe_form() {
+        let kb = crate::kb::Kb::embedded().unwrap();
+        for item in &kb.items {
+            for line in crate::kb::guide::guide(item) {
+                for c in line.text.chars().filter(|&c| is_ambiguous(c)) {
+                    assert!(
+                        replacement(c).is_some(),
+                        "{}: {c:?} (U+{:04X}) has no safe form",
+                        item.code,
+                        c as u32
+                    );
+                }
+            }
+        }
+    }
+}
