@@ -2,5 +2,6 @@
 //! notices. Everything here is pure: no terminal, clock or database inside.
 
 pub mod rules;
+pub mod validate;
 
 pub use rules::{Application, CenterLevel, Decision, MaterialState, decide};
