@@ -1,0 +1,538 @@
+//! The case (办件) as a fold over its journal of events.
+//!
+//! Every change the clerk makes is one [`CaseEvent`]; the store appends it before the screen moves
+//! on, and [`Case::apply`] rebuilds the case from the events. So a crash loses nothing, the history
+//! of a case is complete by construction, and the same events later travel to HQ.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::rules::{Application, Decision, MaterialState};
+
+/// A step of the intake flow; journaled so the desk reopens where the clerk was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Queue ticket or appointment number.
+    #[default]
+    Ticket,
+    /// Find the item.
+    Item,
+    /// Check each material.
+    Checklist,
+    /// See the computed decision; 容缺 agreement; not-eligible reason.
+    Decision,
+    /// Applicant (and agent) data.
+    Applicant,
+    /// Window pickup or mail.
+    Delivery,
+    /// Satisfaction rating.
+    Rating,
+    /// Finished: number assigned, notices printed.
+    Done,
+}
+
+impl Step {
+    /// Every step in flow order.
+    pub const ALL: [Step; 8] = [
+        Step::Ticket,
+        Step::Item,
+        Step::Checklist,
+        Step::Decision,
+        Step::Applicant,
+        Step::Delivery,
+        Step::Rating,
+        Step::Done,
+    ];
+
+    /// The step's name on screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Ticket => "取号",
+            Step::Item => "选择事项",
+            Step::Checklist => "材料核验",
+            Step::Decision => "受理决定",
+            Step::Applicant => "申请人信息",
+            Step::Delivery => "送达方式",
+            Step::Rating => "好差评",
+            Step::Done => "办结",
+        }
+    }
+}
+
+/// A free-text field of the case, named so events say exactly what changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// Queue ticket (A005) or appointment number.
+    Ticket,
+    /// Applicant's name (person or organisation).
+    ApplicantName,
+    /// Resident ID number of the applicant (or the legal representative).
+    IdNumber,
+    /// Unified social credit code (organisations).
+    CreditCode,
+    /// Legal representative (organisations).
+    LegalRepresentative,
+    /// Applicant's mobile number.
+    Phone,
+    /// Applicant's address.
+    Address,
+    /// Agent's name (委托代理人).
+    AgentName,
+    /// Agent's ID number.
+    AgentIdNumber,
+    /// Agent's phone.
+    AgentPhone,
+    /// Scope of the authorisation (委托事项及权限).
+    AuthorisationScope,
+    /// Mail recipient.
+    MailRecipient,
+    /// Mail recipient's phone.
+    MailPhone,
+    /// Mail address.
+    MailAddress,
+    /// Why the applicant is not eligible (不予受理 reason).
+    IneligibleReason,
+    /// Reason given with a low rating.
+    RatingReason,
+    /// Supervisor who overrode a credit-code check warning.
+    CreditCodeOverride,
+}
+
+/// Who applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantKind {
+    /// A natural person (自然人).
+    #[default]
+    Person,
+    /// A company or other organisation (法人或其他组织).
+    Organisation,
+}
+
+/// How the result reaches the applicant (GLOSSARY: `Delivery`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// 统一窗口出件.
+    #[default]
+    Window,
+    /// 邮寄送达.
+    Mail,
+}
+
+/// The five levels of 好差评. Stored by name (numeric scales differ between standards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RatingLevel {
+    /// 非常满意
+    #[serde(rename = "非常满意")]
+    VerySatisfied,
+    /// 满意
+    #[serde(rename = "满意")]
+    Satisfied,
+    /// 基本满意
+    #[serde(rename = "基本满意")]
+    Neutral,
+    /// 不满意 (bad review: follow up)
+    #[serde(rename = "不满意")]
+    Dissatisfied,
+    /// 非常不满意 (bad review: follow up)
+    #[serde(rename = "非常不满意")]
+    VeryDissatisfied,
+}
+
+impl RatingLevel {
+    /// Levels from best to worst, as offered on screen (key 5 … 1).
+    pub const ALL: [RatingLevel; 5] = [
+        RatingLevel::VerySatisfied,
+        RatingLevel::Satisfied,
+        RatingLevel::Neutral,
+        RatingLevel::Dissatisfied,
+        RatingLevel::VeryDissatisfied,
+    ];
+
+    /// The level's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::VerySatisfied => "非常满意",
+            Self::Satisfied => "满意",
+            Self::Neutral => "基本满意",
+            Self::Dissatisfied => "不满意",
+            Self::VeryDissatisfied => "非常不满意",
+        }
+    }
+
+    /// Bad reviews must be followed up and need a reason.
+    pub fn is_bad(self) -> bool {
+        matches!(self, Self::Dissatisfied | Self::VeryDissatisfied)
+    }
+
+    /// The level on the provincial 1–5 scale (5 = 非常满意), for keys and exports.
+    pub fn stars(self) -> u8 {
+        5 - Self::ALL.iter().position(|l| *l == self).unwrap_or(0) as u8
+    }
+
+    /// The level for a provincial-scale number (5 = 非常满意).
+    pub fn from_stars(stars: u8) -> Option<Self> {
+        (1..=5).contains(&stars).then(|| Self::ALL[usize::from(5 - stars)])
+    }
+}
+
+/// Where a finished case stands afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Intake in progress.
+    #[default]
+    Draft,
+    /// 受理: waiting for the back office.
+    Accepted,
+    /// 容缺受理: waiting for supplements (已受理・待补正).
+    AwaitingSupplement,
+    /// Every supplement arrived (已补正).
+    Supplemented,
+    /// 一次性告知 issued; the applicant comes back once.
+    NoticeIssued,
+    /// 不予受理.
+    Rejected,
+    /// 容缺 deadline passed without supplements; terminated per the item's rule.
+    Terminated,
+    /// Result handed over or mailed (出件).
+    HandedOver,
+    /// The clerk discarded the draft.
+    Abandoned,
+}
+
+impl Status {
+    /// The status name on screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "办理中",
+            Self::Accepted => "已受理",
+            Self::AwaitingSupplement => "已受理・待补正",
+            Self::Supplemented => "已补正",
+            Self::NoticeIssued => "已一次性告知",
+            Self::Rejected => "不予受理",
+            Self::Terminated => "已终止",
+            Self::HandedOver => "已出件",
+            Self::Abandoned => "已放弃",
+        }
+    }
+}
+
+/// One change to a case. Events are append-only; the case is their fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum CaseEvent {
+    /// The clerk began serving an applicant (the clock starts).
+    Started {
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// The clerk moved to another step.
+    StepEntered {
+        /// Which.
+        step: Step,
+    },
+    /// The item was chosen, under this KB version.
+    ItemChosen {
+        /// Item code.
+        code: String,
+        /// KB version the case is decided under.
+        kb_version: String,
+    },
+    /// A situation was answered.
+    SituationSet {
+        /// Situation id.
+        id: String,
+        /// Whether it holds.
+        holds: bool,
+    },
+    /// A material was marked (`None` clears the mark).
+    MaterialMarked {
+        /// Material id.
+        id: String,
+        /// The new state.
+        state: Option<MaterialState>,
+    },
+    /// The applicant agreed (or not) to sign the 容缺 commitment.
+    CommitmentAgreed {
+        /// Agreement.
+        agrees: bool,
+    },
+    /// The clerk recorded that the applicant's credit bars 容缺.
+    BadCreditSet {
+        /// Whether it does.
+        bad: bool,
+    },
+    /// A text field changed.
+    FieldSet {
+        /// Which.
+        field: Field,
+        /// New value.
+        value: String,
+    },
+    /// Person or organisation.
+    ApplicantKindSet {
+        /// Which.
+        kind: ApplicantKind,
+    },
+    /// Delivery chosen.
+    DeliverySet {
+        /// Window or mail.
+        delivery: Delivery,
+    },
+    /// Satisfaction rated.
+    Rated {
+        /// Level.
+        level: RatingLevel,
+    },
+    /// Intake finished: the decision is final and the case has its number.
+    Finished {
+        /// Case number (center-window-date-sequence).
+        number: String,
+        /// The decision made.
+        decision: Decision,
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// A 容缺 material was supplemented.
+    Supplemented {
+        /// Material id.
+        material: String,
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// The 容缺 deadline passed; the case was terminated per the item's rule.
+    Terminated {
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// The result was handed over at the window or mailed.
+    HandedOver {
+        /// Collector's name or "邮寄".
+        to: String,
+        /// Collector's ID number (checked against the case) or the tracking number.
+        reference: String,
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// The clerk discarded the draft.
+    Abandoned {
+        /// When.
+        at: NaiveDateTime,
+    },
+}
+
+/// A case: everything the clerk recorded, rebuilt from events.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// When the applicant's service started.
+    pub started_at: Option<NaiveDateTime>,
+    /// Current step of the intake flow.
+    pub step: Step,
+    /// Item code, once chosen.
+    pub item_code: Option<String>,
+    /// KB version the item was chosen under.
+    pub kb_version: Option<String>,
+    /// Material states by id (unmarked materials are absent).
+    pub materials: BTreeMap<String, MaterialState>,
+    /// Situations that hold.
+    pub situations: BTreeSet<String>,
+    /// The applicant agrees to the 容缺 commitment.
+    pub agrees_to_commitment: bool,
+    /// Credit record bars 容缺.
+    pub bad_credit: bool,
+    /// Person or organisation.
+    pub applicant_kind: ApplicantKind,
+    /// Text fields.
+    pub fields: BTreeMap<Field, String>,
+    /// Delivery.
+    pub delivery: Delivery,
+    /// Rating, once given.
+    pub rating: Option<RatingLevel>,
+    /// Case number, once finished.
+    pub number: Option<String>,
+    /// Final decision, once finished.
+    pub decision: Option<Decision>,
+    /// When intake finished.
+    pub finished_at: Option<NaiveDateTime>,
+    /// Status.
+    pub status: Status,
+    /// Supplemented materials with dates.
+    pub supplemented: BTreeMap<String, NaiveDateTime>,
+    /// Handover record: (to, reference, at).
+    pub handover: Option<(String, String, NaiveDateTime)>,
+}
+
+impl Case {
+    /// Rebuilds a case from its events, in order.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a CaseEvent>) -> Self {
+        let mut case = Case::default();
+        for e in events {
+            case.apply(e);
+        }
+        case
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, event: &CaseEvent) {
+        match event {
+            CaseEvent::Started { at } => self.started_at = Some(*at),
+            CaseEvent::StepEntered { step } => self.step = *step,
+            CaseEvent::ItemChosen { code, kb_version } => {
+                if self.item_code.as_deref() != Some(code) {
+                    self.materials.clear();
+                    self.situations.clear();
+                    self.agrees_to_commitment = false;
+                }
+                self.item_code = Some(code.clone());
+                self.kb_version = Some(kb_version.clone());
+            }
+            CaseEvent::SituationSet { id, holds } => {
+                if *holds {
+                    self.situations.insert(id.clone());
+                } else {
+                    self.situations.remove(id);
+                }
+            }
+            CaseEvent::MaterialMarked { id, state } => match state {
+                Some(s) => {
+                    self.materials.insert(id.clone(), s.clone());
+                }
+                None => {
+                    self.materials.remove(id);
+                }
+            },
+            CaseEvent::CommitmentAgreed { agrees } => self.agrees_to_commitment = *agrees,
+            CaseEvent::BadCreditSet { bad } => self.bad_credit = *bad,
+            CaseEvent::FieldSet { field, value } => {
+                if value.is_empty() {
+                    self.fields.remove(field);
+                } else {
+                    self.fields.insert(*field, value.clone());
+                }
+            }
+            CaseEvent::ApplicantKindSet { kind } => self.applicant_kind = *kind,
+            CaseEvent::DeliverySet { delivery } => self.delivery = *delivery,
+            CaseEvent::Rated { level } => self.rating = Some(*level),
+            CaseEvent::Finished { number, decision, at } => {
+                self.number = Some(number.clone());
+                self.finished_at = Some(*at);
+                self.step = Step::Done;
+                self.status = match decision {
+                    Decision::Accept { .. } => Status::Accepted,
+                    Decision::AcceptPending { .. } => Status::AwaitingSupplement,
+                    Decision::NoticeOfDeficiency { .. } => Status::NoticeIssued,
+                    Decision::Reject { .. } => Status::Rejected,
+                };
+                self.decision = Some(decision.clone());
+            }
+            CaseEvent::Supplemented { material, at } => {
+                self.supplemented.insert(material.clone(), *at);
+                if let Some(Decision::AcceptPending { supplements, .. }) = &self.decision
+                    && supplements.iter().all(|s| self.supplemented.contains_key(&s.deficiency.material))
+                {
+                    self.status = Status::Supplemented;
+                }
+            }
+            CaseEvent::Terminated { .. } => self.status = Status::Terminated,
+            CaseEvent::HandedOver { to, reference, at } => {
+                self.handover = Some((to.clone(), reference.clone(), *at));
+                self.status = Status::HandedOver;
+            }
+            CaseEvent::Abandoned { .. } => self.status = Status::Abandoned,
+        }
+    }
+
+    /// A text field, or "" when not set.
+    pub fn field(&self, field: Field) -> &str {
+        self.fields.get(&field).map_or("", String::as_str)
+    }
+
+    /// The rules' view of this case.
+    pub fn application(&self, here: super::rules::CenterLevel) -> Application {
+        let ineligible = self.fields.get(&Field::IneligibleReason).cloned();
+        Application {
+            states: self.materials.clone(),
+            situations: self.situations.clone(),
+            agrees_to_commitment: self.agrees_to_commitment,
+            bad_credit: self.bad_credit,
+            here,
+            ineligible,
+        }
+    }
+
+    /// 容缺 materials still to supplement, with deadlines.
+    pub fn pending_supplements(&self) -> Vec<(&str, &str, NaiveDate)> {
+        match &self.decision {
+            Some(Decision::AcceptPending { supplements, .. }) => supplements
+                .iter()
+                .filter(|s| !self.supplemented.contains_key(&s.deficiency.material))
+                .map(|s| (s.deficiency.material.as_str(), s.deficiency.name.as_str(), s.deadline))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A case number: center, window, date and the day's sequence — unique without HQ because each
+/// window numbers only its own cases.
+pub fn case_number(center: &str, window: &str, date: NaiveDate, sequence: u32) -> String {
+    format!("{center}-{window}-{}-{sequence:04}", date.format("%Y%m%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn fold_rebuilds_the_case_and_choosing_another_item_clears_the_checklist() {
+        let events = vec![
+            CaseEvent::Started { at: at("2026-11-30 09:00") },
+            CaseEvent::FieldSet { field: Field::Ticket, value: "A005".into() },
+            CaseEvent::ItemChosen { code: "X1".into(), kb_version: "1".into() },
+            CaseEvent::MaterialMarked { id: "a".into(), state: Some(MaterialState::Ok) },
+            CaseEvent::ItemChosen { code: "X2".into(), kb_version: "1".into() },
+            CaseEvent::MaterialMarked { id: "b".into(), state: Some(MaterialState::Missing) },
+            CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三".into() },
+            CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三丰".into() },
+        ];
+        let case = Case::from_events(&events);
+        assert_eq!(case.item_code.as_deref(), Some("X2"));
+        assert_eq!(case.materials.len(), 1);
+        assert_eq!(case.field(Field::ApplicantName), "张三丰");
+        assert_eq!(case.field(Field::Ticket), "A005");
+    }
+
+    #[test]
+    fn events_round_trip_through_json() {
+        let e = CaseEvent::MaterialMarked {
+            id: "a".into(),
+            state: Some(MaterialState::Defect { text: "未签字".into() }),
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(serde_json::from_str::<CaseEvent>(&json).unwrap(), e);
+    }
+
+    #[test]
+    fn rating_scales() {
+        assert_eq!(RatingLevel::VerySatisfied.stars(), 5);
+        assert_eq!(RatingLevel::from_stars(1), Some(RatingLevel::VeryDissatisfied));
+        assert_eq!(RatingLevel::from_stars(0), None);
+        assert!(RatingLevel::Dissatisfied.is_bad());
+    }
+
+    #[test]
+    fn numbers_sort_by_date_then_sequence() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert_eq!(case_number("PF", "W03", d, 7), "PF-W03-20261130-0007");
+    }
+}
