@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod intake;
 pub mod kb;
+pub mod store;
 pub mod tui;

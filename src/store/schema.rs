@@ -1,0 +1,77 @@
+//! Versioned migrations of the local store. Each entry runs once, in order, inside a transaction;
+//! `PRAGMA user_version` records how far a database has come. Never edit a released migration:
+//! add a new one.
+
+/// The migrations, in order; index + 1 is the schema version they produce.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: cases, their append-only journal, the outbox, settings, per-day case numbers, audit.
+    r#"
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE cases (
+        id             TEXT PRIMARY KEY,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        status         TEXT NOT NULL,
+        number         TEXT UNIQUE,
+        item_code      TEXT,
+        applicant_name TEXT,
+        id_number      TEXT,
+        credit_code    TEXT,
+        ticket         TEXT,
+        decision       TEXT,
+        deadline       TEXT,
+        finished_at    TEXT
+    );
+    CREATE INDEX cases_status ON cases(status);
+    CREATE INDEX cases_created ON cases(created_at);
+    CREATE TABLE case_events (
+        case_id  TEXT NOT NULL REFERENCES cases(id),
+        seq      INTEGER NOT NULL,
+        event_id TEXT NOT NULL UNIQUE,
+        at       TEXT NOT NULL,
+        body     TEXT NOT NULL,
+        PRIMARY KEY (case_id, seq)
+    );
+    CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
+        BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
+    CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
+        BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END;
+    CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id   TEXT NOT NULL UNIQUE,
+        case_id    TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at    TEXT
+    );
+    CREATE INDEX outbox_unsent ON outbox(sent_at, id);
+    CREATE TABLE day_sequence (
+        day  TEXT PRIMARY KEY,
+        last INTEGER NOT NULL
+    );
+    CREATE TABLE decisions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_number TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        case_id   TEXT,
+        detail    TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+    "#,
+];

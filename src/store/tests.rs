@@ -1,0 +1,140 @@
+use super::*;
+use crate::intake::MaterialState;
+use crate::intake::case::Step;
+
+fn at(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+}
+
+fn accept() -> Decision {
+    Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap() }
+}
+
+#[test]
+fn a_case_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.db");
+    let id = {
+        let mut store = Store::open(&path, StoreKind::Desk).unwrap();
+        let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+        store
+            .append(
+                &id,
+                CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三".into() },
+                at("2026-11-30 09:01"),
+            )
+            .unwrap();
+        store.append(&id, CaseEvent::StepEntered { step: Step::Checklist }, at("2026-11-30 09:02")).unwrap();
+        store
+            .append(
+                &id,
+                CaseEvent::MaterialMarked { id: "a".into(), state: Some(MaterialState::Ok) },
+                at("2026-11-30 09:03"),
+            )
+            .unwrap();
+        id
+    };
+    let mut store = Store::open(&path, StoreKind::Desk).unwrap();
+    assert_eq!(store.open_draft().unwrap().as_deref(), Some(id.as_str()));
+    let case = store.load(&id).unwrap();
+    assert_eq!(case.field(Field::ApplicantName), "张三");
+    assert_eq!(case.step, Step::Checklist);
+    assert_eq!(case.materials["a"], MaterialState::Ok);
+    assert_eq!(case.started_at, Some(at("2026-11-30 09:00")));
+}
+
+#[test]
+fn case_numbers_count_per_day() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let mut numbers = Vec::new();
+    for t in ["2026-11-30 09:00", "2026-11-30 10:00", "2026-12-01 09:00"] {
+        let id = store.create_case(at(t)).unwrap();
+        numbers.push(store.finish(&id, "PF", "W03", accept(), at(t)).unwrap().number.clone().unwrap());
+    }
+    assert_eq!(numbers, ["PF-W03-20261130-0001", "PF-W03-20261130-0002", "PF-W03-20261201-0001"]);
+    assert_eq!(store.open_draft().unwrap(), None);
+}
+
+#[test]
+fn outbox_gets_the_history_on_finishing_and_each_later_event() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    store
+        .append(
+            &id,
+            CaseEvent::FieldSet { field: Field::Ticket, value: "A001".into() },
+            at("2026-11-30 09:00"),
+        )
+        .unwrap();
+    assert_eq!(store.outbox_count().unwrap(), 0);
+    store.finish(&id, "PF", "W03", accept(), at("2026-11-30 09:10")).unwrap();
+    assert_eq!(store.outbox_count().unwrap(), 3);
+    store
+        .append(
+            &id,
+            CaseEvent::HandedOver { to: "张三".into(), reference: "x".into(), at: at("2026-12-01 09:00") },
+            at("2026-12-01 09:00"),
+        )
+        .unwrap();
+    let pending = store.outbox_pending(10).unwrap();
+    assert_eq!(pending.len(), 4);
+    assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(pending[3].body.contains("handed_over"));
+}
+
+#[test]
+fn the_journal_is_append_only() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    assert!(store.conn.execute("UPDATE case_events SET body = '{}' WHERE case_id = ?1", [&id]).is_err());
+    assert!(store.conn.execute("DELETE FROM case_events", []).is_err());
+}
+
+#[test]
+fn audit_chain_detects_tampering() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    for i in 0..3 {
+        store.audit(at("2026-11-30 09:00"), "W03", "view", Some("c"), &format!("{i}")).unwrap();
+    }
+    assert_eq!(store.verify_audit().unwrap(), 3);
+    store
+        .conn
+        .execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'x' WHERE id = 2;")
+        .unwrap();
+    assert!(matches!(store.verify_audit(), Err(AuditError::Broken(2))));
+}
+
+#[test]
+fn a_drill_database_cannot_be_opened_as_a_desk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("drill.db");
+    Store::open(&path, StoreKind::Drill).unwrap();
+    assert!(matches!(Store::open(&path, StoreKind::Desk), Err(StoreError::WrongKind { .. })));
+}
+
+#[test]
+fn list_searches_number_name_id_and_item() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    for (field, value) in [(Field::ApplicantName, "王小明"), (Field::IdNumber, "23010819800101123X")] {
+        store
+            .append(&id, CaseEvent::FieldSet { field, value: value.into() }, at("2026-11-30 09:01"))
+            .unwrap();
+    }
+    store
+        .append(
+            &id,
+            CaseEvent::ItemChosen { code: "RS0001".into(), kb_version: "1".into() },
+            at("2026-11-30 09:01"),
+        )
+        .unwrap();
+    store.finish(&id, "PF", "W03", accept(), at("2026-11-30 09:10")).unwrap();
+    store.create_case(at("2026-11-30 10:00")).unwrap();
+    for q in ["王小", "1123X", "RS0001", "20261130-0001"] {
+        let found = store.list(q, 10).unwrap();
+        assert_eq!(found.len(), 1, "{q}");
+        assert_eq!(found[0].status, Status::Accepted);
+    }
+    assert_eq!(store.list("", 10).unwrap().len(), 2);
+    assert_eq!(store.list("100%", 10).unwrap().len(), 0);
+}
