@@ -68,7 +68,7 @@ fn paste_is_treated_as_typed_text() {
 #[test]
 fn detail_and_help() {
     let mut app = app();
-    type_text(&mut app, "gongsi");
+    type_text(&mut app, "公司");
     app.update(key(KeyCode::Enter));
     insta::assert_snapshot!("browser_detail_80x24", screen(&app, 80, 24));
     app.update(key(KeyCode::PageDown));
@@ -77,7 +77,7 @@ fn detail_and_help() {
     insta::assert_snapshot!("browser_help_80x24", screen(&app, 80, 24));
     app.update(key(KeyCode::Char('x')));
     app.update(key(KeyCode::Esc));
-    assert_eq!(app.browser().query(), "gongsi");
+    assert_eq!(app.browser().query(), "公司");
 }
 
 #[test]

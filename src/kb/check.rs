@@ -197,7 +197,7 @@ impl<'a> Reporter<'a> {
                 }
                 (Seg::Index(i), Some(v)) => {
                     let DeValue::Array(a) = v.get_ref() else { return best };
-                    let Some(elem) = a.iter().nth(i) else { return best };
+                    let Some(elem) = a.get(i) else { return best };
                     best = Some(elem.span());
                     value = Some(elem);
                 }
@@ -344,25 +344,22 @@ fn check_item(r: &mut Reporter, item: &Item) {
         }
     }
     let lenient_allowed = item.lenient.as_ref().is_some_and(|l| l.allowed);
-    if let Some(lenient) = &item.lenient {
-        if lenient.allowed {
-            match lenient.supplement_days {
-                None | Some(0) => r.at(&["lenient"], "允许容缺受理，但没有补正期限 supplement_days".into()),
-                Some(days) if limits.promised_days > 0 && days > limits.promised_days => r.at(
-                    &["lenient", "supplement_days"],
-                    format!("补正期限 {days} 个工作日超过承诺时限 {} 个工作日", limits.promised_days),
-                ),
-                Some(_) => {}
-            }
-            if lenient.on_expiry.is_none() {
-                r.at(&["lenient"], "允许容缺受理，但没有写明逾期未补正的后果 on_expiry".into());
-            }
-            if !item.materials.iter().any(|m| m.lenient) {
-                r.at(
-                    &["lenient", "allowed"],
-                    "允许容缺受理，但没有任何材料标记为可容缺 (lenient = true)".into(),
-                );
-            }
+    if let Some(lenient) = &item.lenient
+        && lenient.allowed
+    {
+        match lenient.supplement_days {
+            None | Some(0) => r.at(&["lenient"], "允许容缺受理，但没有补正期限 supplement_days".into()),
+            Some(days) if limits.promised_days > 0 && days > limits.promised_days => r.at(
+                &["lenient", "supplement_days"],
+                format!("补正期限 {days} 个工作日超过承诺时限 {} 个工作日", limits.promised_days),
+            ),
+            Some(_) => {}
+        }
+        if lenient.on_expiry.is_none() {
+            r.at(&["lenient"], "允许容缺受理，但没有写明逾期未补正的后果 on_expiry".into());
+        }
+        if !item.materials.iter().any(|m| m.lenient) {
+            r.at(&["lenient", "allowed"], "允许容缺受理，但没有任何材料标记为可容缺 (lenient = true)".into());
         }
     }
     let ids: BTreeMap<&str, usize> =

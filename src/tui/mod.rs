@@ -49,10 +49,8 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, mut app: App) -> anyhow::
             Err(mpsc::RecvTimeoutError::Timeout) => Msg::Tick,
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         };
-        for cmd in app.update(msg) {
-            match cmd {
-                Cmd::Quit => return Ok(()),
-            }
+        if app.update(msg).iter().any(|cmd| matches!(cmd, Cmd::Quit)) {
+            return Ok(());
         }
     }
 }
