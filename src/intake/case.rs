@@ -20,10 +20,8 @@ pub enum Step {
     Ticket,
     /// Find the item.
     Item,
-    /// Check each material.
+    /// Check each material; the computed decision shows beside it (容缺 agreement, not eligible).
     Checklist,
-    /// See the computed decision; 容缺 agreement; not-eligible reason.
-    Decision,
     /// Applicant (and agent) data.
     Applicant,
     /// Window pickup or mail.
@@ -36,11 +34,10 @@ pub enum Step {
 
 impl Step {
     /// Every step in flow order.
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 7] = [
         Step::Ticket,
         Step::Item,
         Step::Checklist,
-        Step::Decision,
         Step::Applicant,
         Step::Delivery,
         Step::Rating,
@@ -53,7 +50,6 @@ impl Step {
             Step::Ticket => "取号",
             Step::Item => "选择事项",
             Step::Checklist => "材料核验",
-            Step::Decision => "受理决定",
             Step::Applicant => "申请人信息",
             Step::Delivery => "送达方式",
             Step::Rating => "好差评",

@@ -188,9 +188,16 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a new case at `at`; returns its id.
+    /// Starts a new case with a fresh id at `at`; returns the id.
     pub fn create_case(&mut self, at: NaiveDateTime) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
+        self.create_case_with_id(&id, at)?;
+        Ok(id)
+    }
+
+    /// Starts a new case with an id chosen by the caller (the desk makes ids so the UI never waits).
+    pub fn create_case_with_id(&mut self, id: &str, at: NaiveDateTime) -> Result<(), StoreError> {
+        let id = id.to_string();
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO cases(id, created_at, updated_at, status) VALUES (?1, ?2, ?2, ?3)",
@@ -199,8 +206,8 @@ impl Store {
         let mut case = Case::default();
         write_event(&tx, &id, &mut case, &CaseEvent::Started { at }, at)?;
         tx.commit()?;
-        self.cache.insert(id.clone(), case);
-        Ok(id)
+        self.cache.insert(id, case);
+        Ok(())
     }
 
     /// Appends one event to a case's journal and updates its snapshot, in one transaction.
