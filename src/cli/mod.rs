@@ -1,11 +1,12 @@
 //! The command line: clap definitions and dispatch to each part (desk, kb, precheck).
 
+mod case;
+pub mod desk;
 mod kb;
 mod precheck;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +19,9 @@ pub struct Cli {
     /// Load the knowledge base from this directory instead of the embedded copy (知识库目录).
     #[arg(long, global = true, value_name = "DIR")]
     pub kb: Option<PathBuf>,
+    /// Where the desk keeps its database and printed notices (default: the user data dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -26,7 +30,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The clerk's desk (default when no command is given).
-    Desk,
+    Desk(desk::DeskArgs),
+    /// Cases in the local store, for scripts and support (案件).
+    Case {
+        #[command(subcommand)]
+        command: case::CaseCommand,
+    },
     /// Knowledge base: check, search, show (知识库).
     Kb {
         #[command(subcommand)]
@@ -49,15 +58,20 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let data_dir = cli.data_dir.clone().unwrap_or_else(desk::default_data_dir);
     match cli.command {
         Some(Command::Kb { command }) => kb::run(command, cli.kb),
         Some(Command::Precheck(args)) => {
             precheck::run(&Kb::load(cli.kb.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Desk) | None => {
-            let kb = Kb::load(cli.kb.as_deref())?;
-            crate::tui::run(Arc::new(kb))?;
+        Some(Command::Case { command }) => case::run(command, &data_dir),
+        Some(Command::Desk(args)) => {
+            desk::run(Kb::load(cli.kb.as_deref())?, &data_dir, &args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            desk::run(Kb::load(cli.kb.as_deref())?, &data_dir, &desk::DeskArgs::default())?;
             Ok(ExitCode::SUCCESS)
         }
     }

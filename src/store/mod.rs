@@ -7,6 +7,7 @@
 //! its events also enters the outbox, which the sync worker delivers to HQ exactly once.
 
 mod audit;
+mod handover;
 pub mod schema;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use crate::intake::case::{Case, CaseEvent, Field, Status, case_number};
 use crate::intake::rules::Decision;
 
 pub use audit::AuditError;
+pub use handover::HandoverRow;
 
 /// Whether a database belongs to a real desk or to a drill; a drill database never syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

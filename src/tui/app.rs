@@ -1,22 +1,31 @@
 //! The desk's state and its one update loop: `update(message) → commands`, `view(state) → frame`.
-//! No IO happens here; the shell in `tui::run` turns commands into effects.
+//! No IO happens here; the shell in `tui::run` hands commands to the effects worker and feeds its
+//! answers back as messages.
 
 use std::sync::Arc;
 
+use chrono::NaiveDateTime;
 use crossterm::event::{Event, KeyEvent, KeyEventKind};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::browser::{Browser, Outcome};
-use super::keys::{self, Context};
+use super::browser::{self, Browser};
+use super::cases::CasesScreen;
+use super::effects::{Cmd, DeskConfig};
+use super::handover::HandoverScreen;
+use super::intake::{Ctx, Intake};
+use super::keys::{self, Action, Context, ScreenId};
+use super::setup::Setup;
+use crate::intake::case::Case;
 use crate::kb::Kb;
 use crate::kb::search::SearchIndex;
+use crate::store::{CaseSummary, HandoverRow};
 
 /// Everything that can happen to the desk.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     /// A key press.
     Key(KeyEvent),
@@ -24,8 +33,37 @@ pub enum Msg {
     Paste(String),
     /// The terminal changed size; the next draw adapts.
     Resize,
-    /// A periodic tick (clocks).
-    Tick,
+    /// The clock advanced (the shell sends the wall clock; tests send what they need).
+    Tick(NaiveDateTime),
+    /// The store finished a case and gave it its number.
+    Finished {
+        /// The case.
+        case_id: String,
+        /// The case as stored.
+        case: Case,
+    },
+    /// Notices were printed (lines to show) or printing failed.
+    Printed {
+        /// The case.
+        case_id: String,
+        /// Outcome.
+        result: Result<Vec<String>, String>,
+    },
+    /// The case list for the last query.
+    Cases(Vec<CaseSummary>),
+    /// One case, loaded for the case screen.
+    CaseLoaded {
+        /// The case.
+        case_id: String,
+        /// Its state.
+        case: Case,
+    },
+    /// Results ready for handover.
+    Handover(Vec<HandoverRow>),
+    /// Background state for the status bar: outbox entries waiting for HQ.
+    Pending(usize),
+    /// An effect failed; shown in the status bar (nothing typed is lost).
+    Failed(String),
 }
 
 impl Msg {
@@ -40,59 +78,236 @@ impl Msg {
     }
 }
 
-/// Effects the shell must carry out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cmd {
-    /// Restore the terminal and exit.
-    Quit,
-}
-
 /// The desk.
 pub struct App {
     kb: Arc<Kb>,
     index: SearchIndex,
+    /// `None` until the first-run set-up has named the center and window.
+    config: Option<DeskConfig>,
+    setup: Setup,
+    screen: ScreenId,
+    /// The screen to return to when the browser is left.
+    previous: ScreenId,
+    intake: Option<Intake>,
+    cases: CasesScreen,
+    handover: HandoverScreen,
     browser: Browser,
     help: bool,
+    now: NaiveDateTime,
+    pending: usize,
+    error: Option<String>,
 }
 
 impl App {
-    /// A desk on this knowledge base, showing the browser.
-    pub fn new(kb: Arc<Kb>) -> Self {
+    /// A desk on this knowledge base. Without a config it starts with the set-up form.
+    pub fn new(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime) -> Self {
         let index = SearchIndex::new(&kb.items);
         let browser = Browser::new(&kb, &index);
-        Self { kb, index, browser, help: false }
+        let mut app = Self {
+            setup: Setup::new(config.as_ref()),
+            kb,
+            index,
+            config: None,
+            screen: ScreenId::Intake,
+            previous: ScreenId::Intake,
+            intake: None,
+            cases: CasesScreen::default(),
+            handover: HandoverScreen::default(),
+            browser,
+            help: false,
+            now,
+            pending: 0,
+            error: None,
+        };
+        if let Some(config) = config {
+            app.configure(config);
+        }
+        app
     }
 
-    /// The browser screen (for tests and later screens).
+    fn configure(&mut self, config: DeskConfig) {
+        self.config = Some(config);
+        let ctx = self.ctx_parts();
+        if let Some(ctx) = ctx {
+            self.intake = Some(Intake::new(&ctx));
+        }
+    }
+
+    fn ctx_parts(&self) -> Option<Ctx<'_>> {
+        Some(Ctx { kb: &self.kb, index: &self.index, config: self.config.as_ref()?, now: self.now })
+    }
+
+    /// Reopens an unfinished case found in the store after a restart.
+    pub fn resume(&mut self, case_id: String, case: Case) {
+        if let Some(ctx) = self.ctx_parts() {
+            let intake = Intake::resume(&ctx, case_id, case);
+            self.intake = Some(intake);
+            self.screen = ScreenId::Intake;
+        }
+    }
+
+    /// The browser screen (tests).
     pub fn browser(&self) -> &Browser {
         &self.browser
     }
 
+    /// The intake in progress (tests, drills).
+    pub fn intake(&self) -> Option<&Intake> {
+        self.intake.as_ref()
+    }
+
+    /// The screen shown.
+    pub fn screen(&self) -> ScreenId {
+        self.screen
+    }
+
+    /// The desk's configuration, once set up.
+    pub fn config(&self) -> Option<&DeskConfig> {
+        self.config.as_ref()
+    }
+
     fn context(&self) -> Context {
-        self.browser.context()
+        if self.config.is_none() {
+            return Context::Form;
+        }
+        match self.screen {
+            ScreenId::Intake => self.intake.as_ref().map_or(Context::Ticket, Intake::context),
+            ScreenId::Cases => self.cases.context(),
+            ScreenId::Handover => self.handover.context(),
+            ScreenId::Browser => self.browser.context(),
+        }
+    }
+
+    fn switch(&mut self, screen: ScreenId) -> Vec<Cmd> {
+        if screen == ScreenId::Browser && self.screen != ScreenId::Browser {
+            self.previous = self.screen;
+        }
+        self.screen = screen;
+        match screen {
+            ScreenId::Cases => vec![self.cases.reload()],
+            ScreenId::Handover => vec![Cmd::LoadHandover],
+            ScreenId::Intake | ScreenId::Browser => vec![],
+        }
     }
 
     /// Applies a message; returns the commands it causes.
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
-            Msg::Key(key) if self.help => {
-                if keys::action(Context::Global, key) == Some(keys::Action::Quit) {
-                    return vec![Cmd::Quit];
-                }
-                self.help = false;
-            }
-            Msg::Key(key) => match self.browser.on_key(&self.kb, &self.index, key) {
-                Outcome::Quit => return vec![Cmd::Quit],
-                Outcome::Help => self.help = true,
-                Outcome::None => {}
-            },
+            Msg::Key(key) => self.on_key(key),
             Msg::Paste(text) => {
                 self.help = false;
-                self.browser.on_paste(&self.kb, &self.index, &text);
+                self.on_paste(&text)
             }
-            Msg::Resize | Msg::Tick => {}
+            Msg::Resize => vec![],
+            Msg::Tick(now) => {
+                self.now = now;
+                vec![]
+            }
+            Msg::Finished { case_id, case } => match &mut self.intake {
+                Some(intake) => intake.finished(&case_id, case),
+                None => vec![],
+            },
+            Msg::Printed { case_id, result } => {
+                if let Some(intake) = &mut self.intake {
+                    intake.printed(&case_id, result.clone());
+                }
+                self.cases.printed(&case_id, result);
+                vec![]
+            }
+            Msg::Cases(rows) => {
+                self.cases.loaded(rows);
+                vec![]
+            }
+            Msg::CaseLoaded { case_id, case } => {
+                self.cases.case_loaded(case_id, case);
+                vec![]
+            }
+            Msg::Handover(rows) => {
+                self.handover.loaded(rows);
+                vec![]
+            }
+            Msg::Pending(n) => {
+                self.pending = n;
+                vec![]
+            }
+            Msg::Failed(e) => {
+                self.error = Some(e);
+                vec![]
+            }
         }
-        Vec::new()
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        if self.help {
+            self.help = false;
+            if keys::action(Context::Global, key) == Some(Action::Quit) {
+                return vec![Cmd::Quit];
+            }
+            return vec![];
+        }
+        self.error = None;
+        let context = self.context();
+        let action = keys::action(context, key);
+        match action {
+            Some(Action::Quit) => return vec![Cmd::Quit],
+            Some(Action::Help) => {
+                self.help = true;
+                return vec![];
+            }
+            Some(Action::Screen(screen)) if self.config.is_some() => return self.switch(screen),
+            _ => {}
+        }
+        let Some(config) = self.config.as_ref() else {
+            return match self.setup.on_key(key) {
+                Some(config) => {
+                    self.configure(config.clone());
+                    vec![Cmd::SaveConfig(config)]
+                }
+                None => vec![],
+            };
+        };
+        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        match self.screen {
+            ScreenId::Intake => match &mut self.intake {
+                Some(intake) => {
+                    let reply = intake.on_key(&ctx, key);
+                    self.help = reply.help;
+                    reply.cmds
+                }
+                None => vec![],
+            },
+            ScreenId::Cases => self.cases.on_key(&ctx, action, key),
+            ScreenId::Handover => self.handover.on_key(&ctx, action, key),
+            ScreenId::Browser => match self.browser.on_key(&self.kb, &self.index, key) {
+                browser::Outcome::Quit => vec![Cmd::Quit],
+                browser::Outcome::Help => {
+                    self.help = true;
+                    vec![]
+                }
+                browser::Outcome::Leave => {
+                    self.screen = self.previous;
+                    vec![]
+                }
+                browser::Outcome::None => vec![],
+            },
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) -> Vec<Cmd> {
+        let Some(config) = self.config.as_ref() else {
+            self.setup.paste(text);
+            return vec![];
+        };
+        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        match self.screen {
+            ScreenId::Intake => self.intake.as_mut().map(|i| i.on_paste(&ctx, text).cmds).unwrap_or_default(),
+            ScreenId::Cases => self.cases.on_paste(text),
+            ScreenId::Handover => self.handover.on_paste(text),
+            ScreenId::Browser => {
+                self.browser.on_paste(&self.kb, &self.index, text);
+                vec![]
+            }
+        }
     }
 
     /// Draws the whole desk.
@@ -102,10 +317,31 @@ impl App {
             frame.render_widget(Paragraph::new("窗口太小"), area);
             return;
         }
-        let [title, body, footer] =
-            Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+        let [title, body, status, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
         self.view_title(frame, title);
-        self.browser.view(&self.kb, frame, body);
+        match (self.config.as_ref(), self.screen) {
+            (None, _) => self.setup.view(frame, body),
+            (Some(config), screen) => {
+                let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                match screen {
+                    ScreenId::Intake => {
+                        if let Some(intake) = &self.intake {
+                            intake.view(&ctx, frame, body);
+                        }
+                    }
+                    ScreenId::Cases => self.cases.view(&ctx, frame, body),
+                    ScreenId::Handover => self.handover.view(&ctx, frame, body),
+                    ScreenId::Browser => self.browser.view(&self.kb, frame, body),
+                }
+            }
+        }
+        self.view_status(frame, status);
         self.view_footer(frame, footer);
         if self.help {
             self.view_help(frame, area);
@@ -114,9 +350,54 @@ impl App {
 
     fn view_title(&self, frame: &mut Frame, area: Rect) {
         let style = Style::new().bg(Color::Blue).fg(Color::White);
-        let text =
-            format!(" 一窗 yichuang | 知识库 {} | {} 个事项", self.kb.meta.version, self.kb.items.len());
-        frame.render_widget(Paragraph::new(text).style(style), area);
+        let mut spans = vec![Span::styled(" 一窗 yichuang ", style.bold())];
+        if let Some(config) = &self.config {
+            spans.push(Span::styled(format!("| {} {} 号窗口 ", config.center_name, config.window), style));
+        }
+        for (screen, key, label) in [
+            (ScreenId::Intake, "F2", "受理"),
+            (ScreenId::Cases, "F3", "案件"),
+            (ScreenId::Handover, "F4", "出件"),
+            (ScreenId::Browser, "F5", "知识库"),
+        ] {
+            let tab = if screen == self.screen {
+                Style::new().bg(Color::Yellow).fg(Color::Black).bold()
+            } else {
+                style
+            };
+            spans.push(Span::styled(format!(" {key} {label} "), tab));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
+    }
+
+    fn view_status(&self, frame: &mut Frame, area: Rect) {
+        let mut spans = Vec::new();
+        if let Some(seconds) = self.intake.as_ref().and_then(|i| i.elapsed(self.now)) {
+            let color = match seconds / 60 {
+                0..15 => Color::Green,
+                15..20 => Color::Yellow,
+                _ => Color::Red,
+            };
+            spans.push(Span::styled(
+                format!(" 本次用时 {:02}:{:02} ", seconds / 60, seconds % 60),
+                Style::new().bg(color).fg(Color::Black),
+            ));
+        }
+        spans.push(Span::styled(" 离线 ", Style::new().fg(Color::Yellow)));
+        if self.pending > 0 {
+            spans.push(Span::raw(format!("{} 待同步 ", self.pending)));
+        }
+        spans.push(Span::styled(
+            format!("| 知识库 {} ", self.kb.meta.version),
+            Style::new().fg(Color::DarkGray),
+        ));
+        if let Some(e) = &self.error {
+            spans.push(Span::styled(
+                format!("| {}", super::text::layout_safe(e)),
+                Style::new().fg(Color::Red).bold(),
+            ));
+        }
+        frame.render_widget(Line::from(spans), area);
     }
 
     fn view_footer(&self, frame: &mut Frame, area: Rect) {
@@ -130,10 +411,8 @@ impl App {
 
     fn view_help(&self, frame: &mut Frame, area: Rect) {
         let rows = keys::help(self.context());
-        let height = (rows.len() as u16 + 4).min(area.height);
-        let width = 44.min(area.width);
-        let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-        let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
+        let height = (rows.len() as u16 + 3).min(area.height);
+        let popup = super::intake::centered(area, 52, height);
         let mut lines: Vec<Line> = rows
             .into_iter()
             .map(|(key, label)| {
@@ -144,19 +423,8 @@ impl App {
             })
             .collect();
         lines.push(Line::from(Span::styled(" 按任意键关闭", Style::new().fg(Color::DarkGray))));
-        let block = Block::new()
-            .borders(Borders::ALL)
-            .border_set(ratatui::symbols::border::Set {
-                top_left: "+",
-                top_right: "+",
-                bottom_left: "+",
-                bottom_right: "+",
-                vertical_left: "|",
-                vertical_right: "|",
-                horizontal_top: "-",
-                horizontal_bottom: "-",
-            })
-            .title(" 按键说明 ");
+        let block =
+            Block::new().borders(Borders::ALL).border_set(super::intake::ASCII_BORDER).title(" 按键说明 ");
         frame.render_widget(Clear, popup);
         frame.render_widget(Paragraph::new(lines).block(block), popup);
     }

@@ -12,14 +12,12 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::input::TextInput;
+use super::item_list::ItemList;
 use super::keys::{self, Action, Context};
 use super::text::layout_safe;
 use crate::kb::Kb;
 use crate::kb::guide::{LineKind, guide};
-use crate::kb::search::{MatchKind, SearchIndex};
-
-/// How many results a query shows at most.
-const MAX_RESULTS: usize = 200;
+use crate::kb::search::SearchIndex;
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,25 +28,13 @@ pub enum Focus {
     Detail,
 }
 
-/// One row of the result list.
-#[derive(Debug, Clone, PartialEq)]
-struct Row {
-    /// Index into `kb.items`.
-    item: usize,
-    /// Why it matched, when it matched on something other than the name.
-    why: Option<String>,
-}
-
 /// State of the browser screen.
 #[derive(Debug)]
 pub struct Browser {
     query: TextInput,
-    rows: Vec<Row>,
-    selected: usize,
+    list: ItemList,
     focus: Focus,
     detail_scroll: u16,
-    /// First visible row; adjusted while drawing so the selection stays visible.
-    list_offset: Cell<usize>,
     /// Height of the detail pane at the last draw, for paging.
     detail_height: Cell<u16>,
 }
@@ -60,6 +46,8 @@ pub enum Outcome {
     None,
     /// Leave the desk.
     Quit,
+    /// Leave the browser (back to the previous screen).
+    Leave,
     /// Show the key list.
     Help,
 }
@@ -69,11 +57,9 @@ impl Browser {
     pub fn new(kb: &Kb, index: &SearchIndex) -> Self {
         let mut browser = Self {
             query: TextInput::default(),
-            rows: Vec::new(),
-            selected: 0,
+            list: ItemList::default(),
             focus: Focus::Search,
             detail_scroll: 0,
-            list_offset: Cell::new(0),
             detail_height: Cell::new(10),
         };
         browser.refresh(kb, index);
@@ -95,43 +81,21 @@ impl Browser {
 
     /// Code of the selected item, if any.
     pub fn selected_code<'k>(&self, kb: &'k Kb) -> Option<&'k str> {
-        self.rows.get(self.selected).map(|r| kb.items[r.item].code.as_str())
+        self.list.selected(kb).map(|i| i.code.as_str())
     }
 
     fn refresh(&mut self, kb: &Kb, index: &SearchIndex) {
-        let query = self.query.text().trim();
-        self.rows = if query.is_empty() {
-            (0..kb.items.len()).map(|item| Row { item, why: None }).collect()
-        } else {
-            index
-                .search(query, MAX_RESULTS)
-                .into_iter()
-                .map(|hit| {
-                    let why = match hit.matched {
-                        MatchKind::Material => Some(format!("材料：{}", hit.field)),
-                        MatchKind::Alias => Some(format!("又称：{}", hit.field)),
-                        _ => None,
-                    };
-                    Row { item: hit.index, why }
-                })
-                .collect()
-        };
-        self.selected = 0;
+        self.list.search(kb, index, self.query.text());
         self.detail_scroll = 0;
-        self.list_offset.set(0);
     }
 
     fn select(&mut self, delta: isize) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let last = self.rows.len() - 1;
-        self.selected = self.selected.saturating_add_signed(delta).min(last);
+        self.list.select(delta);
         self.detail_scroll = 0;
     }
 
     fn scroll(&mut self, kb: &Kb, delta: i32) {
-        let lines = self.rows.get(self.selected).map_or(0, |r| guide(&kb.items[r.item]).len());
+        let lines = self.list.selected(kb).map_or(0, |item| guide(item).len());
         let max = i32::try_from(lines).unwrap_or(i32::MAX).saturating_sub(1).max(0);
         self.detail_scroll =
             u16::try_from((i32::from(self.detail_scroll) + delta).clamp(0, max)).unwrap_or(0);
@@ -148,12 +112,12 @@ impl Browser {
             (Focus::Search, Some(Action::Down)) => self.select(1),
             (Focus::Search, Some(Action::PageUp)) => self.select(-(page as isize)),
             (Focus::Search, Some(Action::PageDown)) => self.select(page as isize),
-            (Focus::Search, Some(Action::Open | Action::FocusNext)) if !self.rows.is_empty() => {
+            (Focus::Search, Some(Action::Open | Action::FocusNext)) if !self.list.is_empty() => {
                 self.focus = Focus::Detail
             }
             (Focus::Search, Some(Action::Back)) => {
                 if self.query.text().is_empty() {
-                    return Outcome::Quit;
+                    return Outcome::Leave;
                 }
                 self.query.clear();
                 self.refresh(kb, index);
@@ -189,13 +153,13 @@ impl Browser {
             let [list, gap, detail] =
                 Layout::horizontal([Constraint::Percentage(40), Constraint::Length(1), Constraint::Fill(1)])
                     .areas(body);
-            self.view_list(kb, frame, list);
+            self.list.view(kb, None, self.focus == Focus::Search, frame, list);
             frame.render_widget(Paragraph::new("").style(Style::new().bg(Color::DarkGray)), gap);
             self.view_detail(kb, frame, detail);
         } else if self.focus == Focus::Detail {
             self.view_detail(kb, frame, body);
         } else {
-            self.view_list(kb, frame, body);
+            self.list.view(kb, None, true, frame, body);
         }
     }
 
@@ -209,73 +173,20 @@ impl Browser {
         frame.render_widget(Span::styled(label, label_style), label_area);
         self.query.render(frame, input_area, Style::new(), focused);
         let summary = if self.query.text().trim().is_empty() {
-            format!(" 共 {} 个事项。输入中文、拼音、首字母（如 gsdj）、编码或材料名称", self.rows.len())
-        } else if self.rows.is_empty() {
+            format!(" 共 {} 个事项。输入中文、拼音、首字母（如 gsdj）、编码或材料名称", self.list.len())
+        } else if self.list.is_empty() {
             " 没有找到匹配的事项。换个说法，或试试拼音首字母".to_string()
         } else {
-            format!(" 找到 {} 个事项", self.rows.len())
+            format!(" 找到 {} 个事项", self.list.len())
         };
         frame.render_widget(Span::styled(summary, Style::new().fg(Color::DarkGray)), count);
     }
 
-    fn view_list(&self, kb: &Kb, frame: &mut Frame, area: Rect) {
-        let height = usize::from(area.height);
-        if height == 0 {
-            return;
-        }
-        let mut offset = self.list_offset.get();
-        if self.selected < offset {
-            offset = self.selected;
-        } else if self.selected >= offset + height {
-            offset = self.selected + 1 - height;
-        }
-        self.list_offset.set(offset);
-        let lines: Vec<Line> = self
-            .rows
-            .iter()
-            .enumerate()
-            .skip(offset)
-            .take(height)
-            .map(|(i, row)| {
-                let item = &kb.items[row.item];
-                let selected = i == self.selected;
-                let marker = if selected { "> " } else { "  " };
-                let mut spans = vec![
-                    Span::raw(marker),
-                    Span::styled(layout_safe(&item.name).into_owned(), Style::new().bold()),
-                    Span::styled(format!("  {}", item.department_group), Style::new().fg(Color::Cyan)),
-                    Span::styled(format!("  {}", item.code), Style::new().fg(Color::DarkGray)),
-                ];
-                if item.handled_at.both_centers {
-                    spans.push(Span::styled("  两地通办", Style::new().fg(Color::Green)));
-                }
-                if !item.handled_at.district {
-                    spans.push(Span::styled("  社区办理", Style::new().fg(Color::Magenta)));
-                }
-                if let Some(why) = &row.why {
-                    spans.push(Span::styled(
-                        format!("  {}", layout_safe(why)),
-                        Style::new().fg(Color::DarkGray),
-                    ));
-                }
-                let line = Line::from(spans);
-                if selected {
-                    let bg = if self.focus == Focus::Search { Color::Blue } else { Color::DarkGray };
-                    line.style(Style::new().bg(bg).fg(Color::White))
-                } else {
-                    line
-                }
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines), area);
-    }
-
     fn view_detail(&self, kb: &Kb, frame: &mut Frame, area: Rect) {
         self.detail_height.set(area.height);
-        let Some(row) = self.rows.get(self.selected) else {
+        let Some(item) = self.list.selected(kb) else {
             return;
         };
-        let item = &kb.items[row.item];
         let lines: Vec<Line> = guide(item)
             .into_iter()
             .map(|g| {

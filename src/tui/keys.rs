@@ -3,6 +3,19 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+/// The desk's top-level screens, switched with function keys from anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScreenId {
+    /// Guided intake (受理).
+    Intake,
+    /// Case list (案件).
+    Cases,
+    /// Handover of results (出件).
+    Handover,
+    /// Knowledge-base browser (知识库).
+    Browser,
+}
+
 /// What a key asks for, independent of which key it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -10,6 +23,8 @@ pub enum Action {
     Quit,
     /// Show or hide the key list.
     Help,
+    /// Switch to a screen.
+    Screen(ScreenId),
     /// Previous entry / scroll up.
     Up,
     /// Next entry / scroll down.
@@ -20,10 +35,40 @@ pub enum Action {
     PageDown,
     /// Move focus to the next pane.
     FocusNext,
-    /// Open the selected entry.
+    /// Open the selected entry / confirm / go to the next step.
     Open,
-    /// Go back one level (clear the search, close a pane).
+    /// Go back one level (previous step, clear the search, close a pane).
     Back,
+    /// Mark the material 合格.
+    MarkOk,
+    /// Mark the material 有缺陷 (pick the defect).
+    MarkDefect,
+    /// Mark the material 缺少.
+    MarkMissing,
+    /// Clear the material's mark.
+    ClearMark,
+    /// Toggle the selected situation / option.
+    Toggle,
+    /// The applicant agrees (or no longer agrees) to the 容缺 commitment.
+    AgreeLenient,
+    /// Toggle: the applicant's credit bars 容缺.
+    BadCredit,
+    /// Record that the applicant is not eligible (不予受理), with a reason.
+    NotEligible,
+    /// Switch applicant between person and organisation.
+    ToggleApplicantKind,
+    /// A supervisor overrides a credit-code check warning.
+    Override,
+    /// Choose option N: a rating 1–5 (5 = 非常满意), a delivery (1 window, 2 mail).
+    Choose(u8),
+    /// Print the notices again.
+    Reprint,
+    /// Record a supplement / hand over (on lists).
+    Act,
+    /// Terminate an overdue 容缺 case.
+    Terminate,
+    /// Discard the current draft.
+    Discard,
 }
 
 /// Where a key was pressed: decides which table applies.
@@ -35,6 +80,46 @@ pub enum Context {
     BrowserSearch,
     /// The KB browser with the item detail focused.
     BrowserDetail,
+    /// Intake: ticket number (printable keys type).
+    Ticket,
+    /// Intake: item search (printable keys type).
+    ItemSearch,
+    /// Intake: material checklist.
+    Checklist,
+    /// Intake: picking a defect (printable keys type the defect).
+    DefectPicker,
+    /// A one-line text prompt (reason, supervisor name …).
+    Prompt,
+    /// A form of text fields (applicant, mail address, set-up).
+    Form,
+    /// Intake: delivery choice and mail address.
+    Delivery,
+    /// Intake: satisfaction rating.
+    Rating,
+    /// Intake finished.
+    Done,
+    /// Case list with its search box.
+    Cases,
+    /// One case's detail.
+    CaseDetail,
+    /// Handover list.
+    Handover,
+}
+
+impl Context {
+    /// Whether printable keys type into a text input here (so no printable key may be bound).
+    pub fn types_text(self) -> bool {
+        matches!(
+            self,
+            Self::Ticket
+                | Self::ItemSearch
+                | Self::DefectPicker
+                | Self::Prompt
+                | Self::Form
+                | Self::Cases
+                | Self::Handover
+        )
+    }
 }
 
 /// One key binding with the text shown in the footer and help.
@@ -71,30 +156,113 @@ const fn bind(
     Binding { context, code, modifiers, action, key_label, label, in_footer }
 }
 
+use Context as C;
+use KeyCode as K;
+
 /// Every binding of the desk.
 pub const BINDINGS: &[Binding] = &[
-    bind(Context::Global, KeyCode::Char('c'), CTRL, Action::Quit, "Ctrl-C", "退出", false),
-    bind(Context::Global, KeyCode::Char('?'), NONE, Action::Help, "?", "帮助", true),
-    bind(Context::Global, KeyCode::F(1), NONE, Action::Help, "F1", "帮助", false),
-    bind(Context::BrowserSearch, KeyCode::Up, NONE, Action::Up, "Up/Down", "选择事项", true),
-    bind(Context::BrowserSearch, KeyCode::Down, NONE, Action::Down, "Up/Down", "选择事项", false),
-    bind(Context::BrowserSearch, KeyCode::Char('p'), CTRL, Action::Up, "Ctrl-P/N", "选择事项", false),
-    bind(Context::BrowserSearch, KeyCode::Char('n'), CTRL, Action::Down, "Ctrl-P/N", "选择事项", false),
-    bind(Context::BrowserSearch, KeyCode::PageUp, NONE, Action::PageUp, "PgUp/PgDn", "翻页", false),
-    bind(Context::BrowserSearch, KeyCode::PageDown, NONE, Action::PageDown, "PgUp/PgDn", "翻页", false),
-    bind(Context::BrowserSearch, KeyCode::Enter, NONE, Action::Open, "Enter", "查看办事指南", true),
-    bind(Context::BrowserSearch, KeyCode::Tab, NONE, Action::FocusNext, "Tab", "切换到详情", false),
-    bind(Context::BrowserSearch, KeyCode::Esc, NONE, Action::Back, "Esc", "清空搜索/退出", true),
-    bind(Context::BrowserDetail, KeyCode::Up, NONE, Action::Up, "Up/Down", "滚动", true),
-    bind(Context::BrowserDetail, KeyCode::Down, NONE, Action::Down, "Up/Down", "滚动", false),
-    bind(Context::BrowserDetail, KeyCode::Char('k'), NONE, Action::Up, "j/k", "滚动", false),
-    bind(Context::BrowserDetail, KeyCode::Char('j'), NONE, Action::Down, "j/k", "滚动", false),
-    bind(Context::BrowserDetail, KeyCode::PageUp, NONE, Action::PageUp, "PgUp/PgDn", "翻页", true),
-    bind(Context::BrowserDetail, KeyCode::PageDown, NONE, Action::PageDown, "PgUp/PgDn", "翻页", false),
-    bind(Context::BrowserDetail, KeyCode::Char(' '), NONE, Action::PageDown, "Space", "下一页", false),
-    bind(Context::BrowserDetail, KeyCode::Tab, NONE, Action::FocusNext, "Tab", "回到搜索", false),
-    bind(Context::BrowserDetail, KeyCode::Esc, NONE, Action::Back, "Esc", "回到搜索", true),
-    bind(Context::BrowserDetail, KeyCode::Char('q'), NONE, Action::Quit, "q", "退出", true),
+    bind(C::Global, K::F(1), NONE, Action::Help, "F1", "帮助", true),
+    bind(C::Global, K::F(2), NONE, Action::Screen(ScreenId::Intake), "F2", "受理", false),
+    bind(C::Global, K::F(3), NONE, Action::Screen(ScreenId::Cases), "F3", "案件", false),
+    bind(C::Global, K::F(4), NONE, Action::Screen(ScreenId::Handover), "F4", "出件", false),
+    bind(C::Global, K::F(5), NONE, Action::Screen(ScreenId::Browser), "F5", "知识库", false),
+    bind(C::Global, K::F(10), NONE, Action::Quit, "F10", "退出", false),
+    bind(C::Global, K::Char('c'), CTRL, Action::Quit, "Ctrl-C", "退出（已录入的内容都已保存）", false),
+    // Knowledge-base browser.
+    bind(C::BrowserSearch, K::Up, NONE, Action::Up, "Up/Down", "选择事项", true),
+    bind(C::BrowserSearch, K::Down, NONE, Action::Down, "Up/Down", "选择事项", false),
+    bind(C::BrowserSearch, K::Char('p'), CTRL, Action::Up, "Ctrl-P/N", "选择事项", false),
+    bind(C::BrowserSearch, K::Char('n'), CTRL, Action::Down, "Ctrl-P/N", "选择事项", false),
+    bind(C::BrowserSearch, K::PageUp, NONE, Action::PageUp, "PgUp/PgDn", "翻页", false),
+    bind(C::BrowserSearch, K::PageDown, NONE, Action::PageDown, "PgUp/PgDn", "翻页", false),
+    bind(C::BrowserSearch, K::Enter, NONE, Action::Open, "Enter", "查看办事指南", true),
+    bind(C::BrowserSearch, K::Tab, NONE, Action::FocusNext, "Tab", "切换到详情", false),
+    bind(C::BrowserSearch, K::Esc, NONE, Action::Back, "Esc", "清空搜索/离开", true),
+    bind(C::BrowserSearch, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    bind(C::BrowserDetail, K::Up, NONE, Action::Up, "Up/Down", "滚动", true),
+    bind(C::BrowserDetail, K::Down, NONE, Action::Down, "Up/Down", "滚动", false),
+    bind(C::BrowserDetail, K::Char('k'), NONE, Action::Up, "j/k", "滚动", false),
+    bind(C::BrowserDetail, K::Char('j'), NONE, Action::Down, "j/k", "滚动", false),
+    bind(C::BrowserDetail, K::PageUp, NONE, Action::PageUp, "PgUp/PgDn", "翻页", true),
+    bind(C::BrowserDetail, K::PageDown, NONE, Action::PageDown, "PgUp/PgDn", "翻页", false),
+    bind(C::BrowserDetail, K::Char(' '), NONE, Action::PageDown, "Space", "下一页", false),
+    bind(C::BrowserDetail, K::Tab, NONE, Action::FocusNext, "Tab", "回到搜索", false),
+    bind(C::BrowserDetail, K::Esc, NONE, Action::Back, "Esc", "回到搜索", true),
+    bind(C::BrowserDetail, K::Char('q'), NONE, Action::Back, "q", "离开", true),
+    bind(C::BrowserDetail, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    // Intake: ticket.
+    bind(C::Ticket, K::Enter, NONE, Action::Open, "Enter", "开始接待（排队号可不填）", true),
+    // Intake: item search.
+    bind(C::ItemSearch, K::Up, NONE, Action::Up, "Up/Down", "选择事项", true),
+    bind(C::ItemSearch, K::Down, NONE, Action::Down, "Up/Down", "选择事项", false),
+    bind(C::ItemSearch, K::PageUp, NONE, Action::PageUp, "PgUp/PgDn", "翻页", false),
+    bind(C::ItemSearch, K::PageDown, NONE, Action::PageDown, "PgUp/PgDn", "翻页", false),
+    bind(C::ItemSearch, K::Enter, NONE, Action::Open, "Enter", "选定事项", true),
+    bind(C::ItemSearch, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
+    // Intake: checklist.
+    bind(C::Checklist, K::Up, NONE, Action::Up, "Up/Down", "选择", true),
+    bind(C::Checklist, K::Down, NONE, Action::Down, "Up/Down", "选择", false),
+    bind(C::Checklist, K::Char('1'), NONE, Action::MarkOk, "1", "合格", true),
+    bind(C::Checklist, K::Char('2'), NONE, Action::MarkDefect, "2", "有缺陷", true),
+    bind(C::Checklist, K::Char('3'), NONE, Action::MarkMissing, "3", "缺少", true),
+    bind(C::Checklist, K::Char('0'), NONE, Action::ClearMark, "0", "清除标记", false),
+    bind(C::Checklist, K::Char(' '), NONE, Action::Toggle, "Space", "切换情形", false),
+    bind(C::Checklist, K::Char('y'), NONE, Action::AgreeLenient, "y", "申请人同意容缺承诺", false),
+    bind(C::Checklist, K::Char('c'), NONE, Action::BadCredit, "c", "信用记录不良（不得容缺）", false),
+    bind(C::Checklist, K::Char('n'), NONE, Action::NotEligible, "n", "不符合条件（不予受理）", false),
+    bind(C::Checklist, K::Enter, NONE, Action::Open, "Enter", "下一步", true),
+    bind(C::Checklist, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
+    bind(C::Checklist, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    // Defect picker.
+    bind(C::DefectPicker, K::Up, NONE, Action::Up, "Up/Down", "选择常见缺陷", true),
+    bind(C::DefectPicker, K::Down, NONE, Action::Down, "Up/Down", "选择常见缺陷", false),
+    bind(C::DefectPicker, K::Enter, NONE, Action::Open, "Enter", "确定（或输入其他缺陷）", true),
+    bind(C::DefectPicker, K::Esc, NONE, Action::Back, "Esc", "取消", true),
+    // One-line prompt.
+    bind(C::Prompt, K::Enter, NONE, Action::Open, "Enter", "确定", true),
+    bind(C::Prompt, K::Esc, NONE, Action::Back, "Esc", "取消", true),
+    // Forms.
+    bind(C::Form, K::Up, NONE, Action::Up, "Up/Down/Tab", "切换字段", true),
+    bind(C::Form, K::Enter, NONE, Action::Open, "Enter", "下一项/完成", true),
+    bind(C::Form, K::Char('t'), CTRL, Action::ToggleApplicantKind, "Ctrl-T", "个人/单位", true),
+    bind(C::Form, K::Char('o'), CTRL, Action::Override, "Ctrl-O", "主管放行校验码警告", false),
+    bind(C::Form, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
+    // Delivery.
+    bind(C::Delivery, K::Char('1'), NONE, Action::Choose(1), "1", "窗口领取", true),
+    bind(C::Delivery, K::Char('2'), NONE, Action::Choose(2), "2", "邮寄送达", true),
+    bind(C::Delivery, K::Enter, NONE, Action::Open, "Enter", "下一步", true),
+    bind(C::Delivery, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
+    bind(C::Delivery, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    // Rating.
+    bind(C::Rating, K::Char('5'), NONE, Action::Choose(5), "5", "非常满意", true),
+    bind(C::Rating, K::Char('4'), NONE, Action::Choose(4), "4", "满意", false),
+    bind(C::Rating, K::Char('3'), NONE, Action::Choose(3), "3", "基本满意", false),
+    bind(C::Rating, K::Char('2'), NONE, Action::Choose(2), "2", "不满意", false),
+    bind(C::Rating, K::Char('1'), NONE, Action::Choose(1), "1", "非常不满意", true),
+    bind(C::Rating, K::Enter, NONE, Action::Open, "Enter", "办结并打印", true),
+    bind(C::Rating, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
+    bind(C::Rating, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    // Done.
+    bind(C::Done, K::Enter, NONE, Action::Open, "Enter", "接待下一位", true),
+    bind(C::Done, K::Char('p'), NONE, Action::Reprint, "p", "重新打印", true),
+    bind(C::Done, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    // Case list.
+    bind(C::Cases, K::Up, NONE, Action::Up, "Up/Down", "选择", true),
+    bind(C::Cases, K::Down, NONE, Action::Down, "Up/Down", "选择", false),
+    bind(C::Cases, K::Enter, NONE, Action::Open, "Enter", "查看案件", true),
+    bind(C::Cases, K::Esc, NONE, Action::Back, "Esc", "清空搜索", true),
+    bind(C::CaseDetail, K::Up, NONE, Action::Up, "Up/Down", "选择待补材料", true),
+    bind(C::CaseDetail, K::Down, NONE, Action::Down, "Up/Down", "选择待补材料", false),
+    bind(C::CaseDetail, K::Char('s'), NONE, Action::Act, "s", "登记已补正", true),
+    bind(C::CaseDetail, K::Char('t'), NONE, Action::Terminate, "t", "逾期终止", true),
+    bind(C::CaseDetail, K::Char('p'), NONE, Action::Reprint, "p", "重新打印", false),
+    bind(C::CaseDetail, K::Esc, NONE, Action::Back, "Esc", "返回列表", true),
+    bind(C::CaseDetail, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    // Handover list.
+    bind(C::Handover, K::Up, NONE, Action::Up, "Up/Down", "选择", true),
+    bind(C::Handover, K::Down, NONE, Action::Down, "Up/Down", "选择", false),
+    bind(C::Handover, K::Enter, NONE, Action::Open, "Enter", "登记出件", true),
+    bind(C::Handover, K::Esc, NONE, Action::Back, "Esc", "清空/取消", true),
 ];
 
 /// The action bound to `key` in `context`, falling back to the global bindings.
@@ -131,7 +299,8 @@ pub fn footer(context: Context) -> Vec<(&'static str, &'static str)> {
 /// All bindings of a context for the help overlay, deduplicated by key label.
 pub fn help(context: Context) -> Vec<(&'static str, &'static str)> {
     let mut rows: Vec<(&str, &str)> = Vec::new();
-    for b in BINDINGS.iter().filter(|b| b.context == context || b.context == Context::Global) {
+    let own = BINDINGS.iter().filter(|b| b.context == context);
+    for b in own.chain(BINDINGS.iter().filter(|b| b.context == Context::Global)) {
         if !rows.iter().any(|(k, _)| *k == b.key_label) {
             rows.push((b.key_label, b.label));
         }
@@ -170,5 +339,14 @@ mod tests {
     fn question_mark_typed_with_shift_opens_help() {
         let key = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
         assert_eq!(action(Context::BrowserDetail, key), Some(Action::Help));
+    }
+
+    #[test]
+    fn no_printable_key_is_bound_where_keys_type_text() {
+        for b in BINDINGS.iter().filter(|b| b.context.types_text()) {
+            let printable =
+                matches!(b.code, KeyCode::Char(_)) && !b.modifiers.contains(KeyModifiers::CONTROL);
+            assert!(!printable, "{:?} binds printable {:?}", b.context, b.code);
+        }
     }
 }

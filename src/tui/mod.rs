@@ -1,10 +1,18 @@
 //! The desk's terminal shell: sets up the terminal, feeds terminal events into [`app::App`] as
-//! messages from a reader thread, draws after each message, and carries out the commands.
+//! messages from a reader thread, draws after each message, and hands commands to the effects
+//! worker, whose answers come back on the same channel.
 
 pub mod app;
 pub mod browser;
+pub mod cases;
+pub mod effects;
+pub mod form;
+pub mod handover;
 pub mod input;
+pub mod intake;
+pub mod item_list;
 pub mod keys;
+pub mod setup;
 pub mod text;
 
 use std::sync::Arc;
@@ -14,29 +22,55 @@ use std::time::Duration;
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 
-use app::{App, Cmd, Msg};
+use app::{App, Msg};
+use effects::{Cmd, DeskConfig, Effects};
 
 use crate::kb::Kb;
+use crate::store::Store;
 
 /// How often the clocks on screen refresh without input.
 const TICK: Duration = Duration::from_millis(500);
 
-/// Runs the desk until the clerk quits.
-pub fn run(kb: Arc<Kb>) -> anyhow::Result<()> {
+/// The desk's clock: local wall time.
+fn now() -> chrono::NaiveDateTime {
+    chrono::Local::now().naive_local()
+}
+
+/// Runs the desk until the clerk quits; reopens an unfinished case first.
+pub fn run(kb: Arc<Kb>, mut store: Store, config: Option<DeskConfig>) -> anyhow::Result<()> {
+    let mut app = App::new(kb.clone(), config.clone(), now());
+    if let Some(case_id) = store.open_draft()? {
+        let case = store.load(&case_id)?;
+        app.resume(case_id, case);
+    }
+    let pending = store.outbox_count()?;
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let _ = tx.send(Msg::Pending(pending));
+    let effects = Effects::new(store, kb, config.unwrap_or_default());
+    let (commands, worker) = effects::spawn_worker(effects, tx.clone());
     let mut terminal = ratatui::init();
     execute!(std::io::stdout(), EnableBracketedPaste)?;
-    let result = event_loop(&mut terminal, App::new(kb));
+    let result = event_loop(&mut terminal, app, &tx, &rx, &commands);
     let _ = execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
+    // Let the worker journal everything already sent before the process ends.
+    drop(commands);
+    let _ = worker.join();
     result
 }
 
-fn event_loop(terminal: &mut ratatui::DefaultTerminal, mut app: App) -> anyhow::Result<()> {
-    let (tx, rx) = mpsc::channel::<Msg>();
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    mut app: App,
+    tx: &mpsc::Sender<Msg>,
+    rx: &mpsc::Receiver<Msg>,
+    commands: &mpsc::Sender<Cmd>,
+) -> anyhow::Result<()> {
+    let events = tx.clone();
     std::thread::spawn(move || {
         while let Ok(event) = crossterm::event::read() {
             if let Some(msg) = Msg::from_event(event)
-                && tx.send(msg).is_err()
+                && events.send(msg).is_err()
             {
                 break;
             }
@@ -46,11 +80,17 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, mut app: App) -> anyhow::
         terminal.draw(|frame| app.view(frame))?;
         let msg = match rx.recv_timeout(TICK) {
             Ok(msg) => msg,
-            Err(mpsc::RecvTimeoutError::Timeout) => Msg::Tick,
+            Err(mpsc::RecvTimeoutError::Timeout) => Msg::Tick(now()),
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         };
-        if app.update(msg).iter().any(|cmd| matches!(cmd, Cmd::Quit)) {
-            return Ok(());
+        app.update(Msg::Tick(now()));
+        for cmd in app.update(msg) {
+            if cmd == Cmd::Quit {
+                return Ok(());
+            }
+            if commands.send(cmd).is_err() {
+                anyhow::bail!("后台任务已停止");
+            }
         }
     }
 }

@@ -1,0 +1,70 @@
+//! `yichuang desk`: opens the clerk's desk on the local store, after first-run set-up.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Args;
+
+use crate::intake::rules::CenterLevel;
+use crate::kb::Kb;
+use crate::store::{Store, StoreKind};
+use crate::tui::effects::{self, DeskConfig};
+
+/// Options of the desk.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DeskArgs {
+    /// Center id (part of case numbers); kept after the first run.
+    #[arg(long)]
+    pub center: Option<String>,
+    /// The center's name as printed on notices.
+    #[arg(long)]
+    pub center_name: Option<String>,
+    /// Window id (part of case numbers); kept after the first run.
+    #[arg(long)]
+    pub window: Option<String>,
+    /// District or community center (decides which items are handled here).
+    #[arg(long, value_enum)]
+    pub level: Option<CenterLevel>,
+}
+
+/// The default data directory: the user's data dir, e.g. `~/.local/share/yichuang`.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("yichuang")
+}
+
+/// The desk database in `data_dir`, created if needed.
+pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| anyhow::anyhow!("无法创建数据目录 {}: {e}", data_dir.display()))?;
+    Ok(Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk)?)
+}
+
+/// Merges the flags into the stored configuration; `None` when set-up is still needed.
+fn config(store: &Store, args: &DeskArgs) -> anyhow::Result<Option<DeskConfig>> {
+    let stored = effects::load_config(store)?;
+    let center = args.center.clone().or_else(|| stored.as_ref().map(|c| c.center.clone()));
+    let window = args.window.clone().or_else(|| stored.as_ref().map(|c| c.window.clone()));
+    let (Some(center), Some(window)) = (center, window) else { return Ok(None) };
+    let config = DeskConfig {
+        center_name: args
+            .center_name
+            .clone()
+            .or_else(|| stored.as_ref().map(|c| c.center_name.clone()))
+            .unwrap_or_else(|| center.clone()),
+        level: args.level.or_else(|| stored.as_ref().map(|c| c.level)).unwrap_or_default(),
+        clerk: stored.as_ref().map(|c| c.clerk.clone()).unwrap_or_default(),
+        center,
+        window,
+    };
+    if stored.as_ref() != Some(&config) {
+        effects::save_config(store, &config)?;
+    }
+    Ok(Some(config))
+}
+
+/// Runs the desk until the clerk quits.
+pub fn run(kb: Kb, data_dir: &Path, args: &DeskArgs) -> anyhow::Result<()> {
+    let store = open_store(data_dir)?;
+    let config = config(&store, args)?;
+    crate::tui::run(Arc::new(kb), store, config)
+}

@@ -1,0 +1,87 @@
+//! Results coming back from the back office (DESIGN §6–7): HQ decisions recorded against a case
+//! number, and the list of results waiting for handover (出件) at the window or by mail.
+
+use chrono::NaiveDateTime;
+use rusqlite::params;
+use serde::Serialize;
+
+use super::{Store, StoreError, parse_ts, ts};
+use crate::intake::case::{Delivery, Field, Status};
+
+/// A back-office result ready to hand over.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HandoverRow {
+    /// Local case id.
+    pub case_id: String,
+    /// Case number.
+    pub number: String,
+    /// Item code.
+    pub item_code: Option<String>,
+    /// Applicant's name.
+    pub applicant_name: Option<String>,
+    /// The decision kind from HQ (准予 …).
+    pub kind: String,
+    /// When the decision arrived.
+    pub received_at: NaiveDateTime,
+    /// Window pickup or mail.
+    pub delivery: Delivery,
+    /// ID numbers allowed to collect: the applicant's and the agent's (never shown unmasked).
+    #[serde(skip)]
+    pub collector_ids: Vec<String>,
+}
+
+impl Store {
+    /// Records a back-office decision for a case number (from sync, or tests).
+    pub fn record_decision(
+        &mut self,
+        case_number: &str,
+        kind: &str,
+        body: &str,
+        at: NaiveDateTime,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO decisions(case_number, kind, body, received_at) VALUES (?1, ?2, ?3, ?4)",
+            params![case_number, kind, body, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Approved results not yet handed over, oldest first.
+    pub fn ready_for_handover(&mut self) -> Result<Vec<HandoverRow>, StoreError> {
+        let mut rows: Vec<HandoverRow> = {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT c.id, c.number, c.item_code, c.applicant_name, d.kind, d.received_at
+                 FROM decisions d JOIN cases c ON c.number = d.case_number
+                 WHERE d.id = (SELECT max(id) FROM decisions WHERE case_number = d.case_number)
+                   AND d.kind = '准予' AND c.status NOT IN (?1, ?2)
+                 ORDER BY d.received_at",
+            )?;
+            let mapped = stmt.query_map(
+                params![super::status_str(Status::HandedOver), super::status_str(Status::Terminated)],
+                |r| {
+                    Ok(HandoverRow {
+                        case_id: r.get(0)?,
+                        number: r.get(1)?,
+                        item_code: r.get(2)?,
+                        applicant_name: r.get(3)?,
+                        kind: r.get(4)?,
+                        received_at: parse_ts(&r.get::<_, String>(5)?),
+                        delivery: Delivery::Window,
+                        collector_ids: Vec::new(),
+                    })
+                },
+            )?;
+            mapped.collect::<Result<_, _>>()?
+        };
+        for row in &mut rows {
+            let case = self.load(&row.case_id)?;
+            row.delivery = case.delivery;
+            row.collector_ids = [Field::IdNumber, Field::AgentIdNumber]
+                .into_iter()
+                .map(|f| case.field(f).to_uppercase())
+                .filter(|id| !id.is_empty())
+                .collect();
+        }
+        Ok(rows)
+    }
+}

@@ -1,0 +1,298 @@
+//! The case list (F3): today's and earlier cases, searchable by case number, name, ID number or item
+//! code; 容缺 cases show the working days left or how long they are overdue. Opening a case records
+//! supplemented materials, terminates an overdue 容缺 case by the item's rule, or reprints.
+
+use chrono::NaiveDate;
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::effects::Cmd;
+use super::input::TextInput;
+use super::intake::Ctx;
+use super::keys::{Action, Context};
+use super::text::layout_safe;
+use crate::intake::case::{Case, CaseEvent, Field, Status};
+use crate::intake::validate::mask_id;
+use crate::kb::Kb;
+use crate::kb::calendar::Calendar;
+use crate::store::CaseSummary;
+
+/// One opened case.
+#[derive(Debug)]
+struct Detail {
+    case_id: String,
+    case: Option<Case>,
+    /// Index into the pending supplements.
+    selected: usize,
+    message: Option<String>,
+}
+
+/// State of the case list.
+#[derive(Debug, Default)]
+pub struct CasesScreen {
+    query: TextInput,
+    rows: Vec<CaseSummary>,
+    selected: usize,
+    detail: Option<Detail>,
+}
+
+/// How a 容缺 deadline stands today, in working days.
+pub fn deadline_text(calendar: &Calendar, today: NaiveDate, deadline: NaiveDate) -> (String, Color) {
+    if today > deadline {
+        (format!("已逾期 {} 天", (today - deadline).num_days()), Color::Red)
+    } else {
+        let left = calendar.working_days_between(today, deadline);
+        let color = if left <= 1 { Color::Yellow } else { Color::Cyan };
+        (format!("剩 {left} 个工作日（{deadline} 前）"), color)
+    }
+}
+
+fn item_name(kb: &Kb, code: Option<&str>) -> String {
+    code.map(|c| kb.item(c).map_or_else(|| c.to_string(), |i| i.name.clone())).unwrap_or_default()
+}
+
+impl CasesScreen {
+    /// The keyboard context.
+    pub fn context(&self) -> Context {
+        if self.detail.is_some() { Context::CaseDetail } else { Context::Cases }
+    }
+
+    /// The command that loads the list for the current query.
+    pub fn reload(&self) -> Cmd {
+        Cmd::LoadCases { query: self.query.text().trim().to_string() }
+    }
+
+    /// The list arrived.
+    pub fn loaded(&mut self, rows: Vec<CaseSummary>) {
+        self.rows = rows;
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    /// An opened case arrived (or changed).
+    pub fn case_loaded(&mut self, case_id: String, case: Case) {
+        if let Some(detail) = &mut self.detail
+            && detail.case_id == case_id
+        {
+            detail.selected = detail.selected.min(case.pending_supplements().len().saturating_sub(1));
+            detail.case = Some(case);
+        }
+    }
+
+    /// A reprint finished.
+    pub fn printed(&mut self, case_id: &str, result: Result<Vec<String>, String>) {
+        if let Some(detail) = &mut self.detail
+            && detail.case_id == case_id
+        {
+            detail.message = Some(match result {
+                Ok(lines) => lines.join("；"),
+                Err(e) => format!("打印失败：{e}"),
+            });
+        }
+    }
+
+    /// Handles a key.
+    pub fn on_key(&mut self, ctx: &Ctx, action: Option<Action>, key: KeyEvent) -> Vec<Cmd> {
+        if let Some(detail) = &mut self.detail {
+            return Self::on_detail_key(detail, ctx, action).unwrap_or_else(|| {
+                self.detail = None;
+                vec![self.reload()]
+            });
+        }
+        match action {
+            Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
+            Some(Action::Down) => self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1)),
+            Some(Action::Open) => {
+                if let Some(row) = self.rows.get(self.selected) {
+                    let case_id = row.id.clone();
+                    self.detail =
+                        Some(Detail { case_id: case_id.clone(), case: None, selected: 0, message: None });
+                    return vec![Cmd::LoadCase { case_id }];
+                }
+            }
+            Some(Action::Back) => {
+                self.query.clear();
+                return vec![self.reload()];
+            }
+            _ => {
+                let before = self.query.text().to_string();
+                if self.query.handle_key(key) && self.query.text() != before {
+                    self.selected = 0;
+                    return vec![self.reload()];
+                }
+            }
+        }
+        vec![]
+    }
+
+    /// Keys on an opened case; `None` closes it.
+    fn on_detail_key(detail: &mut Detail, ctx: &Ctx, action: Option<Action>) -> Option<Vec<Cmd>> {
+        detail.message = None;
+        let Some(case) = &detail.case else {
+            return if action == Some(Action::Back) { None } else { Some(vec![]) };
+        };
+        let pending = case.pending_supplements();
+        let journal = |event: CaseEvent| {
+            vec![
+                Cmd::Journal { case_id: detail.case_id.clone(), event, at: ctx.now },
+                Cmd::LoadCase { case_id: detail.case_id.clone() },
+            ]
+        };
+        Some(match action {
+            Some(Action::Back) => return None,
+            Some(Action::Up) => {
+                detail.selected = detail.selected.saturating_sub(1);
+                vec![]
+            }
+            Some(Action::Down) => {
+                detail.selected = (detail.selected + 1).min(pending.len().saturating_sub(1));
+                vec![]
+            }
+            Some(Action::Act) => match pending.get(detail.selected) {
+                Some((material, _, _)) => {
+                    journal(CaseEvent::Supplemented { material: material.to_string(), at: ctx.now })
+                }
+                None => {
+                    detail.message = Some("本案件没有待补正的材料".into());
+                    vec![]
+                }
+            },
+            Some(Action::Terminate) => {
+                let overdue = pending.iter().any(|(_, _, deadline)| ctx.now.date() > *deadline);
+                if case.status == Status::AwaitingSupplement && overdue {
+                    journal(CaseEvent::Terminated { at: ctx.now })
+                } else {
+                    detail.message = Some("只有逾期未补正的容缺受理案件才能终止".into());
+                    vec![]
+                }
+            }
+            Some(Action::Reprint) if case.number.is_some() => {
+                vec![Cmd::Print { case_id: detail.case_id.clone() }]
+            }
+            _ => vec![],
+        })
+    }
+
+    /// Pasted text searches.
+    pub fn on_paste(&mut self, text: &str) -> Vec<Cmd> {
+        if self.detail.is_some() {
+            return vec![];
+        }
+        self.query.insert(text);
+        self.selected = 0;
+        vec![self.reload()]
+    }
+
+    /// Draws the list or the opened case.
+    pub fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        let area = Rect { x: area.x + 1, width: area.width.saturating_sub(2), ..area };
+        match &self.detail {
+            Some(detail) => view_detail(detail, ctx, frame, area),
+            None => self.view_list(ctx, frame, area),
+        }
+    }
+
+    fn view_list(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        let [search, list] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
+        let label = "查找案件 > ";
+        let width = unicode_width::UnicodeWidthStr::width(label) as u16;
+        let [l, input] = Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)])
+            .areas(Rect { height: 1, ..search });
+        frame.render_widget(Span::styled(label, Style::new().fg(Color::Yellow).bold()), l);
+        self.query.render(frame, input, Style::new(), true);
+        let today = ctx.now.date();
+        let mut lines = vec![Line::styled(
+            format!("共 {} 件（输入案件编号、姓名、身份证号或事项编码查找）", self.rows.len()),
+            Style::new().fg(Color::DarkGray),
+        )];
+        for (i, row) in self.rows.iter().enumerate() {
+            let selected = i == self.selected;
+            let when = row.created_at.format(if row.created_at.date() == today { "%H:%M" } else { "%m-%d" });
+            let mut spans = vec![
+                Span::raw(if selected { "> " } else { "  " }),
+                Span::styled(
+                    format!("{:<24}", row.number.as_deref().unwrap_or("（办理中）")),
+                    Style::new().bold(),
+                ),
+                Span::raw(format!(" {when} ")),
+                Span::raw(layout_safe(&item_name(ctx.kb, row.item_code.as_deref())).into_owned()),
+                Span::raw(format!(" {}", row.applicant_name.as_deref().unwrap_or(""))),
+                Span::styled(
+                    format!(" {}", row.id_number.as_deref().map(mask_id).unwrap_or_default()),
+                    Style::new().fg(Color::DarkGray),
+                ),
+                Span::styled(format!(" {}", row.status.label()), Style::new().fg(Color::Cyan)),
+            ];
+            if row.status == Status::AwaitingSupplement
+                && let Some(deadline) = row.deadline
+            {
+                let (text, color) = deadline_text(&ctx.kb.calendar, today, deadline);
+                spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
+            }
+            let line = Line::from(spans);
+            lines.push(if selected { line.style(Style::new().bg(Color::Indexed(236))) } else { line });
+        }
+        let height = usize::from(list.height.max(1));
+        let scroll = (self.selected + 2).saturating_sub(height);
+        frame.render_widget(Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(0), 0)), list);
+    }
+}
+
+fn view_detail(detail: &Detail, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+    let Some(case) = &detail.case else {
+        frame.render_widget(Line::from("正在读取案件..."), area);
+        return;
+    };
+    let item = case.item_code.as_deref().and_then(|c| ctx.kb.item(c));
+    let mut lines = vec![Line::styled(
+        format!(
+            "案件 {} | {} | {}",
+            case.number.as_deref().unwrap_or("（办理中）"),
+            layout_safe(&item_name(ctx.kb, case.item_code.as_deref())),
+            case.status.label()
+        ),
+        Style::new().fg(Color::Yellow).bold(),
+    )];
+    let id = case.field(Field::IdNumber);
+    let id = if id.is_empty() { case.field(Field::CreditCode).to_string() } else { mask_id(id) };
+    lines.push(Line::from(format!("申请人：{} {id}", layout_safe(case.field(Field::ApplicantName)))));
+    if let Some(decision) = &case.decision {
+        lines.push(Line::from(format!("受理决定：{}", decision.label())));
+    }
+    let pending = case.pending_supplements();
+    if !pending.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled("待补正材料（s 登记已补正）：", Style::new().fg(Color::Cyan)));
+        for (i, (_, name, deadline)) in pending.iter().enumerate() {
+            let (text, color) = deadline_text(&ctx.kb.calendar, ctx.now.date(), *deadline);
+            let marker = if i == detail.selected { "> " } else { "  " };
+            lines.push(Line::from(vec![
+                Span::raw(format!("{marker}{} ", layout_safe(name))),
+                Span::styled(text, Style::new().fg(color)),
+            ]));
+        }
+        if let Some(rule) = item.and_then(|i| i.lenient.as_ref()).and_then(|l| l.on_expiry) {
+            lines.push(Line::from(format!("逾期未补正：{}（t 执行）", rule.label())));
+        }
+    }
+    for (material, at) in &case.supplemented {
+        let name = item
+            .and_then(|i| i.materials.iter().find(|m| &m.id == material))
+            .map_or(material.as_str(), |m| m.name.as_str());
+        lines.push(Line::styled(
+            format!("  已补正 {} {}", layout_safe(name), at.format("%Y-%m-%d %H:%M")),
+            Style::new().fg(Color::Green),
+        ));
+    }
+    if let Some((to, reference, at)) = &case.handover {
+        lines.push(Line::from(format!("已出件：{to} {reference} {}", at.format("%Y-%m-%d %H:%M"))));
+    }
+    if let Some(message) = &detail.message {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(layout_safe(message).into_owned(), Style::new().fg(Color::Yellow)));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}

@@ -1,0 +1,196 @@
+//! The desk's effects: the commands the update loop asks for and the executor that carries them out
+//! against the local store and the printer. The executor runs on a worker thread in the real desk,
+//! so a slow disk or printer never blocks a keystroke; tests drive it synchronously.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+use std::thread::JoinHandle;
+
+use chrono::NaiveDateTime;
+
+use super::app::Msg;
+use crate::intake::case::CaseEvent;
+use crate::intake::rules::{CenterLevel, Decision};
+use crate::kb::Kb;
+use crate::store::{Store, StoreError};
+
+/// Who and where the desk is: printed on notices and part of every case number.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeskConfig {
+    /// Center id (part of case numbers), e.g. `HRBDL`.
+    pub center: String,
+    /// The center's name as printed on notices.
+    pub center_name: String,
+    /// Window id, e.g. `05`.
+    pub window: String,
+    /// District or community center, to tell which items are handled here.
+    pub level: CenterLevel,
+    /// The clerk's name or id, for the audit and notices.
+    pub clerk: String,
+}
+
+/// Effects the shell must carry out. Each is independent of the terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    /// Restore the terminal and exit.
+    Quit,
+    /// Start a case with this id (made by the desk, so the UI never waits for the store).
+    CreateCase {
+        /// The new case's id.
+        case_id: String,
+        /// When service started.
+        at: NaiveDateTime,
+    },
+    /// Journal one change of a case.
+    Journal {
+        /// The case.
+        case_id: String,
+        /// The change.
+        event: CaseEvent,
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// Finish intake: allocate the case number and record the decision; answers `Msg::Finished`.
+    Finish {
+        /// The case.
+        case_id: String,
+        /// The decision the rules gave.
+        decision: Decision,
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// Print the case's notices; answers `Msg::Printed`.
+    Print {
+        /// The case.
+        case_id: String,
+    },
+    /// Load the case list for a query; answers `Msg::Cases`.
+    LoadCases {
+        /// Search text (number, name, ID, item code); empty = recent cases.
+        query: String,
+    },
+    /// Load one case; answers `Msg::CaseLoaded`.
+    LoadCase {
+        /// The case.
+        case_id: String,
+    },
+    /// Load the results ready for handover; answers `Msg::Handover`.
+    LoadHandover,
+    /// Keep the center and window chosen at first run.
+    SaveConfig(DeskConfig),
+}
+
+/// Carries out commands against the store; holds everything IO needs.
+pub struct Effects {
+    /// The local store.
+    pub store: Store,
+    kb: Arc<Kb>,
+    config: DeskConfig,
+}
+
+impl Effects {
+    /// An executor over `store`.
+    pub fn new(store: Store, kb: Arc<Kb>, config: DeskConfig) -> Self {
+        Self { store, kb, config }
+    }
+
+    /// Runs one command; returns the message answering it, if any. Store errors become a message
+    /// for the status bar: what was typed stays on screen and the clerk can retry.
+    pub fn run(&mut self, cmd: Cmd) -> Option<Msg> {
+        match self.try_run(cmd) {
+            Ok(msg) => msg,
+            Err(e) => Some(Msg::Failed(e.to_string())),
+        }
+    }
+
+    fn try_run(&mut self, cmd: Cmd) -> Result<Option<Msg>, StoreError> {
+        Ok(match cmd {
+            Cmd::Quit => None,
+            Cmd::CreateCase { case_id, at } => {
+                self.store.create_case_with_id(&case_id, at)?;
+                None
+            }
+            Cmd::Journal { case_id, event, at } => {
+                self.store.append(&case_id, event, at)?;
+                None
+            }
+            Cmd::Finish { case_id, decision, at } => {
+                let case = self
+                    .store
+                    .finish(&case_id, &self.config.center, &self.config.window, decision, at)?
+                    .clone();
+                Some(Msg::Finished { case_id, case })
+            }
+            Cmd::Print { case_id } => {
+                let case = self.store.load(&case_id)?;
+                let _ = (&case, &self.kb);
+                Some(Msg::Printed { case_id, result: Err("打印模块尚未接入".into()) })
+            }
+            Cmd::LoadCases { query } => Some(Msg::Cases(self.store.list(&query, 500)?)),
+            Cmd::LoadCase { case_id } => {
+                let case = self.store.load(&case_id)?;
+                Some(Msg::CaseLoaded { case_id, case })
+            }
+            Cmd::LoadHandover => Some(Msg::Handover(self.store.ready_for_handover()?)),
+            Cmd::SaveConfig(config) => {
+                save_config(&self.store, &config)?;
+                self.config = config;
+                None
+            }
+        })
+    }
+}
+
+/// Runs `effects` on its own thread: commands in, answers out as desk messages. Dropping the
+/// sender ends the thread after it has carried out every command already sent; join it before exit
+/// so nothing journaled is lost.
+pub fn spawn_worker(mut effects: Effects, answers: Sender<Msg>) -> (Sender<Cmd>, JoinHandle<()>) {
+    let (tx, rx): (Sender<Cmd>, Receiver<Cmd>) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        while let Ok(cmd) = rx.recv() {
+            if let Some(msg) = effects.run(cmd)
+                && answers.send(msg).is_err()
+            {
+                break;
+            }
+        }
+    });
+    (tx, handle)
+}
+
+const CENTER: &str = "center";
+const CENTER_NAME: &str = "center_name";
+const WINDOW: &str = "window";
+const LEVEL: &str = "level";
+const CLERK: &str = "clerk";
+
+/// The desk's configuration as kept in the store's settings, if set up.
+pub fn load_config(store: &Store) -> Result<Option<DeskConfig>, StoreError> {
+    let (Some(center), Some(window)) = (store.setting(CENTER)?, store.setting(WINDOW)?) else {
+        return Ok(None);
+    };
+    let level = match store.setting(LEVEL)?.as_deref() {
+        Some("community") => CenterLevel::Community,
+        _ => CenterLevel::District,
+    };
+    Ok(Some(DeskConfig {
+        center_name: store.setting(CENTER_NAME)?.unwrap_or_else(|| center.clone()),
+        center,
+        window,
+        level,
+        clerk: store.setting(CLERK)?.unwrap_or_default(),
+    }))
+}
+
+/// Keeps the configuration in the store's settings.
+pub fn save_config(store: &Store, config: &DeskConfig) -> Result<(), StoreError> {
+    store.set_setting(CENTER, &config.center)?;
+    store.set_setting(CENTER_NAME, &config.center_name)?;
+    store.set_setting(WINDOW, &config.window)?;
+    let level = match config.level {
+        CenterLevel::District => "district",
+        CenterLevel::Community => "community",
+    };
+    store.set_setting(LEVEL, level)?;
+    store.set_setting(CLERK, &config.clerk)
+}

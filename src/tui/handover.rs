@@ -1,0 +1,160 @@
+//! Handover (出件, F4): results the back office approved, waiting at the window or for mail. The
+//! clerk records who collected (ID checked against the case's applicant or agent) or the mail
+//! tracking number.
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::effects::Cmd;
+use super::form::{Check, Form, FormEvent};
+use super::intake::Ctx;
+use super::keys::{Action, Context};
+use super::text::layout_safe;
+use crate::intake::case::{CaseEvent, Delivery};
+use crate::intake::validate;
+use crate::store::HandoverRow;
+
+/// Fields of the handover form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Collector,
+    CollectorId,
+    Tracking,
+}
+
+/// State of the handover screen.
+#[derive(Debug, Default)]
+pub struct HandoverScreen {
+    rows: Vec<HandoverRow>,
+    selected: usize,
+    /// The open form for the selected row.
+    form: Option<Form<Key>>,
+    message: Option<String>,
+}
+
+/// Checks the form against the row: the collector's ID must be the applicant's or the agent's.
+fn check(row: &HandoverRow, today: chrono::NaiveDate) -> impl Fn(Key, &str) -> Check + '_ {
+    move |key, value| match key {
+        Key::Collector if value.trim().is_empty() => Check::error("请填写领取人姓名"),
+        Key::Collector => Check::ok(),
+        Key::CollectorId => match validate::id_card(value, today) {
+            Err(e) => Check::error(format!("身份证号{e}")),
+            Ok(id) if !row.collector_ids.contains(&id.number) => {
+                Check::error("与申请人、代理人的身份证号都不一致：请核对证件或凭授权委托书办理")
+            }
+            Ok(_) => Check { info: Some("与案件记录一致".into()), ..Check::default() },
+        },
+        Key::Tracking if value.trim().len() < 6 => Check::error("请填写快递单号"),
+        Key::Tracking => Check::ok(),
+    }
+}
+
+impl HandoverScreen {
+    /// The keyboard context.
+    pub fn context(&self) -> Context {
+        if self.form.is_some() { Context::Form } else { Context::Handover }
+    }
+
+    /// The list arrived.
+    pub fn loaded(&mut self, rows: Vec<HandoverRow>) {
+        self.rows = rows;
+        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+    }
+
+    /// Handles a key.
+    pub fn on_key(&mut self, ctx: &Ctx, action: Option<Action>, key: KeyEvent) -> Vec<Cmd> {
+        self.message = None;
+        let Some(row) = self.rows.get(self.selected) else { return vec![] };
+        if let Some(form) = &mut self.form {
+            if action == Some(Action::Back) {
+                self.form = None;
+                return vec![];
+            }
+            let event = form.on_key(key);
+            form.validate(check(row, ctx.now.date()));
+            if event != FormEvent::Submit {
+                return vec![];
+            }
+            let (to, reference) = match row.delivery {
+                Delivery::Window => (form.value(Key::Collector).trim(), form.value(Key::CollectorId).trim()),
+                Delivery::Mail => ("邮寄", form.value(Key::Tracking).trim()),
+            };
+            let event = CaseEvent::HandedOver {
+                to: to.to_string(),
+                reference: reference.to_uppercase(),
+                at: ctx.now,
+            };
+            self.message = Some(format!("{} 已出件", row.number));
+            let case_id = row.case_id.clone();
+            self.form = None;
+            return vec![Cmd::Journal { case_id, event, at: ctx.now }, Cmd::LoadHandover];
+        }
+        match action {
+            Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
+            Some(Action::Down) => self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1)),
+            Some(Action::Open) => {
+                let mut form = match row.delivery {
+                    Delivery::Window => Form::new([
+                        (Key::Collector, "领取人姓名", String::new()),
+                        (Key::CollectorId, "领取人身份证号", String::new()),
+                    ]),
+                    Delivery::Mail => Form::new([(Key::Tracking, "快递单号", String::new())]),
+                };
+                form.validate(check(row, ctx.now.date()));
+                self.form = Some(form);
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Pasted text goes into the open form.
+    pub fn on_paste(&mut self, text: &str) -> Vec<Cmd> {
+        if let Some(form) = &mut self.form {
+            form.paste(text);
+        }
+        vec![]
+    }
+
+    /// Draws the list and the open form.
+    pub fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        let area = Rect { x: area.x + 1, width: area.width.saturating_sub(2), ..area };
+        let [list, form] = Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(area);
+        let mut lines =
+            vec![Line::styled(format!("待出件 {} 件（后台已办结）", self.rows.len()), Style::new().bold())];
+        for (i, row) in self.rows.iter().enumerate() {
+            let item = row.item_code.as_deref().and_then(|c| ctx.kb.item(c)).map_or("", |i| i.name.as_str());
+            let how = match row.delivery {
+                Delivery::Window => "窗口领取",
+                Delivery::Mail => "邮寄",
+            };
+            let line = Line::from(vec![
+                Span::raw(if i == self.selected { "> " } else { "  " }),
+                Span::styled(format!("{:<24}", row.number), Style::new().bold()),
+                Span::raw(format!(" {} ", layout_safe(item))),
+                Span::raw(row.applicant_name.clone().unwrap_or_default()),
+                Span::styled(format!(" {} {how}", row.kind), Style::new().fg(Color::Cyan)),
+                Span::styled(
+                    format!(" {}", row.received_at.format("%m-%d %H:%M")),
+                    Style::new().fg(Color::DarkGray),
+                ),
+            ]);
+            lines.push(if i == self.selected {
+                line.style(Style::new().bg(Color::Indexed(236)))
+            } else {
+                line
+            });
+        }
+        if let Some(message) = &self.message {
+            lines.push(Line::styled(message.clone(), Style::new().fg(Color::Green)));
+        }
+        frame.render_widget(Paragraph::new(lines), list);
+        if let Some(f) = &self.form {
+            f.render(frame, form, true);
+        }
+    }
+}

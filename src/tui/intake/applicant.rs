@@ -1,0 +1,213 @@
+//! Intake step 4: who applies. A person (name, ID card, mobile) or an organisation (name, credit code,
+//! legal representative, mobile), plus the agent and the authorisation when the situation `agent`
+//! holds. Every keystroke is journaled; invalid values stay in place with the reason at the field.
+
+use chrono::NaiveDate;
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+
+use super::{Ctx, Outcome};
+use crate::intake::case::{ApplicantKind, Case, CaseEvent, Field};
+use crate::intake::validate;
+use crate::kb::Item;
+use crate::kb::model::ServiceObject;
+use crate::tui::form::{Check, Form, FormEvent};
+use crate::tui::keys::Action;
+
+/// The situation id under which an agent applies for the applicant.
+pub const AGENT_SITUATION: &str = "agent";
+
+/// State of the applicant step.
+#[derive(Debug)]
+pub struct ApplicantStep {
+    form: Form<Field>,
+    /// The shape the form was built for: (kind, agent applies).
+    shape: Option<(ApplicantKind, bool)>,
+}
+
+impl Default for ApplicantStep {
+    fn default() -> Self {
+        Self { form: Form::new([]), shape: None }
+    }
+}
+
+/// The fields of a form of this shape, in the order the clerk reads them off the documents.
+fn fields(kind: ApplicantKind, agent: bool) -> Vec<(Field, &'static str)> {
+    let mut fields = match kind {
+        ApplicantKind::Person => {
+            vec![
+                (Field::ApplicantName, "申请人姓名"),
+                (Field::IdNumber, "身份证号"),
+                (Field::Phone, "手机号码"),
+            ]
+        }
+        ApplicantKind::Organisation => vec![
+            (Field::ApplicantName, "单位名称"),
+            (Field::CreditCode, "统一社会信用代码"),
+            (Field::LegalRepresentative, "法定代表人"),
+            (Field::Phone, "联系电话"),
+        ],
+    };
+    if agent {
+        fields.extend([
+            (Field::AgentName, "代理人姓名"),
+            (Field::AgentIdNumber, "代理人身份证号"),
+            (Field::AgentPhone, "代理人手机"),
+            (Field::AuthorisationScope, "委托事项及权限"),
+        ]);
+    }
+    fields
+}
+
+/// Whether an agent applies in this case.
+pub fn agent_applies(case: &Case) -> bool {
+    case.situations.contains(AGENT_SITUATION)
+}
+
+/// The applicant kind an item suggests when the clerk has not chosen: organisations for items that
+/// serve only legal persons and organisations.
+pub fn suggested_kind(item: &Item) -> ApplicantKind {
+    if !item.service_objects.is_empty() && item.service_objects.iter().all(|o| *o != ServiceObject::Person) {
+        ApplicantKind::Organisation
+    } else {
+        ApplicantKind::Person
+    }
+}
+
+/// Validates one applicant field; `overridden` is set when a supervisor accepted a credit-code
+/// check-character warning.
+pub fn check_field(field: Field, value: &str, today: NaiveDate, overridden: bool) -> Check {
+    let required = |what: &str| {
+        if value.trim().is_empty() { Check::error(format!("请填写{what}")) } else { Check::ok() }
+    };
+    match field {
+        Field::ApplicantName => required("名称"),
+        Field::AgentName => required("代理人姓名"),
+        Field::LegalRepresentative => required("法定代表人"),
+        Field::AuthorisationScope => required("委托事项及权限"),
+        Field::IdNumber | Field::AgentIdNumber => match validate::id_card(value, today) {
+            Ok(id) => Check {
+                info: Some(format!(
+                    "出生 {} | {} | 籍贯代码 {}",
+                    id.birth_date.format("%Y-%m-%d"),
+                    if id.male { "男" } else { "女" },
+                    id.region
+                )),
+                ..Check::default()
+            },
+            Err(e) => Check::error(format!("身份证号{e}")),
+        },
+        Field::CreditCode => match validate::credit_code(value) {
+            Ok(code) => match code.check_warning {
+                Some(w) if !overridden => Check {
+                    warning: Some(format!("{w}（请核对证照；主管确认后按 Ctrl-O 放行）")),
+                    ..Check::default()
+                },
+                Some(_) => {
+                    Check { warning: Some("校验码不符，已由主管放行".into()), ..Check::default() }
+                }
+                None => Check::ok(),
+            },
+            Err(e) => Check::error(format!("统一社会信用代码{e}")),
+        },
+        Field::Phone | Field::AgentPhone => match validate::mobile(value) {
+            Ok(_) => Check::ok(),
+            Err(e) => Check::error(e.to_string()),
+        },
+        _ => Check::ok(),
+    }
+}
+
+impl ApplicantStep {
+    /// Builds the form for the case's current shape from the values already recorded.
+    pub fn enter(&mut self, ctx: &Ctx, case: &Case) {
+        let shape = (case.applicant_kind, agent_applies(case));
+        let focus = if self.shape == Some(shape) { self.form.focus } else { 0 };
+        self.form = Form::new(
+            fields(shape.0, shape.1).into_iter().map(|(f, label)| (f, label, case.field(f).to_string())),
+        );
+        self.form.focus = focus.min(self.form.fields.len().saturating_sub(1));
+        self.shape = Some(shape);
+        self.validate(ctx, case);
+    }
+
+    /// Whether the case changed shape (kind or agent) and the form must be rebuilt.
+    pub fn needs_rebuild(&self, case: &Case) -> bool {
+        self.shape != Some((case.applicant_kind, agent_applies(case)))
+    }
+
+    fn validate(&mut self, ctx: &Ctx, case: &Case) {
+        let today = ctx.now.date();
+        let overridden = !case.field(Field::CreditCodeOverride).is_empty();
+        self.form.validate(|f, v| check_field(f, v, today, overridden));
+    }
+
+    /// Handles a key; returns the events to record.
+    pub fn on_key(
+        &mut self,
+        ctx: &Ctx,
+        case: &Case,
+        action: Option<Action>,
+        key: KeyEvent,
+    ) -> (Outcome, Vec<CaseEvent>) {
+        match action {
+            Some(Action::Back) => return (Outcome::Back, vec![]),
+            Some(Action::ToggleApplicantKind) => {
+                let kind = match case.applicant_kind {
+                    ApplicantKind::Person => ApplicantKind::Organisation,
+                    ApplicantKind::Organisation => ApplicantKind::Person,
+                };
+                return (Outcome::Stay, vec![CaseEvent::ApplicantKindSet { kind }]);
+            }
+            Some(Action::Override) => {
+                let value =
+                    if case.field(Field::CreditCodeOverride).is_empty() { "主管放行" } else { "" };
+                let event = CaseEvent::FieldSet { field: Field::CreditCodeOverride, value: value.into() };
+                let mut after = case.clone();
+                after.apply(&event);
+                self.validate(ctx, &after);
+                return (Outcome::Stay, vec![event]);
+            }
+            _ => {}
+        }
+        let event = self.form.on_key(key);
+        self.validate(ctx, case);
+        match event {
+            FormEvent::Changed(field, value) => (Outcome::Stay, vec![CaseEvent::FieldSet { field, value }]),
+            FormEvent::Submit => (Outcome::Next, vec![]),
+            FormEvent::None => (Outcome::Stay, vec![]),
+        }
+    }
+
+    /// Pasted text goes into the focused field.
+    pub fn paste(&mut self, ctx: &Ctx, case: &Case, text: &str) -> Vec<CaseEvent> {
+        let event = self.form.paste(text);
+        self.validate(ctx, case);
+        match event {
+            FormEvent::Changed(field, value) => vec![CaseEvent::FieldSet { field, value }],
+            _ => vec![],
+        }
+    }
+
+    /// Draws the form with the kind and what the keys do.
+    pub fn view(&self, case: &Case, frame: &mut Frame, area: Rect) {
+        let [heading, form] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
+        let kind = match case.applicant_kind {
+            ApplicantKind::Person => "自然人",
+            ApplicantKind::Organisation => "法人或其他组织",
+        };
+        let mut spans = vec![
+            Span::styled("申请人类型：", Style::new().bold()),
+            Span::styled(kind, Style::new().fg(Color::Cyan)),
+            Span::styled("（Ctrl-T 切换）", Style::new().fg(Color::DarkGray)),
+        ];
+        if agent_applies(case) {
+            spans.push(Span::styled("  委托代理人办理：请核对授权委托书", Style::new().fg(Color::Magenta)));
+        }
+        frame.render_widget(Line::from(spans), heading);
+        self.form.render(frame, form, true);
+    }
+}

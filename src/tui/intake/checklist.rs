@@ -1,0 +1,498 @@
+//! Intake step 3: the material checklist. One row per situation (yes/no) and per applicable material;
+//! the clerk marks each material 合格 / 有缺陷 (picking the defect) / 缺少 while the decision the
+//! rules give is shown live beside the list.
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::{Ctx, Outcome};
+use crate::intake::case::{Case, CaseEvent, Field};
+use crate::intake::rules::{Decision, MaterialState, RejectReason, applies, effective_state};
+use crate::kb::model::Necessity;
+use crate::kb::{Item, Material};
+use crate::tui::input::TextInput;
+use crate::tui::keys::{Action, Context};
+use crate::tui::text::layout_safe;
+
+/// A row of the checklist.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Row<'a> {
+    /// A yes/no situation.
+    Situation(&'a crate::kb::model::Situation),
+    /// A material that applies to this application.
+    Material(&'a Material),
+}
+
+/// The defect picker of the selected material.
+#[derive(Debug, Default)]
+struct Picker {
+    /// Index into the typical defects; `len` = the free-text line.
+    choice: usize,
+    other: TextInput,
+}
+
+/// State of the checklist step.
+#[derive(Debug, Default)]
+pub struct ChecklistStep {
+    row: usize,
+    picker: Option<Picker>,
+    /// Reason being typed for 不予受理.
+    reason: Option<TextInput>,
+    /// A hint after a refused Enter.
+    message: Option<String>,
+}
+
+/// ASCII border set: box-drawing characters are ambiguous-width in CJK terminals.
+pub const ASCII_BORDER: ratatui::symbols::border::Set = ratatui::symbols::border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
+
+fn rows<'a>(item: &'a Item, case: &Case, level: crate::intake::CenterLevel) -> Vec<Row<'a>> {
+    let app = case.application(level);
+    item.situations
+        .iter()
+        .map(Row::Situation)
+        .chain(item.materials.iter().filter(|m| applies(m, &app)).map(Row::Material))
+        .collect()
+}
+
+impl ChecklistStep {
+    /// Entering the step starts on the first material still to check (situations default to 否
+    /// and are above, one Up away).
+    pub fn enter(&mut self, ctx: &Ctx, item: Option<&Item>, case: &Case) {
+        if let Some(item) = item {
+            let rows = rows(item, case, ctx.config.level);
+            let unmarked = |r: &Row| matches!(r, Row::Material(m) if !m.shared_data && !case.materials.contains_key(&m.id));
+            let first_material = rows.iter().position(|r| matches!(r, Row::Material(_)));
+            if let Some(i) = rows.iter().position(unmarked).or(first_material) {
+                self.row = i;
+            }
+        }
+        self.picker = None;
+        self.reason = None;
+        self.message = None;
+    }
+
+    /// The keyboard context.
+    pub fn context(&self) -> Context {
+        if self.picker.is_some() {
+            Context::DefectPicker
+        } else if self.reason.is_some() {
+            Context::Prompt
+        } else {
+            Context::Checklist
+        }
+    }
+
+    /// Pasted text goes into the open text input.
+    pub fn paste(&mut self, text: &str) {
+        if let Some(p) = &mut self.picker {
+            p.other.insert(text);
+        } else if let Some(r) = &mut self.reason {
+            r.insert(text);
+        }
+    }
+
+    /// Handles a key; returns the events to record.
+    pub fn on_key(
+        &mut self,
+        ctx: &Ctx,
+        item: &Item,
+        case: &Case,
+        action: Option<Action>,
+        key: KeyEvent,
+    ) -> (Outcome, Vec<CaseEvent>) {
+        let rows = rows(item, case, ctx.config.level);
+        self.row = self.row.min(rows.len().saturating_sub(1));
+        self.message = None;
+        if let Some(picker) = &mut self.picker {
+            let Some(Row::Material(m)) = rows.get(self.row) else {
+                self.picker = None;
+                return (Outcome::Stay, vec![]);
+            };
+            match action {
+                Some(Action::Up) => picker.choice = picker.choice.saturating_sub(1),
+                Some(Action::Down) => picker.choice = (picker.choice + 1).min(m.defects.len()),
+                Some(Action::Back) => self.picker = None,
+                Some(Action::Open) => {
+                    let text = match m.defects.get(picker.choice) {
+                        Some(d) => d.text.clone(),
+                        None => picker.other.text().trim().to_string(),
+                    };
+                    if text.is_empty() {
+                        self.message = Some("请选择常见缺陷，或在「其他」一行输入缺陷".into());
+                        return (Outcome::Stay, vec![]);
+                    }
+                    self.picker = None;
+                    let event = CaseEvent::MaterialMarked {
+                        id: m.id.clone(),
+                        state: Some(MaterialState::Defect { text }),
+                    };
+                    self.advance(rows.len());
+                    return (Outcome::Stay, vec![event]);
+                }
+                _ => {
+                    if picker.other.handle_key(key) {
+                        picker.choice = m.defects.len();
+                    }
+                }
+            }
+            return (Outcome::Stay, vec![]);
+        }
+        if let Some(reason) = &mut self.reason {
+            match action {
+                Some(Action::Back) => self.reason = None,
+                Some(Action::Open) => {
+                    let value = reason.text().trim().to_string();
+                    self.reason = None;
+                    return (
+                        Outcome::Stay,
+                        vec![CaseEvent::FieldSet { field: Field::IneligibleReason, value }],
+                    );
+                }
+                _ => {
+                    reason.handle_key(key);
+                }
+            }
+            return (Outcome::Stay, vec![]);
+        }
+        let current = rows.get(self.row).copied();
+        let mark = |state: Option<MaterialState>| match current {
+            Some(Row::Material(m)) => vec![CaseEvent::MaterialMarked { id: m.id.clone(), state }],
+            _ => vec![],
+        };
+        let events = match action {
+            Some(Action::Up) => {
+                self.row = self.row.saturating_sub(1);
+                vec![]
+            }
+            Some(Action::Down) => {
+                self.advance(rows.len());
+                vec![]
+            }
+            Some(Action::MarkOk) => {
+                let e = mark(Some(MaterialState::Ok));
+                self.advance(rows.len());
+                e
+            }
+            Some(Action::MarkMissing) => {
+                let e = mark(Some(MaterialState::Missing));
+                self.advance(rows.len());
+                e
+            }
+            Some(Action::ClearMark) => mark(None),
+            Some(Action::MarkDefect) => {
+                if let Some(Row::Material(m)) = current {
+                    let choice = match case.materials.get(&m.id) {
+                        Some(MaterialState::Defect { text }) => {
+                            m.defects.iter().position(|d| d.text == *text)
+                        }
+                        _ => None,
+                    };
+                    let mut picker = Picker { choice: choice.unwrap_or(0), other: TextInput::default() };
+                    if let (None, Some(MaterialState::Defect { text })) = (choice, case.materials.get(&m.id))
+                    {
+                        picker.other = TextInput::with_text(text);
+                        picker.choice = m.defects.len();
+                    }
+                    self.picker = Some(picker);
+                }
+                vec![]
+            }
+            Some(Action::Toggle) => match current {
+                Some(Row::Situation(s)) => {
+                    vec![CaseEvent::SituationSet {
+                        id: s.id.clone(),
+                        holds: !case.situations.contains(&s.id),
+                    }]
+                }
+                _ => vec![],
+            },
+            Some(Action::AgreeLenient) => {
+                vec![CaseEvent::CommitmentAgreed { agrees: !case.agrees_to_commitment }]
+            }
+            Some(Action::BadCredit) => vec![CaseEvent::BadCreditSet { bad: !case.bad_credit }],
+            Some(Action::NotEligible) => {
+                self.reason = Some(TextInput::with_text(case.field(Field::IneligibleReason)));
+                vec![]
+            }
+            Some(Action::Back) => return (Outcome::Back, vec![]),
+            Some(Action::Open) => {
+                let unmarked = rows
+                    .iter()
+                    .position(|r| matches!(r, Row::Material(m) if !m.shared_data && !case.materials.contains_key(&m.id)));
+                let rejected = matches!(
+                    crate::intake::decide(
+                        item,
+                        &case.application(ctx.config.level),
+                        ctx.now.date(),
+                        &ctx.kb.calendar
+                    ),
+                    Decision::Reject { .. }
+                );
+                match unmarked {
+                    Some(i) if !rejected => {
+                        self.row = i;
+                        self.message =
+                            Some("还有材料未核验：请逐项标记 合格(1) / 有缺陷(2) / 缺少(3)".into());
+                        vec![]
+                    }
+                    _ => return (Outcome::Next, vec![]),
+                }
+            }
+            _ => vec![],
+        };
+        (Outcome::Stay, events)
+    }
+
+    fn advance(&mut self, len: usize) {
+        self.row = (self.row + 1).min(len.saturating_sub(1));
+    }
+
+    /// Draws the checklist, the selected material's standard and the live decision.
+    pub fn view(
+        &self,
+        ctx: &Ctx,
+        item: &Item,
+        case: &Case,
+        decision: Option<&Decision>,
+        frame: &mut Frame,
+        area: Rect,
+    ) {
+        let rows = rows(item, case, ctx.config.level);
+        let row = self.row.min(rows.len().saturating_sub(1));
+        let wide = area.width >= 100;
+        let (left, right) = if wide {
+            let [l, r] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).spacing(2).areas(area);
+            (l, r)
+        } else {
+            let [l, r] = Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
+            (l, r)
+        };
+        let [list_area, decision_area] = if wide {
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(10)]).areas(left)
+        } else {
+            [left, Rect::default()]
+        };
+        let app = case.application(ctx.config.level);
+        let mut lines = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            let selected = i == row;
+            let marker = if selected { "> " } else { "  " };
+            let line = match r {
+                Row::Situation(s) => {
+                    let holds = case.situations.contains(&s.id);
+                    Line::from(vec![
+                        Span::raw(marker),
+                        Span::styled(if holds { "[是] " } else { "[否] " }, Style::new().fg(Color::Cyan)),
+                        Span::raw(layout_safe(&s.label).into_owned()),
+                    ])
+                }
+                Row::Material(m) => {
+                    let (label, color) = match (case.materials.get(&m.id), m.shared_data) {
+                        (Some(MaterialState::Ok), _) => ("合格  ".to_string(), Color::Green),
+                        (Some(MaterialState::Defect { .. }), _) => ("有缺陷".to_string(), Color::Yellow),
+                        (Some(MaterialState::Missing), _) => ("缺少  ".to_string(), Color::Red),
+                        (None, true) => ("共享  ".to_string(), Color::Green),
+                        (None, false) => ("待核验".to_string(), Color::DarkGray),
+                    };
+                    let mut spans = vec![
+                        Span::raw(marker),
+                        Span::styled(format!("[{label}] "), Style::new().fg(color)),
+                        Span::raw(layout_safe(&m.name).into_owned()),
+                    ];
+                    if m.key {
+                        spans.push(Span::styled(" 核心", Style::new().fg(Color::Magenta)));
+                    }
+                    if m.lenient {
+                        spans.push(Span::styled(" 可容缺", Style::new().fg(Color::Cyan)));
+                    }
+                    if let Some(MaterialState::Defect { text }) = case.materials.get(&m.id) {
+                        spans.push(Span::styled(
+                            format!(" ({})", layout_safe(text)),
+                            Style::new().fg(Color::Yellow),
+                        ));
+                    }
+                    let _ = effective_state(m, &app);
+                    Line::from(spans)
+                }
+            };
+            lines.push(if selected { line.style(Style::new().bg(Color::Indexed(236))) } else { line });
+        }
+        if let Some(message) = &self.message {
+            lines.push(Line::from(""));
+            lines.push(Line::styled(message.clone(), Style::new().fg(Color::Yellow)));
+        }
+        let scroll =
+            u16::try_from(row.saturating_sub(usize::from(list_area.height.saturating_sub(3)))).unwrap_or(0);
+        frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), list_area);
+        if wide {
+            view_decision(decision, case, frame, decision_area);
+            self.view_standard(rows.get(row), frame, right);
+        } else {
+            // Narrow terminals: the decision first, the standard below it.
+            let [d, s] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(right);
+            view_decision(decision, case, frame, d);
+            self.view_standard(rows.get(row), frame, s);
+        }
+        self.view_popups(rows.get(row), frame, area);
+    }
+
+    fn view_standard(&self, row: Option<&Row>, frame: &mut Frame, area: Rect) {
+        let mut lines = Vec::new();
+        match row {
+            Some(Row::Material(m)) => {
+                lines.push(Line::styled(
+                    layout_safe(&m.name).into_owned(),
+                    Style::new().bold().fg(Color::Yellow),
+                ));
+                let necessity = match m.necessity {
+                    Necessity::Required => "必要".to_string(),
+                    Necessity::Conditional => format!("情形必要：{}", m.condition.as_deref().unwrap_or("")),
+                };
+                lines.push(Line::from(format!(
+                    "{necessity} | 原件 {} 份 | 复印件 {} 份 | {} | {}",
+                    m.originals,
+                    m.copies,
+                    m.medium.label(),
+                    m.source.label()
+                )));
+                lines.push(Line::styled("审查要点：", Style::new().fg(Color::Cyan)));
+                lines.extend(m.checkpoints.iter().map(|c| Line::from(format!("  - {}", layout_safe(c)))));
+                if !m.defects.is_empty() {
+                    lines.push(Line::styled("常见缺陷：", Style::new().fg(Color::Cyan)));
+                    for d in &m.defects {
+                        let fix = if d.correctable { "（可当场更正）" } else { "" };
+                        lines.push(Line::from(format!("  - {}{fix}", layout_safe(&d.text))));
+                    }
+                }
+                if m.shared_data {
+                    lines.push(Line::styled(
+                        "本材料通过数据共享获取，申请人无需提交。",
+                        Style::new().fg(Color::Green),
+                    ));
+                }
+            }
+            Some(Row::Situation(s)) => {
+                lines.push(Line::styled(
+                    layout_safe(&s.label).into_owned(),
+                    Style::new().bold().fg(Color::Yellow),
+                ));
+                lines.push(Line::from("按 Space 切换 是/否；情形必要的材料随之出现或消失。"));
+            }
+            None => {}
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+
+    fn view_popups(&self, row: Option<&Row>, frame: &mut Frame, area: Rect) {
+        if let (Some(picker), Some(Row::Material(m))) = (&self.picker, row) {
+            let height = (m.defects.len() as u16 + 5).min(area.height);
+            let popup = centered(area, 60, height);
+            frame.render_widget(Clear, popup);
+            let block = Block::new().borders(Borders::ALL).border_set(ASCII_BORDER).title(" 选择缺陷 ");
+            let inner = block.inner(popup);
+            frame.render_widget(block, popup);
+            let mut lines: Vec<Line> = m
+                .defects
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let fix = if d.correctable { "（可当场更正）" } else { "" };
+                    let line = Line::from(format!(
+                        "{}{}{fix}",
+                        if i == picker.choice { "> " } else { "  " },
+                        layout_safe(&d.text)
+                    ));
+                    if i == picker.choice { line.style(Style::new().bg(Color::Blue)) } else { line }
+                })
+                .collect();
+            let other_selected = picker.choice == m.defects.len();
+            lines.push(Line::from(if other_selected { "> 其他：" } else { "  其他：" }));
+            frame.render_widget(Paragraph::new(lines), inner);
+            let y = inner.y + m.defects.len() as u16;
+            if y < inner.bottom() {
+                let input = Rect::new(inner.x + 8, y, inner.width.saturating_sub(8), 1);
+                picker.other.render(frame, input, Style::new().bg(Color::Indexed(236)), true);
+            }
+        }
+        if let Some(reason) = &self.reason {
+            let popup = centered(area, 60, 4);
+            frame.render_widget(Clear, popup);
+            let block = Block::new()
+                .borders(Borders::ALL)
+                .border_set(ASCII_BORDER)
+                .title(" 不予受理原因（留空则撤销） ");
+            let inner = block.inner(popup);
+            frame.render_widget(block, popup);
+            reason.render(frame, Rect { height: 1, ..inner }, Style::new().bg(Color::Indexed(236)), true);
+        }
+    }
+}
+
+/// A rectangle of at most `width` x `height` centered in `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(v);
+    h
+}
+
+/// The live decision panel.
+fn view_decision(decision: Option<&Decision>, case: &Case, frame: &mut Frame, area: Rect) {
+    let Some(decision) = decision else { return };
+    let color = match decision {
+        Decision::Accept { .. } => Color::Green,
+        Decision::AcceptPending { .. } => Color::Cyan,
+        Decision::NoticeOfDeficiency { .. } => Color::Yellow,
+        Decision::Reject { .. } => Color::Red,
+    };
+    let mut lines = vec![Line::from(vec![
+        Span::raw("当前决定："),
+        Span::styled(format!(" {} ", decision.label()), Style::new().bg(color).fg(Color::Black).bold()),
+    ])];
+    match decision {
+        Decision::Accept { promised_date } => lines.push(Line::from(format!("承诺办结日期 {promised_date}"))),
+        Decision::AcceptPending { supplements, promised_date } => {
+            lines.push(Line::from(format!("申请人已同意签署容缺承诺（y 撤销）。承诺办结 {promised_date}")));
+            for s in supplements {
+                lines.push(Line::from(format!(
+                    "  补正 {}：{} 前",
+                    layout_safe(&s.deficiency.name),
+                    s.deadline
+                )));
+            }
+        }
+        Decision::NoticeOfDeficiency { deficiencies, lenient_possible } => {
+            lines.push(Line::from(format!("需一次性告知 {} 项材料", deficiencies.len())));
+            if *lenient_possible {
+                lines.push(Line::styled(
+                    "所缺材料均可容缺：申请人同意签署承诺书请按 y",
+                    Style::new().fg(Color::Cyan),
+                ));
+            } else if case.bad_credit {
+                lines.push(Line::styled("信用记录不良，不得容缺（c 撤销）", Style::new().fg(Color::Red)));
+            }
+        }
+        Decision::Reject { reason, basis } => {
+            let why = match reason {
+                RejectReason::NotHandledHere { go_to } => format!("本中心不办理，请到{go_to}办理"),
+                RejectReason::NotEligible { reason } => format!("不符合条件：{reason}（n 修改）"),
+            };
+            lines.push(Line::from(layout_safe(&why).into_owned()));
+            lines.push(Line::from(format!("依据：{}", layout_safe(&basis.join("；")))));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}

@@ -1,0 +1,469 @@
+//! The intake screen: one applicant from ticket to case number (DESIGN §3).
+//!
+//! Each step is a module with its own keys and drawing; this module holds the case being built,
+//! turns every change into a journaled [`CaseEvent`] (so nothing typed is ever lost) and moves
+//! between steps. The decision is always computed by [`crate::intake::decide`], never entered.
+
+mod applicant;
+mod checklist;
+mod delivery;
+mod done;
+mod item;
+mod rating;
+
+pub use applicant::{AGENT_SITUATION, check_field};
+pub use checklist::{ASCII_BORDER, centered};
+
+use chrono::NaiveDateTime;
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+
+use super::effects::{Cmd, DeskConfig};
+use super::input::TextInput;
+use super::keys::{self, Action, Context};
+use crate::intake::case::{Case, CaseEvent, Step};
+use crate::intake::decide;
+use crate::intake::rules::Decision;
+use crate::kb::search::SearchIndex;
+use crate::kb::{Item, Kb};
+
+/// What the intake screen needs from the rest of the desk for one update.
+pub struct Ctx<'a> {
+    /// The knowledge base.
+    pub kb: &'a Kb,
+    /// Its search index.
+    pub index: &'a SearchIndex,
+    /// Center and window.
+    pub config: &'a DeskConfig,
+    /// The desk's clock.
+    pub now: NaiveDateTime,
+}
+
+/// What the intake screen asks of the app besides commands.
+#[derive(Debug, Default, PartialEq)]
+pub struct Reply {
+    /// Effects for the shell.
+    pub cmds: Vec<Cmd>,
+    /// Show the key list.
+    pub help: bool,
+}
+
+/// State of the intake screen.
+#[derive(Debug)]
+pub struct Intake {
+    /// Local id of the case being worked, once started.
+    pub case_id: Option<String>,
+    /// The case, folded from the same events that are journaled.
+    pub case: Case,
+    ticket: TextInput,
+    item: item::ItemStep,
+    checklist: checklist::ChecklistStep,
+    applicant: applicant::ApplicantStep,
+    delivery: delivery::DeliveryStep,
+    rating: rating::RatingStep,
+    done: done::DoneStep,
+    /// Waiting for the store to assign the case number.
+    finishing: bool,
+    /// Keys pressed for this applicant, for drills and the keystroke budget.
+    pub keystrokes: u32,
+}
+
+impl Intake {
+    /// An empty intake, waiting for the next applicant.
+    pub fn new(ctx: &Ctx) -> Self {
+        Self {
+            case_id: None,
+            case: Case::default(),
+            ticket: TextInput::default(),
+            item: item::ItemStep::new(ctx),
+            checklist: checklist::ChecklistStep::default(),
+            applicant: applicant::ApplicantStep::default(),
+            delivery: delivery::DeliveryStep::default(),
+            rating: rating::RatingStep::default(),
+            done: done::DoneStep::default(),
+            finishing: false,
+            keystrokes: 0,
+        }
+    }
+
+    /// Reopens an unfinished case after a restart, on the step where the clerk was.
+    pub fn resume(ctx: &Ctx, case_id: String, case: Case) -> Self {
+        let mut intake = Self::new(ctx);
+        intake.ticket = TextInput::with_text(case.field(crate::intake::case::Field::Ticket));
+        intake.case_id = Some(case_id);
+        intake.case = case;
+        let step = intake.case.step;
+        intake.enter(ctx, step);
+        intake
+    }
+
+    /// The current step.
+    pub fn step(&self) -> Step {
+        self.case.step
+    }
+
+    /// The item chosen for the case.
+    pub fn item<'k>(&self, kb: &'k Kb) -> Option<&'k Item> {
+        self.case.item_code.as_deref().and_then(|c| kb.item(c))
+    }
+
+    /// The decision the rules give for the case as it stands.
+    pub fn decision(&self, ctx: &Ctx) -> Option<Decision> {
+        let item = self.item(ctx.kb)?;
+        Some(decide(item, &self.case.application(ctx.config.level), ctx.now.date(), &ctx.kb.calendar))
+    }
+
+    /// Keyboard context for key lookup and the footer.
+    pub fn context(&self) -> Context {
+        match self.case.step {
+            Step::Ticket => Context::Ticket,
+            Step::Item => Context::ItemSearch,
+            Step::Checklist => self.checklist.context(),
+            Step::Applicant => Context::Form,
+            Step::Delivery => self.delivery.context(),
+            Step::Rating => self.rating.context(),
+            Step::Done => Context::Done,
+        }
+    }
+
+    /// Records an event: applies it to the case and journals it.
+    fn record(&mut self, ctx: &Ctx, event: CaseEvent, cmds: &mut Vec<Cmd>) {
+        self.case.apply(&event);
+        if let Some(case_id) = &self.case_id {
+            cmds.push(Cmd::Journal { case_id: case_id.clone(), event, at: ctx.now });
+        }
+    }
+
+    /// Moves to `step`, preparing its inputs from the case.
+    fn goto(&mut self, ctx: &Ctx, step: Step, cmds: &mut Vec<Cmd>) {
+        self.record(ctx, CaseEvent::StepEntered { step }, cmds);
+        self.enter(ctx, step);
+    }
+
+    fn enter(&mut self, ctx: &Ctx, step: Step) {
+        match step {
+            Step::Checklist => {
+                let item = self.case.item_code.as_deref().and_then(|c| ctx.kb.item(c));
+                self.checklist.enter(ctx, item, &self.case);
+            }
+            Step::Applicant => self.applicant.enter(ctx, &self.case),
+            Step::Delivery => self.delivery.enter(&self.case),
+            Step::Rating => self.rating.enter(&self.case),
+            Step::Ticket | Step::Item | Step::Done => {}
+        }
+    }
+
+    /// The step after `step` for this case (no delivery when there is no result to deliver).
+    fn next_step(&self, ctx: &Ctx, step: Step) -> Step {
+        match step {
+            Step::Ticket => Step::Item,
+            Step::Item => Step::Checklist,
+            Step::Checklist => Step::Applicant,
+            Step::Applicant => match self.decision(ctx) {
+                Some(Decision::Accept { .. } | Decision::AcceptPending { .. }) => Step::Delivery,
+                _ => Step::Rating,
+            },
+            Step::Delivery => Step::Rating,
+            Step::Rating | Step::Done => Step::Done,
+        }
+    }
+
+    fn previous_step(&self, ctx: &Ctx, step: Step) -> Step {
+        match step {
+            Step::Ticket | Step::Item => Step::Ticket,
+            Step::Checklist => Step::Item,
+            Step::Applicant => Step::Checklist,
+            Step::Delivery => Step::Applicant,
+            Step::Rating => {
+                if self.next_step(ctx, Step::Applicant) == Step::Delivery {
+                    Step::Delivery
+                } else {
+                    Step::Applicant
+                }
+            }
+            Step::Done => Step::Done,
+        }
+    }
+
+    /// Handles a key press.
+    pub fn on_key(&mut self, ctx: &Ctx, key: KeyEvent) -> Reply {
+        let mut reply = Reply::default();
+        if self.finishing {
+            return reply;
+        }
+        self.keystrokes += 1;
+        let action = keys::action(self.context(), key);
+        if action == Some(Action::Help) {
+            reply.help = true;
+            return reply;
+        }
+        let cmds = &mut reply.cmds;
+        let outcome = match self.case.step {
+            Step::Ticket => self.on_ticket(ctx, action, key, cmds),
+            Step::Item => {
+                let (outcome, chosen) = self.item.on_key(ctx, action, key);
+                if let Some(code) = chosen {
+                    let kind = ctx.kb.item(&code).map(applicant::suggested_kind);
+                    let changed = self.case.item_code.as_deref() != Some(code.as_str());
+                    let event = CaseEvent::ItemChosen { code, kb_version: ctx.kb.meta.version.clone() };
+                    self.record(ctx, event, cmds);
+                    if let Some(kind) = kind.filter(|k| changed && *k != self.case.applicant_kind) {
+                        self.record(ctx, CaseEvent::ApplicantKindSet { kind }, cmds);
+                    }
+                }
+                outcome
+            }
+            Step::Checklist => {
+                let item = self.item(ctx.kb).cloned();
+                match item {
+                    Some(item) => {
+                        let (outcome, events) = self.checklist.on_key(ctx, &item, &self.case, action, key);
+                        for e in events {
+                            self.record(ctx, e, cmds);
+                        }
+                        outcome
+                    }
+                    None => Outcome::Back,
+                }
+            }
+            Step::Applicant => {
+                let (outcome, events) = self.applicant.on_key(ctx, &self.case, action, key);
+                for e in events {
+                    self.record(ctx, e, cmds);
+                }
+                if outcome == Outcome::Stay && self.applicant.needs_rebuild(&self.case) {
+                    self.applicant.enter(ctx, &self.case);
+                }
+                outcome
+            }
+            Step::Delivery => {
+                let item = self.item(ctx.kb).cloned();
+                let (outcome, events) = self.delivery.on_key(ctx, item.as_ref(), &self.case, action, key);
+                for e in events {
+                    self.record(ctx, e, cmds);
+                }
+                outcome
+            }
+            Step::Rating => {
+                let (outcome, events) = self.rating.on_key(&self.case, action, key);
+                for e in events {
+                    self.record(ctx, e, cmds);
+                }
+                if outcome == Outcome::Next {
+                    self.finish(ctx, cmds);
+                    return reply;
+                }
+                outcome
+            }
+            Step::Done => match action {
+                Some(Action::Open) => {
+                    *self = Self::new(ctx);
+                    Outcome::Stay
+                }
+                Some(Action::Reprint) => {
+                    if let Some(id) = &self.case_id {
+                        cmds.push(Cmd::Print { case_id: id.clone() });
+                    }
+                    Outcome::Stay
+                }
+                _ => Outcome::Stay,
+            },
+        };
+        match outcome {
+            Outcome::Stay => {}
+            Outcome::Next => {
+                let next = self.next_step(ctx, self.case.step);
+                self.goto(ctx, next, cmds);
+            }
+            Outcome::Back => {
+                let previous = self.previous_step(ctx, self.case.step);
+                self.goto(ctx, previous, cmds);
+            }
+        }
+        reply
+    }
+
+    fn on_ticket(
+        &mut self,
+        ctx: &Ctx,
+        action: Option<Action>,
+        key: KeyEvent,
+        cmds: &mut Vec<Cmd>,
+    ) -> Outcome {
+        match action {
+            Some(Action::Open) => {
+                if self.case_id.is_none() {
+                    let id = uuid::Uuid::new_v4().to_string();
+                    cmds.push(Cmd::CreateCase { case_id: id.clone(), at: ctx.now });
+                    self.case_id = Some(id);
+                    self.case.apply(&CaseEvent::Started { at: ctx.now });
+                }
+                let ticket = self.ticket.text().trim().to_uppercase();
+                if ticket != self.case.field(crate::intake::case::Field::Ticket) {
+                    let event =
+                        CaseEvent::FieldSet { field: crate::intake::case::Field::Ticket, value: ticket };
+                    self.record(ctx, event, cmds);
+                }
+                Outcome::Next
+            }
+            _ => {
+                self.ticket.handle_key(key);
+                Outcome::Stay
+            }
+        }
+    }
+
+    /// Pasted text goes to whatever text input has focus, as if typed.
+    pub fn on_paste(&mut self, ctx: &Ctx, text: &str) -> Reply {
+        let mut reply = Reply::default();
+        match self.case.step {
+            Step::Ticket => self.ticket.insert(text),
+            Step::Item => self.item.paste(ctx, text),
+            Step::Checklist => self.checklist.paste(text),
+            Step::Applicant => {
+                for e in self.applicant.paste(ctx, &self.case, text) {
+                    self.record(ctx, e, &mut reply.cmds);
+                }
+            }
+            Step::Delivery => {
+                for e in self.delivery.paste(text) {
+                    self.record(ctx, e, &mut reply.cmds);
+                }
+            }
+            Step::Rating => {
+                for e in self.rating.paste(text) {
+                    self.record(ctx, e, &mut reply.cmds);
+                }
+            }
+            Step::Done => {}
+        }
+        reply
+    }
+
+    fn finish(&mut self, ctx: &Ctx, cmds: &mut Vec<Cmd>) {
+        let (Some(case_id), Some(decision)) = (self.case_id.clone(), self.decision(ctx)) else {
+            return;
+        };
+        self.finishing = true;
+        cmds.push(Cmd::Finish { case_id, decision, at: ctx.now });
+    }
+
+    /// The store assigned the number: show the result and print the notices.
+    pub fn finished(&mut self, case_id: &str, case: Case) -> Vec<Cmd> {
+        if self.case_id.as_deref() != Some(case_id) {
+            return Vec::new();
+        }
+        self.finishing = false;
+        self.case = case;
+        self.done = done::DoneStep::default();
+        vec![Cmd::Print { case_id: case_id.to_string() }]
+    }
+
+    /// The notices were printed (or failed).
+    pub fn printed(&mut self, case_id: &str, result: Result<Vec<String>, String>) {
+        if self.case_id.as_deref() == Some(case_id) {
+            self.done.printed = Some(result);
+        }
+    }
+
+    /// Seconds since the applicant's service started.
+    pub fn elapsed(&self, now: NaiveDateTime) -> Option<i64> {
+        let start = self.case.started_at?;
+        let end = self.case.finished_at.unwrap_or(now);
+        Some((end - start).num_seconds().max(0))
+    }
+
+    /// Draws the screen.
+    pub fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        let [steps, body] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
+        self.view_steps(ctx, frame, steps);
+        let body = Rect { x: body.x + 1, width: body.width.saturating_sub(2), ..body };
+        if self.finishing {
+            frame.render_widget(Line::from("正在办结，分配案件编号..."), body);
+            return;
+        }
+        match self.case.step {
+            Step::Ticket => self.view_ticket(frame, body),
+            Step::Item => self.item.view(ctx, frame, body),
+            Step::Checklist => {
+                if let Some(item) = self.item(ctx.kb) {
+                    let decision = self.decision(ctx);
+                    self.checklist.view(ctx, item, &self.case, decision.as_ref(), frame, body);
+                }
+            }
+            Step::Applicant => self.applicant.view(&self.case, frame, body),
+            Step::Delivery => self.delivery.view(self.item(ctx.kb), &self.case, frame, body),
+            Step::Rating => self.rating.view(&self.case, self.decision(ctx).as_ref(), frame, body),
+            Step::Done => self.done.view(ctx, &self.case, frame, body),
+        }
+    }
+
+    fn view_steps(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        let [line, info] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+        let mut spans = vec![Span::raw(" ")];
+        for (i, step) in Step::ALL.iter().enumerate() {
+            let style = if *step == self.case.step {
+                Style::new().bg(Color::Yellow).fg(Color::Black).bold()
+            } else if *step < self.case.step {
+                Style::new().fg(Color::Green)
+            } else {
+                Style::new().fg(Color::DarkGray)
+            };
+            spans.push(Span::styled(format!(" {} {} ", i + 1, step.label()), style));
+            spans.push(Span::raw(" "));
+        }
+        frame.render_widget(Line::from(spans), line);
+        let mut facts = Vec::new();
+        let ticket = self.case.field(crate::intake::case::Field::Ticket);
+        if !ticket.is_empty() {
+            facts.push(format!("排队号 {ticket}"));
+        }
+        if let Some(item) = self.item(ctx.kb) {
+            facts.push(format!("{}（{}）", item.name, item.code));
+        }
+        if let Some(number) = &self.case.number {
+            facts.push(format!("案件编号 {number}"));
+        }
+        let text = super::text::layout_safe(&facts.join(" | ")).into_owned();
+        frame.render_widget(Span::styled(format!(" {text}"), Style::new().fg(Color::Cyan)), info);
+    }
+
+    fn view_ticket(&self, frame: &mut Frame, area: Rect) {
+        let [title, input, hint] =
+            Layout::vertical([Constraint::Length(2), Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        let heading = if self.case_id.is_some() {
+            "排队号（已开始计时）"
+        } else {
+            "接待下一位申请人"
+        };
+        frame.render_widget(Span::styled(heading, Style::new().bold()), title);
+        let label = "排队号/预约号 > ";
+        let width = unicode_width::UnicodeWidthStr::width(label) as u16;
+        let [l, i] = Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)]).areas(input);
+        frame.render_widget(Span::styled(label, Style::new().fg(Color::Yellow)), l);
+        self.ticket.render(frame, i, Style::new().bg(Color::Indexed(236)), true);
+        let lines = vec![
+            Line::from(""),
+            Line::from("输入叫号机的排队号（如 A005）或预约号，按 Enter 开始；没有号也可直接按 Enter。"),
+            Line::from("按 Enter 后开始计时：每位申请人在窗口的时间不超过 20 分钟。"),
+        ];
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(lines).style(Style::new().fg(Color::DarkGray)),
+            hint,
+        );
+    }
+}
+
+/// What a step asks the flow to do after a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stay on this step.
+    Stay,
+    /// Go to the next step.
+    Next,
+    /// Go back one step.
+    Back,
+}

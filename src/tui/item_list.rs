@@ -1,0 +1,143 @@
+//! A search box's result list of items, shared by the KB browser and the intake's item step so both
+//! rank, mark and scroll the same way.
+
+use std::cell::Cell;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::text::layout_safe;
+use crate::intake::CenterLevel;
+use crate::kb::search::{MatchKind, SearchIndex};
+use crate::kb::{Item, Kb};
+
+/// How many results a query shows at most.
+const MAX_RESULTS: usize = 200;
+
+/// One row of the result list.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    /// Index into `kb.items`.
+    item: usize,
+    /// Why it matched, when it matched on something other than the name.
+    why: Option<String>,
+}
+
+/// Ranked items for a query, with a selection.
+#[derive(Debug, Default)]
+pub struct ItemList {
+    rows: Vec<Row>,
+    selected: usize,
+    /// First visible row; adjusted while drawing so the selection stays visible.
+    offset: Cell<usize>,
+}
+
+impl ItemList {
+    /// The list for `query` (every item when empty).
+    pub fn search(&mut self, kb: &Kb, index: &SearchIndex, query: &str) {
+        let query = query.trim();
+        self.rows = if query.is_empty() {
+            (0..kb.items.len()).map(|item| Row { item, why: None }).collect()
+        } else {
+            index
+                .search(query, MAX_RESULTS)
+                .into_iter()
+                .map(|hit| {
+                    let why = match hit.matched {
+                        MatchKind::Material => Some(format!("材料：{}", hit.field)),
+                        MatchKind::Alias => Some(format!("又称：{}", hit.field)),
+                        _ => None,
+                    };
+                    Row { item: hit.index, why }
+                })
+                .collect()
+        };
+        self.selected = 0;
+        self.offset.set(0);
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Moves the selection by `delta` rows, clamped.
+    pub fn select(&mut self, delta: isize) {
+        if let Some(last) = self.rows.len().checked_sub(1) {
+            self.selected = self.selected.saturating_add_signed(delta).min(last);
+        }
+    }
+
+    /// The selected item.
+    pub fn selected<'k>(&self, kb: &'k Kb) -> Option<&'k Item> {
+        self.rows.get(self.selected).map(|r| &kb.items[r.item])
+    }
+
+    /// Draws the rows; `active` highlights the selection strongly. Items not handled at a center of
+    /// `level` are marked so the clerk sees at once where to send the applicant.
+    pub fn view(&self, kb: &Kb, level: Option<CenterLevel>, active: bool, frame: &mut Frame, area: Rect) {
+        let height = usize::from(area.height);
+        if height == 0 {
+            return;
+        }
+        let mut offset = self.offset.get();
+        if self.selected < offset {
+            offset = self.selected;
+        } else if self.selected >= offset + height {
+            offset = self.selected + 1 - height;
+        }
+        self.offset.set(offset);
+        let lines: Vec<Line> = self
+            .rows
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .map(|(i, row)| {
+                let item = &kb.items[row.item];
+                let selected = i == self.selected;
+                let mut spans = vec![
+                    Span::raw(if selected { "> " } else { "  " }),
+                    Span::styled(layout_safe(&item.name).into_owned(), Style::new().bold()),
+                    Span::styled(format!("  {}", item.department_group), Style::new().fg(Color::Cyan)),
+                    Span::styled(format!("  {}", item.code), Style::new().fg(Color::DarkGray)),
+                ];
+                if item.handled_at.both_centers {
+                    spans.push(Span::styled("  两地通办", Style::new().fg(Color::Green)));
+                }
+                let here = match level {
+                    Some(CenterLevel::District) => item.handled_at.district,
+                    Some(CenterLevel::Community) => item.handled_at.community,
+                    None => true,
+                };
+                if !here {
+                    spans.push(Span::styled("  本中心不办理", Style::new().fg(Color::Red)));
+                } else if !item.handled_at.district {
+                    spans.push(Span::styled("  社区办理", Style::new().fg(Color::Magenta)));
+                }
+                if let Some(why) = &row.why {
+                    spans.push(Span::styled(
+                        format!("  {}", layout_safe(why)),
+                        Style::new().fg(Color::DarkGray),
+                    ));
+                }
+                let line = Line::from(spans);
+                if selected {
+                    let bg = if active { Color::Blue } else { Color::DarkGray };
+                    line.style(Style::new().bg(bg).fg(Color::White))
+                } else {
+                    line
+                }
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+}

@@ -1,0 +1,143 @@
+//! A desk driven in-process for screen tests: the real `App` update loop and the real effects
+//! executor over a real SQLite file, run synchronously so every test is deterministic.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use unicode_width::UnicodeWidthStr;
+use yichuang::intake::CenterLevel;
+use yichuang::kb::Kb;
+use yichuang::store::{Store, StoreKind};
+use yichuang::tui::app::{App, Msg};
+use yichuang::tui::effects::{Cmd, DeskConfig, Effects};
+
+/// The window every test desk is.
+pub fn config() -> DeskConfig {
+    DeskConfig {
+        center: "HRBDL".into(),
+        center_name: "哈尔滨市道里区政务服务中心".into(),
+        window: "05".into(),
+        level: CenterLevel::District,
+        clerk: "王丽".into(),
+    }
+}
+
+/// Monday 2026-11-30, 09:00.
+pub fn monday_morning() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(9, 0, 0).unwrap()
+}
+
+/// The fixture KB with one company-registration item.
+pub fn small_kb() -> Arc<Kb> {
+    Arc::new(Kb::from_dir(Path::new("tests/fixtures/kb-small")).expect("fixture KB loads"))
+}
+
+/// A desk with its store in a temporary directory.
+pub struct Desk {
+    pub app: App,
+    pub effects: Effects,
+    pub dir: tempfile::TempDir,
+    /// Set once a command asked to quit.
+    pub quit: bool,
+}
+
+impl Desk {
+    /// A configured desk on `kb` at `now`.
+    pub fn new(kb: Arc<Kb>, now: NaiveDateTime) -> Self {
+        Self::with_config(kb, Some(config()), now)
+    }
+
+    /// A desk with or without configuration (first run).
+    pub fn with_config(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("desk.sqlite3"), StoreKind::Desk).unwrap();
+        let effects = Effects::new(store, kb.clone(), config.clone().unwrap_or_default());
+        Self { app: App::new(kb, config, now), effects, dir, quit: false }
+    }
+
+    /// Sends a message and carries out every command it causes, feeding answers back.
+    pub fn send(&mut self, msg: Msg) {
+        let mut queue = std::collections::VecDeque::from([msg]);
+        while let Some(msg) = queue.pop_front() {
+            for cmd in self.app.update(msg) {
+                if cmd == Cmd::Quit {
+                    self.quit = true;
+                    continue;
+                }
+                if let Some(answer) = self.effects.run(cmd) {
+                    queue.push_back(answer);
+                }
+            }
+        }
+    }
+
+    /// Presses a key.
+    pub fn key(&mut self, code: KeyCode) {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    /// Presses a key with Ctrl.
+    pub fn ctrl(&mut self, c: char) {
+        self.send(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+    }
+
+    /// Types text key by key.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// Pastes text (bracketed paste).
+    pub fn paste(&mut self, text: &str) {
+        self.send(Msg::Paste(text.into()));
+    }
+
+    /// Moves the clock.
+    pub fn at(&mut self, now: NaiveDateTime) {
+        self.send(Msg::Tick(now));
+    }
+
+    /// The screen as text plus the cursor position.
+    pub fn screen(&self, width: u16, height: u16) -> String {
+        screen(&self.app, width, height)
+    }
+}
+
+/// Renders the app and returns its text, one line per row (wide characters once, without the
+/// padding cells after them), then the cursor position.
+pub fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| app.view(f)).unwrap();
+    let backend = terminal.backend();
+    let buffer = backend.buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            skip = symbol.width().saturating_sub(1);
+            line.push_str(symbol);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let cursor = if backend.cursor_visible() {
+        let p = backend.cursor_position();
+        format!("cursor: ({}, {})", p.x, p.y)
+    } else {
+        "cursor: hidden".to_string()
+    };
+    out + &cursor
+}
