@@ -65,3 +65,189 @@ fn standard_intake_screens_and_keystroke_budget() {
     assert_eq!(case.number.as_deref(), Some("HRBDL-05-20261130-0001"));
     assert_eq!(case.field(Field::ApplicantName), "张三");
 }
+
+/// Ticket, item and checklist up to the point where the materials are marked.
+fn to_checklist(desk: &mut Desk) {
+    desk.type_text("A006");
+    desk.key(KeyCode::Enter);
+    desk.paste("公司");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(desk), Step::Checklist);
+}
+
+fn applicant(desk: &mut Desk) {
+    for text in ["李四", ID, PHONE] {
+        desk.type_text(text);
+        desk.key(KeyCode::Enter);
+    }
+}
+
+#[test]
+fn lenient_intake_needs_the_applicants_agreement() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    for key in ['1', '1', '1', '1', '3'] {
+        desk.key(KeyCode::Char(key));
+    }
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("当前决定： 一次性告知"), "{screen}");
+    assert!(screen.contains("所缺材料均可容缺"), "{screen}");
+    desk.key(KeyCode::Char('y'));
+    snap(&desk, "intake_lenient_agreed");
+    desk.key(KeyCode::Enter);
+    applicant(&mut desk);
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('4'));
+    desk.key(KeyCode::Enter);
+    let intake = desk.app.intake().unwrap();
+    assert_eq!(intake.step(), Step::Done);
+    assert_eq!(intake.case.pending_supplements().len(), 1);
+    snap(&desk, "intake_done_lenient");
+}
+
+#[test]
+fn deficiency_notice_skips_delivery_and_a_defect_is_picked_from_the_kb() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.key(KeyCode::Char('2'));
+    snap(&desk, "intake_defect_picker");
+    desk.key(KeyCode::Enter);
+    for key in ['1', '1', '1', '1'] {
+        desk.key(KeyCode::Char(key));
+    }
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("法定代表人未签字"), "{screen}");
+    assert!(screen.contains("当前决定： 一次性告知"), "{screen}");
+    desk.key(KeyCode::Enter);
+    applicant(&mut desk);
+    assert_eq!(step(&desk), Step::Rating, "no delivery when nothing will be issued");
+    desk.key(KeyCode::Char('2'));
+    assert!(desk.screen(120, 40).contains("差评原因"));
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Rating, "a low rating needs a reason");
+    desk.type_text("等候时间长");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Done);
+}
+
+#[test]
+fn invalid_id_shows_which_check_digit_at_the_field_and_keeps_the_text() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    for _ in 0..5 {
+        desk.key(KeyCode::Char('1'));
+    }
+    desk.key(KeyCode::Enter);
+    desk.type_text("王五");
+    desk.key(KeyCode::Enter);
+    desk.type_text("110105194912310021");
+    desk.key(KeyCode::Enter);
+    desk.type_text("12345");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Applicant, "cannot continue with invalid data");
+    snap(&desk, "intake_applicant_errors");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("第 18 位校验码应为 X，实际为 1"), "{screen}");
+    assert!(screen.contains("110105194912310021"), "typed text stays: {screen}");
+    assert!(screen.contains("手机号码应为 1 开头的 11 位数字"), "{screen}");
+}
+
+#[test]
+fn going_back_to_any_step_loses_nothing() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    for _ in 0..5 {
+        desk.key(KeyCode::Char('1'));
+    }
+    desk.key(KeyCode::Enter);
+    applicant(&mut desk);
+    assert_eq!(step(&desk), Step::Delivery);
+    for _ in 0..3 {
+        desk.key(KeyCode::Esc);
+    }
+    assert_eq!(step(&desk), Step::Item);
+    desk.key(KeyCode::Esc);
+    assert_eq!(step(&desk), Step::Ticket);
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("当前决定： 受理"), "marks kept: {screen}");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("李四") && screen.contains(ID) && screen.contains(PHONE), "{screen}");
+}
+
+#[test]
+fn agent_situation_adds_the_authorisation_and_agent_fields() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.key(KeyCode::Up);
+    desk.key(KeyCode::Up);
+    desk.key(KeyCode::Char(' '));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("[是] 委托代理人办理") && screen.contains("授权委托书"), "{screen}");
+    desk.key(KeyCode::Down);
+    desk.key(KeyCode::Down);
+    for _ in 0..6 {
+        desk.key(KeyCode::Char('1'));
+    }
+    desk.key(KeyCode::Enter);
+    snap(&desk, "intake_applicant_agent");
+    assert!(desk.screen(120, 40).contains("代理人身份证号"));
+}
+
+#[test]
+fn the_desk_reopens_on_an_unfinished_case_with_everything_typed() {
+    let kb = small_kb();
+    let mut desk = Desk::new(kb.clone(), monday_morning());
+    to_checklist(&mut desk);
+    desk.key(KeyCode::Char('1'));
+    desk.key(KeyCode::Char('3'));
+    desk.key(KeyCode::Char('1'));
+    for _ in 0..2 {
+        desk.key(KeyCode::Char('1'));
+    }
+    desk.key(KeyCode::Enter);
+    desk.type_text("赵六");
+    // The process dies here; a new desk opens the same store.
+    let mut store =
+        yichuang::store::Store::open(&desk.dir.path().join("desk.sqlite3"), yichuang::store::StoreKind::Desk)
+            .unwrap();
+    let draft = store.open_draft().unwrap().expect("draft kept");
+    let case = store.load(&draft).unwrap();
+    let mut app = yichuang::tui::app::App::new(kb, Some(desk_support::config()), monday_morning());
+    app.resume(draft, case);
+    let screen = desk_support::screen(&app, 120, 40);
+    assert!(screen.contains("赵六"), "{screen}");
+    assert_eq!(app.intake().unwrap().step(), Step::Applicant);
+    assert_eq!(app.intake().unwrap().case.materials.len(), 5);
+}
+
+#[test]
+fn no_panic_at_tiny_sizes_or_on_resize_mid_flow() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    let sizes = [(20, 5), (1, 1), (19, 4), (30, 6), (200, 3), (3, 100), (45, 8)];
+    let mut check = |desk: &mut Desk| {
+        for (w, h) in sizes {
+            desk.screen(w, h);
+            desk.send(yichuang::tui::app::Msg::Resize);
+        }
+    };
+    check(&mut desk);
+    to_checklist(&mut desk);
+    check(&mut desk);
+    desk.key(KeyCode::Char('2'));
+    check(&mut desk);
+    desk.key(KeyCode::Esc);
+    for _ in 0..5 {
+        desk.key(KeyCode::Char('1'));
+    }
+    desk.key(KeyCode::Enter);
+    check(&mut desk);
+    applicant(&mut desk);
+    check(&mut desk);
+    desk.key(KeyCode::Char('2'));
+    check(&mut desk);
+    desk.key(KeyCode::F(1));
+    check(&mut desk);
+}

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::browser::{self, Browser};
 use super::cases::CasesScreen;
@@ -352,7 +352,12 @@ impl App {
         let style = Style::new().bg(Color::Blue).fg(Color::White);
         let mut spans = vec![Span::styled(" 一窗 yichuang ", style.bold())];
         if let Some(config) = &self.config {
-            spans.push(Span::styled(format!("| {} {} 号窗口 ", config.center_name, config.window), style));
+            let text = if area.width >= 100 {
+                format!("| {} {} 号窗口 ", super::text::layout_safe(&config.center_name), config.window)
+            } else {
+                format!("| {} 号窗口 ", config.window)
+            };
+            spans.push(Span::styled(text, style));
         }
         for (screen, key, label) in [
             (ScreenId::Intake, "F2", "受理"),
@@ -425,7 +430,7 @@ impl App {
         lines.push(Line::from(Span::styled(" 按任意键关闭", Style::new().fg(Color::DarkGray))));
         let block =
             Block::new().borders(Borders::ALL).border_set(super::intake::ASCII_BORDER).title(" 按键说明 ");
-        frame.render_widget(Clear, popup);
+        super::intake::clear_popup(frame, popup);
         frame.render_widget(Paragraph::new(lines).block(block), popup);
     }
 }

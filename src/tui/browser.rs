@@ -8,13 +8,13 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::input::TextInput;
 use super::item_list::ItemList;
 use super::keys::{self, Action, Context};
-use super::text::layout_safe;
+use super::text::wrap;
 use crate::kb::Kb;
 use crate::kb::guide::{LineKind, guide};
 use crate::kb::search::SearchIndex;
@@ -37,6 +37,8 @@ pub struct Browser {
     detail_scroll: u16,
     /// Height of the detail pane at the last draw, for paging.
     detail_height: Cell<u16>,
+    /// Wrapped lines of the guide at the last draw, to bound scrolling.
+    detail_lines: Cell<usize>,
 }
 
 /// What the browser asks of the app after a key.
@@ -61,6 +63,7 @@ impl Browser {
             focus: Focus::Search,
             detail_scroll: 0,
             detail_height: Cell::new(10),
+            detail_lines: Cell::new(0),
         };
         browser.refresh(kb, index);
         browser
@@ -95,7 +98,10 @@ impl Browser {
     }
 
     fn scroll(&mut self, kb: &Kb, delta: i32) {
-        let lines = self.list.selected(kb).map_or(0, |item| guide(item).len());
+        let lines = match self.detail_lines.get() {
+            0 => self.list.selected(kb).map_or(0, |item| guide(item).len()),
+            n => n,
+        };
         let max = i32::try_from(lines).unwrap_or(i32::MAX).saturating_sub(1).max(0);
         self.detail_scroll =
             u16::try_from((i32::from(self.detail_scroll) + delta).clamp(0, max)).unwrap_or(0);
@@ -187,23 +193,28 @@ impl Browser {
         let Some(item) = self.list.selected(kb) else {
             return;
         };
-        let lines: Vec<Line> = guide(item)
-            .into_iter()
-            .map(|g| {
-                let style = match g.kind {
-                    LineKind::Title => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                    LineKind::Heading => Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-                    LineKind::Material => Style::new().add_modifier(Modifier::BOLD),
-                    LineKind::Note => Style::new().fg(Color::DarkGray),
-                    LineKind::Fact | LineKind::Bullet => Style::new(),
-                };
-                let indent = "  ".repeat(usize::from(g.indent) + 1);
-                Line::from(vec![Span::raw(indent), Span::styled(layout_safe(&g.text).into_owned(), style)])
-            })
-            .collect();
+        let lines = detail_lines(item, area.width);
+        self.detail_lines.set(lines.len());
         let max_scroll = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_sub(1);
         let scroll = self.detail_scroll.min(max_scroll);
-        let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0));
-        frame.render_widget(paragraph, area);
+        frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), area);
     }
+}
+
+/// The item's guide wrapped to `width`, styled by line kind.
+fn detail_lines(item: &crate::kb::Item, width: u16) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for g in guide(item) {
+        let style = match g.kind {
+            LineKind::Title => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            LineKind::Heading => Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            LineKind::Material => Style::new().add_modifier(Modifier::BOLD),
+            LineKind::Note => Style::new().fg(Color::DarkGray),
+            LineKind::Fact | LineKind::Bullet => Style::new(),
+        };
+        let indent = "  ".repeat(usize::from(g.indent) + 1);
+        let rest = format!("{indent}  ");
+        lines.extend(wrap(&g.text, width, &indent, &rest).into_iter().map(|l| Line::styled(l, style)));
+    }
+    lines
 }

@@ -199,6 +199,7 @@ impl<K: Copy + PartialEq> Form<K> {
                 && y < area.bottom()
             {
                 let area = Rect::new(area.x + label_width, y, area.width.saturating_sub(label_width), 1);
+                let text = super::text::layout_safe(text);
                 frame.render_widget(Span::styled(format!("^ {text}"), Style::new().fg(color)), area);
                 y += 1;
             }

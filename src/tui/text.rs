@@ -56,9 +56,29 @@ pub fn layout_safe(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Wraps layout-safe `text` to `width` columns, breaking between Chinese characters as well as at
+/// spaces (ratatui's own wrapping breaks only at spaces, which leaves a Chinese sentence whole on
+/// the next line). `first` prefixes the first line, `rest` the others.
+pub fn wrap(text: &str, width: u16, first: &str, rest: &str) -> Vec<String> {
+    let text = layout_safe(text);
+    let options = textwrap::Options::new(usize::from(width).max(first.len() + 2))
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(true);
+    textwrap::wrap(&text, options).into_iter().map(|l| l.into_owned()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrap_breaks_between_chinese_characters_by_display_width() {
+        let lines = wrap("地址与申请书填写的住所一致，具体到门牌号", 20, "  - ", "    ");
+        assert_eq!(lines[0], "  - 地址与申请书填写");
+        assert!(lines.iter().all(|l| unicode_width::UnicodeWidthStr::width(l.as_str()) <= 20), "{lines:?}");
+        assert!(lines[1].starts_with("    "));
+    }
     use unicode_width::UnicodeWidthStr;
 
     #[test]

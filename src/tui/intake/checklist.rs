@@ -16,7 +16,7 @@ use crate::kb::model::Necessity;
 use crate::kb::{Item, Material};
 use crate::tui::input::TextInput;
 use crate::tui::keys::{Action, Context};
-use crate::tui::text::layout_safe;
+use crate::tui::text::{layout_safe, wrap};
 
 /// A row of the checklist.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -351,57 +351,55 @@ impl ChecklistStep {
     }
 
     fn view_standard(&self, row: Option<&Row>, frame: &mut Frame, area: Rect) {
+        let width = area.width;
         let mut lines = Vec::new();
+        let mut push = |text: &str, first: &str, rest: &str, style: Style| {
+            lines.extend(wrap(text, width, first, rest).into_iter().map(|l| Line::styled(l, style)));
+        };
         match row {
             Some(Row::Material(m)) => {
-                lines.push(Line::styled(
-                    layout_safe(&m.name).into_owned(),
-                    Style::new().bold().fg(Color::Yellow),
-                ));
-                let necessity = match m.necessity {
+                push(&m.name, "", "", Style::new().bold().fg(Color::Yellow));
+                let mut facts = vec![match m.necessity {
                     Necessity::Required => "必要".to_string(),
                     Necessity::Conditional => format!("情形必要：{}", m.condition.as_deref().unwrap_or("")),
-                };
-                lines.push(Line::from(format!(
-                    "{necessity} | 原件 {} 份 | 复印件 {} 份 | {} | {}",
-                    m.originals,
-                    m.copies,
-                    m.medium.label(),
-                    m.source.label()
-                )));
-                lines.push(Line::styled("审查要点：", Style::new().fg(Color::Cyan)));
-                lines.extend(m.checkpoints.iter().map(|c| Line::from(format!("  - {}", layout_safe(c)))));
+                }];
+                if m.originals > 0 {
+                    facts.push(format!("原件 {} 份", m.originals));
+                }
+                if m.copies > 0 {
+                    facts.push(format!("复印件 {} 份", m.copies));
+                }
+                facts.extend([m.medium.label().to_string(), m.source.label().to_string()]);
+                push(&facts.join(" | "), "", "", Style::new());
+                push("审查要点：", "", "", Style::new().fg(Color::Cyan));
+                for c in &m.checkpoints {
+                    push(c, "  - ", "    ", Style::new());
+                }
                 if !m.defects.is_empty() {
-                    lines.push(Line::styled("常见缺陷：", Style::new().fg(Color::Cyan)));
+                    push("常见缺陷：", "", "", Style::new().fg(Color::Cyan));
                     for d in &m.defects {
                         let fix = if d.correctable { "（可当场更正）" } else { "" };
-                        lines.push(Line::from(format!("  - {}{fix}", layout_safe(&d.text))));
+                        push(&format!("{}{fix}", d.text), "  - ", "    ", Style::new());
                     }
                 }
                 if m.shared_data {
-                    lines.push(Line::styled(
-                        "本材料通过数据共享获取，申请人无需提交。",
-                        Style::new().fg(Color::Green),
-                    ));
+                    push("本材料通过数据共享获取，申请人无需提交。", "", "", Style::new().fg(Color::Green));
                 }
             }
             Some(Row::Situation(s)) => {
-                lines.push(Line::styled(
-                    layout_safe(&s.label).into_owned(),
-                    Style::new().bold().fg(Color::Yellow),
-                ));
-                lines.push(Line::from("按 Space 切换 是/否；情形必要的材料随之出现或消失。"));
+                push(&s.label, "", "", Style::new().bold().fg(Color::Yellow));
+                push("按 Space 切换 是/否；情形必要的材料随之出现或消失。", "", "", Style::new());
             }
             None => {}
         }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        frame.render_widget(Paragraph::new(lines), area);
     }
 
     fn view_popups(&self, row: Option<&Row>, frame: &mut Frame, area: Rect) {
         if let (Some(picker), Some(Row::Material(m))) = (&self.picker, row) {
             let height = (m.defects.len() as u16 + 5).min(area.height);
             let popup = centered(area, 60, height);
-            frame.render_widget(Clear, popup);
+            clear_popup(frame, popup);
             let block = Block::new().borders(Borders::ALL).border_set(ASCII_BORDER).title(" 选择缺陷 ");
             let inner = block.inner(popup);
             frame.render_widget(block, popup);
@@ -430,7 +428,7 @@ impl ChecklistStep {
         }
         if let Some(reason) = &self.reason {
             let popup = centered(area, 60, 4);
-            frame.render_widget(Clear, popup);
+            clear_popup(frame, popup);
             let block = Block::new()
                 .borders(Borders::ALL)
                 .border_set(ASCII_BORDER)
@@ -440,6 +438,14 @@ impl ChecklistStep {
             reason.render(frame, Rect { height: 1, ..inner }, Style::new().bg(Color::Indexed(236)), true);
         }
     }
+}
+
+/// Clears the area of a popup, one column wider on each side: a wide character straddling the
+/// popup's edge would otherwise survive and hide the border.
+pub fn clear_popup(frame: &mut Frame, popup: Rect) {
+    let x = popup.x.saturating_sub(1);
+    let right = (popup.right() + 1).min(frame.area().right());
+    frame.render_widget(Clear, Rect { x, width: right - x, ..popup });
 }
 
 /// A rectangle of at most `width` x `height` centered in `area`.

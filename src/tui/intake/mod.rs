@@ -12,7 +12,7 @@ mod item;
 mod rating;
 
 pub use applicant::{AGENT_SITUATION, check_field};
-pub use checklist::{ASCII_BORDER, centered};
+pub use checklist::{ASCII_BORDER, centered, clear_popup};
 
 use chrono::NaiveDateTime;
 use crossterm::event::KeyEvent;
@@ -412,7 +412,13 @@ impl Intake {
             } else {
                 Style::new().fg(Color::DarkGray)
             };
-            spans.push(Span::styled(format!(" {} {} ", i + 1, step.label()), style));
+            // Narrow terminals name only the current step.
+            let text = if *step == self.case.step || area.width >= 100 {
+                format!(" {} {} ", i + 1, step.label())
+            } else {
+                format!(" {} ", i + 1)
+            };
+            spans.push(Span::styled(text, style));
             spans.push(Span::raw(" "));
         }
         frame.render_widget(Line::from(spans), line);
