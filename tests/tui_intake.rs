@@ -227,7 +227,7 @@ fn the_desk_reopens_on_an_unfinished_case_with_everything_typed() {
 fn no_panic_at_tiny_sizes_or_on_resize_mid_flow() {
     let mut desk = Desk::new(small_kb(), monday_morning());
     let sizes = [(20, 5), (1, 1), (19, 4), (30, 6), (200, 3), (3, 100), (45, 8)];
-    let mut check = |desk: &mut Desk| {
+    let check = |desk: &mut Desk| {
         for (w, h) in sizes {
             desk.screen(w, h);
             desk.send(yichuang::tui::app::Msg::Resize);
