@@ -302,7 +302,7 @@ impl App {
         match self.screen {
             ScreenId::Intake => self.intake.as_mut().map(|i| i.on_paste(&ctx, text).cmds).unwrap_or_default(),
             ScreenId::Cases => self.cases.on_paste(text),
-            ScreenId::Handover => self.handover.on_paste(text),
+            ScreenId::Handover => self.handover.on_paste(&ctx, text),
             ScreenId::Browser => {
                 self.browser.on_paste(&self.kb, &self.index, text);
                 vec![]

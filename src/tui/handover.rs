@@ -113,9 +113,10 @@ impl HandoverScreen {
     }
 
     /// Pasted text goes into the open form.
-    pub fn on_paste(&mut self, text: &str) -> Vec<Cmd> {
-        if let Some(form) = &mut self.form {
+    pub fn on_paste(&mut self, ctx: &Ctx, text: &str) -> Vec<Cmd> {
+        if let (Some(form), Some(row)) = (&mut self.form, self.rows.get(self.selected)) {
             form.paste(text);
+            form.validate(check(row, ctx.now.date()));
         }
         vec![]
     }

@@ -90,8 +90,10 @@ pub enum Context {
     DefectPicker,
     /// A one-line text prompt (reason, supervisor name …).
     Prompt,
-    /// A form of text fields (applicant, mail address, set-up).
+    /// A form of text fields (mail address, handover, set-up).
     Form,
+    /// The applicant form: a form plus person/organisation and the credit-code override.
+    Applicant,
     /// Intake: delivery choice and mail address.
     Delivery,
     /// Intake: satisfaction rating.
@@ -116,6 +118,7 @@ impl Context {
                 | Self::DefectPicker
                 | Self::Prompt
                 | Self::Form
+                | Self::Applicant
                 | Self::Cases
                 | Self::Handover
         )
@@ -224,9 +227,15 @@ pub const BINDINGS: &[Binding] = &[
     // Forms.
     bind(C::Form, K::Up, NONE, Action::Up, "Up/Down/Tab", "切换字段", true),
     bind(C::Form, K::Enter, NONE, Action::Open, "Enter", "下一项/完成", true),
-    bind(C::Form, K::Char('t'), CTRL, Action::ToggleApplicantKind, "Ctrl-T", "个人/单位", true),
-    bind(C::Form, K::Char('o'), CTRL, Action::Override, "Ctrl-O", "主管放行校验码警告", false),
-    bind(C::Form, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
+    bind(C::Form, K::Down, NONE, Action::Down, "Up/Down/Tab", "切换字段", false),
+    bind(C::Form, K::Esc, NONE, Action::Back, "Esc", "返回", true),
+    // Applicant form.
+    bind(C::Applicant, K::Up, NONE, Action::Up, "Up/Down/Tab", "切换字段", true),
+    bind(C::Applicant, K::Down, NONE, Action::Down, "Up/Down/Tab", "切换字段", false),
+    bind(C::Applicant, K::Enter, NONE, Action::Open, "Enter", "下一项/完成", true),
+    bind(C::Applicant, K::Char('t'), CTRL, Action::ToggleApplicantKind, "Ctrl-T", "个人/单位", true),
+    bind(C::Applicant, K::Char('o'), CTRL, Action::Override, "Ctrl-O", "主管放行校验码警告", false),
+    bind(C::Applicant, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
     // Delivery.
     bind(C::Delivery, K::Char('1'), NONE, Action::Choose(1), "1", "窗口领取", true),
     bind(C::Delivery, K::Char('2'), NONE, Action::Choose(2), "2", "邮寄送达", true),

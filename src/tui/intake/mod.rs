@@ -122,7 +122,7 @@ impl Intake {
             Step::Ticket => Context::Ticket,
             Step::Item => Context::ItemSearch,
             Step::Checklist => self.checklist.context(),
-            Step::Applicant => Context::Form,
+            Step::Applicant => Context::Applicant,
             Step::Delivery => self.delivery.context(),
             Step::Rating => self.rating.context(),
             Step::Done => Context::Done,

@@ -1,0 +1,125 @@
+//! First-run set-up, the case list (容缺 supplements and termination) and the handover list, on
+//! screen with a real store.
+
+mod desk_support;
+
+use chrono::Duration;
+use crossterm::event::KeyCode;
+use desk_support::{Desk, monday_morning, small_kb};
+use yichuang::intake::case::Status;
+use yichuang::tui::effects::load_config;
+
+const ID: &str = "11010519491231002X";
+
+/// A whole intake: `marks` are the checklist keys, `agree` signs the 容缺 commitment.
+fn intake(desk: &mut Desk, name: &str, marks: &str, agree: bool) -> String {
+    desk.key(KeyCode::F(2));
+    desk.key(KeyCode::Enter);
+    desk.type_text("公司");
+    desk.key(KeyCode::Enter);
+    desk.type_text(marks);
+    if agree {
+        desk.key(KeyCode::Char('y'));
+    }
+    desk.key(KeyCode::Enter);
+    for text in [name, ID, "13800138000"] {
+        desk.type_text(text);
+        desk.key(KeyCode::Enter);
+    }
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('5'));
+    desk.key(KeyCode::Enter);
+    let number = desk.app.intake().unwrap().case.number.clone().expect("finished");
+    desk.key(KeyCode::Enter);
+    number
+}
+
+#[test]
+fn first_run_asks_for_center_and_window_and_keeps_them() {
+    let mut desk = Desk::with_config(small_kb(), None, monday_morning());
+    insta::assert_snapshot!("setup_120x40", desk.screen(120, 40));
+    insta::assert_snapshot!("setup_80x24", desk.screen(80, 24));
+    desk.type_text("hrbdl");
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Enter);
+    assert!(desk.screen(120, 40).contains("请填写中心名称"), "{}", desk.screen(120, 40));
+    desk.key(KeyCode::Up);
+    desk.paste("哈尔滨市道里区政务服务中心");
+    desk.key(KeyCode::Enter);
+    desk.type_text("05");
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Enter);
+    let config = desk.app.config().expect("configured").clone();
+    assert_eq!((config.center.as_str(), config.window.as_str()), ("HRBDL", "05"));
+    assert_eq!(load_config(&desk.effects.store).unwrap(), Some(config));
+    assert!(desk.screen(120, 40).contains("接待下一位申请人"));
+}
+
+#[test]
+fn case_list_searches_and_records_a_supplement() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    intake(&mut desk, "张三", "11111", false);
+    let lenient = intake(&mut desk, "李四", "11113", true);
+    desk.key(KeyCode::F(3));
+    insta::assert_snapshot!("cases_120x40", desk.screen(120, 40));
+    insta::assert_snapshot!("cases_80x24", desk.screen(80, 24));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("110105********002X"), "ID masked in the list: {screen}");
+    assert!(!screen.contains(ID));
+    desk.type_text("李四");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains(&lenient) && !screen.contains("张三"), "{screen}");
+    assert!(screen.contains("剩 1 个工作日"), "{screen}");
+    desk.key(KeyCode::Enter);
+    insta::assert_snapshot!("case_detail_120x40", desk.screen(120, 40));
+    insta::assert_snapshot!("case_detail_80x24", desk.screen(80, 24));
+    desk.key(KeyCode::Char('t'));
+    assert!(desk.screen(120, 40).contains("只有逾期未补正"), "not overdue yet");
+    desk.key(KeyCode::Char('s'));
+    let id = desk.effects.store.find(&lenient).unwrap().unwrap();
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
+    assert!(desk.screen(120, 40).contains("已补正 住所"), "{}", desk.screen(120, 40));
+}
+
+#[test]
+fn an_overdue_lenient_case_is_flagged_and_terminated_by_the_items_rule() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    let number = intake(&mut desk, "李四", "11113", true);
+    desk.at(monday_morning() + Duration::days(3));
+    desk.key(KeyCode::F(3));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("已逾期 2 天"), "{screen}");
+    desk.key(KeyCode::Enter);
+    assert!(desk.screen(120, 40).contains("逾期未补正：终止受理"));
+    desk.key(KeyCode::Char('t'));
+    let id = desk.effects.store.find(&number).unwrap().unwrap();
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Terminated);
+}
+
+#[test]
+fn handover_checks_the_collectors_id_against_the_case() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    let number = intake(&mut desk, "张三", "11111", false);
+    let later = monday_morning() + Duration::hours(30);
+    desk.effects.store.record_decision(&number, "准予", "{}", later).unwrap();
+    desk.key(KeyCode::F(4));
+    insta::assert_snapshot!("handover_120x40", desk.screen(120, 40));
+    insta::assert_snapshot!("handover_80x24", desk.screen(80, 24));
+    desk.key(KeyCode::Enter);
+    desk.type_text("张三");
+    desk.key(KeyCode::Enter);
+    desk.type_text("11010519491231003X");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("与申请人、代理人的身份证号都不一致") || screen.contains("校验码"), "{screen}");
+    for _ in 0..18 {
+        desk.key(KeyCode::Backspace);
+    }
+    desk.paste(&ID.to_lowercase());
+    desk.key(KeyCode::Enter);
+    let id = desk.effects.store.find(&number).unwrap().unwrap();
+    let case = desk.effects.store.load(&id).unwrap();
+    assert_eq!(case.status, Status::HandedOver);
+    assert_eq!(case.handover.as_ref().map(|h| h.1.as_str()), Some(ID));
+    assert!(desk.screen(120, 40).contains("待出件 0 件"));
+}
