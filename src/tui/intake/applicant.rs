@@ -125,13 +125,16 @@ impl ApplicantStep {
     /// Builds the form for the case's current shape from the values already recorded.
     pub fn enter(&mut self, ctx: &Ctx, case: &Case) {
         let shape = (case.applicant_kind, agent_applies(case));
-        let focus = if self.shape == Some(shape) { self.form.focus } else { 0 };
+        let same_shape = self.shape == Some(shape);
+        let focus = self.form.focus;
         self.form = Form::new(
             fields(shape.0, shape.1).into_iter().map(|(f, label)| (f, label, case.field(f).to_string())),
         );
-        self.form.focus = focus.min(self.form.fields.len().saturating_sub(1));
         self.shape = Some(shape);
         self.validate(ctx, case);
+        // Back on the step (or after a restart), the cursor goes where work remains.
+        self.form.focus = if same_shape { focus } else { self.form.first_error().unwrap_or(0) };
+        self.form.focus = self.form.focus.min(self.form.fields.len().saturating_sub(1));
     }
 
     /// Whether the case changed shape (kind or agent) and the form must be rebuilt.

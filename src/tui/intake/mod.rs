@@ -24,7 +24,7 @@ use ratatui::text::{Line, Span};
 use super::effects::{Cmd, DeskConfig};
 use super::input::TextInput;
 use super::keys::{self, Action, Context};
-use crate::intake::case::{Case, CaseEvent, Step};
+use crate::intake::case::{Case, CaseEvent, Field, Step};
 use crate::intake::decide;
 use crate::intake::rules::Decision;
 use crate::kb::search::SearchIndex;
@@ -92,7 +92,7 @@ impl Intake {
     /// Reopens an unfinished case after a restart, on the step where the clerk was.
     pub fn resume(ctx: &Ctx, case_id: String, case: Case) -> Self {
         let mut intake = Self::new(ctx);
-        intake.ticket = TextInput::with_text(case.field(crate::intake::case::Field::Ticket));
+        intake.ticket = TextInput::with_text(case.field(Field::Ticket));
         intake.case_id = Some(case_id);
         intake.case = case;
         let step = intake.case.step;
@@ -293,26 +293,33 @@ impl Intake {
         key: KeyEvent,
         cmds: &mut Vec<Cmd>,
     ) -> Outcome {
-        match action {
-            Some(Action::Open) => {
-                if self.case_id.is_none() {
-                    let id = uuid::Uuid::new_v4().to_string();
-                    cmds.push(Cmd::CreateCase { case_id: id.clone(), at: ctx.now });
-                    self.case_id = Some(id);
-                    self.case.apply(&CaseEvent::Started { at: ctx.now });
-                }
-                let ticket = self.ticket.text().trim().to_uppercase();
-                if ticket != self.case.field(crate::intake::case::Field::Ticket) {
-                    let event =
-                        CaseEvent::FieldSet { field: crate::intake::case::Field::Ticket, value: ticket };
-                    self.record(ctx, event, cmds);
-                }
-                Outcome::Next
-            }
-            _ => {
-                self.ticket.handle_key(key);
-                Outcome::Stay
-            }
+        if action == Some(Action::Open) {
+            self.start(ctx, cmds);
+            self.journal_ticket(ctx, cmds);
+            return Outcome::Next;
+        }
+        let before = self.ticket.text().to_string();
+        if self.ticket.handle_key(key) && self.ticket.text() != before {
+            self.start(ctx, cmds);
+            self.journal_ticket(ctx, cmds);
+        }
+        Outcome::Stay
+    }
+
+    /// Starts the case (and the applicant's clock) at the first thing the clerk records.
+    fn start(&mut self, ctx: &Ctx, cmds: &mut Vec<Cmd>) {
+        if self.case_id.is_none() {
+            let id = uuid::Uuid::new_v4().to_string();
+            cmds.push(Cmd::CreateCase { case_id: id.clone(), at: ctx.now });
+            self.case_id = Some(id);
+            self.case.apply(&CaseEvent::Started { at: ctx.now });
+        }
+    }
+
+    fn journal_ticket(&mut self, ctx: &Ctx, cmds: &mut Vec<Cmd>) {
+        let ticket = self.ticket.text().trim().to_uppercase();
+        if ticket != self.case.field(Field::Ticket) {
+            self.record(ctx, CaseEvent::FieldSet { field: Field::Ticket, value: ticket }, cmds);
         }
     }
 
@@ -320,7 +327,11 @@ impl Intake {
     pub fn on_paste(&mut self, ctx: &Ctx, text: &str) -> Reply {
         let mut reply = Reply::default();
         match self.case.step {
-            Step::Ticket => self.ticket.insert(text),
+            Step::Ticket => {
+                self.ticket.insert(text);
+                self.start(ctx, &mut reply.cmds);
+                self.journal_ticket(ctx, &mut reply.cmds);
+            }
             Step::Item => self.item.paste(ctx, text),
             Step::Checklist => self.checklist.paste(text),
             Step::Applicant => {
@@ -423,7 +434,7 @@ impl Intake {
         }
         frame.render_widget(Line::from(spans), line);
         let mut facts = Vec::new();
-        let ticket = self.case.field(crate::intake::case::Field::Ticket);
+        let ticket = self.case.field(Field::Ticket);
         if !ticket.is_empty() {
             facts.push(format!("排队号 {ticket}"));
         }
