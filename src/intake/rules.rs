@@ -280,8 +280,11 @@ mod tests {
 
     const COMPANY: &str = "00013112700401";
 
-    fn kb() -> Kb {
-        Kb::embedded().expect("embedded KB loads")
+    /// The embedded KB, loaded once (proptests call this per case).
+    fn kb() -> &'static Kb {
+        static KB: std::sync::LazyLock<Kb> =
+            std::sync::LazyLock::new(|| Kb::embedded().expect("embedded KB loads"));
+        &KB
     }
 
     fn date(s: &str) -> NaiveDate {

@@ -83,8 +83,10 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    fn calendar() -> Calendar {
-        Kb::embedded().unwrap().calendar
+    /// The embedded KB's calendar, loaded once (proptests call this per case).
+    fn calendar() -> &'static Calendar {
+        static KB: std::sync::LazyLock<Kb> = std::sync::LazyLock::new(|| Kb::embedded().unwrap());
+        &KB.calendar
     }
 
     #[test]
