@@ -251,3 +251,42 @@ fn no_panic_at_tiny_sizes_or_on_resize_mid_flow() {
     desk.key(KeyCode::F(1));
     check(&mut desk);
 }
+
+#[test]
+fn one_key_call_waits_offline_and_shows_the_reply_at_once() {
+    use yichuang::intake::call::{CallState, Reply};
+    use yichuang::intake::case::CaseEvent;
+    use yichuang::tui::app::Msg;
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    desk.key(KeyCode::F(6));
+    assert!(desk.screen(120, 40).contains("请先在受理页面选定事项"));
+    to_checklist(&mut desk);
+    desk.key(KeyCode::Char('2'));
+    desk.key(KeyCode::Esc);
+    desk.key(KeyCode::F(6));
+    desk.type_text("章程未签字能否容缺？");
+    snap(&desk, "intake_call_prompt");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("呼叫待发送（离线，联网后送达）"), "{screen}");
+    assert_eq!(desk.effects.store.outbox_count().unwrap(), 1, "the call waits in the outbox");
+    let intake = desk.app.intake().unwrap();
+    let case_id = intake.case_id.clone().unwrap();
+    let call = intake.case.calls[0].clone();
+    assert_eq!(call.snapshot.materials.len(), 7);
+    assert_eq!(call.snapshot.department, "市场监管");
+    let at = monday_morning() + chrono::Duration::seconds(40);
+    desk.at(at);
+    let ringing = CaseEvent::CallStateChanged { call_id: call.id.clone(), state: CallState::Ringing, at };
+    desk.send(Msg::Remote { case_id: case_id.clone(), event: ringing });
+    assert!(desk.screen(120, 40).contains("呼叫振铃 00:40"), "{}", desk.screen(120, 40));
+    let reply =
+        Reply {
+            by: "刘审批".into(), text: "章程须全体股东签字，不能容缺，请一次性告知。".into(), at
+        };
+    desk.send(Msg::Remote { case_id, event: CaseEvent::CallReplied { call_id: call.id, reply } });
+    snap(&desk, "intake_call_reply");
+    desk.key(KeyCode::Char('x'));
+    let screen = desk.screen(120, 40);
+    assert!(!screen.contains("后台答复") && screen.contains("呼叫已接听"), "{screen}");
+}

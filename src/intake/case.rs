@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use super::call::{Call, CallSnapshot, CallState, Reply};
 use super::rules::{Application, Decision, MaterialState};
 
 /// A step of the intake flow; journaled so the desk reopens where the clerk was.
@@ -321,6 +322,45 @@ pub enum CaseEvent {
         /// When.
         at: NaiveDateTime,
     },
+    /// The clerk called the back office about this case (一键呼叫).
+    CallRaised {
+        /// Client-made call id.
+        call_id: String,
+        /// The clerk's question.
+        question: String,
+        /// The case as the approver will see it.
+        snapshot: CallSnapshot,
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// HQ reported a call's new state (from sync).
+    CallStateChanged {
+        /// The call.
+        call_id: String,
+        /// New state.
+        state: CallState,
+        /// When.
+        at: NaiveDateTime,
+    },
+    /// An approver answered a call (from sync).
+    CallReplied {
+        /// The call.
+        call_id: String,
+        /// The answer.
+        reply: Reply,
+    },
+}
+
+impl CaseEvent {
+    /// Whether the event came from HQ (and so must not be pushed back to it).
+    pub fn is_from_hq(&self) -> bool {
+        matches!(self, Self::CallStateChanged { .. } | Self::CallReplied { .. })
+    }
+
+    /// Whether the event must reach HQ at once, even while the case is still a draft.
+    pub fn is_urgent(&self) -> bool {
+        matches!(self, Self::CallRaised { .. })
+    }
 }
 
 /// A case: everything the clerk recorded, rebuilt from events.
@@ -362,6 +402,9 @@ pub struct Case {
     pub supplemented: BTreeMap<String, NaiveDateTime>,
     /// Handover record: (to, reference, at).
     pub handover: Option<(String, String, NaiveDateTime)>,
+    /// Calls to the back office about this case.
+    #[serde(default)]
+    pub calls: Vec<Call>,
 }
 
 impl Case {
@@ -441,6 +484,27 @@ impl Case {
                 self.status = Status::HandedOver;
             }
             CaseEvent::Abandoned { .. } => self.status = Status::Abandoned,
+            CaseEvent::CallRaised { call_id, question, snapshot, at } => self.calls.push(Call {
+                id: call_id.clone(),
+                question: question.clone(),
+                snapshot: snapshot.clone(),
+                state: CallState::Pending,
+                raised_at: *at,
+                replies: Vec::new(),
+            }),
+            CaseEvent::CallStateChanged { call_id, state, .. } => {
+                if let Some(call) = self.calls.iter_mut().find(|c| &c.id == call_id) {
+                    call.state = *state;
+                }
+            }
+            CaseEvent::CallReplied { call_id, reply } => {
+                if let Some(call) = self.calls.iter_mut().find(|c| &c.id == call_id) {
+                    call.replies.push(reply.clone());
+                    if call.state < CallState::Answered {
+                        call.state = CallState::Answered;
+                    }
+                }
+            }
         }
     }
 

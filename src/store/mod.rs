@@ -432,14 +432,29 @@ fn write_event(
             case.finished_at.map(ts),
         ],
     )?;
-    if case.number.is_some() {
-        // On finishing, the whole history enters the outbox; afterwards, each new event.
-        let from = if was_finished { seq } else { 1 };
-        tx.execute(
-            "INSERT INTO outbox(event_id, case_id, body, created_at)
-             SELECT event_id, case_id, body, ?3 FROM case_events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq",
-            params![case_id, from, ts(at)],
-        )?;
+    // On finishing, the whole history enters the outbox; afterwards, each new event. Calls go at
+    // once, even from a draft; what came from HQ never goes back.
+    let from = match (case.number.is_some(), was_finished) {
+        _ if event.is_from_hq() => return Ok(()),
+        (true, false) => 1,
+        (true, true) => seq,
+        (false, _) if event.is_urgent() => seq,
+        (false, _) => return Ok(()),
+    };
+    let mut select = tx.prepare_cached(
+        "SELECT event_id, body FROM case_events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq",
+    )?;
+    let rows: Vec<(String, String)> = select
+        .query_map(params![case_id, from], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO outbox(event_id, case_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (event_id, body) in rows {
+        let from_hq = serde_json::from_str::<CaseEvent>(&body).is_ok_and(|e| e.is_from_hq());
+        if !from_hq {
+            insert.execute(params![event_id, case_id, body, ts(at)])?;
+        }
     }
     Ok(())
 }

@@ -138,3 +138,34 @@ fn list_searches_number_name_id_and_item() {
     assert_eq!(store.list("", 10).unwrap().len(), 2);
     assert_eq!(store.list("100%", 10).unwrap().len(), 0);
 }
+
+#[test]
+fn a_call_leaves_at_once_from_a_draft_and_replies_never_go_back() {
+    use crate::intake::call::{CallSnapshot, CallState, Reply};
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    let raised = CaseEvent::CallRaised {
+        call_id: "call-1".into(),
+        question: "租赁合同未备案能否受理？".into(),
+        snapshot: CallSnapshot::default(),
+        at: at("2026-11-30 09:05"),
+    };
+    store.append(&id, raised, at("2026-11-30 09:05")).unwrap();
+    assert_eq!(store.outbox_count().unwrap(), 1, "the call is in the outbox while the case is a draft");
+    let ringing = CaseEvent::CallStateChanged {
+        call_id: "call-1".into(),
+        state: CallState::Ringing,
+        at: at("2026-11-30 09:05"),
+    };
+    store.append(&id, ringing, at("2026-11-30 09:05")).unwrap();
+    let reply =
+        Reply { by: "刘审批".into(), text: "可以，容缺受理".into(), at: at("2026-11-30 09:06") };
+    store
+        .append(&id, CaseEvent::CallReplied { call_id: "call-1".into(), reply }, at("2026-11-30 09:06"))
+        .unwrap();
+    assert_eq!(store.outbox_count().unwrap(), 1, "HQ's own events are not pushed back");
+    let case = store.finish(&id, "HRBDL", "05", accept(), at("2026-11-30 09:10")).unwrap().clone();
+    assert_eq!(case.calls[0].state, CallState::Answered);
+    // Started + call + finished; the call is not queued twice, the HQ events not at all.
+    assert_eq!(store.outbox_count().unwrap(), 3);
+}

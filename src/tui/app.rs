@@ -16,10 +16,12 @@ use super::browser::{self, Browser};
 use super::cases::CasesScreen;
 use super::effects::{Cmd, DeskConfig};
 use super::handover::HandoverScreen;
+use super::input::TextInput;
 use super::intake::{Ctx, Intake};
 use super::keys::{self, Action, Context, ScreenId};
 use super::setup::Setup;
-use crate::intake::case::Case;
+use crate::intake::call::CallState;
+use crate::intake::case::{Case, CaseEvent};
 use crate::kb::Kb;
 use crate::kb::search::SearchIndex;
 use crate::store::{CaseSummary, HandoverRow};
@@ -64,6 +66,13 @@ pub enum Msg {
     Pending(usize),
     /// An effect failed; shown in the status bar (nothing typed is lost).
     Failed(String),
+    /// HQ sent an event for a case (call state, reply); already stored by the sync worker.
+    Remote {
+        /// The case.
+        case_id: String,
+        /// The event.
+        event: CaseEvent,
+    },
 }
 
 impl Msg {
@@ -96,6 +105,10 @@ pub struct App {
     now: NaiveDateTime,
     pending: usize,
     error: Option<String>,
+    /// The question being typed for a call (F6).
+    call_prompt: Option<TextInput>,
+    /// A reply from the back office, shown until a key is pressed.
+    reply: Option<(String, String)>,
 }
 
 impl App {
@@ -118,6 +131,8 @@ impl App {
             now,
             pending: 0,
             error: None,
+            call_prompt: None,
+            reply: None,
         };
         if let Some(config) = config {
             app.configure(config);
@@ -169,6 +184,9 @@ impl App {
     fn context(&self) -> Context {
         if self.config.is_none() {
             return Context::Form;
+        }
+        if self.call_prompt.is_some() {
+            return Context::Prompt;
         }
         match self.screen {
             ScreenId::Intake => self.intake.as_ref().map_or(Context::Ticket, Intake::context),
@@ -234,6 +252,15 @@ impl App {
                 self.error = Some(e);
                 vec![]
             }
+            Msg::Remote { case_id, event } => {
+                if let Some(intake) = &mut self.intake
+                    && intake.remote(&case_id, &event)
+                    && let CaseEvent::CallReplied { reply, .. } = &event
+                {
+                    self.reply = Some((reply.by.clone(), reply.text.clone()));
+                }
+                vec![]
+            }
         }
     }
 
@@ -246,8 +273,38 @@ impl App {
             return vec![];
         }
         self.error = None;
+        if self.reply.take().is_some() {
+            return vec![];
+        }
         let context = self.context();
         let action = keys::action(context, key);
+        if let Some(prompt) = &mut self.call_prompt {
+            return match action {
+                Some(Action::Back) => {
+                    self.call_prompt = None;
+                    vec![]
+                }
+                Some(Action::Open) => {
+                    let question = prompt.text().to_string();
+                    self.call_prompt = None;
+                    self.raise_call(&question)
+                }
+                Some(Action::Quit) => vec![Cmd::Quit],
+                _ => {
+                    prompt.handle_key(key);
+                    vec![]
+                }
+            };
+        }
+        if action == Some(Action::Call) {
+            let has_item = self.intake.as_ref().is_some_and(|i| i.case.item_code.is_some());
+            if self.screen == ScreenId::Intake && has_item {
+                self.call_prompt = Some(TextInput::default());
+            } else {
+                self.error = Some("请先在受理页面选定事项，再呼叫后台".into());
+            }
+            return vec![];
+        }
         match action {
             Some(Action::Quit) => return vec![Cmd::Quit],
             Some(Action::Help) => {
@@ -293,7 +350,19 @@ impl App {
         }
     }
 
+    fn raise_call(&mut self, question: &str) -> Vec<Cmd> {
+        let (Some(config), Some(intake)) = (self.config.as_ref(), self.intake.as_mut()) else {
+            return vec![];
+        };
+        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        intake.raise_call(&ctx, question).unwrap_or_default()
+    }
+
     fn on_paste(&mut self, text: &str) -> Vec<Cmd> {
+        if let Some(prompt) = &mut self.call_prompt {
+            prompt.insert(text);
+            return vec![];
+        }
         let Some(config) = self.config.as_ref() else {
             self.setup.paste(text);
             return vec![];
@@ -346,6 +415,28 @@ impl App {
         if self.help {
             self.view_help(frame, area);
         }
+        if let Some(prompt) = &self.call_prompt {
+            let popup = super::intake::centered(area, 70, 5);
+            super::intake::clear_popup(frame, popup);
+            let block = Block::new()
+                .borders(Borders::ALL)
+                .border_set(super::intake::ASCII_BORDER)
+                .title(" 呼叫后台：输入问题（可不填），Enter 发送，Esc 取消 ");
+            let inner = block.inner(popup);
+            frame.render_widget(block, popup);
+            prompt.render(frame, Rect { height: 1, ..inner }, Style::new().bg(Color::Indexed(236)), true);
+        }
+        if let Some((by, text)) = &self.reply {
+            let lines = super::text::wrap(text, 66, "", "");
+            let popup = super::intake::centered(area, 70, lines.len() as u16 + 3);
+            super::intake::clear_popup(frame, popup);
+            let block = Block::new()
+                .borders(Borders::ALL)
+                .border_set(super::intake::ASCII_BORDER)
+                .title(format!(" 后台答复（{}）按任意键关闭 ", super::text::layout_safe(by)));
+            let lines: Vec<Line> = lines.into_iter().map(Line::from).collect();
+            frame.render_widget(Paragraph::new(lines).block(block), popup);
+        }
     }
 
     fn view_title(&self, frame: &mut Frame, area: Rect) {
@@ -389,6 +480,14 @@ impl App {
             ));
         }
         spans.push(Span::styled(" 离线 ", Style::new().fg(Color::Yellow)));
+        if let Some(call) = self.intake.as_ref().and_then(|i| i.case.calls.last()) {
+            let waited = call.waiting(self.now);
+            let text = match call.state {
+                CallState::Pending => format!("| 呼叫{}（离线，联网后送达） ", call.state.label()),
+                state => format!("| 呼叫{} {:02}:{:02} ", state.label(), waited / 60, waited % 60),
+            };
+            spans.push(Span::styled(text, Style::new().fg(Color::Magenta)));
+        }
         if self.pending > 0 {
             spans.push(Span::raw(format!("{} 待同步 ", self.pending)));
         }

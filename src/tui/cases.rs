@@ -287,6 +287,27 @@ fn view_detail(detail: &Detail, ctx: &Ctx, frame: &mut Frame, area: Rect) {
             Style::new().fg(Color::Green),
         ));
     }
+    for call in &case.calls {
+        let question =
+            if call.question.is_empty() { "（未填写问题）" } else { call.question.as_str() };
+        lines.push(Line::styled(
+            format!(
+                "呼叫后台 {} {}：{}",
+                call.raised_at.format("%H:%M"),
+                call.state.label(),
+                layout_safe(question)
+            ),
+            Style::new().fg(Color::Magenta),
+        ));
+        for reply in &call.replies {
+            lines.push(Line::from(format!(
+                "  {} {}：{}",
+                reply.at.format("%H:%M"),
+                reply.by,
+                layout_safe(&reply.text)
+            )));
+        }
+    }
     if let Some((to, reference, at)) = &case.handover {
         lines.push(Line::from(format!("已出件：{to} {reference} {}", at.format("%Y-%m-%d %H:%M"))));
     }

@@ -24,6 +24,7 @@ use ratatui::text::{Line, Span};
 use super::effects::{Cmd, DeskConfig};
 use super::input::TextInput;
 use super::keys::{self, Action, Context};
+use crate::intake::call::CallSnapshot;
 use crate::intake::case::{Case, CaseEvent, Field, Step};
 use crate::intake::decide;
 use crate::intake::rules::Decision;
@@ -352,6 +353,30 @@ impl Intake {
             Step::Done => {}
         }
         reply
+    }
+
+    /// Raises a call to the back office about this case; `None` when there is no item yet.
+    pub fn raise_call(&mut self, ctx: &Ctx, question: &str) -> Option<Vec<Cmd>> {
+        let item = self.item(ctx.kb)?.clone();
+        let mut cmds = Vec::new();
+        let event = CaseEvent::CallRaised {
+            call_id: uuid::Uuid::new_v4().to_string(),
+            question: question.trim().to_string(),
+            snapshot: CallSnapshot::of(&self.case, &item),
+            at: ctx.now,
+        };
+        self.record(ctx, event, &mut cmds);
+        Some(cmds)
+    }
+
+    /// Applies an event that HQ sent for this case (call states and replies); the sync worker has
+    /// already stored it.
+    pub fn remote(&mut self, case_id: &str, event: &CaseEvent) -> bool {
+        if self.case_id.as_deref() != Some(case_id) {
+            return false;
+        }
+        self.case.apply(event);
+        true
     }
 
     fn finish(&mut self, ctx: &Ctx, cmds: &mut Vec<Cmd>) {
