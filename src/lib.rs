@@ -2,6 +2,7 @@
 //! base, intake rules, validators) and the shells (TUI, CLI) that the binary dispatches to.
 
 pub mod cli;
+pub mod console;
 pub mod intake;
 pub mod kb;
 pub mod store;

@@ -108,6 +108,12 @@ pub enum Context {
     CaseDetail,
     /// Handover list.
     Handover,
+    /// Approver's console: the lists.
+    Console,
+    /// Approver's console: choosing a decision.
+    ConsoleDecide,
+    /// Approver's console: ticking materials to correct (other printable keys type the note).
+    ConsoleCorrect,
 }
 
 impl Context {
@@ -275,6 +281,28 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Handover, K::Down, NONE, Action::Down, "Up/Down", "选择", false),
     bind(C::Handover, K::Enter, NONE, Action::Open, "Enter", "登记出件", true),
     bind(C::Handover, K::Esc, NONE, Action::Back, "Esc", "清空/取消", true),
+    // Approver's console.
+    bind(C::Console, K::Tab, NONE, Action::FocusNext, "Tab", "切换列表", true),
+    bind(C::Console, K::Up, NONE, Action::Up, "Up/Down", "选择", true),
+    bind(C::Console, K::Down, NONE, Action::Down, "Up/Down", "选择", false),
+    bind(C::Console, K::Enter, NONE, Action::Open, "Enter", "接听/答复/审批", true),
+    bind(C::Console, K::Char('1'), NONE, Action::Choose(1), "1-5", "发送常用答复", true),
+    bind(C::Console, K::Char('2'), NONE, Action::Choose(2), "1-5", "发送常用答复", false),
+    bind(C::Console, K::Char('3'), NONE, Action::Choose(3), "1-5", "发送常用答复", false),
+    bind(C::Console, K::Char('4'), NONE, Action::Choose(4), "1-5", "发送常用答复", false),
+    bind(C::Console, K::Char('5'), NONE, Action::Choose(5), "1-5", "发送常用答复", false),
+    bind(C::Console, K::Char('r'), NONE, Action::Act, "r", "呼叫已解决", true),
+    bind(C::Console, K::Char('q'), NONE, Action::Quit, "q", "退出", false),
+    bind(C::Console, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    bind(C::ConsoleDecide, K::Char('1'), NONE, Action::Choose(1), "1", "准予", true),
+    bind(C::ConsoleDecide, K::Char('2'), NONE, Action::Choose(2), "2", "不予", true),
+    bind(C::ConsoleDecide, K::Char('3'), NONE, Action::Choose(3), "3", "退回补正", true),
+    bind(C::ConsoleDecide, K::Esc, NONE, Action::Back, "Esc", "取消", true),
+    bind(C::ConsoleCorrect, K::Up, NONE, Action::Up, "Up/Down", "选择材料", true),
+    bind(C::ConsoleCorrect, K::Down, NONE, Action::Down, "Up/Down", "选择材料", false),
+    bind(C::ConsoleCorrect, K::Char(' '), NONE, Action::Toggle, "Space", "选中/取消", true),
+    bind(C::ConsoleCorrect, K::Enter, NONE, Action::Open, "Enter", "发送", true),
+    bind(C::ConsoleCorrect, K::Esc, NONE, Action::Back, "Esc", "取消", true),
 ];
 
 /// The action bound to `key` in `context`, falling back to the global bindings.

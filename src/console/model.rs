@@ -1,0 +1,109 @@
+//! What the approver's console shows and asks for: calls waiting or owned, the department's queue
+//! of accepted cases, and the commands that go to HQ.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::intake::approval::ApprovalDecision;
+use crate::intake::call::{CallSnapshot, CallState, MaterialLine, Reply};
+
+/// A call as the console sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallItem {
+    /// Call id (made by the desk).
+    pub id: String,
+    /// The desk's case id.
+    pub case_id: String,
+    /// Center and window that called, e.g. `HRBDL-05`.
+    pub window: String,
+    /// The clerk's question.
+    pub question: String,
+    /// The case when the call was raised.
+    pub snapshot: CallSnapshot,
+    /// Current state.
+    pub state: CallState,
+    /// When the desk raised it.
+    pub raised_at: NaiveDateTime,
+    /// The approver who took it.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Answers so far.
+    #[serde(default)]
+    pub replies: Vec<Reply>,
+}
+
+impl CallItem {
+    /// Seconds the call has waited for its first answer.
+    pub fn waiting(&self, now: NaiveDateTime) -> i64 {
+        let end = self.replies.first().map_or(now, |r| r.at);
+        (end - self.raised_at).num_seconds().max(0)
+    }
+}
+
+/// An accepted case waiting for the department's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueCase {
+    /// The desk's case id.
+    pub case_id: String,
+    /// Case number.
+    pub number: String,
+    /// Item name.
+    pub item_name: String,
+    /// Applicant, masked.
+    pub applicant: String,
+    /// 受理 or 容缺受理.
+    pub intake_decision: String,
+    /// When intake finished.
+    pub accepted_at: NaiveDateTime,
+    /// Materials as checked at the window.
+    pub materials: Vec<MaterialLine>,
+    /// Checkpoints per material, from the KB (for review).
+    #[serde(default)]
+    pub checkpoints: Vec<(String, Vec<String>)>,
+    /// The clerk's notes (questions asked in calls, defects recorded).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Legal basis of the item, offered when refusing.
+    #[serde(default)]
+    pub legal_basis: Vec<String>,
+}
+
+/// What the console asks HQ to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsoleCmd {
+    /// Leave the console.
+    Quit,
+    /// Take a ringing call (the first approver to take it owns it).
+    Take {
+        /// The call.
+        call_id: String,
+    },
+    /// Answer a call.
+    Answer {
+        /// The call.
+        call_id: String,
+        /// The answer.
+        text: String,
+    },
+    /// Close a call as resolved.
+    Resolve {
+        /// The call.
+        call_id: String,
+    },
+    /// Decide a case.
+    Decide {
+        /// The case.
+        case_id: String,
+        /// The decision.
+        decision: ApprovalDecision,
+    },
+}
+
+/// Answers approvers give most often, one key each.
+pub const CANNED_ANSWERS: [&str; 5] = [
+    "可以受理，请按正常流程办理。",
+    "符合容缺条件，请与申请人签署容缺受理承诺书后受理。",
+    "材料不符合要求，请一次性告知申请人需补正的全部材料。",
+    "不属于本部门职责或不符合受理条件，请出具不予受理通知书。",
+    "请稍候，正在核实，几分钟内答复。",
+];

@@ -1,0 +1,185 @@
+//! The approver's console on screen: panes at 120x40 and 80x24, taking and answering a call,
+//! canned answers, and the three decisions.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use unicode_width::UnicodeWidthStr;
+use yichuang::console::app::{Console, ConsoleMsg};
+use yichuang::console::model::{CallItem, ConsoleCmd, QueueCase};
+use yichuang::intake::approval::ApprovalDecision;
+use yichuang::intake::call::{CallSnapshot, CallState, MaterialLine};
+
+fn at(h: u32, m: u32, s: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(h, m, s).unwrap()
+}
+
+fn materials() -> Vec<MaterialLine> {
+    vec![
+        MaterialLine {
+            name: "公司登记（备案）申请书".into(), state: "合格".into(), defect: None
+        },
+        MaterialLine {
+            name: "公司章程".into(), state: "有缺陷".into(), defect: Some("股东漏签".into())
+        },
+        MaterialLine {
+            name: "住所（经营场所）使用证明".into(), state: "缺少".into(), defect: None
+        },
+    ]
+}
+
+fn call(id: &str, owner: Option<&str>) -> CallItem {
+    CallItem {
+        id: id.into(),
+        case_id: format!("case-{id}"),
+        window: "HRBDL-05".into(),
+        question: "章程股东漏签，能否容缺？".into(),
+        snapshot: CallSnapshot {
+            item_code: "00013112700401".into(),
+            item_name: "有限责任公司设立登记".into(),
+            department: "市场监管".into(),
+            applicant: "张*".into(),
+            materials: materials(),
+            situations: vec![],
+        },
+        state: if owner.is_some() { CallState::Answered } else { CallState::Ringing },
+        raised_at: at(9, 0, 0),
+        owner: owner.map(String::from),
+        replies: vec![],
+    }
+}
+
+fn console() -> Console {
+    let mut c = Console::new("刘审批", "市场监管", at(9, 1, 5));
+    c.update(ConsoleMsg::Online(true));
+    c.update(ConsoleMsg::Calls(vec![call("c1", None), call("c2", Some("刘审批"))]));
+    c.update(ConsoleMsg::Queue(vec![QueueCase {
+        case_id: "case-9".into(),
+        number: "HRBDL-05-20261130-0003".into(),
+        item_name: "有限责任公司设立登记".into(),
+        applicant: "李*".into(),
+        intake_decision: "受理".into(),
+        accepted_at: at(8, 40, 0),
+        materials: materials(),
+        checkpoints: vec![("公司章程".into(), vec!["全体股东签字或盖章".into()])],
+        notes: vec![],
+        legal_basis: vec!["《中华人民共和国公司法》第二十九条".into()],
+    }]));
+    c
+}
+
+fn key(c: &mut Console, code: KeyCode) -> Vec<ConsoleCmd> {
+    c.update(ConsoleMsg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn type_text(c: &mut Console, text: &str) {
+    for ch in text.chars() {
+        key(c, KeyCode::Char(ch));
+    }
+}
+
+fn screen(c: &Console, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| c.view(f)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            skip = symbol.width().saturating_sub(1);
+            line.push_str(symbol);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn panes_show_ringing_calls_with_waiting_time() {
+    let c = console();
+    let wide = screen(&c, 120, 40);
+    assert!(wide.contains("01:05 HRBDL-05 有限责任公司设立登记"), "{wide}");
+    insta::assert_snapshot!("console_120x40", wide);
+    insta::assert_snapshot!("console_80x24", screen(&c, 80, 24));
+    for (w, h) in [(20, 8), (10, 3), (200, 8)] {
+        screen(&c, w, h);
+    }
+}
+
+#[test]
+fn take_answer_and_resolve_a_call() {
+    let mut c = console();
+    assert_eq!(key(&mut c, KeyCode::Enter), vec![ConsoleCmd::Take { call_id: "c1".into() }]);
+    key(&mut c, KeyCode::Tab);
+    assert_eq!(
+        key(&mut c, KeyCode::Char('2')),
+        vec![ConsoleCmd::Answer {
+            call_id: "c2".into(),
+            text: "符合容缺条件，请与申请人签署容缺受理承诺书后受理。".into()
+        }]
+    );
+    key(&mut c, KeyCode::Enter);
+    type_text(&mut c, "章程须补签");
+    insta::assert_snapshot!("console_answer_80x24", screen(&c, 80, 24));
+    assert_eq!(
+        key(&mut c, KeyCode::Enter),
+        vec![ConsoleCmd::Answer { call_id: "c2".into(), text: "章程须补签".into() }]
+    );
+    assert_eq!(key(&mut c, KeyCode::Char('r')), vec![ConsoleCmd::Resolve { call_id: "c2".into() }]);
+}
+
+#[test]
+fn decide_approve_refuse_and_request_correction() {
+    let mut c = console();
+    key(&mut c, KeyCode::Tab);
+    key(&mut c, KeyCode::Tab);
+    key(&mut c, KeyCode::Enter);
+    let case_id = "case-9".to_string();
+    assert_eq!(
+        key(&mut c, KeyCode::Char('1')),
+        vec![ConsoleCmd::Decide { case_id: case_id.clone(), decision: ApprovalDecision::Approve }]
+    );
+    key(&mut c, KeyCode::Enter);
+    key(&mut c, KeyCode::Char('2'));
+    key(&mut c, KeyCode::Enter);
+    key(&mut c, KeyCode::Enter);
+    assert!(screen(&c, 120, 40).contains("请写明不予许可的理由"), "reason required");
+    key(&mut c, KeyCode::Up);
+    type_text(&mut c, "股东人数超过五十人");
+    key(&mut c, KeyCode::Enter);
+    let cmds = key(&mut c, KeyCode::Enter);
+    assert_eq!(
+        cmds,
+        vec![ConsoleCmd::Decide {
+            case_id: case_id.clone(),
+            decision: ApprovalDecision::Refuse {
+                reason: "股东人数超过五十人".into(),
+                basis: "《中华人民共和国公司法》第二十九条".into()
+            }
+        }]
+    );
+    key(&mut c, KeyCode::Enter);
+    key(&mut c, KeyCode::Char('3'));
+    assert!(key(&mut c, KeyCode::Enter).is_empty(), "no material chosen");
+    key(&mut c, KeyCode::Down);
+    key(&mut c, KeyCode::Char(' '));
+    insta::assert_snapshot!("console_correct_120x40", screen(&c, 120, 40));
+    assert_eq!(
+        key(&mut c, KeyCode::Enter),
+        vec![ConsoleCmd::Decide {
+            case_id,
+            decision: ApprovalDecision::RequestCorrection {
+                materials: vec!["公司章程".into()],
+                note: "请按一次性告知书补正所列材料".into()
+            }
+        }]
+    );
+}
