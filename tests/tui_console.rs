@@ -1,11 +1,12 @@
 //! The approver's console on screen: panes at 120x40 and 80x24, taking and answering a call,
 //! canned answers, and the three decisions.
 
+mod desk_support;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use unicode_width::UnicodeWidthStr;
 use yichuang::console::app::{Console, ConsoleMsg};
 use yichuang::console::model::{CallItem, ConsoleCmd, QueueCase};
 use yichuang::intake::approval::ApprovalDecision;
@@ -82,24 +83,7 @@ fn type_text(c: &mut Console, text: &str) {
 fn screen(c: &Console, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| c.view(f)).unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..height {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in 0..width {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let symbol = buffer[(x, y)].symbol();
-            skip = symbol.width().saturating_sub(1);
-            line.push_str(symbol);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    desk_support::buffer_text(terminal.backend().buffer())
 }
 
 #[test]

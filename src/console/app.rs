@@ -15,9 +15,9 @@ use crate::intake::approval::ApprovalDecision;
 use crate::intake::call::{CallState, MaterialLine};
 use crate::tui::form::{Check, Form, FormEvent};
 use crate::tui::input::TextInput;
-use crate::tui::intake::ASCII_BORDER;
 use crate::tui::keys::{self, Action, Context};
 use crate::tui::text::{layout_safe, wrap};
+use crate::tui::widgets::{self, ASCII_BORDER, popup_block};
 
 /// Everything that can happen to the console.
 #[derive(Debug, Clone, PartialEq)]
@@ -400,27 +400,9 @@ impl Console {
                 status,
             );
         }
-        let mut spans = Vec::new();
-        for (key, label) in keys::footer(self.context()) {
-            spans.push(Span::styled(format!(" {key} "), Style::new().bg(Color::DarkGray).fg(Color::White)));
-            spans.push(Span::raw(format!(" {label}  ")));
-        }
-        frame.render_widget(Line::from(spans), footer);
+        widgets::footer(frame, footer, self.context());
         if self.help {
-            let rows = keys::help(self.context());
-            let popup = crate::tui::intake::centered(area, 52, rows.len() as u16 + 3);
-            crate::tui::intake::clear_popup(frame, popup);
-            let lines: Vec<Line> = rows
-                .into_iter()
-                .map(|(k, l)| {
-                    Line::from(vec![
-                        Span::styled(format!(" {k:<12}"), Style::new().fg(Color::Yellow)),
-                        Span::raw(l),
-                    ])
-                })
-                .collect();
-            let block = Block::new().borders(Borders::ALL).border_set(ASCII_BORDER).title(" 按键说明 ");
-            frame.render_widget(Paragraph::new(lines).block(block), popup);
+            widgets::help_popup(frame, area, self.context());
         }
     }
 
@@ -583,7 +565,7 @@ impl Console {
             Composer::Refuse(_) => " 不予许可 ",
             Composer::Correct { .. } => " 退回补正：Space 选择材料，Enter 发送 ",
         };
-        let block = Block::new().borders(Borders::ALL).border_set(ASCII_BORDER).title(title);
+        let block = popup_block(title);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         match composer {

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::browser::{self, Browser};
 use super::cases::CasesScreen;
@@ -20,6 +20,7 @@ use super::input::TextInput;
 use super::intake::{Ctx, Intake};
 use super::keys::{self, Action, Context, ScreenId};
 use super::setup::Setup;
+use super::widgets::{self, centered, clear_popup, popup_block};
 use crate::intake::call::CallState;
 use crate::intake::case::{Case, CaseEvent};
 use crate::kb::Kb;
@@ -411,29 +412,24 @@ impl App {
             }
         }
         self.view_status(frame, status);
-        self.view_footer(frame, footer);
+        widgets::footer(frame, footer, self.context());
         if self.help {
-            self.view_help(frame, area);
+            widgets::help_popup(frame, area, self.context());
         }
         if let Some(prompt) = &self.call_prompt {
-            let popup = super::intake::centered(area, 70, 5);
-            super::intake::clear_popup(frame, popup);
-            let block = Block::new()
-                .borders(Borders::ALL)
-                .border_set(super::intake::ASCII_BORDER)
-                .title(" 呼叫后台：输入问题（可不填），Enter 发送，Esc 取消 ");
+            let popup = centered(area, 70, 5);
+            clear_popup(frame, popup);
+            let block = popup_block(" 呼叫后台：输入问题（可不填），Enter 发送，Esc 取消 ");
             let inner = block.inner(popup);
             frame.render_widget(block, popup);
             prompt.render(frame, Rect { height: 1, ..inner }, Style::new().bg(Color::Indexed(236)), true);
         }
         if let Some((by, text)) = &self.reply {
             let lines = super::text::wrap(text, 66, "", "");
-            let popup = super::intake::centered(area, 70, lines.len() as u16 + 3);
-            super::intake::clear_popup(frame, popup);
-            let block = Block::new()
-                .borders(Borders::ALL)
-                .border_set(super::intake::ASCII_BORDER)
-                .title(format!(" 后台答复（{}）按任意键关闭 ", super::text::layout_safe(by)));
+            let popup = centered(area, 70, lines.len() as u16 + 3);
+            clear_popup(frame, popup);
+            let title = format!(" 后台答复（{}）按任意键关闭 ", super::text::layout_safe(by));
+            let block = popup_block(&title);
             let lines: Vec<Line> = lines.into_iter().map(Line::from).collect();
             frame.render_widget(Paragraph::new(lines).block(block), popup);
         }
@@ -479,6 +475,9 @@ impl App {
                 Style::new().bg(color).fg(Color::Black),
             ));
         }
+        if self.intake.as_ref().is_some_and(|i| i.case.item_code.is_some()) {
+            spans.push(Span::styled(" F6 呼叫后台 ", Style::new().fg(Color::Magenta).bold()));
+        }
         spans.push(Span::styled(" 离线 ", Style::new().fg(Color::Yellow)));
         if let Some(call) = self.intake.as_ref().and_then(|i| i.case.calls.last()) {
             let waited = call.waiting(self.now);
@@ -502,34 +501,5 @@ impl App {
             ));
         }
         frame.render_widget(Line::from(spans), area);
-    }
-
-    fn view_footer(&self, frame: &mut Frame, area: Rect) {
-        let mut spans = Vec::new();
-        for (key, label) in keys::footer(self.context()) {
-            spans.push(Span::styled(format!(" {key} "), Style::new().bg(Color::DarkGray).fg(Color::White)));
-            spans.push(Span::raw(format!(" {label}  ")));
-        }
-        frame.render_widget(Line::from(spans), area);
-    }
-
-    fn view_help(&self, frame: &mut Frame, area: Rect) {
-        let rows = keys::help(self.context());
-        let height = (rows.len() as u16 + 3).min(area.height);
-        let popup = super::intake::centered(area, 52, height);
-        let mut lines: Vec<Line> = rows
-            .into_iter()
-            .map(|(key, label)| {
-                Line::from(vec![
-                    Span::styled(format!(" {key:<12}"), Style::new().fg(Color::Yellow)),
-                    Span::raw(label),
-                ])
-            })
-            .collect();
-        lines.push(Line::from(Span::styled(" 按任意键关闭", Style::new().fg(Color::DarkGray))));
-        let block =
-            Block::new().borders(Borders::ALL).border_set(super::intake::ASCII_BORDER).title(" 按键说明 ");
-        super::intake::clear_popup(frame, popup);
-        frame.render_widget(Paragraph::new(lines).block(block), popup);
     }
 }

@@ -15,6 +15,7 @@ use super::input::TextInput;
 use super::intake::Ctx;
 use super::keys::{Action, Context};
 use super::text::layout_safe;
+use super::widgets::labelled_input;
 use crate::intake::case::{Case, CaseEvent, Field, Status};
 use crate::intake::validate::mask_id;
 use crate::kb::Kb;
@@ -197,12 +198,7 @@ impl CasesScreen {
 
     fn view_list(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
         let [search, list] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
-        let label = "查找案件 > ";
-        let width = unicode_width::UnicodeWidthStr::width(label) as u16;
-        let [l, input] = Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)])
-            .areas(Rect { height: 1, ..search });
-        frame.render_widget(Span::styled(label, Style::new().fg(Color::Yellow).bold()), l);
-        self.query.render(frame, input, Style::new(), true);
+        labelled_input(frame, search, "查找案件 > ", &self.query, true);
         let today = ctx.now.date();
         let mut lines = vec![Line::styled(
             format!("共 {} 件（输入案件编号、姓名、身份证号或事项编码查找）", self.rows.len()),

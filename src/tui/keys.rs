@@ -177,7 +177,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Global, K::F(3), NONE, Action::Screen(ScreenId::Cases), "F3", "案件", false),
     bind(C::Global, K::F(4), NONE, Action::Screen(ScreenId::Handover), "F4", "出件", false),
     bind(C::Global, K::F(5), NONE, Action::Screen(ScreenId::Browser), "F5", "知识库", false),
-    bind(C::Global, K::F(6), NONE, Action::Call, "F6", "呼叫后台", true),
+    bind(C::Global, K::F(6), NONE, Action::Call, "F6", "呼叫后台", false),
     bind(C::Global, K::F(10), NONE, Action::Quit, "F10", "退出", false),
     bind(C::Global, K::Char('c'), CTRL, Action::Quit, "Ctrl-C", "退出（已录入的内容都已保存）", false),
     // Knowledge-base browser.

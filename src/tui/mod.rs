@@ -14,6 +14,7 @@ pub mod item_list;
 pub mod keys;
 pub mod setup;
 pub mod text;
+pub mod widgets;
 
 use std::sync::Arc;
 use std::sync::mpsc;

@@ -110,18 +110,27 @@ impl Desk {
     }
 }
 
-/// Renders the app and returns its text, one line per row (wide characters once, without the
-/// padding cells after them), then the cursor position.
+/// Renders the app and returns its text, then the cursor position.
 pub fn screen(app: &App, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| app.view(f)).unwrap();
     let backend = terminal.backend();
-    let buffer = backend.buffer();
+    let cursor = if backend.cursor_visible() {
+        let p = backend.cursor_position();
+        format!("cursor: ({}, {})", p.x, p.y)
+    } else {
+        "cursor: hidden".to_string()
+    };
+    buffer_text(backend.buffer()) + &cursor
+}
+
+/// A buffer's text, one line per row: wide characters once, without the padding cells after them.
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
     let mut out = String::new();
-    for y in 0..height {
+    for y in 0..buffer.area.height {
         let mut line = String::new();
         let mut skip = 0;
-        for x in 0..width {
+        for x in 0..buffer.area.width {
             if skip > 0 {
                 skip -= 1;
                 continue;
@@ -133,11 +142,5 @@ pub fn screen(app: &App, width: u16, height: u16) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    let cursor = if backend.cursor_visible() {
-        let p = backend.cursor_position();
-        format!("cursor: ({}, {})", p.x, p.y)
-    } else {
-        "cursor: hidden".to_string()
-    };
-    out + &cursor
+    out
 }

@@ -4,10 +4,10 @@
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Ctx, Outcome};
 use crate::intake::case::{Case, CaseEvent, Field};
@@ -17,6 +17,7 @@ use crate::kb::{Item, Material};
 use crate::tui::input::TextInput;
 use crate::tui::keys::{Action, Context};
 use crate::tui::text::{layout_safe, wrap};
+use crate::tui::widgets::{ASCII_BORDER, centered, clear_popup};
 
 /// A row of the checklist.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,18 +46,6 @@ pub struct ChecklistStep {
     /// A hint after a refused Enter.
     message: Option<String>,
 }
-
-/// ASCII border set: box-drawing characters are ambiguous-width in CJK terminals.
-pub const ASCII_BORDER: ratatui::symbols::border::Set = ratatui::symbols::border::Set {
-    top_left: "+",
-    top_right: "+",
-    bottom_left: "+",
-    bottom_right: "+",
-    vertical_left: "|",
-    vertical_right: "|",
-    horizontal_top: "-",
-    horizontal_bottom: "-",
-};
 
 fn rows<'a>(item: &'a Item, case: &Case, level: crate::intake::CenterLevel) -> Vec<Row<'a>> {
     let app = case.application(level);
@@ -438,21 +427,6 @@ impl ChecklistStep {
             reason.render(frame, Rect { height: 1, ..inner }, Style::new().bg(Color::Indexed(236)), true);
         }
     }
-}
-
-/// Clears the area of a popup, one column wider on each side: a wide character straddling the
-/// popup's edge would otherwise survive and hide the border.
-pub fn clear_popup(frame: &mut Frame, popup: Rect) {
-    let x = popup.x.saturating_sub(1);
-    let right = (popup.right() + 1).min(frame.area().right());
-    frame.render_widget(Clear, Rect { x, width: right - x, ..popup });
-}
-
-/// A rectangle of at most `width` x `height` centered in `area`.
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
-    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(v);
-    h
 }
 
 /// The live decision panel.

@@ -4,7 +4,7 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
-use ratatui::text::{Line, Span};
+use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Ctx, Outcome};
@@ -13,6 +13,7 @@ use crate::tui::input::TextInput;
 use crate::tui::item_list::ItemList;
 use crate::tui::keys::Action;
 use crate::tui::text::layout_safe;
+use crate::tui::widgets::labelled_input;
 
 /// State of the item step.
 #[derive(Debug, Default)]
@@ -61,12 +62,7 @@ impl ItemStep {
     /// Draws the search box, the results and a summary of the selected item.
     pub fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
         let [search, body] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
-        let label = "办理事项 > ";
-        let width = unicode_width::UnicodeWidthStr::width(label) as u16;
-        let [l, input] = Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)])
-            .areas(Rect { height: 1, ..search });
-        frame.render_widget(Span::styled(label, Style::new().fg(Color::Yellow).bold()), l);
-        self.query.render(frame, input, Style::new(), true);
+        labelled_input(frame, search, "办理事项 > ", &self.query, true);
         if body.width >= 90 {
             let [list, summary] =
                 Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).areas(body);

@@ -12,7 +12,6 @@ mod item;
 mod rating;
 
 pub use applicant::{AGENT_SITUATION, check_field};
-pub use checklist::{ASCII_BORDER, centered, clear_popup};
 
 use chrono::NaiveDateTime;
 use crossterm::event::KeyEvent;
