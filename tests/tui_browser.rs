@@ -52,7 +52,7 @@ fn paste_is_treated_as_typed_text() {
 #[test]
 fn detail_and_help() {
     let mut app = app();
-    type_text(&mut app, "公司");
+    type_text(&mut app, "gongsi");
     app.key(KeyCode::Enter);
     insta::assert_snapshot!("browser_detail_80x24", screen(&app, 80, 24));
     app.key(KeyCode::PageDown);
@@ -61,7 +61,7 @@ fn detail_and_help() {
     insta::assert_snapshot!("browser_help_80x24", screen(&app, 80, 24));
     app.key(KeyCode::Char('x'));
     app.key(KeyCode::Esc);
-    assert_eq!(app.app.browser().query(), "公司");
+    assert_eq!(app.app.browser().query(), "gongsi");
 }
 
 #[test]

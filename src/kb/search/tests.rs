@@ -1,0 +1,138 @@
+use std::sync::LazyLock;
+
+use super::*;
+use crate::kb::Kb;
+
+static KB: LazyLock<Kb> = LazyLock::new(|| Kb::embedded().expect("embedded KB"));
+static INDEX: LazyLock<SearchIndex> = LazyLock::new(|| SearchIndex::new(&KB.items));
+
+/// Code of the first hit.
+fn first(query: &str) -> String {
+    let hits = INDEX.search(query, 5);
+    let hit = hits.first().unwrap_or_else(|| panic!("no hit for {query:?}"));
+    KB.items[hit.index].code.clone()
+}
+
+fn first_name(query: &str) -> String {
+    let code = first(query);
+    KB.item(&code).unwrap().name.clone()
+}
+
+#[test]
+fn initials_rank_company_registration_first() {
+    assert_eq!(first("gsdj"), "00013112700401");
+    assert_eq!(INDEX.search("gsdj", 5)[0].matched, MatchKind::Initials);
+}
+
+#[test]
+fn code_full_pinyin_material_and_chinese() {
+    assert_eq!(first("GA0002"), "GA0002");
+    assert_eq!(first("ga000")[..5], *"GA000");
+    assert_eq!(first_name("juzhengshenling"), "居住证申领");
+    assert_eq!(first_name("ju zhu zheng"), "居住证申领");
+    assert_eq!(first_name("出生医学证明"), "出生登记（新生儿落户）");
+    assert_eq!(INDEX.search("出生医学证明", 5)[0].matched, MatchKind::Material);
+    assert_eq!(first_name("居住证"), "居住证申领");
+    assert_eq!(first_name("开公司"), "有限责任公司设立登记");
+}
+
+#[test]
+fn polyphone_words_read_as_in_the_domain() {
+    // 参保 reads can, not shen; 处置 reads chu.
+    assert!(KB.item(&first("canbaodengji")).unwrap().name.contains("参保登记"));
+    assert!(KB.item(&first("cbdj")).unwrap().name.contains("参保登记"));
+    assert_eq!(first_name("chengshijianzhulajichuzhi"), "城市建筑垃圾处置核准（排放）");
+}
+
+#[test]
+fn several_words_must_all_match() {
+    let hits = INDEX.search("残疾人 补贴", 20);
+    assert!(!hits.is_empty());
+    for hit in hits {
+        let item = &KB.items[hit.index];
+        let text = format!("{}{}", item.name, item.aliases.join(""));
+        assert!(
+            text.contains("残疾人") || item.materials.iter().any(|m| m.name.contains("残疾人")),
+            "{}",
+            item.name
+        );
+    }
+}
+
+#[test]
+fn typos_still_find_the_item() {
+    assert_eq!(first_name("juzhuzhen"), "居住证申领");
+}
+
+#[test]
+fn empty_and_unmatched_queries_return_nothing() {
+    assert!(INDEX.search("", 10).is_empty());
+    assert!(INDEX.search("   ", 10).is_empty());
+    assert!(INDEX.search("zzzzqqqxxx", 10).is_empty());
+}
+
+/// Polyphonic characters in names and aliases must read as the domain reads them: each is either
+/// inside an override word or reviewed here with the reading the default gives (checked).
+const REVIEWED: &[(char, &str)] = &[
+    ('了', "le"),    // 丢了
+    ('会', "hui"),   // 社会
+    ('传', "chuan"), // 宣传
+    ('区', "qu"),    // 区级
+    ('单', "dan"),   // 单人
+    ('卡', "ka"),    // 社会保障卡
+    ('合', "he"),    // 合法
+    ('地', "di"),    // 工地
+    ('大', "da"),    // 大型
+    ('属', "shu"),   // 亲属
+    ('干', "gan"),   // 不干了
+    ('得', "de"),    // 所得
+    ('期', "qi"),    // 到期
+    ('省', "sheng"), // 跨省
+    ('种', "zhong"), // 病种
+    ('转', "zhuan"), // 转诊
+    ('重', "zhong"), // 重度
+];
+
+#[test]
+fn polyphones_in_the_embedded_kb_are_reviewed() {
+    let mut unreviewed = std::collections::BTreeMap::new();
+    for item in &KB.items {
+        for text in std::iter::once(&item.name).chain(&item.aliases) {
+            let chars: Vec<char> = text.chars().collect();
+            let covered = covered_positions(&chars);
+            for (i, c) in chars.iter().enumerate() {
+                if pinyin::is_polyphone(*c) && !covered[i] && !REVIEWED.iter().any(|(r, _)| r == c) {
+                    unreviewed.entry(*c).or_insert_with(|| text.clone());
+                }
+            }
+        }
+    }
+    for (c, reading) in REVIEWED {
+        assert_eq!(pinyin::full(&c.to_string()), *reading, "reviewed reading of {c}");
+    }
+    assert!(
+        unreviewed.is_empty(),
+        "polyphones to review (add an override word or a REVIEWED entry): {unreviewed:?}"
+    );
+}
+
+fn covered_positions(chars: &[char]) -> Vec<bool> {
+    let mut covered = vec![false; chars.len()];
+    for (word, _) in pinyin::OVERRIDES {
+        let w: Vec<char> = word.chars().collect();
+        for start in 0..chars.len().saturating_sub(w.len() - 1) {
+            if chars[start..start + w.len()] == w[..] {
+                covered[start..start + w.len()].iter_mut().for_each(|c| *c = true);
+            }
+        }
+    }
+    covered
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_query_is_safe(query in "\\PC{0,20}") {
+        let hits = INDEX.search(&query, 10);
+        proptest::prop_assert!(hits.len() <= 10);
+    }
+}
