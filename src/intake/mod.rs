@@ -4,6 +4,7 @@
 pub mod approval;
 pub mod call;
 pub mod case;
+pub mod notice;
 pub mod rules;
 pub mod validate;
 

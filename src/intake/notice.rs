@@ -1,0 +1,421 @@
+//! The documents the window issues (DOMAIN: 受理通知书 · 容缺受理承诺书 · 一次性告知书 ·
+//! 不予受理通知书 · 材料接收凭证), built from a finished case, its KB item and the center. A notice
+//! is a title, a case number and typed blocks, so the plain-text and PDF renderers print the same
+//! content. Pure: no clock (the case's finish time is the notice's date), no IO.
+
+use chrono::NaiveDate;
+use unicode_width::UnicodeWidthStr;
+
+use super::case::{ApplicantKind, Case, Delivery, Field};
+use super::rules::{Decision, MaterialState, RejectReason, applies};
+use super::validate::{mask_id, mask_phone};
+use crate::kb::Item;
+use crate::kb::model::ItemKind;
+
+/// Which document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// 受理通知书.
+    Acceptance,
+    /// 容缺受理承诺书 (also serves as the 容缺受理通知).
+    LenientCommitment,
+    /// 一次性告知书.
+    Deficiency,
+    /// 不予受理通知书.
+    Rejection,
+    /// 材料接收凭证.
+    Receipt,
+}
+
+impl NoticeKind {
+    /// The title printed on top.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Acceptance => "受理通知书",
+            Self::LenientCommitment => "容缺受理承诺书",
+            Self::Deficiency => "一次性告知书",
+            Self::Rejection => "不予受理通知书",
+            Self::Receipt => "材料接收凭证",
+        }
+    }
+
+    /// ASCII name used in file names.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Acceptance => "acceptance",
+            Self::LenientCommitment => "lenient-commitment",
+            Self::Deficiency => "deficiency",
+            Self::Rejection => "rejection",
+            Self::Receipt => "receipt",
+        }
+    }
+}
+
+/// Who issues the notice.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Center {
+    /// The center's name, printed on every notice.
+    pub name: String,
+    /// Window id.
+    pub window: String,
+    /// The clerk who handled the case.
+    pub clerk: String,
+}
+
+/// A piece of a notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// A paragraph of running text.
+    Paragraph(String),
+    /// Label and value lines.
+    Fields(Vec<(String, String)>),
+    /// A table: header and rows.
+    Table {
+        /// Column titles.
+        header: Vec<String>,
+        /// Rows of cells.
+        rows: Vec<Vec<String>>,
+    },
+    /// Signature and date lines ("申请人（签字）：", …).
+    Signatures(Vec<String>),
+}
+
+/// One printed document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Which document.
+    pub kind: NoticeKind,
+    /// The case number.
+    pub number: String,
+    /// The issuing center's name.
+    pub issuer: String,
+    /// Its content.
+    pub blocks: Vec<Block>,
+}
+
+fn date(d: NaiveDate) -> String {
+    d.format("%Y年%m月%d日").to_string()
+}
+
+/// The applicant as addressed on notices: the name (the applicant's own copy may show it).
+fn addressee(case: &Case) -> String {
+    match case.field(Field::ApplicantName) {
+        "" => "申请人".to_string(),
+        name => name.to_string(),
+    }
+}
+
+/// Applicant lines with ID and phone masked (PIPL: the full numbers are in the case, not needed here).
+fn applicant_fields(case: &Case) -> Vec<(String, String)> {
+    let mut fields = vec![("申请人".to_string(), addressee(case))];
+    match case.applicant_kind {
+        ApplicantKind::Person => {
+            let id = case.field(Field::IdNumber);
+            if !id.is_empty() {
+                fields.push(("身份证号".into(), mask_id(id)));
+            }
+        }
+        ApplicantKind::Organisation => {
+            let code = case.field(Field::CreditCode);
+            if !code.is_empty() {
+                fields.push(("统一社会信用代码".into(), code.to_string()));
+            }
+            let rep = case.field(Field::LegalRepresentative);
+            if !rep.is_empty() {
+                fields.push(("法定代表人".into(), rep.to_string()));
+            }
+        }
+    }
+    let phone = case.field(Field::Phone);
+    if !phone.is_empty() {
+        fields.push(("联系电话".into(), mask_phone(phone)));
+    }
+    let agent = case.field(Field::AgentName);
+    if !agent.is_empty() {
+        fields.push(("委托代理人".into(), agent.to_string()));
+    }
+    fields
+}
+
+fn header(case: &Case, item: &Item, center: &Center, number: &str) -> Block {
+    let mut fields = vec![("案件编号".to_string(), number.to_string()), ("申请事项".into(), item.name.clone())];
+    fields.extend(applicant_fields(case));
+    fields.push(("受理窗口".into(), format!("{} {} 号窗口", center.name, center.window)));
+    Block::Fields(fields)
+}
+
+fn signatures(center: &Center, on: NaiveDate, applicant_signs: bool) -> Block {
+    let mut lines = Vec::new();
+    if applicant_signs {
+        lines.push("申请人（签字）：                  日期：    年  月  日".to_string());
+    }
+    let clerk = if center.clerk.is_empty() { String::new() } else { center.clerk.clone() };
+    lines.push(format!("受理人：{clerk}"));
+    lines.push(format!("{}（受理专用章）", center.name));
+    lines.push(date(on));
+    Block::Signatures(lines)
+}
+
+fn delivery_text(case: &Case) -> String {
+    match case.delivery {
+        Delivery::Window => "办理结果请凭本通知书及身份证件到受理窗口领取（统一窗口出件）。".to_string(),
+        Delivery::Mail => format!(
+            "办理结果将邮寄送达：收件人 {}，电话 {}，地址 {}。",
+            case.field(Field::MailRecipient),
+            mask_phone(case.field(Field::MailPhone)),
+            case.field(Field::MailAddress)
+        ),
+    }
+}
+
+fn legal_text(item: &Item) -> &'static str {
+    if item.kind == ItemKind::Permit {
+        "根据《中华人民共和国行政许可法》第三十二条的规定"
+    } else {
+        "根据有关规定"
+    }
+}
+
+/// The notices a finished case calls for, dated the day intake finished (empty when unfinished).
+pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
+    let (Some(number), Some(decision), Some(finished)) = (&case.number, &case.decision, case.finished_at) else {
+        return Vec::new();
+    };
+    let on = finished.date();
+    let notice = |kind: NoticeKind, blocks: Vec<Block>| Notice {
+        kind,
+        number: number.clone(),
+        issuer: center.name.clone(),
+        blocks,
+    };
+    let to = addressee(case);
+    match decision {
+        Decision::Accept { promised_date } => vec![
+            notice(NoticeKind::Acceptance, acceptance(case, item, center, number, on, *promised_date, &to)),
+            notice(NoticeKind::Receipt, receipt(case, item, center, number, on)),
+        ],
+        Decision::AcceptPending { supplements, promised_date } => {
+            let mut blocks = acceptance(case, item, center, number, on, *promised_date, &to);
+            blocks.insert(
+                2,
+                Block::Paragraph(format!(
+                    "本申请为容缺受理：尚需补正的 {} 项材料及期限见《容缺受理承诺书》，补齐后方可出具办理结果。",
+                    supplements.len()
+                )),
+            );
+            let lenient = item.lenient.as_ref();
+            let expiry = lenient.and_then(|l| l.on_expiry).map_or("终止受理", |r| r.label());
+            let mut commitment = vec![
+                header(case, item, center, number),
+                Block::Paragraph(format!(
+                    "本人（单位）申请办理{}，自愿选择容缺受理，承诺在下列期限内补齐所缺材料，并对所提交材料的真实性负责。",
+                    item.name
+                )),
+                Block::Table {
+                    header: vec!["序号".into(), "需补正材料".into(), "补正要求".into(), "补正期限".into()],
+                    rows: supplements
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| {
+                            vec![
+                                (i + 1).to_string(),
+                                s.deficiency.name.clone(),
+                                requirement(&s.deficiency.state, &s.deficiency.required),
+                                format!("{} 前", date(s.deadline)),
+                            ]
+                        })
+                        .collect(),
+                },
+                Block::Paragraph(
+                    "补正方式：到受理窗口提交，或邮寄至受理窗口（以邮戳日期为准）。补正期限按工作日计算，已扣除法定节假日。"
+                        .into(),
+                ),
+                Block::Paragraph(format!(
+                    "逾期未补齐的，按规定{expiry}{}，由此产生的后果由本人（单位）承担。",
+                    if lenient.is_some_and(|l| l.credit_record) { "，并记入信用记录" } else { "" }
+                )),
+            ];
+            commitment.push(signatures(center, on, true));
+            vec![
+                notice(NoticeKind::Acceptance, blocks),
+                notice(NoticeKind::LenientCommitment, commitment),
+                notice(NoticeKind::Receipt, receipt(case, item, center, number, on)),
+            ]
+        }
+        Decision::NoticeOfDeficiency { deficiencies, .. } => {
+            let blocks = vec![
+                header(case, item, center, number),
+                Block::Paragraph(format!(
+                    "{to}：你（单位）于{}申请办理{}，经审查，申请材料不齐全或者不符合法定形式，现一次性告知需要补正的全部内容如下：",
+                    date(on),
+                    item.name
+                )),
+                Block::Table {
+                    header: vec!["序号".into(), "材料名称".into(), "问题".into(), "补正要求".into()],
+                    rows: deficiencies
+                        .iter()
+                        .enumerate()
+                        .map(|(i, d)| {
+                            let problem = match &d.state {
+                                MaterialState::Missing => "未提交".to_string(),
+                                MaterialState::Defect { text } => text.clone(),
+                                MaterialState::Ok => String::new(),
+                            };
+                            vec![(i + 1).to_string(), d.name.clone(), problem, requirement(&d.state, &d.required)]
+                        })
+                        .collect(),
+                },
+                Block::Paragraph(
+                    "请按上述要求补齐材料后再次提交。补齐后符合要求的，本窗口将当场受理。".to_string(),
+                ),
+                signatures(center, on, false),
+            ];
+            vec![notice(NoticeKind::Deficiency, blocks)]
+        }
+        Decision::Reject { reason, basis } => {
+            let why = match reason {
+                RejectReason::NotHandledHere { go_to } => {
+                    format!("该事项不属于本中心受理范围，请到{go_to}申请办理")
+                }
+                RejectReason::NotEligible { reason } => format!("申请人不符合申请条件：{reason}"),
+            };
+            let blocks = vec![
+                header(case, item, center, number),
+                Block::Paragraph(format!(
+                    "{to}：你（单位）于{}提出的{}申请，经审查，{why}。依据{}，决定不予受理。",
+                    date(on),
+                    item.name,
+                    basis.join("、")
+                )),
+                Block::Paragraph(
+                    "如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，或者在六个月内依法向人民法院提起行政诉讼。"
+                        .into(),
+                ),
+                signatures(center, on, false),
+            ];
+            vec![notice(NoticeKind::Rejection, blocks)]
+        }
+    }
+}
+
+fn acceptance(
+    case: &Case,
+    item: &Item,
+    center: &Center,
+    number: &str,
+    on: NaiveDate,
+    promised: NaiveDate,
+    to: &str,
+) -> Vec<Block> {
+    let days = item.time_limits.promised_days;
+    let limit = if days == 0 { "当场办结".to_string() } else { format!("承诺时限 {days} 个工作日") };
+    vec![
+        header(case, item, center, number),
+        Block::Paragraph(format!(
+            "{to}：你（单位）于{}提出的{}申请，经审查，申请材料齐全、符合法定形式，{}，决定予以受理。",
+            date(on),
+            item.name,
+            legal_text(item)
+        )),
+        Block::Paragraph(format!("本中心将于{}前办结（{limit}）。{}", date(promised), delivery_text(case))),
+        signatures(center, on, false),
+    ]
+}
+
+fn receipt(case: &Case, item: &Item, center: &Center, number: &str, on: NaiveDate) -> Vec<Block> {
+    let app = case.application(Default::default());
+    let rows = item
+        .materials
+        .iter()
+        .filter(|m| applies(m, &app) && !m.shared_data)
+        .filter(|m| matches!(case.materials.get(&m.id), Some(MaterialState::Ok | MaterialState::Defect { .. })))
+        .enumerate()
+        .map(|(i, m)| {
+            vec![
+                (i + 1).to_string(),
+                m.name.clone(),
+                if m.originals > 0 { format!("{} 份", m.originals) } else { "-".into() },
+                if m.copies > 0 { format!("{} 份", m.copies) } else { "-".into() },
+                m.medium.label().to_string(),
+            ]
+        })
+        .collect();
+    vec![
+        header(case, item, center, number),
+        Block::Paragraph("今收到申请人提交的下列材料：".into()),
+        Block::Table {
+            header: vec!["序号".into(), "材料名称".into(), "原件".into(), "复印件".into(), "形式".into()],
+            rows,
+        },
+        signatures(center, on, true),
+    ]
+}
+
+/// What the applicant must bring for a deficiency: the defect to fix, then the standard.
+fn requirement(state: &MaterialState, required: &[String]) -> String {
+    let standard = required.join("；");
+    match state {
+        MaterialState::Defect { text } if standard.is_empty() => format!("更正：{text}"),
+        MaterialState::Defect { text } => format!("更正：{text}。要求：{standard}"),
+        _ if standard.is_empty() => "提交该材料".into(),
+        _ => standard,
+    }
+}
+
+impl Notice {
+    /// The notice's title.
+    pub fn title(&self) -> &'static str {
+        self.kind.title()
+    }
+
+    /// File name stem: `<case number>-<kind>`.
+    pub fn file_stem(&self) -> String {
+        format!("{}-{}", self.number, self.kind.slug())
+    }
+
+    /// Plain text, 80 columns, wrapped by display width.
+    pub fn to_text(&self) -> String {
+        const WIDTH: usize = 80;
+        let mut out = String::new();
+        let title = self.title();
+        let pad = WIDTH.saturating_sub(title.width()) / 2;
+        out.push_str(&format!("{}{title}\n", " ".repeat(pad)));
+        let issuer_pad = WIDTH.saturating_sub(self.issuer.width()) / 2;
+        out.push_str(&format!("{}{}\n\n", " ".repeat(issuer_pad), self.issuer));
+        let wrap = |text: &str, indent: &str| {
+            textwrap::wrap(text, textwrap::Options::new(WIDTH).initial_indent(indent).subsequent_indent(indent))
+                .into_iter()
+                .map(|l| l.into_owned() + "\n")
+                .collect::<String>()
+        };
+        for block in &self.blocks {
+            match block {
+                Block::Paragraph(text) => out.push_str(&wrap(&format!("    {text}"), "")),
+                Block::Fields(fields) => {
+                    for (label, value) in fields {
+                        out.push_str(&wrap(&format!("{label}：{value}"), ""));
+                    }
+                }
+                Block::Table { header, rows } => {
+                    out.push_str(&header.join(" | "));
+                    out.push('\n');
+                    for row in rows {
+                        out.push_str(&wrap(&row.join(" | "), ""));
+                    }
+                }
+                Block::Signatures(lines) => {
+                    out.push('\n');
+                    for line in lines {
+                        let pad = WIDTH.saturating_sub(line.width() + 4);
+                        out.push_str(&format!("{}{line}\n", " ".repeat(pad)));
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,114 @@
+use std::sync::LazyLock;
+
+use chrono::NaiveDateTime;
+
+use super::*;
+use crate::intake::case::CaseEvent;
+use crate::intake::rules::{Application, decide};
+use crate::kb::Kb;
+
+static KB: LazyLock<Kb> = LazyLock::new(|| Kb::embedded().unwrap());
+const COMPANY: &str = "00013112700401";
+
+fn center() -> Center {
+    Center { name: "哈尔滨市道里区政务服务中心".into(), window: "05".into(), clerk: "王丽".into() }
+}
+
+fn at() -> NaiveDateTime {
+    NaiveDateTime::parse_from_str("2026-09-30 10:00", "%Y-%m-%d %H:%M").unwrap()
+}
+
+/// A finished case of the company item with these material states.
+fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'static Item) {
+    let item = KB.item(COMPANY).unwrap();
+    let mut events = vec![
+        CaseEvent::Started { at: at() },
+        CaseEvent::ItemChosen { code: COMPANY.into(), kb_version: "1".into() },
+        CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三丰".into() },
+        CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002X".into() },
+        CaseEvent::FieldSet { field: Field::Phone, value: "13800138000".into() },
+        CaseEvent::CommitmentAgreed { agrees },
+    ];
+    for m in &item.materials {
+        let state = states.iter().find(|(id, _)| *id == m.id).map_or(MaterialState::Ok, |(_, s)| s.clone());
+        events.push(CaseEvent::MaterialMarked { id: m.id.clone(), state: Some(state) });
+    }
+    let mut case = Case::from_events(&events);
+    let app: Application = case.application(Default::default());
+    let decision = decide(item, &app, at().date(), &KB.calendar);
+    case.apply(&CaseEvent::Finished { number: "HRBDL-05-20260930-0001".into(), decision, at: at() });
+    (case, item)
+}
+
+#[test]
+fn accepted_case_gets_acceptance_and_receipt_with_the_promised_date() {
+    let (case, item) = case(&[], false);
+    let notices = notices_for(&case, item, &center());
+    let kinds: Vec<_> = notices.iter().map(|n| n.kind).collect();
+    assert_eq!(kinds, [NoticeKind::Acceptance, NoticeKind::Receipt]);
+    let text = notices[0].to_text();
+    assert!(text.contains("受理通知书") && text.contains("张三丰") && text.contains(&item.name), "{text}");
+    assert!(text.contains("《中华人民共和国行政许可法》第三十二条"), "{text}");
+    // Promised 1 working day from 9-30, across the National Day holiday.
+    assert!(text.contains("2026年10月08日前办结"), "{text}");
+    assert!(text.contains("110105********002X") && !text.contains("11010519491231002X"), "ID masked: {text}");
+    assert!(text.contains("138****8000"), "{text}");
+    let receipt = notices[1].to_text();
+    assert!(receipt.contains("公司章程") && receipt.contains("申请人（签字）"), "{receipt}");
+}
+
+#[test]
+fn lenient_case_gets_the_commitment_with_deadlines_on_the_calendar() {
+    let (case, item) = case(&[("premises", MaterialState::Missing)], true);
+    let notices = notices_for(&case, item, &center());
+    let kinds: Vec<_> = notices.iter().map(|n| n.kind).collect();
+    assert_eq!(kinds, [NoticeKind::Acceptance, NoticeKind::LenientCommitment, NoticeKind::Receipt]);
+    let text = notices[1].to_text();
+    assert!(text.contains("住所（经营场所）使用证明"), "{text}");
+    assert!(text.contains("2026年10月08日 前"), "deadline skips the holiday: {text}");
+    assert!(text.contains("逾期未补齐的，按规定终止受理"), "{text}");
+    assert!(text.contains("申请人（签字）"), "{text}");
+    assert!(!notices[2].to_text().contains("住所（经营场所）使用证明"), "missing material not received");
+}
+
+#[test]
+fn deficiency_lists_every_problem_with_what_is_required() {
+    let defect = MaterialState::Defect { text: "法定代表人未签字".into() };
+    let (case, item) = case(&[("application_form", defect), ("articles", MaterialState::Missing)], false);
+    let notices = notices_for(&case, item, &center());
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].kind, NoticeKind::Deficiency);
+    let text = notices[0].to_text();
+    assert!(text.contains("法定代表人未签字") && text.contains("公司章程") && text.contains("未提交"), "{text}");
+    let articles = item.materials.iter().find(|m| m.id == "articles").unwrap();
+    assert!(text.replace('\n', "").contains(&articles.checkpoints[0]), "{text}");
+}
+
+#[test]
+fn rejection_gives_reason_basis_and_remedies() {
+    let (mut case, item) = case(&[], false);
+    case.decision = Some(Decision::Reject {
+        reason: RejectReason::NotEligible { reason: "股东人数超过五十人".into() },
+        basis: vec!["《中华人民共和国公司法》第四十二条".into()],
+    });
+    let notices = notices_for(&case, item, &center());
+    let text = notices[0].to_text();
+    assert!(text.contains("不予受理通知书") && text.contains("股东人数超过五十人"), "{text}");
+    assert!(text.contains("第四十二条") && text.contains("行政复议") && text.contains("行政诉讼"), "{text}");
+}
+
+#[test]
+fn text_lines_fit_80_columns() {
+    let (case, item) = case(&[("premises", MaterialState::Missing)], true);
+    for notice in notices_for(&case, item, &center()) {
+        for line in notice.to_text().lines() {
+            assert!(line.width() <= 80, "{}: {line}", notice.title());
+        }
+    }
+}
+
+#[test]
+fn an_unfinished_case_has_no_notices() {
+    let item = KB.item(COMPANY).unwrap();
+    assert!(notices_for(&Case::default(), item, &center()).is_empty());
+}
