@@ -5,5 +5,6 @@ pub mod cli;
 pub mod console;
 pub mod intake;
 pub mod kb;
+pub mod print;
 pub mod store;
 pub mod tui;

@@ -7,6 +7,7 @@ use clap::Args;
 
 use crate::intake::rules::CenterLevel;
 use crate::kb::Kb;
+use crate::print::PrintConfig;
 use crate::store::{Store, StoreKind};
 use crate::tui::effects::{self, DeskConfig};
 
@@ -25,6 +26,10 @@ pub struct DeskArgs {
     /// District or community center (decides which items are handled here).
     #[arg(long, value_enum)]
     pub level: Option<CenterLevel>,
+    /// Print command; the PDF's path is appended (e.g. `lp -d hall`). Kept after the first use;
+    /// `--print-command ''` turns printing off (files only).
+    #[arg(long)]
+    pub print_command: Option<String>,
 }
 
 /// The default data directory: the user's data dir, e.g. `~/.local/share/yichuang`.
@@ -62,9 +67,20 @@ fn config(store: &Store, args: &DeskArgs) -> anyhow::Result<Option<DeskConfig>> 
     Ok(Some(config))
 }
 
+/// Where notices go and which command prints them (kept in the store's settings).
+pub fn print_config(store: &Store, data_dir: &Path, args: &DeskArgs) -> anyhow::Result<PrintConfig> {
+    if let Some(command) = &args.print_command {
+        store.set_setting("print_command", command)?;
+    }
+    let mut config = PrintConfig::files(data_dir.join("notices"));
+    config.command = store.setting("print_command")?.filter(|c| !c.trim().is_empty());
+    Ok(config)
+}
+
 /// Runs the desk until the clerk quits.
 pub fn run(kb: Kb, data_dir: &Path, args: &DeskArgs) -> anyhow::Result<()> {
     let store = open_store(data_dir)?;
     let config = config(&store, args)?;
-    crate::tui::run(Arc::new(kb), store, config)
+    let print = print_config(&store, data_dir, args)?;
+    crate::tui::run(Arc::new(kb), store, config, print)
 }

@@ -10,8 +10,10 @@ use chrono::NaiveDateTime;
 
 use super::app::Msg;
 use crate::intake::case::CaseEvent;
+use crate::intake::notice::{Center, notices_for};
 use crate::intake::rules::{CenterLevel, Decision};
 use crate::kb::Kb;
+use crate::print::{self, PrintConfig};
 use crate::store::{Store, StoreError};
 
 /// Who and where the desk is: printed on notices and part of every case number.
@@ -86,12 +88,13 @@ pub struct Effects {
     pub store: Store,
     kb: Arc<Kb>,
     config: DeskConfig,
+    print: PrintConfig,
 }
 
 impl Effects {
     /// An executor over `store`.
-    pub fn new(store: Store, kb: Arc<Kb>, config: DeskConfig) -> Self {
-        Self { store, kb, config }
+    pub fn new(store: Store, kb: Arc<Kb>, config: DeskConfig, print: PrintConfig) -> Self {
+        Self { store, kb, config, print }
     }
 
     /// Runs one command; returns the message answering it, if any. Store errors become a message
@@ -123,8 +126,18 @@ impl Effects {
             }
             Cmd::Print { case_id } => {
                 let case = self.store.load(&case_id)?;
-                let _ = (&case, &self.kb);
-                Some(Msg::Printed { case_id, result: Err("打印模块尚未接入".into()) })
+                let result = match case.item_code.as_deref().and_then(|code| self.kb.item(code)) {
+                    Some(item) => {
+                        let center = Center {
+                            name: self.config.center_name.clone(),
+                            window: self.config.window.clone(),
+                            clerk: self.config.clerk.clone(),
+                        };
+                        print::print_all(&notices_for(&case, item, &center), &self.print)
+                    }
+                    None => Err("知识库中没有本案件的事项，无法生成文书".into()),
+                };
+                Some(Msg::Printed { case_id, result })
             }
             Cmd::LoadCases { query } => Some(Msg::Cases(self.store.list(&query, 500)?)),
             Cmd::LoadCase { case_id } => {

@@ -27,6 +27,7 @@ use app::{App, Msg};
 use effects::{Cmd, DeskConfig, Effects};
 
 use crate::kb::Kb;
+use crate::print::PrintConfig;
 use crate::store::Store;
 
 /// How often the clocks on screen refresh without input.
@@ -38,7 +39,12 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 /// Runs the desk until the clerk quits; reopens an unfinished case first.
-pub fn run(kb: Arc<Kb>, mut store: Store, config: Option<DeskConfig>) -> anyhow::Result<()> {
+pub fn run(
+    kb: Arc<Kb>,
+    mut store: Store,
+    config: Option<DeskConfig>,
+    print: PrintConfig,
+) -> anyhow::Result<()> {
     let mut app = App::new(kb.clone(), config.clone(), now());
     if let Some(case_id) = store.open_draft()? {
         let case = store.load(&case_id)?;
@@ -47,7 +53,7 @@ pub fn run(kb: Arc<Kb>, mut store: Store, config: Option<DeskConfig>) -> anyhow:
     let pending = store.outbox_count()?;
     let (tx, rx) = mpsc::channel::<Msg>();
     let _ = tx.send(Msg::Pending(pending));
-    let effects = Effects::new(store, kb, config.unwrap_or_default());
+    let effects = Effects::new(store, kb, config.unwrap_or_default(), print);
     let (commands, worker) = effects::spawn_worker(effects, tx.clone());
     let mut terminal = ratatui::init();
     execute!(std::io::stdout(), EnableBracketedPaste)?;

@@ -13,6 +13,7 @@ use ratatui::backend::TestBackend;
 use unicode_width::UnicodeWidthStr;
 use yichuang::intake::CenterLevel;
 use yichuang::kb::Kb;
+use yichuang::print::PrintConfig;
 use yichuang::store::{Store, StoreKind};
 use yichuang::tui::app::{App, Msg};
 use yichuang::tui::effects::{Cmd, DeskConfig, Effects};
@@ -57,7 +58,8 @@ impl Desk {
     pub fn with_config(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("desk.sqlite3"), StoreKind::Desk).unwrap();
-        let effects = Effects::new(store, kb.clone(), config.clone().unwrap_or_default());
+        let print = PrintConfig::files(dir.path().join("notices"));
+        let effects = Effects::new(store, kb.clone(), config.clone().unwrap_or_default(), print);
         Self { app: App::new(kb, config, now), effects, dir, quit: false }
     }
 

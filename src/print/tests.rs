@@ -1,0 +1,112 @@
+use std::process::Command;
+
+use super::*;
+use crate::intake::MaterialState;
+use crate::intake::notice::tests::{case, center};
+use crate::intake::notice::{NoticeKind, notices_for};
+
+/// The text of a PDF, via pdftotext (poppler-utils; tests/run.sh installs it).
+fn pdf_text(path: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext is required: run tests/run.sh, which installs poppler-utils");
+    assert!(out.status.success(), "pdftotext failed on {}", path.display());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn squeeze(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[test]
+fn every_notice_kind_prints_a_pdf_with_its_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = PrintConfig::files(dir.path().to_path_buf());
+    let defect = MaterialState::Defect { text: "法定代表人未签字".into() };
+    let cases = [
+        case(&[], false),
+        case(&[("premises", MaterialState::Missing)], true),
+        case(&[("application_form", defect), ("articles", MaterialState::Missing)], false),
+    ];
+    let mut kinds = Vec::new();
+    for (case, item) in &cases {
+        for notice in notices_for(case, item, &center()) {
+            let outcome = print(&notice, &config).unwrap();
+            assert!(!outcome.printed && outcome.missing_glyphs.is_empty());
+            let text = squeeze(&pdf_text(&outcome.pdf));
+            for expected in [
+                notice.title(),
+                "张三丰",
+                item.name.as_str(),
+                notice.number.as_str(),
+                "哈尔滨市道里区政务服务中心",
+            ] {
+                assert!(text.contains(&squeeze(expected)), "{:?} lacks {expected}: {text}", notice.kind);
+            }
+            if notice.kind == NoticeKind::LenientCommitment {
+                // Table cells wrap within their column, so check the pieces.
+                assert!(text.contains("2026年10月08") && text.contains("住所（经营场"), "{text}");
+            }
+            if notice.kind == NoticeKind::Deficiency {
+                assert!(text.contains("法定代表人未签字") && text.contains("公司章程"), "{text}");
+            }
+            let written = std::fs::read_to_string(&outcome.text).unwrap();
+            assert_eq!(written, notice.to_text());
+            let size = std::fs::metadata(&outcome.pdf).unwrap().len();
+            assert!(size < 200_000, "the font is subset: {size} bytes");
+            kinds.push(notice.kind);
+        }
+    }
+    assert_eq!(kinds.len(), 6);
+}
+
+#[test]
+fn the_print_command_gets_the_pdf_and_a_failing_one_keeps_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    std::fs::create_dir(&spool).unwrap();
+    let script = dir.path().join("fake-lp");
+    std::fs::write(&script, format!("#!/bin/sh\ncp \"$1\" {}/\n", spool.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (case, item) = case(&[], false);
+    let notice = &notices_for(&case, item, &center())[0];
+    let mut config = PrintConfig::files(dir.path().join("out"));
+    config.command = Some(script.display().to_string());
+    let outcome = print(notice, &config).unwrap();
+    assert!(outcome.printed);
+    assert!(spool.join(outcome.pdf.file_name().unwrap()).exists());
+
+    config.command = Some("/nonexistent/lp -d hall".into());
+    let err = print(notice, &config).unwrap_err().to_string();
+    assert!(err.contains("/nonexistent/lp") && err.contains("文书已保存在"), "{err}");
+    assert!(outcome.pdf.exists() && outcome.text.exists());
+
+    config.command = Some("false".into());
+    assert!(print(notice, &config).unwrap_err().to_string().contains("退出码 1"));
+}
+
+#[test]
+fn characters_outside_the_font_print_as_a_box_and_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut case, item) = case(&[], false);
+    // 𠮷 (U+20BB7) is outside GB 2312.
+    case.fields.insert(crate::intake::case::Field::ApplicantName, "吉𠮷".into());
+    let notice = &notices_for(&case, item, &center())[0];
+    let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
+    assert_eq!(outcome.missing_glyphs, vec!['𠮷']);
+    assert!(pdf_text(&outcome.pdf).contains("吉□"));
+}
+
+#[test]
+fn a_long_notice_breaks_into_pages() {
+    let (mut case, item) = case(&[], false);
+    case.fields.insert(crate::intake::case::Field::ApplicantName, "张三丰".repeat(400));
+    let notice = &notices_for(&case, item, &center())[0];
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
+    let text = pdf_text(&outcome.pdf);
+    assert!(text.contains("第 2 页"), "{text}");
+}
