@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod console;
+pub mod drill;
 pub mod intake;
 pub mod kb;
 pub mod print;

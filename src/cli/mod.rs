@@ -2,6 +2,7 @@
 
 mod case;
 pub mod desk;
+mod drill;
 mod kb;
 mod precheck;
 
@@ -43,6 +44,11 @@ pub enum Command {
     },
     /// Headless intake decision for an item and material states (预审).
     Precheck(precheck::PrecheckArgs),
+    /// Drills for trainers: check scenarios, report results (演练).
+    Drill {
+        #[command(subcommand)]
+        command: drill::DrillCommand,
+    },
 }
 
 /// Parses the command line, runs the part, and turns errors into a message and exit code.
@@ -66,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Case { command }) => case::run(command, &data_dir),
+        Some(Command::Drill { command }) => drill::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
         Some(Command::Desk(args)) => {
             desk::run(Kb::load(cli.kb.as_deref())?, &data_dir, &args)?;
             Ok(ExitCode::SUCCESS)

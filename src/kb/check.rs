@@ -9,6 +9,8 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
+use super::drills::{Drill, DrillState};
+use super::forms::{FROM_KEYS, FieldKind, FormSpec};
 use super::model::{CalendarYear, Item, KbMeta, Necessity};
 use super::source::{KbFile, KbSource};
 
@@ -46,6 +48,10 @@ pub struct Parsed {
     pub items: Vec<(String, Item)>,
     /// Calendar years that parsed.
     pub calendars: Vec<CalendarYear>,
+    /// Agency forms that parsed.
+    pub forms: Vec<FormSpec>,
+    /// Drill scenarios that parsed.
+    pub drills: Vec<Drill>,
 }
 
 /// Parses and checks every file; returns what parsed and every problem found.
@@ -73,14 +79,30 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
                     parsed.calendars.push(year);
                 }
             }
-            ("forms" | "drills", _) => {
-                // Formats of agency forms and drills are defined by later features; for now they
-                // must at least be valid TOML.
-                report.syntax_only();
-            }
+            ("forms" | "drills", _) => {} // checked below, once every item is known
             _ => report.at(&[], "未知文件：知识库只包含 kb.toml、items/、calendar/、forms/、drills/".into()),
         }
     }
+    let items: HashMap<&str, &Item> = parsed.items.iter().map(|(_, i)| (i.code.as_str(), i)).collect();
+    let mut forms = Vec::new();
+    let mut drills = Vec::new();
+    for file in &source.files {
+        let mut report = Reporter { source, file, problems: &mut problems, doc: None };
+        let stem = file.path.rsplit('/').next().unwrap_or("").trim_end_matches(".toml");
+        if file.path.starts_with("forms/") {
+            if let Some(form) = report.parse::<FormSpec>() {
+                check_form(&mut report, &form, stem, &items);
+                forms.push(form);
+            }
+        } else if file.path.starts_with("drills/")
+            && let Some(drill) = report.parse::<Drill>()
+        {
+            check_drill(&mut report, &drill, stem, &items);
+            drills.push(drill);
+        }
+    }
+    parsed.forms = forms;
+    parsed.drills = drills;
     if parsed.meta.is_none() && !source.files.iter().any(|f| f.path == "kb.toml") {
         problems.push(Problem {
             file: source.display_path("kb.toml"),
@@ -134,12 +156,6 @@ impl<'a> Reporter<'a> {
             field,
             message,
         });
-    }
-
-    fn syntax_only(&mut self) {
-        if let Err(e) = DeTable::parse(&self.file.text) {
-            self.push(e.span(), String::new(), format!("TOML 语法错误：{}", e.message()));
-        }
     }
 
     /// Deserializes the file, reporting a syntax or schema error at its position.
@@ -481,5 +497,71 @@ mod tests {
         assert_eq!(line_col(text, offset), (1, 3));
         let offset = text.rfind('=').unwrap();
         assert_eq!(line_col(text, offset), (2, 4));
+    }
+}
+
+fn check_form(r: &mut Reporter, form: &FormSpec, stem: &str, items: &HashMap<&str, &Item>) {
+    if form.id != stem {
+        r.at(&["id"], format!("表单标识 {} 与文件名 {stem}.toml 不一致", form.id));
+    }
+    for (i, code) in form.items.iter().enumerate() {
+        if !items.contains_key(code.as_str()) {
+            r.at(&["items", &i.to_string()], format!("事项 {code} 不存在"));
+        }
+    }
+    let mut ids = HashSet::new();
+    for (si, section) in form.sections.iter().enumerate() {
+        for (fi, field) in section.fields.iter().enumerate() {
+            let path = ["sections", &si.to_string(), "fields", &fi.to_string()];
+            let at = |r: &mut Reporter, key: &str, message: String| {
+                let mut p: Vec<&str> = path.to_vec();
+                p.push(key);
+                r.at(&p, message);
+            };
+            if !ids.insert(field.id.as_str()) {
+                at(r, "id", format!("字段标识 {} 重复", field.id));
+            }
+            if let Some(from) = &field.from
+                && !FROM_KEYS.contains(&from.as_str())
+            {
+                at(r, "from", format!("未知的取值来源 {from}，可用：{}", FROM_KEYS.join("、")));
+            }
+            if (field.kind == FieldKind::Choice) == field.choices.is_empty() {
+                at(r, "choices", "选择题字段须列出 choices，其他字段不得有 choices".into());
+            }
+        }
+    }
+}
+
+fn check_drill(r: &mut Reporter, drill: &Drill, stem: &str, items: &HashMap<&str, &Item>) {
+    if drill.id != stem {
+        r.at(&["id"], format!("演练标识 {} 与文件名 {stem}.toml 不一致", drill.id));
+    }
+    let Some(item) = items.get(drill.item.as_str()) else {
+        r.at(&["item"], format!("事项 {} 不存在", drill.item));
+        return;
+    };
+    for (i, s) in drill.situations.iter().enumerate() {
+        if !item.situations.iter().any(|x| &x.id == s) {
+            r.at(&["situations", &i.to_string()], format!("事项 {} 没有情形 {s}", item.code));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, m) in drill.materials.iter().enumerate() {
+        let idx = i.to_string();
+        if !item.materials.iter().any(|x| x.id == m.id) {
+            r.at(&["materials", &idx, "id"], format!("事项 {} 没有材料 {}", item.code, m.id));
+        }
+        if !seen.insert(m.id.as_str()) {
+            r.at(&["materials", &idx, "id"], format!("材料 {} 重复", m.id));
+        }
+        if (m.state == DrillState::Defect) != m.defect.is_some() {
+            r.at(&["materials", &idx], "state = \"defect\" 时须写 defect，其他时候不得写".into());
+        }
+    }
+    for (i, f) in drill.expect.invalid_fields.iter().enumerate() {
+        if !["id_number", "phone", "agent_id_number"].contains(&f.as_str()) {
+            r.at(&["expect", "invalid_fields", &i.to_string()], format!("未知字段 {f}"));
+        }
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod calendar;
 pub mod check;
+pub mod drills;
+pub mod forms;
 pub mod guide;
 pub mod model;
 pub mod search;
@@ -24,6 +26,10 @@ pub struct Kb {
     pub items: Vec<Item>,
     /// Working-day calendar built from `calendar/*.toml`.
     pub calendar: Calendar,
+    /// Agency forms, by id.
+    pub forms: Vec<forms::FormSpec>,
+    /// Drill scenarios, by id.
+    pub drills: Vec<drills::Drill>,
 }
 
 /// Why a knowledge base could not be loaded.
@@ -72,7 +78,21 @@ impl Kb {
         let meta = parsed.meta.ok_or_else(|| LoadError::Invalid(Vec::new()))?;
         let mut items: Vec<Item> = parsed.items.into_iter().map(|(_, item)| item).collect();
         items.sort_by(|a, b| a.code.cmp(&b.code));
-        Ok(Self { meta, items, calendar: Calendar::new(parsed.calendars) })
+        let mut forms = parsed.forms;
+        forms.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut drills = parsed.drills;
+        drills.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Self { meta, items, calendar: Calendar::new(parsed.calendars), forms, drills })
+    }
+
+    /// The agency form of an item, if it has one.
+    pub fn form_for(&self, code: &str) -> Option<&forms::FormSpec> {
+        self.forms.iter().find(|f| f.items.iter().any(|c| c == code))
+    }
+
+    /// A drill scenario by id.
+    pub fn drill(&self, id: &str) -> Option<&drills::Drill> {
+        self.drills.iter().find(|d| d.id == id)
     }
 
     /// The item with this code.

@@ -7,6 +7,7 @@
 //! its events also enters the outbox, which the sync worker delivers to HQ exactly once.
 
 mod audit;
+mod drill;
 mod handover;
 pub mod schema;
 
@@ -21,6 +22,7 @@ use crate::intake::case::{Case, CaseEvent, Field, Status, case_number};
 use crate::intake::rules::Decision;
 
 pub use audit::AuditError;
+pub use drill::DrillResult;
 pub use handover::HandoverRow;
 
 /// Whether a database belongs to a real desk or to a drill; a drill database never syncs.
@@ -123,6 +125,8 @@ pub struct Store {
     conn: Connection,
     /// Cases touched in this session, kept folded so an append needs no re-read.
     cache: HashMap<String, Case>,
+    /// A real desk's or a drill's database.
+    kind: StoreKind,
 }
 
 const TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f";
@@ -162,7 +166,7 @@ impl Store {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        let store = Self { conn, cache: HashMap::new() };
+        let store = Self { conn, cache: HashMap::new(), kind };
         match store.setting("store_kind")? {
             None => store.set_setting("store_kind", kind.as_str())?,
             Some(found) if found != kind.as_str() => {
@@ -171,6 +175,26 @@ impl Store {
             Some(_) => {}
         }
         Ok(store)
+    }
+
+    /// Whether this is a desk's or a drill's database.
+    pub fn kind(&self) -> StoreKind {
+        self.kind
+    }
+
+    /// Refuses anything that would let a drill reach HQ: only a desk database may sync.
+    pub fn require_desk(&self) -> Result<(), StoreError> {
+        match self.kind {
+            StoreKind::Desk => Ok(()),
+            StoreKind::Drill => Err(StoreError::WrongKind { found: "drill".into(), wanted: "desk" }),
+        }
+    }
+
+    fn require_drill(&self) -> Result<(), StoreError> {
+        match self.kind {
+            StoreKind::Drill => Ok(()),
+            StoreKind::Desk => Err(StoreError::WrongKind { found: "desk".into(), wanted: "drill" }),
+        }
     }
 
     /// A setting, if set.

@@ -74,4 +74,17 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
     "#,
+    // 2: drill results (only ever written in a drill database).
+    r#"
+    CREATE TABLE drill_results (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        drill       TEXT NOT NULL,
+        trainee     TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        score       INTEGER NOT NULL,
+        seconds     INTEGER NOT NULL,
+        keystrokes  INTEGER NOT NULL,
+        missed      TEXT NOT NULL
+    );
+    "#,
 ];
