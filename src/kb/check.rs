@@ -485,21 +485,6 @@ fn check_calendar(r: &mut Reporter, cal: &CalendarYear) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn line_col_counts_characters_not_bytes() {
-        let text = "a = 1\n名称 = \"x\"\n";
-        assert_eq!(line_col(text, 0), (1, 1));
-        let offset = text.find('=').unwrap();
-        assert_eq!(line_col(text, offset), (1, 3));
-        let offset = text.rfind('=').unwrap();
-        assert_eq!(line_col(text, offset), (2, 4));
-    }
-}
-
 fn check_form(r: &mut Reporter, form: &FormSpec, stem: &str, items: &HashMap<&str, &Item>) {
     if form.id != stem {
         r.at(&["id"], format!("表单标识 {} 与文件名 {stem}.toml 不一致", form.id));
@@ -563,5 +548,20 @@ fn check_drill(r: &mut Reporter, drill: &Drill, stem: &str, items: &HashMap<&str
         if !["id_number", "phone", "agent_id_number"].contains(&f.as_str()) {
             r.at(&["expect", "invalid_fields", &i.to_string()], format!("未知字段 {f}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let text = "a = 1\n名称 = \"x\"\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        let offset = text.find('=').unwrap();
+        assert_eq!(line_col(text, offset), (1, 3));
+        let offset = text.rfind('=').unwrap();
+        assert_eq!(line_col(text, offset), (2, 4));
     }
 }
