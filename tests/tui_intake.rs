@@ -293,3 +293,18 @@ fn one_key_call_waits_offline_and_shows_the_reply_at_once() {
     let screen = desk.screen(120, 40);
     assert!(!screen.contains("后台答复") && screen.contains("呼叫已接听"), "{screen}");
 }
+
+#[test]
+fn a_notice_of_deficiency_can_go_to_an_applicant_whose_id_fails_its_check() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.type_text("11113");
+    desk.key(KeyCode::Enter);
+    desk.type_text("王五");
+    desk.key(KeyCode::Enter);
+    desk.type_text("110105194912310021");
+    desk.key(KeyCode::Enter);
+    desk.type_text(PHONE);
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Rating, "{}", desk.screen(120, 40));
+}

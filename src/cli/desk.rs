@@ -30,6 +30,13 @@ pub struct DeskArgs {
     /// `--print-command ''` turns printing off (files only).
     #[arg(long)]
     pub print_command: Option<String>,
+    /// Drill mode (演练): a scenario id from knowledge-base/drills/, or `all`; uses the drill
+    /// database, which never syncs.
+    #[arg(long, num_args = 0..=1, default_missing_value = "all", value_name = "SCENARIO")]
+    pub drill: Option<String>,
+    /// The trainee's name, recorded with drill scores.
+    #[arg(long, default_value = "学员")]
+    pub trainee: String,
 }
 
 /// The default data directory: the user's data dir, e.g. `~/.local/share/yichuang`.
@@ -79,8 +86,35 @@ pub fn print_config(store: &Store, data_dir: &Path, args: &DeskArgs) -> anyhow::
 
 /// Runs the desk until the clerk quits.
 pub fn run(kb: Kb, data_dir: &Path, args: &DeskArgs) -> anyhow::Result<()> {
+    if let Some(which) = &args.drill {
+        return run_drill(kb, data_dir, which, &args.trainee);
+    }
     let store = open_store(data_dir)?;
     let config = config(&store, args)?;
     let print = print_config(&store, data_dir, args)?;
-    crate::tui::run(Arc::new(kb), store, config, print)
+    crate::tui::run(Arc::new(kb), store, config, print, None)
+}
+
+/// The desk in drill mode on the drill database.
+fn run_drill(kb: Kb, data_dir: &Path, which: &str, trainee: &str) -> anyhow::Result<()> {
+    let scenarios: Vec<String> = if which == "all" {
+        kb.drills.iter().map(|d| d.id.clone()).collect()
+    } else if kb.drill(which).is_some() {
+        vec![which.to_string()]
+    } else {
+        let known: Vec<&str> = kb.drills.iter().map(|d| d.id.as_str()).collect();
+        anyhow::bail!("没有演练场景 {which}；可用：{}", known.join("、"));
+    };
+    anyhow::ensure!(!scenarios.is_empty(), "知识库中没有演练场景");
+    let store = super::drill::open_store(data_dir)?;
+    let config = DeskConfig {
+        center: "YL".into(),
+        center_name: "演练中心（培训用）".into(),
+        window: "01".into(),
+        level: CenterLevel::District,
+        clerk: trainee.to_string(),
+    };
+    let print = PrintConfig::files(data_dir.join("drill-notices"));
+    let session = crate::tui::drill::DrillSession::new(scenarios, trainee.to_string());
+    crate::tui::run(Arc::new(kb), store, Some(config), print, Some(session))
 }

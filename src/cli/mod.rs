@@ -2,7 +2,7 @@
 
 mod case;
 pub mod desk;
-mod drill;
+pub mod drill;
 mod kb;
 mod precheck;
 

@@ -169,3 +169,24 @@ fn a_call_leaves_at_once_from_a_draft_and_replies_never_go_back() {
     // Started + call + finished; the call is not queued twice, the HQ events not at all.
     assert_eq!(store.outbox_count().unwrap(), 3);
 }
+
+#[test]
+fn a_drill_database_is_never_a_desk_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("drill.sqlite3");
+    let drill = Store::open(&path, StoreKind::Drill).unwrap();
+    assert!(drill.require_desk().is_err(), "the sync worker must refuse it");
+    drop(drill);
+    assert!(matches!(Store::open(&path, StoreKind::Desk), Err(StoreError::WrongKind { .. })));
+    let mut desk = Store::in_memory(StoreKind::Desk).unwrap();
+    let result = DrillResult {
+        drill: "d01".into(),
+        trainee: "学员".into(),
+        finished_at: at("2026-11-30 09:00"),
+        score: 100,
+        seconds: 60,
+        keystrokes: 20,
+        missed: vec![],
+    };
+    assert!(desk.record_drill(&result).is_err(), "drill scores never go into a desk database");
+}

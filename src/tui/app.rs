@@ -14,6 +14,7 @@ use ratatui::widgets::Paragraph;
 
 use super::browser::{self, Browser};
 use super::cases::CasesScreen;
+use super::drill::DrillSession;
 use super::effects::{Cmd, DeskConfig};
 use super::handover::HandoverScreen;
 use super::input::TextInput;
@@ -110,6 +111,10 @@ pub struct App {
     call_prompt: Option<TextInput>,
     /// A reply from the back office, shown until a key is pressed.
     reply: Option<(String, String)>,
+    /// Drill mode: the scenarios and the score just earned.
+    drill: Option<DrillSession>,
+    /// The drill's "today" minus the wall clock (zero outside drills).
+    clock_offset: chrono::TimeDelta,
 }
 
 impl App {
@@ -134,6 +139,8 @@ impl App {
             error: None,
             call_prompt: None,
             reply: None,
+            drill: None,
+            clock_offset: chrono::TimeDelta::zero(),
         };
         if let Some(config) = config {
             app.configure(config);
@@ -151,6 +158,59 @@ impl App {
 
     fn ctx_parts(&self) -> Option<Ctx<'_>> {
         Some(Ctx { kb: &self.kb, index: &self.index, config: self.config.as_ref()?, now: self.now })
+    }
+
+    /// Turns the desk into a drill over `session`'s scenarios (the store must be a drill database).
+    pub fn start_drill(&mut self, session: DrillSession) {
+        let wall = self.now - self.clock_offset;
+        self.clock_offset = session.clock_offset(&self.kb, wall);
+        self.now = wall + self.clock_offset;
+        if let (Some(config), Some(drill)) = (self.config.as_mut(), session.current(&self.kb)) {
+            config.level = drill.center;
+        }
+        self.drill = Some(session);
+        self.screen = ScreenId::Intake;
+        if let Some(ctx) = self.ctx_parts() {
+            self.intake = Some(Intake::new(&ctx));
+        }
+    }
+
+    /// The drill session, in drill mode.
+    pub fn drill(&self) -> Option<&DrillSession> {
+        self.drill.as_ref()
+    }
+
+    /// Scores the drill case just finished and asks the store to keep the result.
+    fn score_drill(&mut self, case: &Case) -> Vec<Cmd> {
+        let (Some(session), Some(intake)) = (self.drill.as_mut(), self.intake.as_ref()) else {
+            return vec![];
+        };
+        let Some(drill) = session.current(&self.kb) else { return vec![] };
+        let seconds = intake.elapsed(self.now).unwrap_or(0);
+        let score = crate::drill::score::score(&self.kb, drill, case, seconds, intake.keystrokes);
+        let result = crate::store::DrillResult {
+            drill: drill.id.clone(),
+            trainee: session.trainee.clone(),
+            finished_at: self.now,
+            score: score.total,
+            seconds,
+            keystrokes: intake.keystrokes,
+            missed: score.missed.clone(),
+        };
+        session.result = Some(score);
+        vec![Cmd::RecordDrill(result)]
+    }
+
+    /// After the score: the next scenario, on a fresh intake.
+    fn next_drill(&mut self) {
+        let Some(session) = self.drill.as_mut() else { return };
+        if session.index + 1 >= session.scenarios.len() {
+            return;
+        }
+        session.index += 1;
+        session.result = None;
+        let session = session.clone();
+        self.start_drill(session);
     }
 
     /// Reopens an unfinished case found in the store after a restart.
@@ -219,13 +279,19 @@ impl App {
             }
             Msg::Resize => vec![],
             Msg::Tick(now) => {
-                self.now = now;
+                self.now = now + self.clock_offset;
                 vec![]
             }
-            Msg::Finished { case_id, case } => match &mut self.intake {
-                Some(intake) => intake.finished(&case_id, case),
-                None => vec![],
-            },
+            Msg::Finished { case_id, case } => {
+                let mut cmds = match &mut self.intake {
+                    Some(intake) => intake.finished(&case_id, case.clone()),
+                    None => vec![],
+                };
+                if self.drill.is_some() {
+                    cmds.extend(self.score_drill(&case));
+                }
+                cmds
+            }
             Msg::Printed { case_id, result } => {
                 if let Some(intake) = &mut self.intake {
                     intake.printed(&case_id, result.clone());
@@ -276,6 +342,16 @@ impl App {
         self.error = None;
         if self.reply.take().is_some() {
             return vec![];
+        }
+        if self.drill.as_ref().is_some_and(|d| d.result.is_some()) {
+            return match keys::action(Context::Global, key) {
+                Some(Action::Quit) => vec![Cmd::Quit],
+                _ if key.code == crossterm::event::KeyCode::Enter => {
+                    self.next_drill();
+                    vec![]
+                }
+                _ => vec![],
+            };
         }
         let context = self.context();
         let action = keys::action(context, key);
@@ -401,6 +477,17 @@ impl App {
                 let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
                 match screen {
                     ScreenId::Intake => {
+                        let mut body = body;
+                        if let Some(session) = &self.drill {
+                            let lines =
+                                session.narrative_lines(&self.kb, body.width.saturating_sub(2)).len() as u16;
+                            let height = lines.min(body.height / 3).max(1);
+                            let [story, rest] =
+                                Layout::vertical([Constraint::Length(height), Constraint::Fill(1)])
+                                    .areas(body);
+                            session.view_narrative(&self.kb, frame, story);
+                            body = rest;
+                        }
                         if let Some(intake) = &self.intake {
                             intake.view(&ctx, frame, body);
                         }
@@ -415,6 +502,9 @@ impl App {
         widgets::footer(frame, footer, self.context());
         if self.help {
             widgets::help_popup(frame, area, self.context());
+        }
+        if let Some(session) = &self.drill {
+            session.view_result(frame, area);
         }
         if let Some(prompt) = &self.call_prompt {
             let popup = centered(area, 70, 5);
@@ -438,6 +528,12 @@ impl App {
     fn view_title(&self, frame: &mut Frame, area: Rect) {
         let style = Style::new().bg(Color::Blue).fg(Color::White);
         let mut spans = vec![Span::styled(" 一窗 yichuang ", style.bold())];
+        if self.drill.is_some() {
+            spans.push(Span::styled(
+                " 演练模式 不会上报 ",
+                Style::new().bg(Color::Red).fg(Color::White).bold(),
+            ));
+        }
         if let Some(config) = &self.config {
             let text = if area.width >= 100 {
                 format!("| {} {} 号窗口 ", super::text::layout_safe(&config.center_name), config.window)

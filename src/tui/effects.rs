@@ -80,6 +80,8 @@ pub enum Cmd {
     LoadHandover,
     /// Keep the center and window chosen at first run.
     SaveConfig(DeskConfig),
+    /// Keep a drill's score (drill database only).
+    RecordDrill(crate::store::DrillResult),
 }
 
 /// Carries out commands against the store; holds everything IO needs.
@@ -145,6 +147,10 @@ impl Effects {
                 Some(Msg::CaseLoaded { case_id, case })
             }
             Cmd::LoadHandover => Some(Msg::Handover(self.store.ready_for_handover()?)),
+            Cmd::RecordDrill(result) => {
+                self.store.record_drill(&result)?;
+                None
+            }
             Cmd::SaveConfig(config) => {
                 save_config(&self.store, &config)?;
                 self.config = config;

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod browser;
 pub mod cases;
+pub mod drill;
 pub mod effects;
 pub mod form;
 pub mod handover;
@@ -44,9 +45,13 @@ pub fn run(
     mut store: Store,
     config: Option<DeskConfig>,
     print: PrintConfig,
+    drill: Option<drill::DrillSession>,
 ) -> anyhow::Result<()> {
     let mut app = App::new(kb.clone(), config.clone(), now());
-    if let Some(case_id) = store.open_draft()? {
+    if let Some(session) = drill {
+        // A drill always starts fresh; drafts of earlier drills are not resumed.
+        app.start_drill(session);
+    } else if let Some(case_id) = store.open_draft()? {
         let case = store.load(&case_id)?;
         app.resume(case_id, case);
     }

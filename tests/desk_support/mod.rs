@@ -56,8 +56,17 @@ impl Desk {
 
     /// A desk with or without configuration (first run).
     pub fn with_config(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime) -> Self {
+        Self::open(kb, config, now, StoreKind::Desk)
+    }
+
+    /// A configured desk on a drill database.
+    pub fn drill(kb: Arc<Kb>, now: NaiveDateTime) -> Self {
+        Self::open(kb, Some(config()), now, StoreKind::Drill)
+    }
+
+    fn open(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime, kind: StoreKind) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("desk.sqlite3"), StoreKind::Desk).unwrap();
+        let store = Store::open(&dir.path().join("desk.sqlite3"), kind).unwrap();
         let print = PrintConfig::files(dir.path().join("notices"));
         let effects = Effects::new(store, kb.clone(), config.clone().unwrap_or_default(), print);
         Self { app: App::new(kb, config, now), effects, dir, quit: false }

@@ -26,11 +26,15 @@ pub struct ApplicantStep {
     form: Form<Field>,
     /// The shape the form was built for: (kind, agent applies).
     shape: Option<(ApplicantKind, bool)>,
+    /// Whether the case will be accepted: only then must every number be valid. A notice of
+    /// deficiency or a refusal can go to an applicant whose ID number fails its check — that
+    /// failure may be the very reason.
+    strict: bool,
 }
 
 impl Default for ApplicantStep {
     fn default() -> Self {
-        Self { form: Form::new([]), shape: None }
+        Self { form: Form::new([]), shape: None, strict: true }
     }
 }
 
@@ -123,7 +127,8 @@ pub fn check_field(field: Field, value: &str, today: NaiveDate, overridden: bool
 
 impl ApplicantStep {
     /// Builds the form for the case's current shape from the values already recorded.
-    pub fn enter(&mut self, ctx: &Ctx, case: &Case) {
+    pub fn enter(&mut self, ctx: &Ctx, case: &Case, strict: bool) {
+        self.strict = strict;
         let shape = (case.applicant_kind, agent_applies(case));
         let same_shape = self.shape == Some(shape);
         let focus = self.form.focus;
@@ -145,7 +150,18 @@ impl ApplicantStep {
     fn validate(&mut self, ctx: &Ctx, case: &Case) {
         let today = ctx.now.date();
         let overridden = !case.field(Field::CreditCodeOverride).is_empty();
-        self.form.validate(|f, v| check_field(f, v, today, overridden));
+        let strict = self.strict;
+        self.form.validate(|f, v| {
+            let check = check_field(f, v, today, overridden);
+            let number = !matches!(f, Field::ApplicantName | Field::AgentName | Field::LegalRepresentative);
+            match check.error {
+                Some(error) if !strict && number && !v.trim().is_empty() => Check {
+                    warning: Some(format!("{error}（本次不予受理/一次性告知，可继续）")),
+                    ..Check::default()
+                },
+                _ => check,
+            }
+        });
     }
 
     /// Handles a key; returns the events to record.

@@ -116,6 +116,11 @@ impl Intake {
         Some(decide(item, &self.case.application(ctx.config.level), ctx.now.date(), &ctx.kb.calendar))
     }
 
+    /// Whether the case as it stands will be accepted (受理 or 容缺受理).
+    fn accepts(&self, ctx: &Ctx) -> bool {
+        matches!(self.decision(ctx), Some(Decision::Accept { .. } | Decision::AcceptPending { .. }) | None)
+    }
+
     /// Keyboard context for key lookup and the footer.
     pub fn context(&self) -> Context {
         match self.case.step {
@@ -149,7 +154,10 @@ impl Intake {
                 let item = self.case.item_code.as_deref().and_then(|c| ctx.kb.item(c));
                 self.checklist.enter(ctx, item, &self.case);
             }
-            Step::Applicant => self.applicant.enter(ctx, &self.case),
+            Step::Applicant => {
+                let strict = self.accepts(ctx);
+                self.applicant.enter(ctx, &self.case, strict);
+            }
             Step::Delivery => self.delivery.enter(&self.case),
             Step::Rating => self.rating.enter(&self.case),
             Step::Ticket | Step::Item | Step::Done => {}
@@ -235,7 +243,8 @@ impl Intake {
                     self.record(ctx, e, cmds);
                 }
                 if outcome == Outcome::Stay && self.applicant.needs_rebuild(&self.case) {
-                    self.applicant.enter(ctx, &self.case);
+                    let strict = self.accepts(ctx);
+                    self.applicant.enter(ctx, &self.case, strict);
                 }
                 outcome
             }
