@@ -97,6 +97,10 @@ pub enum Field {
     RatingReason,
     /// Supervisor who overrode a credit-code check warning.
     CreditCodeOverride,
+    /// Agency (代办): what the applicant authorises the agency staff to do (委托事项及范围).
+    AgencyScope,
+    /// Agency: the address of a home visit (上门代办).
+    HomeVisitAddress,
 }
 
 /// Who applies.
@@ -333,6 +337,20 @@ pub enum CaseEvent {
         /// When.
         at: NaiveDateTime,
     },
+    /// Agency staff filled a field of the item's application form.
+    FormValueSet {
+        /// Form id.
+        form: String,
+        /// Field id.
+        field: String,
+        /// Value.
+        value: String,
+    },
+    /// Agency: whether staff visit the applicant at home.
+    HomeVisitSet {
+        /// Whether.
+        home_visit: bool,
+    },
     /// HQ reported a call's new state (from sync).
     CallStateChanged {
         /// The call.
@@ -405,6 +423,15 @@ pub struct Case {
     /// Calls to the back office about this case.
     #[serde(default)]
     pub calls: Vec<Call>,
+    /// Agency mode (代办): the application form's values by field id, once staff fill it.
+    #[serde(default)]
+    pub form_values: BTreeMap<String, String>,
+    /// Agency: the form being filled.
+    #[serde(default)]
+    pub form_id: Option<String>,
+    /// Agency: staff visit the applicant at home (上门代办).
+    #[serde(default)]
+    pub home_visit: bool,
 }
 
 impl Case {
@@ -492,6 +519,14 @@ impl Case {
                 raised_at: *at,
                 replies: Vec::new(),
             }),
+            CaseEvent::FormValueSet { form, field, value } => {
+                if self.form_id.as_deref() != Some(form) {
+                    self.form_values.clear();
+                    self.form_id = Some(form.clone());
+                }
+                self.form_values.insert(field.clone(), value.clone());
+            }
+            CaseEvent::HomeVisitSet { home_visit } => self.home_visit = *home_visit,
             CaseEvent::CallStateChanged { call_id, state, .. } => {
                 if let Some(call) = self.calls.iter_mut().find(|c| &c.id == call_id) {
                     call.state = *state;

@@ -1,6 +1,7 @@
 //! Intake at the combined window: the case model, decision rules, validators, calls
 //! and notices. Everything here is pure: no terminal, clock or database inside.
 
+pub mod agency;
 pub mod approval;
 pub mod call;
 pub mod case;

@@ -25,6 +25,8 @@ pub enum NoticeKind {
     Rejection,
     /// 材料接收凭证.
     Receipt,
+    /// An application form filled by agency staff (代办), for the applicant's signature.
+    ApplicationForm,
 }
 
 impl NoticeKind {
@@ -36,6 +38,7 @@ impl NoticeKind {
             Self::Deficiency => "一次性告知书",
             Self::Rejection => "不予受理通知书",
             Self::Receipt => "材料接收凭证",
+            Self::ApplicationForm => "申请表",
         }
     }
 
@@ -47,6 +50,7 @@ impl NoticeKind {
             Self::Deficiency => "deficiency",
             Self::Rejection => "rejection",
             Self::Receipt => "receipt",
+            Self::ApplicationForm => "form",
         }
     }
 }
@@ -85,6 +89,8 @@ pub enum Block {
 pub struct Notice {
     /// Which document.
     pub kind: NoticeKind,
+    /// The title printed on top (the kind's, or the form's own).
+    pub title: String,
     /// The case number.
     pub number: String,
     /// The issuing center's name.
@@ -137,7 +143,7 @@ fn applicant_fields(case: &Case) -> Vec<(String, String)> {
     fields
 }
 
-fn header(case: &Case, item: &Item, center: &Center, number: &str) -> Block {
+pub(crate) fn header(case: &Case, item: &Item, center: &Center, number: &str) -> Block {
     let mut fields =
         vec![("案件编号".to_string(), number.to_string()), ("申请事项".into(), item.name.clone())];
     fields.extend(applicant_fields(case));
@@ -145,7 +151,7 @@ fn header(case: &Case, item: &Item, center: &Center, number: &str) -> Block {
     Block::Fields(fields)
 }
 
-fn signatures(center: &Center, on: NaiveDate, applicant_signs: bool) -> Block {
+pub(crate) fn signatures(center: &Center, on: NaiveDate, applicant_signs: bool) -> Block {
     let mut lines = Vec::new();
     if applicant_signs {
         lines.push("申请人（签字）：                  日期：    年  月  日".to_string());
@@ -186,6 +192,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
     let on = finished.date();
     let notice = |kind: NoticeKind, blocks: Vec<Block>| Notice {
         kind,
+        title: kind.title().to_string(),
         number: number.clone(),
         issuer: center.name.clone(),
         blocks,
@@ -374,8 +381,8 @@ fn requirement(state: &MaterialState, required: &[String]) -> String {
 
 impl Notice {
     /// The notice's title.
-    pub fn title(&self) -> &'static str {
-        self.kind.title()
+    pub fn title(&self) -> &str {
+        &self.title
     }
 
     /// File name stem: `<case number>-<kind>`.

@@ -373,6 +373,19 @@ impl App {
                 }
             };
         }
+        if action == Some(Action::Agency) {
+            let opened = match (self.config.as_ref(), self.intake.as_mut()) {
+                (Some(config), Some(intake)) if self.screen == ScreenId::Intake => {
+                    let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                    intake.open_agency(&ctx)
+                }
+                _ => None,
+            };
+            return opened.unwrap_or_else(|| {
+                self.error = Some("请先选定事项；本事项没有代办表单时不能代办填表".into());
+                vec![]
+            });
+        }
         if action == Some(Action::Call) {
             let has_item = self.intake.as_ref().is_some_and(|i| i.case.item_code.is_some());
             if self.screen == ScreenId::Intake && has_item {
@@ -571,8 +584,11 @@ impl App {
                 Style::new().bg(color).fg(Color::Black),
             ));
         }
-        if self.intake.as_ref().is_some_and(|i| i.case.item_code.is_some()) {
+        if let Some(code) = self.intake.as_ref().and_then(|i| i.case.item_code.as_deref()) {
             spans.push(Span::styled(" F6 呼叫后台 ", Style::new().fg(Color::Magenta).bold()));
+            if self.kb.form_for(code).is_some() {
+                spans.push(Span::styled("F7 代办填表 ", Style::new().fg(Color::Cyan)));
+            }
         }
         spans.push(Span::styled(" 离线 ", Style::new().fg(Color::Yellow)));
         if let Some(call) = self.intake.as_ref().and_then(|i| i.case.calls.last()) {

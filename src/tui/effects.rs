@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use chrono::NaiveDateTime;
 
 use super::app::Msg;
+use crate::intake::agency::form_notice;
 use crate::intake::case::CaseEvent;
 use crate::intake::notice::{Center, notices_for};
 use crate::intake::rules::{CenterLevel, Decision};
@@ -135,7 +136,14 @@ impl Effects {
                             window: self.config.window.clone(),
                             clerk: self.config.clerk.clone(),
                         };
-                        print::print_all(&notices_for(&case, item, &center), &self.print)
+                        let mut notices = notices_for(&case, item, &center);
+                        // Agency mode: the filled application form prints for the applicant's signature.
+                        let form =
+                            case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));
+                        if let (Some(form), Some(number), Some(at)) = (form, &case.number, case.finished_at) {
+                            notices.push(form_notice(&case, item, form, &center, number, at.date()));
+                        }
+                        print::print_all(&notices, &self.print)
                     }
                     None => Err("知识库中没有本案件的事项，无法生成文书".into()),
                 };

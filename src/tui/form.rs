@@ -45,7 +45,7 @@ pub struct FormField<K> {
     /// What the field is (a case field, a setting …).
     pub key: K,
     /// Label shown to the left.
-    pub label: &'static str,
+    pub label: String,
     /// The input.
     pub input: TextInput,
     /// Last validation result.
@@ -76,18 +76,23 @@ pub struct Form<K> {
 
 impl<K: Copy + PartialEq> Form<K> {
     /// A form of (key, label, initial text) fields.
-    pub fn new(fields: impl IntoIterator<Item = (K, &'static str, String)>) -> Self {
+    pub fn new<L: Into<String>>(fields: impl IntoIterator<Item = (K, L, String)>) -> Self {
         let fields = fields
             .into_iter()
             .map(|(key, label, text)| FormField {
                 key,
-                label,
+                label: label.into(),
                 input: TextInput::with_text(&text),
                 check: Check::ok(),
                 touched: !text.is_empty(),
             })
             .collect();
         Self { fields, focus: 0 }
+    }
+
+    /// A form without fields (filled in later).
+    pub fn empty() -> Self {
+        Self { fields: Vec::new(), focus: 0 }
     }
 
     /// The text of a field.
@@ -181,7 +186,7 @@ impl<K: Copy + PartialEq> Form<K> {
             let marker = if active { "> " } else { "  " };
             let label_area = Rect::new(area.x, y, label_width.min(area.width), 1);
             frame.render_widget(
-                Line::from(vec![Span::raw(marker), Span::styled(f.label, label_style)]),
+                Line::from(vec![Span::raw(marker), Span::styled(f.label.as_str(), label_style)]),
                 label_area,
             );
             let input_area =

@@ -71,6 +71,8 @@ pub enum Action {
     Discard,
     /// Call the back office about the current case (一键呼叫).
     Call,
+    /// Fill the item's application form for the applicant (代办).
+    Agency,
 }
 
 /// Where a key was pressed: decides which table applies.
@@ -178,6 +180,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Global, K::F(4), NONE, Action::Screen(ScreenId::Handover), "F4", "出件", false),
     bind(C::Global, K::F(5), NONE, Action::Screen(ScreenId::Browser), "F5", "知识库", false),
     bind(C::Global, K::F(6), NONE, Action::Call, "F6", "呼叫后台", false),
+    bind(C::Global, K::F(7), NONE, Action::Agency, "F7", "代办填表", false),
     bind(C::Global, K::F(10), NONE, Action::Quit, "F10", "退出", false),
     bind(C::Global, K::Char('c'), CTRL, Action::Quit, "Ctrl-C", "退出（已录入的内容都已保存）", false),
     // Knowledge-base browser.

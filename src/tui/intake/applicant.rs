@@ -34,7 +34,7 @@ pub struct ApplicantStep {
 
 impl Default for ApplicantStep {
     fn default() -> Self {
-        Self { form: Form::new([]), shape: None, strict: true }
+        Self { form: Form::empty(), shape: None, strict: true }
     }
 }
 

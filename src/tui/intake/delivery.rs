@@ -26,7 +26,7 @@ pub struct DeliveryStep {
 
 impl Default for DeliveryStep {
     fn default() -> Self {
-        Self { mail: Form::new([]), editing: false, message: None }
+        Self { mail: Form::empty(), editing: false, message: None }
     }
 }
 

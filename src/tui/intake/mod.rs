@@ -4,6 +4,7 @@
 //! turns every change into a journaled [`CaseEvent`] (so nothing typed is ever lost) and moves
 //! between steps. The decision is always computed by [`crate::intake::decide`], never entered.
 
+mod agency;
 mod applicant;
 mod checklist;
 mod delivery;
@@ -69,6 +70,8 @@ pub struct Intake {
     finishing: bool,
     /// Keys pressed for this applicant, for drills and the keystroke budget.
     pub keystrokes: u32,
+    /// The agency form (代办, F7), while open.
+    agency: Option<agency::AgencyPanel>,
 }
 
 impl Intake {
@@ -86,6 +89,7 @@ impl Intake {
             done: done::DoneStep::default(),
             finishing: false,
             keystrokes: 0,
+            agency: None,
         }
     }
 
@@ -123,6 +127,9 @@ impl Intake {
 
     /// Keyboard context for key lookup and the footer.
     pub fn context(&self) -> Context {
+        if self.agency.is_some() {
+            return Context::Form;
+        }
         match self.case.step {
             Step::Ticket => Context::Ticket,
             Step::Item => Context::ItemSearch,
@@ -206,6 +213,16 @@ impl Intake {
         let action = keys::action(self.context(), key);
         if action == Some(Action::Help) {
             reply.help = true;
+            return reply;
+        }
+        if let Some(panel) = &mut self.agency {
+            let (open, events) = panel.on_key(ctx, &self.case, action, key);
+            if !open {
+                self.agency = None;
+            }
+            for e in events {
+                self.record(ctx, e, &mut reply.cmds);
+            }
             return reply;
         }
         let cmds = &mut reply.cmds;
@@ -335,6 +352,12 @@ impl Intake {
     /// Pasted text goes to whatever text input has focus, as if typed.
     pub fn on_paste(&mut self, ctx: &Ctx, text: &str) -> Reply {
         let mut reply = Reply::default();
+        if let Some(panel) = &mut self.agency {
+            for e in panel.paste(ctx, &self.case, text) {
+                self.record(ctx, e, &mut reply.cmds);
+            }
+            return reply;
+        }
         match self.case.step {
             Step::Ticket => {
                 self.ticket.insert(text);
@@ -361,6 +384,19 @@ impl Intake {
             Step::Done => {}
         }
         reply
+    }
+
+    /// Opens the item's application form for agency staff; `None` when the item has none.
+    pub fn open_agency(&mut self, ctx: &Ctx) -> Option<Vec<Cmd>> {
+        let code = self.case.item_code.clone()?;
+        let spec = ctx.kb.form_for(&code)?;
+        let (panel, events) = agency::AgencyPanel::open(ctx, spec, &self.case);
+        self.agency = Some(panel);
+        let mut cmds = Vec::new();
+        for e in events {
+            self.record(ctx, e, &mut cmds);
+        }
+        Some(cmds)
     }
 
     /// Raises a call to the back office about this case; `None` when there is no item yet.
@@ -442,6 +478,10 @@ impl Intake {
             Step::Delivery => self.delivery.view(self.item(ctx.kb), &self.case, frame, body),
             Step::Rating => self.rating.view(&self.case, self.decision(ctx).as_ref(), frame, body),
             Step::Done => self.done.view(ctx, &self.case, frame, body),
+        }
+        if let Some(panel) = &self.agency {
+            let area = Rect { x: body.x + 2, width: body.width.saturating_sub(4).min(110), ..body };
+            panel.view(frame, area);
         }
     }
 
