@@ -60,7 +60,8 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut codes: HashMap<String, String> = HashMap::new();
     for file in &source.files {
-        let mut report = Reporter { source, file, problems: &mut problems, doc: None };
+        let mut report =
+            Reporter { source, file, problems: &mut problems, doc: None, placeholders: Vec::new() };
         let dir = file.path.split('/').next().unwrap_or("");
         match (dir, file.path.as_str()) {
             (_, "kb.toml") => parsed.meta = report.parse::<KbMeta>(),
@@ -87,7 +88,8 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut forms = Vec::new();
     let mut drills = Vec::new();
     for file in &source.files {
-        let mut report = Reporter { source, file, problems: &mut problems, doc: None };
+        let mut report =
+            Reporter { source, file, problems: &mut problems, doc: None, placeholders: Vec::new() };
         let stem = file.path.rsplit('/').next().unwrap_or("").trim_end_matches(".toml");
         if file.path.starts_with("forms/") {
             if let Some(form) = report.parse::<FormSpec>() {
@@ -129,11 +131,103 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
 }
 
 /// Collects problems of one file, turning field paths into line and column.
-struct Reporter<'a> {
+pub(crate) struct Reporter<'a> {
     source: &'a KbSource,
     file: &'a KbFile,
     problems: &'a mut Vec<Problem>,
     doc: Option<toml::Spanned<DeTable<'a>>>,
+    /// Field paths whose values were made up to continue past a schema error; problems inside
+    /// them would be consequences of the made-up value, not of the file, and are not reported.
+    placeholders: Vec<String>,
+}
+
+/// The most schema errors looked for in one file before giving up on it.
+const MAX_REPAIRS: usize = 400;
+
+/// Values tried, in order, in place of a missing or invalid field so that deserialization can go on
+/// and find the file's other problems.
+fn placeholder_candidates() -> Vec<toml::Value> {
+    let date = toml::value::Datetime {
+        date: Some(toml::value::Date { year: 2000, month: 1, day: 1 }),
+        time: None,
+        offset: None,
+    };
+    vec![
+        toml::Value::Integer(0),
+        toml::Value::Boolean(false),
+        toml::Value::String(String::new()),
+        toml::Value::Array(Vec::new()),
+        toml::Value::Table(toml::Table::new()),
+        toml::Value::Datetime(date),
+    ]
+}
+
+/// One step of an owned field path, as found by `serde_path_to_error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn steps_to_string(steps: &[Step]) -> String {
+    steps.iter().fold(String::new(), |acc, s| match s {
+        Step::Index(i) => format!("{acc}[{i}]"),
+        Step::Key(k) if acc.is_empty() => k.clone(),
+        Step::Key(k) => format!("{acc}.{k}"),
+    })
+}
+
+fn value_at<'v>(root: &'v mut toml::Value, path: &[Step]) -> Option<&'v mut toml::Value> {
+    let mut here = root;
+    for step in path {
+        here = match (step, here) {
+            (Step::Key(k), toml::Value::Table(t)) => t.get_mut(k)?,
+            (Step::Index(i), toml::Value::Array(a)) => a.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    Some(here)
+}
+
+/// Sets (or, with `None`, removes) the value at `path`; false when the parent does not exist.
+fn put(root: &mut toml::Value, path: &[Step], value: Option<toml::Value>) -> bool {
+    let Some((last, parent)) = path.split_last() else { return false };
+    match (last, value_at(root, parent)) {
+        (Step::Key(k), Some(toml::Value::Table(t))) => {
+            match value {
+                Some(v) => t.insert(k.clone(), v),
+                None => t.remove(k),
+            };
+            true
+        }
+        (Step::Index(i), Some(toml::Value::Array(a))) if *i < a.len() => {
+            match value {
+                Some(v) => a[*i] = v,
+                None => drop(a.remove(*i)),
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The field names serde lists after "expected", as `可用字段：a、b`.
+fn expected_list(message: &str) -> String {
+    let Some(at) = message.find("expected") else { return String::new() };
+    let names: Vec<&str> = message[at..].split('`').skip(1).step_by(2).collect();
+    if names.is_empty() {
+        "此处不允许任何字段".into()
+    } else {
+        format!("可用字段：{}", names.join("、"))
+    }
+}
+
+/// The first back-quoted word after "expected" in a serde message: the first allowed enum variant.
+fn expected_variant(message: &str) -> Option<String> {
+    let rest = &message[message.find("expected")?..];
+    let start = rest.find('`')? + 1;
+    let len = rest[start..].find('`')?;
+    Some(rest[start..start + len].to_string())
 }
 
 /// One step of a field path: a table key or an array index.
@@ -158,8 +252,14 @@ impl<'a> Reporter<'a> {
         });
     }
 
-    /// Deserializes the file, reporting a syntax or schema error at its position.
-    fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
+    /// Deserializes the file, reporting a syntax error, or every schema error (unknown field,
+    /// missing field, wrong type or value) at its position.
+    ///
+    /// Serde stops at the first error, so after one is found the offending value is removed or
+    /// replaced by a stand-in and deserialization is tried again, until the file deserializes. The
+    /// value returned may then contain stand-ins; their paths are remembered so that later checks
+    /// do not report problems in them.
+    pub(crate) fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
         match DeTable::parse(&self.file.text) {
             Ok(doc) => self.doc = Some(doc),
             Err(e) => {
@@ -169,17 +269,110 @@ impl<'a> Reporter<'a> {
         }
         match toml::from_str::<T>(&self.file.text) {
             Ok(value) => Some(value),
-            Err(e) => {
-                let message = e.message().trim().to_string();
-                let field = e.span().and_then(|span| self.path_at(span.start)).unwrap_or_default();
-                self.push(e.span(), field, format!("字段错误：{}", translate_serde(&message)));
-                None
-            }
+            Err(_) => self.recover(),
         }
     }
 
+    /// The repair loop of [`Self::parse`].
+    fn recover<T: DeserializeOwned>(&mut self) -> Option<T> {
+        let mut root = toml::Value::Table(toml::from_str::<toml::Table>(&self.file.text).ok()?);
+        // Stand-ins: path and how many candidates were tried there.
+        let mut stand_ins: Vec<(Vec<Step>, usize)> = Vec::new();
+        let candidates = placeholder_candidates();
+        for _ in 0..MAX_REPAIRS {
+            let error = match serde_path_to_error::deserialize::<_, T>(root.clone()) {
+                Ok(value) => return Some(value),
+                Err(error) => error,
+            };
+            let mut path = Vec::new();
+            for seg in error.path().iter() {
+                match seg {
+                    serde_path_to_error::Segment::Map { key } => path.push(Step::Key(key.clone())),
+                    serde_path_to_error::Segment::Seq { index } => path.push(Step::Index(*index)),
+                    _ => break,
+                }
+            }
+            let message = error.inner().message().lines().next().unwrap_or_default().trim().to_string();
+            let inside_stand_in = stand_ins.iter().any(|(p, _)| path.starts_with(p));
+            if let Some(rest) = message.strip_prefix("unknown field `") {
+                if !inside_stand_in {
+                    let field = rest.split('`').next().unwrap_or_default();
+                    self.at_steps(
+                        &path,
+                        format!("字段错误：未知字段 {field}（{}）", expected_list(&message)),
+                    );
+                }
+                if !put(&mut root, &path, None) {
+                    return None;
+                }
+            } else if let Some(rest) = message.strip_prefix("missing field `") {
+                let field = rest.split('`').next().unwrap_or_default().to_string();
+                path.push(Step::Key(field.clone()));
+                if !inside_stand_in {
+                    self.at_steps(&path, format!("字段错误：缺少字段 {field}"));
+                }
+                if !put(&mut root, &path, Some(candidates[0].clone())) {
+                    return None;
+                }
+                stand_ins.push((path, 1));
+            } else {
+                let slot = stand_ins.iter().position(|(p, _)| *p == path);
+                let tried = match slot {
+                    Some(i) => stand_ins[i].1,
+                    None => {
+                        if !inside_stand_in {
+                            self.at_steps(&path, format!("字段错误：{}", translate_serde(&message)));
+                        }
+                        stand_ins.push((path.clone(), 0));
+                        0
+                    }
+                };
+                let slot = slot.unwrap_or(stand_ins.len() - 1);
+                // An enum names its variants in the message: try the first one before the rest.
+                let variant = expected_variant(&message)
+                    .filter(|_| message.starts_with("unknown variant"))
+                    .map(toml::Value::String);
+                let current = value_at(&mut root, &path).map(|v| v.clone());
+                let next = match variant {
+                    Some(v) if current.as_ref() != Some(&v) => v,
+                    _ => match candidates.get(tried) {
+                        Some(c) => {
+                            stand_ins[slot].1 += 1;
+                            c.clone()
+                        }
+                        None => return None,
+                    },
+                };
+                if path.is_empty() || !put(&mut root, &path, Some(next)) {
+                    return None;
+                }
+            }
+            self.placeholders = stand_ins.iter().map(|(p, _)| steps_to_string(p)).collect();
+        }
+        None
+    }
+
+    fn at_steps(&mut self, path: &[Step], message: String) {
+        let owned: Vec<String> = path
+            .iter()
+            .map(|s| match s {
+                Step::Key(k) => k.clone(),
+                Step::Index(i) => i.to_string(),
+            })
+            .collect();
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        self.at(&refs, message);
+    }
+
+    /// Whether problems at `field` are consequences of a stand-in value.
+    fn suppressed(&self, field: &str) -> bool {
+        self.placeholders.iter().any(|p| {
+            field == p || field.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with(['.', '[']))
+        })
+    }
+
     /// Reports a problem at the field given by path segments like `["materials", "2", "when"]`.
-    fn at(&mut self, path: &[&str], message: String) {
+    pub(crate) fn at(&mut self, path: &[&str], message: String) {
         let segs: Vec<Seg> =
             path.iter().map(|s| s.parse::<usize>().map(Seg::Index).unwrap_or(Seg::Key(s))).collect();
         let span = self.span_of(&segs);
@@ -188,6 +381,9 @@ impl<'a> Reporter<'a> {
             Err(_) if acc.is_empty() => (*s).to_string(),
             Err(_) => format!("{acc}.{s}"),
         });
+        if self.suppressed(&field) {
+            return;
+        }
         self.push(span, field, message);
     }
 
@@ -200,14 +396,14 @@ impl<'a> Reporter<'a> {
         for seg in path {
             match (*seg, value) {
                 (Seg::Key(k), None) => {
-                    let (key, v) = table.get_key_value(k)?;
+                    let Some((key, v)) = table.get_key_value(k) else { return best };
                     best = Some(key.span());
                     value = Some(v);
                 }
                 (Seg::Key(k), Some(v)) => {
                     let DeValue::Table(t) = v.get_ref() else { return best };
                     table = t;
-                    let (key, v) = table.get_key_value(k)?;
+                    let Some((key, v)) = table.get_key_value(k) else { return best };
                     best = Some(key.span());
                     value = Some(v);
                 }
@@ -221,62 +417,6 @@ impl<'a> Reporter<'a> {
             }
         }
         best
-    }
-
-    /// The field path of the innermost key whose span contains `offset`.
-    fn path_at(&self, offset: usize) -> Option<String> {
-        let doc = self.doc.as_ref()?;
-        let mut path = String::new();
-        walk_path(doc.get_ref(), offset, &mut path);
-        (!path.is_empty()).then_some(path)
-    }
-}
-
-fn walk_path(table: &DeTable, offset: usize, path: &mut String) {
-    for (key, value) in table.iter() {
-        let key_span = key.span();
-        let value_span = value.span();
-        let inside = |s: &Range<usize>| s.start <= offset && offset < s.end.max(s.start + 1);
-        if inside(&key_span) || inside(&value_span) || contains_offset(value, offset) {
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(key.get_ref());
-            descend(value, offset, path);
-            return;
-        }
-    }
-}
-
-fn descend(value: &toml::Spanned<DeValue>, offset: usize, path: &mut String) {
-    match value.get_ref() {
-        DeValue::Table(t) => walk_path(t, offset, path),
-        DeValue::Array(a) => {
-            for (i, elem) in a.iter().enumerate() {
-                if contains_offset(elem, offset) {
-                    path.push_str(&format!("[{i}]"));
-                    descend(elem, offset, path);
-                    return;
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Whether `offset` falls in a value or, for tables and arrays, in any of its keys or elements.
-fn contains_offset(value: &toml::Spanned<DeValue>, offset: usize) -> bool {
-    let span = value.span();
-    if span.start <= offset && offset < span.end {
-        return true;
-    }
-    match value.get_ref() {
-        DeValue::Table(t) => t.iter().any(|(k, v)| {
-            let ks = k.span();
-            (ks.start <= offset && offset < ks.end) || contains_offset(v, offset)
-        }),
-        DeValue::Array(a) => a.iter().any(|e| contains_offset(e, offset)),
-        _ => false,
     }
 }
 
@@ -296,9 +436,15 @@ fn translate_serde(message: &str) -> String {
     } else if let Some(rest) = message.strip_prefix("unknown field ") {
         format!("未知字段 {rest}")
     } else if let Some(rest) = message.strip_prefix("unknown variant ") {
-        format!("取值无效 {rest}")
+        let (found, _) = rest.split_once(", expected").unwrap_or((rest, ""));
+        let allowed: Vec<&str> = rest.split('`').skip(3).step_by(2).collect();
+        format!("取值无效 {found}，可选：{}", allowed.join("、"))
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
-        format!("类型错误 {rest}")
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+        format!("类型错误：{found}，应为 {expected}")
+    } else if let Some(rest) = message.strip_prefix("invalid value: ") {
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+        format!("取值无效：{found}，应为 {expected}")
     } else {
         message.to_string()
     }
@@ -314,9 +460,10 @@ fn is_identifier(s: &str) -> bool {
 }
 
 fn check_item(r: &mut Reporter, item: &Item) {
-    let expected = format!("items/{}.toml", item.code);
-    if r.file.path != expected {
-        r.at(&["code"], format!("文件名应与事项编码一致：{expected}"));
+    // Items may be grouped in sub-folders of items/ (by department); the file name is the code.
+    let stem = r.file.path.rsplit('/').next().and_then(|name| name.strip_suffix(".toml"));
+    if stem != Some(item.code.as_str()) {
+        r.at(&["code"], format!("文件名应与事项编码一致：{}.toml", item.code));
     }
     if item.code.is_empty() || item.code.len() > 40 || !item.code.chars().all(|c| c.is_ascii_alphanumeric()) {
         r.at(&["code"], "事项编码只能由 1–40 位字母和数字组成".into());
@@ -339,10 +486,13 @@ fn check_item(r: &mut Reporter, item: &Item) {
         r.at(&["handled_at"], "区级中心和社区中心至少一处可办理".into());
     }
     let limits = &item.time_limits;
-    if limits.legal_days > 0 && limits.promised_days > limits.legal_days {
+    if let Some(legal) = limits.legal_days
+        && legal > 0
+        && limits.promised_days > legal
+    {
         r.at(
             &["time_limits", "promised_days"],
-            format!("承诺时限 {} 个工作日超过法定时限 {} 个工作日", limits.promised_days, limits.legal_days),
+            format!("承诺时限 {} 个工作日超过法定时限 {legal} 个工作日", limits.promised_days),
         );
     }
     if item.materials.is_empty() {
@@ -465,7 +615,7 @@ fn check_calendar(r: &mut Reporter, cal: &CalendarYear) {
         days_off.push((h.from, h.to, i));
         for (k, w) in h.workdays.iter().enumerate() {
             let at = ["holidays", idx.as_str(), "workdays", &k.to_string()];
-            if w.year() != cal.year && !cal.provisional {
+            if w.year() != cal.year {
                 r.at(&at, format!("调休上班日 {w} 不在 {} 年内", cal.year));
             }
             if !matches!(w.weekday(), Weekday::Sat | Weekday::Sun) {
@@ -554,6 +704,44 @@ fn check_drill(r: &mut Reporter, drill: &Drill, stem: &str, items: &HashMap<&str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn source(files: &[(&str, &str)]) -> KbSource {
+        KbSource {
+            label: "t".into(),
+            files: files.iter().map(|(p, t)| KbFile { path: (*p).into(), text: (*t).into() }).collect(),
+        }
+    }
+
+    /// Deleting any one line of a real item never panics, and every problem points into the file.
+    #[test]
+    fn any_line_deleted_is_reported_within_the_file() {
+        let kb = KbSource::embedded();
+        let item = kb.files.iter().find(|f| f.path == "items/00013112700401.toml").unwrap();
+        let meta = kb.files.iter().find(|f| f.path == "kb.toml").unwrap();
+        let lines: Vec<&str> = item.text.lines().collect();
+        for skip in 0..lines.len() {
+            let text: String =
+                lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, l)| format!("{l}\n")).collect();
+            let (_, problems) = check(&source(&[("kb.toml", &meta.text), (&item.path, &text)]));
+            for p in &problems {
+                assert!(p.line >= 1 && p.line <= lines.len(), "line {skip}: {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn legal_days_takes_a_number_or_the_word_for_none() {
+        let limits: super::super::model::TimeLimits =
+            toml::from_str("legal_days = \"未规定\"\npromised_days = 5").unwrap();
+        assert_eq!(limits.legal_days, None);
+        let limits: super::super::model::TimeLimits =
+            toml::from_str("legal_days = 20\npromised_days = 5").unwrap();
+        assert_eq!(limits.legal_days, Some(20));
+        assert!(
+            toml::from_str::<super::super::model::TimeLimits>("legal_days = -1\npromised_days = 5").is_err()
+        );
+        assert_eq!(toml::to_string(&limits).unwrap(), "legal_days = 20\npromised_days = 5\n");
+    }
 
     #[test]
     fn line_col_counts_characters_not_bytes() {

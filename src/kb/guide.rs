@@ -82,7 +82,7 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
         0,
         format!(
             "法定时限：{} | 承诺时限：{} | 最多跑动 {} 次",
-            days(limits.legal_days),
+            limits.legal_days.map_or_else(|| "法律法规未规定".to_string(), days),
             days(limits.promised_days),
             item.visits
         ),

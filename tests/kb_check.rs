@@ -1,0 +1,127 @@
+//! `yichuang kb check` on the real binary: every kind of problem is reported at its exact file and
+//! line, with the count and exit code 1; the embedded knowledge base and the README example are clean.
+
+mod common;
+
+use common::{code, fixture, marked_blocks, read, stdout, temp_kb, yichuang};
+
+/// Problems reported for `tests/fixtures/broken-kb`, as lines relative to the KB directory.
+fn broken_kb_problems() -> (Vec<String>, String, i32) {
+    let dir = fixture("broken-kb");
+    let out = yichuang([std::ffi::OsStr::new("kb"), "check".as_ref(), dir.as_os_str()]);
+    let prefix = format!("{}/", dir.display());
+    let text = stdout(&out);
+    let mut lines: Vec<String> =
+        text.lines().map(|l| l.strip_prefix(&prefix).unwrap_or(l).to_string()).collect();
+    let last = lines.pop().unwrap_or_default();
+    (lines, last, code(&out))
+}
+
+/// Asserts that one problem starts with `location` (`file:line:column: field`) and mentions `what`.
+fn assert_reported(location: &str, what: &str) {
+    let (lines, _, _) = broken_kb_problems();
+    let hit = lines.iter().find(|l| l.starts_with(&format!("{location}: ")));
+    let hit = hit.unwrap_or_else(|| panic!("no problem at {location}; got:\n{}", lines.join("\n")));
+    assert!(hit.contains(what), "problem at {location} should mention {what:?}: {hit}");
+}
+
+#[test]
+fn toml_syntax_error() {
+    assert_reported("items/SYNTAX.toml:3:19", "TOML 语法错误");
+}
+
+#[test]
+fn unknown_field() {
+    assert_reported("items/UNKNOWN.toml:27:1: materials[0].chekpoint", "未知字段 chekpoint");
+}
+
+#[test]
+fn missing_field() {
+    assert_reported("items/MISSING.toml:28:1: materials[1].key", "缺少字段 key");
+}
+
+#[test]
+fn every_schema_error_of_one_file() {
+    assert_reported("items/MULTI.toml:1:1: department_group", "缺少字段 department_group");
+    assert_reported("items/MULTI.toml:4:1: kind", "取值无效 `行政审批`");
+    assert_reported("items/MULTI.toml:12:1: visit_note", "未知字段 visit_note");
+    assert_reported("items/MULTI.toml:13:17: time_limits.legal_days", "未规定");
+}
+
+#[test]
+fn duplicate_item_code_across_files() {
+    assert_reported("items/dup/OK0001.toml:2:1: code", "事项编码 OK0001 重复，已在 items/OK0001.toml 中使用");
+}
+
+#[test]
+fn condition_naming_nothing() {
+    assert_reported("items/NOCOND.toml:35:1: materials[1].when", "条件 agnet 既不是本事项的情形");
+}
+
+#[test]
+fn lenient_without_supplement_deadline() {
+    assert_reported("items/NODEADLINE.toml:16:2: lenient", "没有补正期限");
+}
+
+#[test]
+fn key_material_marked_lenient() {
+    assert_reported("items/KEYLENIENT.toml:56:1: materials[2].lenient", "核心材料 (key = true) 不得容缺");
+}
+
+#[test]
+fn lenient_material_in_item_without_lenient_intake() {
+    assert_reported("items/NOLENIENT.toml:38:1: materials[1].lenient", "本事项不允许容缺受理");
+}
+
+#[test]
+fn make_up_workday_inside_a_holiday() {
+    assert_reported("calendar/2026.toml:9:25: holidays[0].workdays[1]", "落在 春节 假期内");
+}
+
+#[test]
+fn overlapping_holidays() {
+    assert_reported("calendar/2026.toml:13:1: holidays[1].from", "元宵 与 春节 的假期重叠");
+}
+
+#[test]
+fn date_outside_the_files_year() {
+    assert_reported("calendar/2026.toml:19:1: holidays[2].to", "2027-10-07 不在 2026 年内");
+}
+
+#[test]
+fn count_line_and_exit_code() {
+    let (lines, last, code) = broken_kb_problems();
+    assert_eq!(last, format!("发现 {} 个问题", lines.len()));
+    assert_eq!(lines.len(), 15, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn the_valid_file_of_the_broken_kb_has_no_problem() {
+    let (lines, _, _) = broken_kb_problems();
+    assert!(!lines.iter().any(|l| l.starts_with("items/OK0001.toml")), "{lines:?}");
+}
+
+#[test]
+fn embedded_kb_is_clean() {
+    let out = yichuang(["kb", "check"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("检查通过"));
+}
+
+#[test]
+fn kb_directory_is_clean_through_the_global_option() {
+    let dir = common::root().join("knowledge-base");
+    let out = yichuang([std::ffi::OsStr::new("--kb"), dir.as_os_str(), "kb".as_ref(), "check".as_ref()]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
+
+#[test]
+fn readme_examples_parse_and_check_clean() {
+    let blocks = marked_blocks(&read("knowledge-base/README.md"));
+    assert!(blocks.iter().any(|(p, _)| p.starts_with("items/")), "README has an example item");
+    assert!(blocks.iter().any(|(p, _)| p == "kb.toml"), "README has an example kb.toml");
+    let dir = temp_kb(&blocks);
+    let out = yichuang([std::ffi::OsStr::new("kb"), "check".as_ref(), dir.path().as_os_str()]);
+    assert_eq!(code(&out), 0, "README examples must check clean:\n{}", stdout(&out));
+}
