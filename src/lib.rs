@@ -3,7 +3,10 @@
 
 pub mod cli;
 pub mod console;
+pub mod hq;
 pub mod intake;
 pub mod kb;
+pub mod protocol;
 pub mod store;
+pub mod sync;
 pub mod tui;

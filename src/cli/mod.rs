@@ -2,8 +2,10 @@
 
 mod case;
 pub mod desk;
+mod hq;
 mod kb;
 mod precheck;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +45,13 @@ pub enum Command {
     },
     /// Headless intake decision for an item and material states (预审).
     Precheck(precheck::PrecheckArgs),
+    /// Headquarters: serve, enroll devices, publish a KB (总部).
+    Hq {
+        #[command(subcommand)]
+        command: hq::HqCommand,
+    },
+    /// Sync the desk's cases with HQ (同步).
+    Sync(sync::SyncArgs),
 }
 
 /// Parses the command line, runs the part, and turns errors into a message and exit code.
@@ -66,6 +75,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Case { command }) => case::run(command, &data_dir),
+        Some(Command::Hq { command }) => hq::run(command),
+        Some(Command::Sync(args)) => sync::run(args, &data_dir),
         Some(Command::Desk(args)) => {
             desk::run(Kb::load(cli.kb.as_deref())?, &data_dir, &args)?;
             Ok(ExitCode::SUCCESS)

@@ -9,6 +9,7 @@
 mod audit;
 mod handover;
 pub mod schema;
+mod sync;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,6 +23,7 @@ use crate::intake::rules::Decision;
 
 pub use audit::AuditError;
 pub use handover::HandoverRow;
+pub use sync::{Delivery, KbVersionRow, Pulled};
 
 /// Whether a database belongs to a real desk or to a drill; a drill database never syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
