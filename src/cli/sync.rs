@@ -38,7 +38,8 @@ pub fn run(args: SyncArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
         store.set_setting(HQ_TOKEN, token.trim())?;
     }
     if let Some(ca) = &args.ca {
-        let ca = std::fs::canonicalize(ca).map_err(|e| anyhow::anyhow!("无法读取 CA 证书 {}: {e}", ca.display()))?;
+        let ca = std::fs::canonicalize(ca)
+            .map_err(|e| anyhow::anyhow!("无法读取 CA 证书 {}: {e}", ca.display()))?;
         store.set_setting(HQ_CA, &ca.display().to_string())?;
     }
     let Some(mut config) = SyncConfig::from_store(&store)? else {

@@ -66,7 +66,8 @@ mod tests {
         let source = KbSource::embedded();
         let files: Vec<KbFileBody> =
             source.files.iter().map(|f| KbFileBody { path: f.path.clone(), text: f.text.clone() }).collect();
-        let package = prepare(KbPackage { files: files.clone(), hash: String::new(), version: String::new() }).unwrap();
+        let package =
+            prepare(KbPackage { files: files.clone(), hash: String::new(), version: String::new() }).unwrap();
         assert_eq!(package.version, Kb::embedded().unwrap().meta.version);
         assert_eq!(package.hash.len(), 64);
         let mut bad = files.clone();

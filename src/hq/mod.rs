@@ -76,7 +76,8 @@ impl ServeConfig {
 /// Runs HQ until Ctrl-C or SIGTERM: opens the store, binds, prints `listening on URL` (tests and
 /// scripts read that line to learn a port picked by the system), serves.
 pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let db = config.db.clone().ok_or_else(|| anyhow::anyhow!("须指定数据库文件：--db PATH 或配置文件中的 db"))?;
+    let db =
+        config.db.clone().ok_or_else(|| anyhow::anyhow!("须指定数据库文件：--db PATH 或配置文件中的 db"))?;
     let listen = config.listen.clone().unwrap_or_else(|| "127.0.0.1:8440".into());
     let addr: SocketAddr =
         listen.parse().map_err(|e| anyhow::anyhow!("监听地址 {listen} 无效（应为 IP:端口）: {e}"))?;
@@ -96,7 +97,8 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let app = routes::router(state);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let listener = std::net::TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("无法监听 {addr}: {e}"))?;
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("无法监听 {addr}: {e}"))?;
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
         match tls {
@@ -108,9 +110,10 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
             }
             Some((cert, key)) => {
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("无法加载 TLS 证书 {} / 私钥 {}: {e}", cert.display(), key.display()))?;
+                let tls =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(|e| {
+                        anyhow::anyhow!("无法加载 TLS 证书 {} / 私钥 {}: {e}", cert.display(), key.display())
+                    })?;
                 println!("listening on https://{local}");
                 flush_stdout();
                 let handle = axum_server::Handle::new();

@@ -87,7 +87,9 @@ impl IntoResponse for ApiError {
         let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -155,9 +157,9 @@ async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
         ));
     }
     Bytes::from_request(req, state).await.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(axum::extract::rejection::FailedToBufferBody::LengthLimitError(_)) => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大")
-        }
+        BytesRejection::FailedToBufferBody(
+            axum::extract::rejection::FailedToBufferBody::LengthLimitError(_),
+        ) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大"),
         other => ApiError::bad_request(format!("请求体读取失败: {other}")),
     })
 }
@@ -247,7 +249,10 @@ async fn push<S: HqStorage>(
     Body(req): Body<protocol::PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
     if device.role != Role::Clerk || device.window.is_none() {
-        return Err(ApiError::forbidden(format!("只有窗口令牌可以推送案件；此令牌角色为{}", device.role.label())));
+        return Err(ApiError::forbidden(format!(
+            "只有窗口令牌可以推送案件；此令牌角色为{}",
+            device.role.label()
+        )));
     }
     let n = req.changes.len();
     let results = state.storage.push(device, req.changes).await?;
@@ -432,7 +437,8 @@ async fn decide<S: HqStorage>(
     let Some(owner) = state.storage.case_owner(req.case_id.clone()).await? else {
         return Err(ApiError::not_found(format!("总部没有案件 {}", req.case_id)));
     };
-    if device.role == Role::Approver && (owner.department.is_none() || owner.department != device.department) {
+    if device.role == Role::Approver && (owner.department.is_none() || owner.department != device.department)
+    {
         return Err(ApiError::forbidden("审批人员只能决定本部门的案件"));
     }
     Ok(Json(state.storage.decide(device, req).await?).into_response())

@@ -194,7 +194,12 @@ fn job<T: Send + 'static>(
 /// Most rows one group commit writes before it commits.
 const GROUP_WEIGHT: usize = 20_000;
 
-fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>, feed: watch::Sender<i64>, depts: Departments) {
+fn writer_loop(
+    mut conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    feed: watch::Sender<i64>,
+    depts: Departments,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         let mut weight = batch[0].weight;
@@ -211,7 +216,8 @@ fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>, feed: watch::Sen
         for finish in finishes {
             finish(commit.clone());
         }
-        if let Ok(seq) = conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |r| r.get::<_, i64>(0)) {
+        if let Ok(seq) = conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |r| r.get::<_, i64>(0))
+        {
             feed.send_if_modified(|old| {
                 let changed = *old != seq;
                 *old = seq;
@@ -223,14 +229,15 @@ fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>, feed: watch::Sen
 
 /// Runs a group of jobs in one transaction, each in its own savepoint; returns their answers and
 /// the outcome of the commit.
-fn run_batch(conn: &mut Connection, batch: Vec<Job>, depts: &Departments) -> (Vec<Finish>, Result<(), StorageError>) {
+fn run_batch(
+    conn: &mut Connection,
+    batch: Vec<Job>,
+    depts: &Departments,
+) -> (Vec<Finish>, Result<(), StorageError>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         // Nothing can be written: run nothing, answer everyone with the error.
         let e = StorageError::from(e);
-        let finishes = batch
-            .into_iter()
-            .map(|_| -> Finish { Box::new(|_| {}) })
-            .collect::<Vec<_>>();
+        let finishes = batch.into_iter().map(|_| -> Finish { Box::new(|_| {}) }).collect::<Vec<_>>();
         return (finishes, Err(e));
     }
     let mut finishes = Vec::with_capacity(batch.len());
@@ -380,7 +387,9 @@ pub const ALL: &str = "all";
 fn owner_of(conn: &Connection, case_id: &str) -> Result<Option<CaseOwner>, StorageError> {
     Ok(conn
         .prepare_cached("SELECT center, window, department FROM cases WHERE case_id = ?1")?
-        .query_row([case_id], |r| Ok(CaseOwner { center: r.get(0)?, window: r.get(1)?, department: r.get(2)? }))
+        .query_row([case_id], |r| {
+            Ok(CaseOwner { center: r.get(0)?, window: r.get(1)?, department: r.get(2)? })
+        })
         .optional()?)
 }
 
@@ -393,7 +402,8 @@ fn apply_change(
     at: NaiveDateTime,
 ) -> Result<ChangeResult, StorageError> {
     let hash = c.content_hash();
-    let result = |status, seq, message: Option<String>| ChangeResult { id: c.id.clone(), status, seq, message };
+    let result =
+        |status, seq, message: Option<String>| ChangeResult { id: c.id.clone(), status, seq, message };
     let stored: Option<(i64, String)> = conn
         .prepare_cached("SELECT seq, hash FROM changes WHERE change_id = ?1")?
         .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -414,13 +424,18 @@ fn apply_change(
             return Ok(result(
                 ChangeStatus::Conflict,
                 None,
-                Some(format!("案件 {} 属于窗口 {}/{}，本窗口不能修改", c.case_id, owner.center, owner.window)),
+                Some(format!(
+                    "案件 {} 属于窗口 {}/{}，本窗口不能修改",
+                    c.case_id, owner.center, owner.window
+                )),
             ));
         }
         Some(_) => {}
         None => {
-            conn.prepare_cached("INSERT INTO cases(case_id, center, window, created_at) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![c.case_id, device.center, window, ts(at)])?;
+            conn.prepare_cached(
+                "INSERT INTO cases(case_id, center, window, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![c.case_id, device.center, window, ts(at)])?;
         }
     }
     let body = c.body.to_string();
@@ -442,9 +457,8 @@ fn apply_change(
             .execute(params![c.case_id, code, kb_version, department])?;
         }
         Some(CaseEvent::Finished { number, decision, .. }) => {
-            conn.prepare_cached("UPDATE cases SET number = ?2, decision = ?3 WHERE case_id = ?1")?.execute(
-                params![c.case_id, number, decision.label()],
-            )?;
+            conn.prepare_cached("UPDATE cases SET number = ?2, decision = ?3 WHERE case_id = ?1")?
+                .execute(params![c.case_id, number, decision.label()])?;
             detail = format!("change {} finished {number} {}", c.id, decision.label());
         }
         Some(CaseEvent::CallRaised { call_id, question, snapshot, at: raised }) => {
@@ -480,15 +494,23 @@ fn apply_change(
     Ok(result(ChangeStatus::Applied, Some(seq), None))
 }
 
-fn feed_rows(conn: &Connection, targets: &FeedTargets, since: i64, limit: usize) -> Result<Vec<FeedItem>, StorageError> {
-    let map = |r: &rusqlite::Row| -> rusqlite::Result<(i64, String, String)> { Ok((r.get(0)?, r.get(1)?, r.get(2)?)) };
+fn feed_rows(
+    conn: &Connection,
+    targets: &FeedTargets,
+    since: i64,
+    limit: usize,
+) -> Result<Vec<FeedItem>, StorageError> {
+    let map = |r: &rusqlite::Row| -> rusqlite::Result<(i64, String, String)> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    };
     let rows: Vec<(i64, String, String)> = match targets {
         None => conn
             .prepare_cached("SELECT seq, at, body FROM feed WHERE seq > ?1 ORDER BY seq LIMIT ?2")?
             .query_map(params![since, limit as i64], map)?
             .collect::<Result<_, _>>()?,
         Some(targets) => {
-            let placeholders = (0..targets.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(", ");
+            let placeholders =
+                (0..targets.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(", ");
             let sql = format!(
                 "SELECT seq, at, body FROM feed WHERE seq > ?1 AND target IN ({placeholders}) ORDER BY seq LIMIT ?2"
             );
@@ -522,7 +544,9 @@ impl HqStorage for SqliteStorage {
         let found = self
             .read(move |conn| {
                 Ok(conn
-                    .prepare_cached("SELECT id, center, window, department, role FROM devices WHERE token_hash = ?1")?
+                    .prepare_cached(
+                        "SELECT id, center, window, department, role FROM devices WHERE token_hash = ?1",
+                    )?
                     .query_row([key], |r| {
                         Ok(Device {
                             id: r.get(0)?,
@@ -581,7 +605,12 @@ impl HqStorage for SqliteStorage {
         .await
     }
 
-    async fn feed(&self, targets: FeedTargets, since: i64, limit: usize) -> Result<Vec<FeedItem>, StorageError> {
+    async fn feed(
+        &self,
+        targets: FeedTargets,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<FeedItem>, StorageError> {
         self.read(move |conn| feed_rows(conn, &targets, since, limit)).await
     }
 
@@ -693,7 +722,12 @@ impl HqStorage for SqliteStorage {
         .await
     }
 
-    async fn reply(&self, device: Device, call_id: String, request: ReplyRequest) -> Result<ChangeResult, StorageError> {
+    async fn reply(
+        &self,
+        device: Device,
+        call_id: String,
+        request: ReplyRequest,
+    ) -> Result<ChangeResult, StorageError> {
         self.write(4, move |conn, _| {
             let result = |status, seq, message| ChangeResult { id: request.id.clone(), status, seq, message };
             let body = serde_json::json!({"text": request.text, "resolve": request.resolve}).to_string();
@@ -706,7 +740,11 @@ impl HqStorage for SqliteStorage {
                 return Ok(if stored_call == call_id && stored_body == body {
                     result(ChangeStatus::Duplicate, None, None)
                 } else {
-                    result(ChangeStatus::Conflict, None, Some(format!("答复编号 {} 已用于另一答复", request.id)))
+                    result(
+                        ChangeStatus::Conflict,
+                        None,
+                        Some(format!("答复编号 {} 已用于另一答复", request.id)),
+                    )
                 });
             }
             let case_id: Option<String> = conn
@@ -747,7 +785,8 @@ impl HqStorage for SqliteStorage {
     async fn publish_kb(&self, device: Device, package: KbPackage) -> Result<KbPublished, StorageError> {
         let departments = super::kb::load_package(&package.files).ok().map(|kb| departments_of(&kb));
         self.write(3, move |conn, depts| {
-            let files = serde_json::to_string(&package.files).map_err(|e| StorageError::Database(e.to_string()))?;
+            let files =
+                serde_json::to_string(&package.files).map_err(|e| StorageError::Database(e.to_string()))?;
             let at = now();
             let new = conn.execute(
                 "INSERT OR IGNORE INTO kb_versions(hash, version, files, device_id, published_at)
@@ -756,9 +795,17 @@ impl HqStorage for SqliteStorage {
             )?;
             let status = if new > 0 { ChangeStatus::Applied } else { ChangeStatus::Duplicate };
             if new > 0 {
-                let body = FeedBody::KbVersion { version: package.version.clone(), hash: package.hash.clone() };
+                let body =
+                    FeedBody::KbVersion { version: package.version.clone(), hash: package.hash.clone() };
                 add_feed(conn, ALL, None, &body, at)?;
-                audit(conn, at, &device, "kb_publish", None, &format!("{} {}", package.version, package.hash))?;
+                audit(
+                    conn,
+                    at,
+                    &device,
+                    "kb_publish",
+                    None,
+                    &format!("{} {}", package.version, package.hash),
+                )?;
                 if let (Some(new_depts), Ok(mut map)) = (departments, depts.write()) {
                     map.extend(new_depts);
                 }
@@ -776,7 +823,11 @@ impl HqStorage for SqliteStorage {
                 })
                 .optional()?;
             Ok(row.and_then(|(version, files)| {
-                serde_json::from_str(&files).ok().map(|files| KbPackage { files, hash: hash.clone(), version })
+                serde_json::from_str(&files).ok().map(|files| KbPackage {
+                    files,
+                    hash: hash.clone(),
+                    version,
+                })
             }))
         })
         .await

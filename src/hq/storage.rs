@@ -64,7 +64,10 @@ pub trait HqStorage: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Device>, StorageError>> + Send;
 
     /// Enrolls a device; returns it with its token (shown once; only its hash is stored).
-    fn enroll(&self, device: NewDevice) -> impl Future<Output = Result<(Device, String), StorageError>> + Send;
+    fn enroll(
+        &self,
+        device: NewDevice,
+    ) -> impl Future<Output = Result<(Device, String), StorageError>> + Send;
 
     /// Applies a clerk's batch of changes in order, each id once, in one transaction; one result
     /// per change, in order.
@@ -86,7 +89,10 @@ pub trait HqStorage: Send + Sync + 'static {
     fn feed_watch(&self) -> tokio::sync::watch::Receiver<i64>;
 
     /// Who owns a case, if HQ has it.
-    fn case_owner(&self, case_id: String) -> impl Future<Output = Result<Option<CaseOwner>, StorageError>> + Send;
+    fn case_owner(
+        &self,
+        case_id: String,
+    ) -> impl Future<Output = Result<Option<CaseOwner>, StorageError>> + Send;
 
     /// The case with its journal.
     fn case(&self, case_id: String) -> impl Future<Output = Result<Option<CaseView>, StorageError>> + Send;

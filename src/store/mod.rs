@@ -154,6 +154,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The sync worker writes through its own connection: take the write lock when a
+        // transaction begins, so a read-then-write never fails with a stale snapshot.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > schema::MIGRATIONS.len() as i64 {
             return Err(StoreError::TooNew { found: version, supported: schema::MIGRATIONS.len() });

@@ -89,7 +89,12 @@ impl Store {
     /// Applies pulled items and moves the cursor to `next`, in one transaction: decisions go to
     /// the decisions table, call replies and states into the case's journal (never back to the
     /// outbox), KB versions into the list to download.
-    pub fn apply_pulled(&mut self, items: &[FeedItem], next: i64, at: NaiveDateTime) -> Result<Pulled, StoreError> {
+    pub fn apply_pulled(
+        &mut self,
+        items: &[FeedItem],
+        next: i64,
+        at: NaiveDateTime,
+    ) -> Result<Pulled, StoreError> {
         let mut pulled = Pulled::default();
         // Fold the cases that get events before the transaction (reads use the cache).
         let mut cases = std::collections::HashMap::new();
@@ -141,7 +146,8 @@ impl Store {
                         pulled.skipped += 1;
                         continue;
                     };
-                    let event = CaseEvent::CallStateChanged { call_id: call_id.clone(), state: *state, at: *when };
+                    let event =
+                        CaseEvent::CallStateChanged { call_id: call_id.clone(), state: *state, at: *when };
                     super::write_event(&tx, case_id, case, &event, at)?;
                     pulled.call_events += 1;
                     pulled.cases.push(case_id.clone());
@@ -171,9 +177,9 @@ impl Store {
 
     /// KB versions announced but not yet downloaded, oldest first.
     pub fn kb_to_download(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT hash, version FROM kb_versions WHERE files IS NULL ORDER BY announced_at, hash")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hash, version FROM kb_versions WHERE files IS NULL ORDER BY announced_at, hash",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -252,7 +258,10 @@ mod tests {
             message: (status == ChangeStatus::Conflict).then(|| "x".into()),
         };
         store
-            .mark_delivered(&[d(&pending[0], ChangeStatus::Duplicate), d(&pending[1], ChangeStatus::Conflict)], at(10))
+            .mark_delivered(
+                &[d(&pending[0], ChangeStatus::Duplicate), d(&pending[1], ChangeStatus::Conflict)],
+                at(10),
+            )
             .unwrap();
         assert_eq!(store.outbox_count().unwrap(), 0);
         assert_eq!(store.outbox_conflicts().unwrap().len(), 1);
@@ -274,7 +283,12 @@ mod tests {
             FeedItem {
                 seq: 5,
                 at: at(10),
-                body: FeedBody::CallState { case_id: id.clone(), call_id: "c1".into(), state: CallState::Ringing, at: at(10) },
+                body: FeedBody::CallState {
+                    case_id: id.clone(),
+                    call_id: "c1".into(),
+                    state: CallState::Ringing,
+                    at: at(10),
+                },
             },
             FeedItem {
                 seq: 7,
@@ -285,7 +299,11 @@ mod tests {
                     reply: Reply { by: "审批".into(), text: "可以".into(), at: at(10) },
                 },
             },
-            FeedItem { seq: 8, at: at(10), body: FeedBody::KbVersion { version: "2".into(), hash: "ab".into() } },
+            FeedItem {
+                seq: 8,
+                at: at(10),
+                body: FeedBody::KbVersion { version: "2".into(), hash: "ab".into() },
+            },
             FeedItem {
                 seq: 9,
                 at: at(10),

@@ -126,10 +126,15 @@ impl HqClient {
         let status = response.status();
         let bytes = response.bytes().map_err(|e| self.offline(e))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(format!("应答无法解析: {e}")));
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| SyncError::Protocol(format!("应答无法解析: {e}")));
         }
         Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => SyncError::Http { status: status.as_u16(), code: body.error.code, message: body.error.message },
+            Ok(body) => SyncError::Http {
+                status: status.as_u16(),
+                code: body.error.code,
+                message: body.error.message,
+            },
             Err(_) => SyncError::Http {
                 status: status.as_u16(),
                 code: status.canonical_reason().unwrap_or("error").to_string(),

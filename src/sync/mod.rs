@@ -147,7 +147,12 @@ fn now() -> NaiveDateTime {
 }
 
 /// Pushes every pending outbox entry, in order, one batch in flight at a time.
-pub fn push_all(store: &mut Store, client: &HqClient, batch: usize, report: &mut RoundReport) -> Result<(), SyncError> {
+pub fn push_all(
+    store: &mut Store,
+    client: &HqClient,
+    batch: usize,
+    report: &mut RoundReport,
+) -> Result<(), SyncError> {
     loop {
         let entries = store.outbox_pending(batch.clamp(1, crate::protocol::MAX_PUSH_CHANGES))?;
         if entries.is_empty() {
@@ -159,7 +164,13 @@ pub fn push_all(store: &mut Store, client: &HqClient, batch: usize, report: &mut
             match serde_json::from_str::<serde_json::Value>(&e.body) {
                 Ok(body) if body.is_object() => changes.push((
                     e.id,
-                    Change { id: e.event_id.clone(), case_id: e.case_id.clone(), seq: e.id, kind: ChangeKind::CaseEvent, body },
+                    Change {
+                        id: e.event_id.clone(),
+                        case_id: e.case_id.clone(),
+                        seq: e.id,
+                        kind: ChangeKind::CaseEvent,
+                        body,
+                    },
                 )),
                 _ => unreadable.push(Delivery {
                     outbox_id: e.id,
@@ -217,7 +228,9 @@ pub fn download_kbs(store: &mut Store, client: &HqClient, report: &mut RoundRepo
         let package = client.kb(&hash)?;
         let actual = KbPackage::content_hash(&package.files);
         if actual != hash {
-            return Err(SyncError::Protocol(format!("知识库 {version} 哈希不符：应为 {hash}，实为 {actual}")));
+            return Err(SyncError::Protocol(format!(
+                "知识库 {version} 哈希不符：应为 {hash}，实为 {actual}"
+            )));
         }
         crate::hq::kb::load_package(&package.files)
             .map_err(|e| SyncError::Protocol(format!("知识库 {version} 无法加载: {e}")))?;
@@ -278,12 +291,11 @@ impl SyncWorker {
         let client = config.client()?;
         let stop = Arc::new(AtomicBool::new(false));
         let (wake_tx, wake_rx) = mpsc::channel::<()>();
-        let status = Arc::new(Mutex::new(SyncStatus {
-            pending: store.outbox_count()?,
-            ..SyncStatus::default()
-        }));
+        let status =
+            Arc::new(Mutex::new(SyncStatus { pending: store.outbox_count()?, ..SyncStatus::default() }));
         if config.live {
-            let (client, stop, wake, since) = (client.clone(), stop.clone(), wake_tx.clone(), store.sync_cursor()?);
+            let (client, stop, wake, since) =
+                (client.clone(), stop.clone(), wake_tx.clone(), store.sync_cursor()?);
             let (base, cap) = (config.backoff_base, config.backoff_cap);
             std::thread::Builder::new()
                 .name("sync-events".into())
@@ -317,7 +329,8 @@ impl SyncWorker {
                             }
                         }
                         status.pending = store.outbox_count().unwrap_or(status.pending);
-                        status.conflicts = store.outbox_conflicts().map(|c| c.len()).unwrap_or(status.conflicts);
+                        status.conflicts =
+                            store.outbox_conflicts().map(|c| c.len()).unwrap_or(status.conflicts);
                         status.kb_ready = store
                             .latest_kb()
                             .ok()
