@@ -138,8 +138,7 @@ fn applicant_fields(case: &Case) -> Vec<(String, String)> {
 }
 
 fn header(case: &Case, item: &Item, center: &Center, number: &str) -> Block {
-    let mut fields =
-        vec![("案件编号".to_string(), number.to_string()), ("申请事项".into(), item.name.clone())];
+    let mut fields = vec![("案件编号".to_string(), number.to_string()), ("申请事项".into(), item.name.clone())];
     fields.extend(applicant_fields(case));
     fields.push(("受理窗口".into(), format!("{} {} 号窗口", center.name, center.window)));
     Block::Fields(fields)
@@ -179,8 +178,7 @@ fn legal_text(item: &Item) -> &'static str {
 
 /// The notices a finished case calls for, dated the day intake finished (empty when unfinished).
 pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
-    let (Some(number), Some(decision), Some(finished)) = (&case.number, &case.decision, case.finished_at)
-    else {
+    let (Some(number), Some(decision), Some(finished)) = (&case.number, &case.decision, case.finished_at) else {
         return Vec::new();
     };
     let on = finished.date();
@@ -263,12 +261,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
                                 MaterialState::Defect { text } => text.clone(),
                                 MaterialState::Ok => String::new(),
                             };
-                            vec![
-                                (i + 1).to_string(),
-                                d.name.clone(),
-                                problem,
-                                requirement(&d.state, &d.required),
-                            ]
+                            vec![(i + 1).to_string(), d.name.clone(), problem, requirement(&d.state, &d.required)]
                         })
                         .collect(),
                 },
@@ -315,8 +308,7 @@ fn acceptance(
     to: &str,
 ) -> Vec<Block> {
     let days = item.time_limits.promised_days;
-    let limit =
-        if days == 0 { "当场办结".to_string() } else { format!("承诺时限 {days} 个工作日") };
+    let limit = if days == 0 { "当场办结".to_string() } else { format!("承诺时限 {days} 个工作日") };
     vec![
         header(case, item, center, number),
         Block::Paragraph(format!(
@@ -336,9 +328,7 @@ fn receipt(case: &Case, item: &Item, center: &Center, number: &str, on: NaiveDat
         .materials
         .iter()
         .filter(|m| applies(m, &app) && !m.shared_data)
-        .filter(|m| {
-            matches!(case.materials.get(&m.id), Some(MaterialState::Ok | MaterialState::Defect { .. }))
-        })
+        .filter(|m| matches!(case.materials.get(&m.id), Some(MaterialState::Ok | MaterialState::Defect { .. })))
         .enumerate()
         .map(|(i, m)| {
             vec![
@@ -393,13 +383,10 @@ impl Notice {
         let issuer_pad = WIDTH.saturating_sub(self.issuer.width()) / 2;
         out.push_str(&format!("{}{}\n\n", " ".repeat(issuer_pad), self.issuer));
         let wrap = |text: &str, indent: &str| {
-            textwrap::wrap(
-                text,
-                textwrap::Options::new(WIDTH).initial_indent(indent).subsequent_indent(indent),
-            )
-            .into_iter()
-            .map(|l| l.into_owned() + "\n")
-            .collect::<String>()
+            textwrap::wrap(text, textwrap::Options::new(WIDTH).initial_indent(indent).subsequent_indent(indent))
+                .into_iter()
+                .map(|l| l.into_owned() + "\n")
+                .collect::<String>()
         };
         for block in &self.blocks {
             match block {

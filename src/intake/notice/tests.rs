@@ -11,9 +11,7 @@ static KB: LazyLock<Kb> = LazyLock::new(|| Kb::embedded().unwrap());
 const COMPANY: &str = "00013112700401";
 
 fn center() -> Center {
-    Center {
-        name: "哈尔滨市道里区政务服务中心".into(), window: "05".into(), clerk: "王丽".into()
-    }
+    Center { name: "哈尔滨市道里区政务服务中心".into(), window: "05".into(), clerk: "王丽".into() }
 }
 
 fn at() -> NaiveDateTime {
@@ -81,10 +79,7 @@ fn deficiency_lists_every_problem_with_what_is_required() {
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].kind, NoticeKind::Deficiency);
     let text = notices[0].to_text();
-    assert!(
-        text.contains("法定代表人未签字") && text.contains("公司章程") && text.contains("未提交"),
-        "{text}"
-    );
+    assert!(text.contains("法定代表人未签字") && text.contains("公司章程") && text.contains("未提交"), "{text}");
     let articles = item.materials.iter().find(|m| m.id == "articles").unwrap();
     assert!(text.replace('\n', "").contains(&articles.checkpoints[0]), "{text}");
 }
