@@ -4,8 +4,11 @@
 pub mod cli;
 pub mod console;
 pub mod drill;
+pub mod hq;
 pub mod intake;
 pub mod kb;
 pub mod print;
+pub mod protocol;
 pub mod store;
+pub mod sync;
 pub mod tui;

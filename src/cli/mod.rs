@@ -3,8 +3,10 @@
 mod case;
 pub mod desk;
 pub mod drill;
+mod hq;
 mod kb;
 mod precheck;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +51,13 @@ pub enum Command {
         #[command(subcommand)]
         command: drill::DrillCommand,
     },
+    /// Headquarters: serve, enroll devices, publish a KB (总部).
+    Hq {
+        #[command(subcommand)]
+        command: hq::HqCommand,
+    },
+    /// Sync the desk's cases with HQ (同步).
+    Sync(sync::SyncArgs),
 }
 
 /// Parses the command line, runs the part, and turns errors into a message and exit code.
@@ -73,6 +82,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Case { command }) => case::run(command, &data_dir),
         Some(Command::Drill { command }) => drill::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
+        Some(Command::Hq { command }) => hq::run(command),
+        Some(Command::Sync(args)) => sync::run(args, &data_dir),
         Some(Command::Desk(args)) => {
             desk::run(Kb::load(cli.kb.as_deref())?, &data_dir, &args)?;
             Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@ mod audit;
 mod drill;
 mod handover;
 pub mod schema;
+mod sync;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,6 +25,7 @@ use crate::intake::rules::Decision;
 pub use audit::AuditError;
 pub use drill::DrillResult;
 pub use handover::HandoverRow;
+pub use sync::{Delivery, KbVersionRow, Pulled};
 
 /// Whether a database belongs to a real desk or to a drill; a drill database never syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +158,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The sync worker writes through its own connection: take the write lock when a
+        // transaction begins, so a read-then-write never fails with a stale snapshot.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > schema::MIGRATIONS.len() as i64 {
             return Err(StoreError::TooNew { found: version, supported: schema::MIGRATIONS.len() });

@@ -74,7 +74,21 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
     "#,
-    // 2: drill results (only ever written in a drill database).
+    // 2: sync with HQ: what HQ answered for each outbox entry, and KB versions announced by HQ.
+    r#"
+    ALTER TABLE outbox ADD COLUMN result TEXT;
+    ALTER TABLE outbox ADD COLUMN hq_seq INTEGER;
+    ALTER TABLE outbox ADD COLUMN message TEXT;
+    CREATE TABLE kb_versions (
+        hash          TEXT PRIMARY KEY,
+        version       TEXT NOT NULL,
+        files         TEXT,
+        announced_at  TEXT NOT NULL,
+        downloaded_at TEXT,
+        active_at     TEXT
+    );
+    "#,
+    // 3: drill results (only ever written in a drill database).
     r#"
     CREATE TABLE drill_results (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,189 @@
+//! `yichuang hq serve | enroll | kb publish`: run headquarters, issue device tokens, publish a KB.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use crate::hq::{NewDevice, ServeConfig};
+use crate::protocol::{ChangeStatus, Role};
+use crate::sync::HqClient;
+
+/// `yichuang hq …`
+#[derive(Debug, Subcommand)]
+pub enum HqCommand {
+    /// Run the headquarters server (总部服务).
+    Serve(ServeArgs),
+    /// Issue a device token for a window, an approver, a supervisor or a KB maintainer; the token
+    /// is printed once and HQ keeps only its hash.
+    Enroll(EnrollArgs),
+    /// Knowledge-base publishing.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+}
+
+/// Flags of `hq serve` (each overrides the same key of `--config`).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML settings file (keys: listen, db, tls_cert, tls_key, allow_plain_http,
+    /// request_timeout_secs, max_body_bytes).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (default 127.0.0.1:8440; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// SQLite database file (created if missing).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// PEM certificate chain: serve HTTPS.
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+    #[arg(long)]
+    pub allow_plain_http: bool,
+    /// Request time limit in seconds (default 30).
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout_secs: Option<u64>,
+    /// Largest request body in bytes (default 4 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_body_bytes: Option<usize>,
+}
+
+/// Flags of `hq enroll`.
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// HQ's database file (or `db` in `--config`).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// TOML settings file of `hq serve`, to find the database.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Center id.
+    #[arg(long)]
+    pub center: String,
+    /// Window id (required for clerks).
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Department group, as in the KB's `department_group` (required for approvers).
+    #[arg(long)]
+    pub department: Option<String>,
+    /// What the token may do.
+    #[arg(long, value_enum)]
+    pub role: Role,
+}
+
+/// `yichuang hq kb …`
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Check a KB directory and publish it to HQ under its content hash (kb-admin token).
+    Publish(PublishArgs),
+}
+
+/// Flags of `hq kb publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The knowledge-base directory.
+    pub dir: PathBuf,
+    /// HQ's address, e.g. https://hq.example:8443.
+    #[arg(long, value_name = "URL")]
+    pub hq: String,
+    /// kb-admin device token (or the YICHUANG_TOKEN environment variable).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// CA certificate (PEM) that signed HQ's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+}
+
+/// Runs an `hq` subcommand.
+pub fn run(command: HqCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        HqCommand::Serve(args) => {
+            let file = match &args.config {
+                Some(path) => ServeConfig::from_file(path)?,
+                None => ServeConfig::default(),
+            };
+            let flags = ServeConfig {
+                listen: args.listen,
+                db: args.db,
+                tls_cert: args.tls_cert,
+                tls_key: args.tls_key,
+                allow_plain_http: args.allow_plain_http.then_some(true),
+                request_timeout_secs: args.request_timeout_secs,
+                max_body_bytes: args.max_body_bytes,
+            };
+            crate::hq::serve(file.overlay(flags))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        HqCommand::Enroll(args) => enroll(args),
+        HqCommand::Kb { command: KbCommand::Publish(args) } => publish(args),
+    }
+}
+
+fn enroll(args: EnrollArgs) -> anyhow::Result<ExitCode> {
+    let db = match (args.db, &args.config) {
+        (Some(db), _) => db,
+        (None, Some(config)) => ServeConfig::from_file(config)?
+            .db
+            .ok_or_else(|| anyhow::anyhow!("配置文件 {} 中没有 db", config.display()))?,
+        (None, None) => anyhow::bail!("须指定总部数据库：--db PATH 或 --config FILE"),
+    };
+    let valid = |s: &str| crate::protocol::valid_id(s);
+    if !valid(&args.center) {
+        anyhow::bail!("中心编号 {:?} 无效：只能用字母、数字、-、_、.", args.center);
+    }
+    match args.role {
+        Role::Clerk if args.window.as_deref().is_none_or(|w| !valid(w)) => {
+            anyhow::bail!("窗口令牌须用 --window 指定窗口编号（字母、数字、-、_、.）")
+        }
+        Role::Approver if args.department.as_deref().is_none_or(|d| d.trim().is_empty()) => {
+            anyhow::bail!("审批人员令牌须用 --department 指定部门（与知识库 department_group 一致）")
+        }
+        _ => {}
+    }
+    let device = NewDevice {
+        center: args.center,
+        window: args.window.filter(|_| args.role == Role::Clerk),
+        department: args.department.filter(|_| matches!(args.role, Role::Approver)),
+        role: args.role,
+    };
+    let (device, token) = crate::hq::enroll(&db, device)?;
+    eprintln!(
+        "已为{} {} 签发设备令牌（设备 {}）。令牌只显示这一次，总部只保存其哈希，请妥善保管：",
+        device.role.label(),
+        device.label(),
+        device.id
+    );
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token(flag: Option<String>) -> anyhow::Result<String> {
+    flag.or_else(|| std::env::var("YICHUANG_TOKEN").ok())
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| anyhow::anyhow!("须提供设备令牌：--token 或环境变量 YICHUANG_TOKEN"))
+}
+
+fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
+    let package = crate::hq::kb::package_dir(&args.dir).map_err(anyhow::Error::msg)?;
+    let kb = crate::hq::kb::load_package(&package.files)
+        .map_err(|e| anyhow::anyhow!("知识库 {} 检查未通过，未发布：\n{e}", args.dir.display()))?;
+    let client = HqClient::new(&args.hq, &token(args.token)?, args.ca.as_deref(), Duration::from_secs(60))?;
+    client.handshake()?;
+    let published = client.publish_kb(&package)?;
+    if published.hash != package.hash {
+        anyhow::bail!("总部计算的哈希 {} 与本地 {} 不符", published.hash, package.hash);
+    }
+    let what = match published.status {
+        ChangeStatus::Applied => "已发布",
+        _ => "总部已有此版本，未重复发布",
+    };
+    println!("{what}: 知识库 {} ({} 个事项) 哈希 {}", published.version, kb.items.len(), published.hash);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,167 @@
+//! Headquarters (总部) server: the `/v1` protocol (see [`crate::protocol`]) over a store behind the
+//! [`storage::HqStorage`] trait — SQLite by default ([`sqlite::SqliteStorage`]), PostgreSQL later
+//! without touching a route.
+//!
+//! Every window's desk pushes its outbox here exactly once per change, pulls what HQ has for it by
+//! cursor, and listens to a live event stream; approvers decide cases and answer calls; the KB
+//! maintainer publishes KB versions. Every state change is in HQ's append-only audit.
+
+pub mod kb;
+pub mod routes;
+pub mod sqlite;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use sqlite::SqliteStorage;
+pub use storage::{HqStorage, NewDevice, StorageError};
+
+use routes::{AppState, Limits};
+
+/// Settings of `hq serve`, from flags or a TOML file (flags win).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Address to listen on, e.g. `0.0.0.0:8443` (`127.0.0.1:0` picks a free port).
+    pub listen: Option<String>,
+    /// The SQLite database file.
+    pub db: Option<PathBuf>,
+    /// PEM certificate chain; with `tls_key`, HQ speaks HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+    pub allow_plain_http: Option<bool>,
+    /// Longest a request may take, in seconds (default 30).
+    pub request_timeout_secs: Option<u64>,
+    /// Largest request body in bytes (default 4 MiB).
+    pub max_body_bytes: Option<usize>,
+}
+
+impl ServeConfig {
+    /// Reads a TOML settings file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("无法读取配置文件 {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("配置文件 {} 有误: {e}", path.display()))
+    }
+
+    /// `self` with every field that `over` sets replaced.
+    pub fn overlay(self, over: ServeConfig) -> Self {
+        Self {
+            listen: over.listen.or(self.listen),
+            db: over.db.or(self.db),
+            tls_cert: over.tls_cert.or(self.tls_cert),
+            tls_key: over.tls_key.or(self.tls_key),
+            allow_plain_http: over.allow_plain_http.or(self.allow_plain_http),
+            request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
+            max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        let d = Limits::default();
+        Limits {
+            max_body_bytes: self.max_body_bytes.unwrap_or(d.max_body_bytes),
+            request_timeout: self.request_timeout_secs.map_or(d.request_timeout, Duration::from_secs),
+        }
+    }
+}
+
+/// Runs HQ until Ctrl-C or SIGTERM: opens the store, binds, prints `listening on URL` (tests and
+/// scripts read that line to learn a port picked by the system), serves.
+pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let db =
+        config.db.clone().ok_or_else(|| anyhow::anyhow!("须指定数据库文件：--db PATH 或配置文件中的 db"))?;
+    let listen = config.listen.clone().unwrap_or_else(|| "127.0.0.1:8440".into());
+    let addr: SocketAddr =
+        listen.parse().map_err(|e| anyhow::anyhow!("监听地址 {listen} 无效（应为 IP:端口）: {e}"))?;
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+        (None, None) => None,
+        _ => anyhow::bail!("TLS 须同时指定证书 (tls_cert) 和私钥 (tls_key)"),
+    };
+    if tls.is_none() && !addr.ip().is_loopback() && config.allow_plain_http != Some(true) {
+        anyhow::bail!(
+            "在非本机地址 {addr} 上提供服务须启用 TLS（--tls-cert/--tls-key）；明文 HTTP 仅限 127.0.0.1，\
+             或在 TLS 反向代理之后加 --allow-plain-http"
+        );
+    }
+    let storage = Arc::new(SqliteStorage::open(&db)?);
+    let state = AppState { storage, limits: config.limits() };
+    let app = routes::router(state);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener =
+            std::net::TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("无法监听 {addr}: {e}"))?;
+        listener.set_nonblocking(true)?;
+        let local = listener.local_addr()?;
+        match tls {
+            None => {
+                println!("listening on http://{local}");
+                flush_stdout();
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+            }
+            Some((cert, key)) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let tls =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(|e| {
+                        anyhow::anyhow!("无法加载 TLS 证书 {} / 私钥 {}: {e}", cert.display(), key.display())
+                    })?;
+                println!("listening on https://{local}");
+                flush_stdout();
+                let handle = axum_server::Handle::new();
+                let h = handle.clone();
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    h.graceful_shutdown(Some(Duration::from_secs(5)));
+                });
+                axum_server::from_tcp_rustls(listener, tls)?
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await?;
+            }
+        }
+        anyhow::Ok(())
+    })
+}
+
+fn flush_stdout() {
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// Enrolls a device in the database at `db` (HQ's machine, no server needed); returns the device
+/// and its token, which is shown once.
+pub fn enroll(db: &Path, device: NewDevice) -> anyhow::Result<(crate::protocol::Device, String)> {
+    let storage = SqliteStorage::open(db)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    Ok(runtime.block_on(storage.enroll(device))?)
+}

@@ -1,0 +1,499 @@
+//! The `/v1` routes: authentication (bearer device tokens), authorisation by role and scope, JSON
+//! bodies with size limits, and one error shape. A malformed request always gets a 4xx with a code
+//! and a message; only a store failure gives a 5xx (503, retry later).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::Stream;
+use serde::Deserialize;
+
+use super::sqlite::{ALL, department_target, window_target};
+use super::storage::{CaseOwner, FeedTargets, HqStorage, StorageError};
+use crate::protocol::{
+    self, DecisionRequest, Device, ErrorBody, ErrorDetail, FeedItem, Health, KbPackage, PullResponse,
+    PushResponse, ReplyRequest, Role, Version, token_hash, valid_id,
+};
+
+/// Limits the routes enforce.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Longest a request (other than the event stream) may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_body_bytes: protocol::MAX_BODY_BYTES, request_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// What every handler sees.
+pub struct AppState<S> {
+    /// The store.
+    pub storage: Arc<S>,
+    /// The limits.
+    pub limits: Limits,
+}
+
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self { storage: self.storage.clone(), limits: self.limits.clone() }
+    }
+}
+
+/// An error answer: status, machine code and a message for people.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e}；请稍后重试"))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        Self::bad_request(format!("路径参数无效: {e}"))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        Self::bad_request(format!("查询参数无效: {e}"))
+    }
+}
+
+/// The authenticated device of a request.
+pub struct Authed(pub Device);
+
+impl<S: HqStorage> FromRequestParts<AppState<S>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(ApiError::unauthorized("缺少设备令牌：请求须带 Authorization: Bearer <令牌>"));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 256)
+            .ok_or_else(|| ApiError::unauthorized("Authorization 头格式应为 Bearer <令牌>"))?;
+        match state.storage.device_for_token(token_hash(token)).await? {
+            Some(device) => Ok(Self(device)),
+            None => Err(ApiError::unauthorized("设备令牌无效或已吊销，请用 yichuang hq enroll 重新签发")),
+        }
+    }
+}
+
+/// A JSON body read within the size limit and decoded by `decode`; errors are 400/413/415.
+pub struct Body<T>(pub T);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if !is_json(req.headers()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "请求体须为 JSON（Content-Type: application/json）",
+        ));
+    }
+    Bytes::from_request(req, state).await.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(
+            axum::extract::rejection::FailedToBufferBody::LengthLimitError(_),
+        ) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "请求体过大"),
+        other => ApiError::bad_request(format!("请求体读取失败: {other}")),
+    })
+}
+
+/// Decoders of request bodies; push has its own strict decoder.
+pub trait Decode: Sized {
+    /// Decodes and checks the bytes.
+    fn decode(bytes: &[u8]) -> Result<Self, protocol::DecodeError>;
+}
+
+impl Decode for protocol::PushRequest {
+    fn decode(bytes: &[u8]) -> Result<Self, protocol::DecodeError> {
+        protocol::decode_push(bytes)
+    }
+}
+
+macro_rules! plain_json {
+    ($($t:ty),*) => {$(
+        impl Decode for $t {
+            fn decode(bytes: &[u8]) -> Result<Self, protocol::DecodeError> {
+                protocol::decode_json(bytes)
+            }
+        }
+    )*};
+}
+plain_json!(DecisionRequest, ReplyRequest, KbPackage);
+
+impl<S: Send + Sync, T: Decode> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = read_body(req, state).await?;
+        T::decode(&bytes).map(Body).map_err(|e| ApiError::bad_request(e.0))
+    }
+}
+
+/// The router of `/v1`, over any store.
+pub fn router<S: HqStorage>(state: AppState<S>) -> Router {
+    let timeout = state.limits.request_timeout;
+    let limit = state.limits.max_body_bytes;
+    Router::new()
+        .route("/v1/version", get(version))
+        .route("/v1/health", get(health::<S>))
+        .route("/v1/whoami", get(whoami))
+        .route("/v1/push", post(push::<S>))
+        .route("/v1/pull", get(pull::<S>))
+        .route("/v1/events", get(events::<S>))
+        .route("/v1/cases/{case_id}", get(case::<S>))
+        .route("/v1/decisions", post(decide::<S>))
+        .route("/v1/calls/{call_id}/reply", post(reply::<S>))
+        .route("/v1/kb", post(publish_kb::<S>))
+        .route("/v1/kb/{hash}", get(kb::<S>))
+        .fallback(|| async { ApiError::not_found("没有这个接口；接口列表见 PROTOCOL.md") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "此接口不支持该请求方法")
+        })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(move |req: Request, next: Next| request_timeout(req, next, timeout)))
+        .with_state(state)
+}
+
+async fn request_timeout(req: Request, next: Next, limit: Duration) -> Response {
+    if req.uri().path() == "/v1/events" {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout", "请求超时").into_response(),
+    }
+}
+
+async fn version() -> Json<Version> {
+    Json(Version::current())
+}
+
+async fn health<S: HqStorage>(State(state): State<AppState<S>>) -> Json<Health> {
+    Json(Health { status: "ok".into(), feed_seq: *state.storage.feed_watch().borrow() })
+}
+
+async fn whoami(Authed(device): Authed) -> Json<Device> {
+    Json(device)
+}
+
+async fn push<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    Body(req): Body<protocol::PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    if device.role != Role::Clerk || device.window.is_none() {
+        return Err(ApiError::forbidden(format!(
+            "只有窗口令牌可以推送案件；此令牌角色为{}",
+            device.role.label()
+        )));
+    }
+    let n = req.changes.len();
+    let results = state.storage.push(device, req.changes).await?;
+    if results.len() != n {
+        return Err(StorageError::Database(format!("应答 {} 条，请求 {n} 条", results.len())).into());
+    }
+    Ok(Json(PushResponse { results }))
+}
+
+/// Which feed items a device receives.
+pub fn targets(device: &Device) -> FeedTargets {
+    match device.role {
+        Role::Supervisor => None,
+        Role::Clerk => Some(match &device.window {
+            Some(w) => vec![ALL.to_string(), window_target(&device.center, w)],
+            None => vec![ALL.to_string()],
+        }),
+        Role::Approver => Some(match &device.department {
+            Some(d) => vec![ALL.to_string(), department_target(d)],
+            None => vec![ALL.to_string()],
+        }),
+        Role::KbAdmin => Some(vec![ALL.to_string()]),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PullQuery {
+    #[serde(default)]
+    since: i64,
+    limit: Option<usize>,
+}
+
+async fn pull<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let Query(q) = query?;
+    if q.since < 0 {
+        return Err(ApiError::bad_request("since 不能为负数"));
+    }
+    let limit = q.limit.unwrap_or(protocol::MAX_PULL_LIMIT).clamp(1, protocol::MAX_PULL_LIMIT);
+    let mut items = state.storage.feed(targets(&device), q.since, limit + 1).await?;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = items.last().map_or(q.since, |i| i.seq);
+    Ok(Json(PullResponse { items, next, more }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    since: Option<i64>,
+}
+
+struct StreamState<S> {
+    storage: Arc<S>,
+    targets: FeedTargets,
+    last: i64,
+    watch: tokio::sync::watch::Receiver<i64>,
+    buffer: VecDeque<FeedItem>,
+}
+
+fn sse_event(item: &FeedItem) -> Event {
+    let data = serde_json::to_string(item).unwrap_or_else(|_| "{}".into());
+    Event::default().id(item.seq.to_string()).event(item.body.kind()).data(data)
+}
+
+async fn events<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    headers: HeaderMap,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let Query(q) = query?;
+    let header_id = match headers.get("last-event-id") {
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| ApiError::bad_request("Last-Event-ID 须为非负整数"))?,
+        ),
+        None => None,
+    };
+    let last = header_id.or(q.since).unwrap_or(0).max(0);
+    let start = StreamState {
+        watch: state.storage.feed_watch(),
+        storage: state.storage.clone(),
+        targets: targets(&device),
+        last,
+        buffer: VecDeque::new(),
+    };
+    let stream = futures_util::stream::unfold(start, |mut st| async move {
+        loop {
+            if let Some(item) = st.buffer.pop_front() {
+                st.last = item.seq;
+                let event = sse_event(&item);
+                return Some((Ok(event), st));
+            }
+            st.watch.borrow_and_update();
+            match st.storage.feed(st.targets.clone(), st.last, 100).await {
+                Ok(items) if !items.is_empty() => st.buffer.extend(items),
+                Ok(_) => {
+                    if st.watch.changed().await.is_err() {
+                        return None;
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Whether `device` may read a case owned by `owner`; the error says why not.
+pub fn may_read(device: &Device, owner: &CaseOwner) -> Result<(), ApiError> {
+    match device.role {
+        Role::Supervisor => Ok(()),
+        Role::Clerk => {
+            if owner.center == device.center && device.window.as_deref() == Some(owner.window.as_str()) {
+                Ok(())
+            } else {
+                Err(ApiError::forbidden(format!(
+                    "窗口 {} 只能查看本窗口的案件；此案件属于窗口 {}/{}",
+                    device.label(),
+                    owner.center,
+                    owner.window
+                )))
+            }
+        }
+        Role::Approver => {
+            if owner.department.is_some() && owner.department == device.department {
+                Ok(())
+            } else {
+                Err(ApiError::forbidden(format!(
+                    "审批人员只能查看本部门（{}）的案件",
+                    device.department.as_deref().unwrap_or("未指定")
+                )))
+            }
+        }
+        Role::KbAdmin => Err(ApiError::forbidden("知识库管理员令牌不能查看案件")),
+    }
+}
+
+fn check_path_id(what: &str, id: &str) -> Result<(), ApiError> {
+    if valid_id(id) { Ok(()) } else { Err(ApiError::bad_request(format!("{what} 格式无效"))) }
+}
+
+async fn case<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(case_id) = path?;
+    check_path_id("案件编号", &case_id)?;
+    let owner = state.storage.case_owner(case_id.clone()).await?;
+    let Some(owner) = owner else { return Err(ApiError::not_found(format!("总部没有案件 {case_id}"))) };
+    may_read(&device, &owner)?;
+    match state.storage.case(case_id.clone()).await? {
+        Some(view) => Ok(Json(view).into_response()),
+        None => Err(ApiError::not_found(format!("总部没有案件 {case_id}"))),
+    }
+}
+
+async fn decide<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    Body(req): Body<DecisionRequest>,
+) -> Result<Response, ApiError> {
+    match device.role {
+        Role::Approver | Role::Supervisor => {}
+        Role::Clerk => return Err(ApiError::forbidden("窗口令牌不能作出审批决定")),
+        Role::KbAdmin => return Err(ApiError::forbidden("知识库管理员令牌不能作出审批决定")),
+    }
+    check_path_id("id", &req.id)?;
+    check_path_id("case_id", &req.case_id)?;
+    if let Some(problem) = req.decision.problem() {
+        return Err(ApiError::bad_request(problem));
+    }
+    let Some(owner) = state.storage.case_owner(req.case_id.clone()).await? else {
+        return Err(ApiError::not_found(format!("总部没有案件 {}", req.case_id)));
+    };
+    if device.role == Role::Approver && (owner.department.is_none() || owner.department != device.department)
+    {
+        return Err(ApiError::forbidden("审批人员只能决定本部门的案件"));
+    }
+    Ok(Json(state.storage.decide(device, req).await?).into_response())
+}
+
+async fn reply<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    path: Result<Path<String>, PathRejection>,
+    Body(req): Body<ReplyRequest>,
+) -> Result<Response, ApiError> {
+    let Path(call_id) = path?;
+    if !matches!(device.role, Role::Approver | Role::Supervisor) {
+        return Err(ApiError::forbidden("只有后台审批人员可以答复呼叫"));
+    }
+    check_path_id("呼叫编号", &call_id)?;
+    check_path_id("id", &req.id)?;
+    if req.text.trim().is_empty() {
+        return Err(ApiError::bad_request("答复内容不能为空"));
+    }
+    let Some((_, owner)) = state.storage.call_owner(call_id.clone()).await? else {
+        return Err(ApiError::not_found(format!("总部没有呼叫 {call_id}")));
+    };
+    if device.role == Role::Approver && owner.department != device.department {
+        return Err(ApiError::forbidden("审批人员只能答复本部门的呼叫"));
+    }
+    Ok(Json(state.storage.reply(device, call_id, req).await?).into_response())
+}
+
+async fn publish_kb<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    Body(package): Body<KbPackage>,
+) -> Result<Response, ApiError> {
+    if device.role != Role::KbAdmin {
+        return Err(ApiError::forbidden("只有知识库管理员令牌可以发布知识库"));
+    }
+    let package = tokio::task::spawn_blocking(move || super::kb::prepare(package))
+        .await
+        .map_err(|e| StorageError::Unavailable(e.to_string()))?
+        .map_err(|e| ApiError::bad_request(format!("知识库检查未通过：{e}")))?;
+    Ok(Json(state.storage.publish_kb(device, package).await?).into_response())
+}
+
+async fn kb<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(_device): Authed,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(hash) = path?;
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::bad_request("知识库哈希须为 64 位十六进制"));
+    }
+    match state.storage.kb(hash.clone()).await? {
+        Some(package) => Ok(Json(package).into_response()),
+        None => Err(ApiError::not_found(format!("总部没有知识库版本 {hash}"))),
+    }
+}

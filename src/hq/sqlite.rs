@@ -1,0 +1,838 @@
+//! HQ's SQLite store (the default): WAL, full synchronous commits, one writer thread that groups
+//! the writes of many concurrent requests into one transaction (group commit — how HQ keeps up with
+//! hundreds of windows on one disk), and a small pool of reader connections.
+//!
+//! Each request's work runs inside its own savepoint, so one failing request never undoes another's;
+//! nobody is answered before the transaction holding their work has committed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{NaiveDateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::{oneshot, watch};
+
+use super::storage::{CaseOwner, FeedTargets, HqStorage, NewDevice, StorageError};
+use crate::intake::call::{CallState, Reply};
+use crate::intake::case::CaseEvent;
+use crate::kb::Kb;
+use crate::protocol::{
+    CaseChange, CaseView, Change, ChangeResult, ChangeStatus, DecisionRequest, Device, FeedBody, FeedItem,
+    KbPackage, KbPublished, ReplyRequest, Role, hex, token_hash,
+};
+
+/// HQ's schema migrations, in order (`PRAGMA user_version` = how many ran). Append only.
+pub const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE devices (
+        id         TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,
+        center     TEXT NOT NULL,
+        window     TEXT,
+        department TEXT,
+        role       TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE cases (
+        case_id     TEXT PRIMARY KEY,
+        center      TEXT NOT NULL,
+        window      TEXT NOT NULL,
+        department  TEXT,
+        item_code   TEXT,
+        kb_version  TEXT,
+        number      TEXT,
+        decision    TEXT,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX cases_department ON cases(department);
+    CREATE TABLE changes (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        change_id   TEXT NOT NULL UNIQUE,
+        device_id   TEXT NOT NULL,
+        case_id     TEXT NOT NULL,
+        client_seq  INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        hash        TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX changes_case ON changes(case_id, seq);
+    CREATE TRIGGER changes_no_update BEFORE UPDATE ON changes
+        BEGIN SELECT RAISE(ABORT, 'changes is append-only'); END;
+    CREATE TRIGGER changes_no_delete BEFORE DELETE ON changes
+        BEGIN SELECT RAISE(ABORT, 'changes is append-only'); END;
+    CREATE TABLE calls (
+        call_id    TEXT PRIMARY KEY,
+        case_id    TEXT NOT NULL,
+        department TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        raised_at  TEXT NOT NULL
+    );
+    CREATE TABLE decisions (
+        id         TEXT PRIMARY KEY,
+        case_id    TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        device_id  TEXT NOT NULL,
+        at         TEXT NOT NULL
+    );
+    CREATE TABLE replies (
+        id        TEXT PRIMARY KEY,
+        call_id   TEXT NOT NULL,
+        body      TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        at        TEXT NOT NULL
+    );
+    CREATE TABLE feed (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        target  TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        case_id TEXT,
+        body    TEXT NOT NULL,
+        at      TEXT NOT NULL
+    );
+    CREATE INDEX feed_target ON feed(target, seq);
+    CREATE TABLE kb_versions (
+        hash         TEXT PRIMARY KEY,
+        version      TEXT NOT NULL,
+        files        TEXT NOT NULL,
+        device_id    TEXT NOT NULL,
+        published_at TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      TEXT NOT NULL,
+        actor   TEXT NOT NULL,
+        device  TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        case_id TEXT,
+        detail  TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+"#];
+
+const TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f";
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+fn ts(at: NaiveDateTime) -> String {
+    at.format(TIME).to_string()
+}
+
+fn parse_ts(s: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(s, TIME).unwrap_or_default()
+}
+
+/// Opens an HQ database with the pragmas HQ relies on (WAL, full sync, busy timeout).
+pub fn open_connection(path: &Path) -> Result<Connection, StorageError> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// Runs the migrations this database has not had yet.
+pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > MIGRATIONS.len() as i64 {
+        return Err(StorageError::Database(format!(
+            "数据库版本 {version} 比本程序支持的 {} 新，请升级 yichuang",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Item code → department group, from the embedded KB and the newest published one; the writer
+/// uses it to route calls and to know which approvers may read a case.
+type Departments = Arc<RwLock<HashMap<String, String>>>;
+
+fn departments_of(kb: &Kb) -> HashMap<String, String> {
+    kb.items.iter().map(|i| (i.code.clone(), i.department_group.clone())).collect()
+}
+
+/// What a job returns to the writer: whether its work failed (its savepoint is then rolled back),
+/// and a closure that answers the caller once the outcome of the commit is known.
+type Finish = Box<dyn FnOnce(Result<(), StorageError>) + Send>;
+
+/// The work of a job, run inside the group transaction.
+type Work = Box<dyn FnOnce(&Connection, &Departments) -> (bool, Finish) + Send>;
+
+/// One unit of work for the writer thread.
+struct Job {
+    run: Work,
+    /// Roughly how many rows it writes, to bound a group commit.
+    weight: usize,
+}
+
+fn job<T: Send + 'static>(
+    weight: usize,
+    f: impl FnOnce(&Connection, &Departments) -> Result<T, StorageError> + Send + 'static,
+) -> (Job, oneshot::Receiver<Result<T, StorageError>>) {
+    let (tx, rx) = oneshot::channel();
+    let run = Box::new(move |conn: &Connection, depts: &Departments| -> (bool, Finish) {
+        let result = f(conn, depts);
+        let failed = result.is_err();
+        let finish: Finish = Box::new(move |commit: Result<(), StorageError>| {
+            let _ = tx.send(commit.and(result));
+        });
+        (failed, finish)
+    });
+    (Job { run, weight }, rx)
+}
+
+/// Most rows one group commit writes before it commits.
+const GROUP_WEIGHT: usize = 20_000;
+
+fn writer_loop(
+    mut conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    feed: watch::Sender<i64>,
+    depts: Departments,
+) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        let mut weight = batch[0].weight;
+        while weight < GROUP_WEIGHT {
+            match jobs.try_recv() {
+                Ok(j) => {
+                    weight += j.weight;
+                    batch.push(j);
+                }
+                Err(_) => break,
+            }
+        }
+        let (finishes, commit) = run_batch(&mut conn, batch, &depts);
+        for finish in finishes {
+            finish(commit.clone());
+        }
+        if let Ok(seq) = conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |r| r.get::<_, i64>(0))
+        {
+            feed.send_if_modified(|old| {
+                let changed = *old != seq;
+                *old = seq;
+                changed
+            });
+        }
+    }
+}
+
+/// Runs a group of jobs in one transaction, each in its own savepoint; returns their answers and
+/// the outcome of the commit.
+fn run_batch(
+    conn: &mut Connection,
+    batch: Vec<Job>,
+    depts: &Departments,
+) -> (Vec<Finish>, Result<(), StorageError>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Nothing can be written: run nothing, answer everyone with the error.
+        let e = StorageError::from(e);
+        let finishes = batch.into_iter().map(|_| -> Finish { Box::new(|_| {}) }).collect::<Vec<_>>();
+        return (finishes, Err(e));
+    }
+    let mut finishes = Vec::with_capacity(batch.len());
+    for job in batch {
+        let _ = conn.execute_batch("SAVEPOINT job");
+        let (failed, finish) = (job.run)(conn, depts);
+        let _ = conn.execute_batch(if failed { "ROLLBACK TO job; RELEASE job" } else { "RELEASE job" });
+        finishes.push(finish);
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => (finishes, Ok(())),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            (finishes, Err(e.into()))
+        }
+    }
+}
+
+/// HQ's SQLite store.
+pub struct SqliteStorage {
+    path: PathBuf,
+    jobs: Mutex<mpsc::Sender<Job>>,
+    readers: Mutex<Vec<Connection>>,
+    feed: watch::Receiver<i64>,
+    devices: RwLock<HashMap<String, Device>>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating and migrating) the database at `path` and starts its writer thread.
+    pub fn open(path: &Path) -> Result<Self, StorageError> {
+        let mut conn = open_connection(path)?;
+        migrate(&mut conn)?;
+        let mut depts = Kb::embedded().map(|kb| departments_of(&kb)).unwrap_or_default();
+        let latest: Option<String> = conn
+            .query_row("SELECT files FROM kb_versions ORDER BY published_at DESC LIMIT 1", [], |r| r.get(0))
+            .optional()?;
+        if let Some(files) = latest
+            && let Ok(package) = serde_json::from_str::<Vec<crate::protocol::KbFileBody>>(&files)
+            && let Ok(kb) = super::kb::load_package(&package)
+        {
+            depts.extend(departments_of(&kb));
+        }
+        let seq: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |r| r.get(0))?;
+        let (feed_tx, feed_rx) = watch::channel(seq);
+        let (tx, rx) = mpsc::channel();
+        let depts = Arc::new(RwLock::new(depts));
+        std::thread::Builder::new()
+            .name("hq-writer".into())
+            .spawn(move || writer_loop(conn, rx, feed_tx, depts))
+            .map_err(|e| StorageError::Unavailable(format!("无法启动写入线程: {e}")))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            jobs: Mutex::new(tx),
+            readers: Mutex::new(Vec::new()),
+            feed: feed_rx,
+            devices: RwLock::new(HashMap::new()),
+        })
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        weight: usize,
+        f: impl FnOnce(&Connection, &Departments) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let (job, rx) = job(weight, f);
+        self.jobs
+            .lock()
+            .map_err(|_| StorageError::Unavailable("写入队列已损坏".into()))?
+            .send(job)
+            .map_err(|_| StorageError::Unavailable("写入线程已停止".into()))?;
+        rx.await.map_err(|_| StorageError::Unavailable("写入线程已停止".into()))?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let conn = self.readers.lock().ok().and_then(|mut p| p.pop());
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = open_connection(&self.path)?;
+                c.pragma_update(None, "query_only", "ON")?;
+                c
+            }
+        };
+        let (result, conn) = tokio::task::spawn_blocking(move || {
+            let r = f(&conn);
+            (r, conn)
+        })
+        .await
+        .map_err(|e| StorageError::Unavailable(format!("读取任务失败: {e}")))?;
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < 8
+        {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
+fn role_of(s: &str) -> Role {
+    Role::parse(s).unwrap_or(Role::Clerk)
+}
+
+fn audit(
+    conn: &Connection,
+    at: NaiveDateTime,
+    device: &Device,
+    action: &str,
+    case_id: Option<&str>,
+    detail: &str,
+) -> Result<(), StorageError> {
+    conn.prepare_cached(
+        "INSERT INTO audit(at, actor, device, action, case_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![ts(at), device.label(), device.id, action, case_id, detail])?;
+    Ok(())
+}
+
+fn add_feed(
+    conn: &Connection,
+    target: &str,
+    case_id: Option<&str>,
+    body: &FeedBody,
+    at: NaiveDateTime,
+) -> Result<i64, StorageError> {
+    let json = serde_json::to_string(body).map_err(|e| StorageError::Database(e.to_string()))?;
+    conn.prepare_cached("INSERT INTO feed(target, kind, case_id, body, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![target, body.kind(), case_id, json, ts(at)])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The feed target of a window.
+pub fn window_target(center: &str, window: &str) -> String {
+    format!("window:{center}/{window}")
+}
+
+/// The feed target of a department's approvers.
+pub fn department_target(department: &str) -> String {
+    format!("dept:{department}")
+}
+
+/// The feed target every device receives.
+pub const ALL: &str = "all";
+
+fn owner_of(conn: &Connection, case_id: &str) -> Result<Option<CaseOwner>, StorageError> {
+    Ok(conn
+        .prepare_cached("SELECT center, window, department FROM cases WHERE case_id = ?1")?
+        .query_row([case_id], |r| {
+            Ok(CaseOwner { center: r.get(0)?, window: r.get(1)?, department: r.get(2)? })
+        })
+        .optional()?)
+}
+
+fn apply_change(
+    conn: &Connection,
+    depts: &Departments,
+    device: &Device,
+    window: &str,
+    c: &Change,
+    at: NaiveDateTime,
+) -> Result<ChangeResult, StorageError> {
+    let hash = c.content_hash();
+    let result =
+        |status, seq, message: Option<String>| ChangeResult { id: c.id.clone(), status, seq, message };
+    let stored: Option<(i64, String)> = conn
+        .prepare_cached("SELECT seq, hash FROM changes WHERE change_id = ?1")?
+        .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((seq, stored_hash)) = stored {
+        return Ok(if stored_hash == hash {
+            result(ChangeStatus::Duplicate, Some(seq), None)
+        } else {
+            result(
+                ChangeStatus::Conflict,
+                Some(seq),
+                Some(format!("变更 {} 已以不同内容存储（总部序号 {seq}），不予覆盖", c.id)),
+            )
+        });
+    }
+    match owner_of(conn, &c.case_id)? {
+        Some(owner) if owner.center != device.center || owner.window != window => {
+            return Ok(result(
+                ChangeStatus::Conflict,
+                None,
+                Some(format!(
+                    "案件 {} 属于窗口 {}/{}，本窗口不能修改",
+                    c.case_id, owner.center, owner.window
+                )),
+            ));
+        }
+        Some(_) => {}
+        None => {
+            conn.prepare_cached(
+                "INSERT INTO cases(case_id, center, window, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![c.case_id, device.center, window, ts(at)])?;
+        }
+    }
+    let body = c.body.to_string();
+    conn.prepare_cached(
+        "INSERT INTO changes(change_id, device_id, case_id, client_seq, kind, body, hash, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![c.id, device.id, c.case_id, c.seq, c.kind.as_str(), body, hash, ts(at)])?;
+    let seq = conn.last_insert_rowid();
+    let event = serde_json::from_value::<CaseEvent>(c.body.clone()).ok();
+    let mut detail = format!("change {}", c.id);
+    match &event {
+        Some(CaseEvent::ItemChosen { code, kb_version }) => {
+            let department = depts.read().ok().and_then(|d| d.get(code).cloned());
+            conn.prepare_cached(
+                "UPDATE cases SET item_code = ?2, kb_version = ?3, department = coalesce(?4, department)
+                 WHERE case_id = ?1",
+            )?
+            .execute(params![c.case_id, code, kb_version, department])?;
+        }
+        Some(CaseEvent::Finished { number, decision, .. }) => {
+            conn.prepare_cached("UPDATE cases SET number = ?2, decision = ?3 WHERE case_id = ?1")?
+                .execute(params![c.case_id, number, decision.label()])?;
+            detail = format!("change {} finished {number} {}", c.id, decision.label());
+        }
+        Some(CaseEvent::CallRaised { call_id, question, snapshot, at: raised }) => {
+            let new = conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO calls(call_id, case_id, department, state, raised_at)
+                     VALUES (?1, ?2, ?3, 'ringing', ?4)",
+                )?
+                .execute(params![call_id, c.case_id, snapshot.department, ts(*raised)])?;
+            if new > 0 {
+                let call = FeedBody::Call {
+                    case_id: c.case_id.clone(),
+                    call_id: call_id.clone(),
+                    window: format!("{}/{window}", device.center),
+                    question: question.clone(),
+                    snapshot: snapshot.clone(),
+                    at: *raised,
+                };
+                add_feed(conn, &department_target(&snapshot.department), Some(&c.case_id), &call, at)?;
+                let ringing = FeedBody::CallState {
+                    case_id: c.case_id.clone(),
+                    call_id: call_id.clone(),
+                    state: CallState::Ringing,
+                    at,
+                };
+                add_feed(conn, &window_target(&device.center, window), Some(&c.case_id), &ringing, at)?;
+            }
+            detail = format!("change {} call {call_id}", c.id);
+        }
+        _ => {}
+    }
+    audit(conn, at, device, "push", Some(&c.case_id), &detail)?;
+    Ok(result(ChangeStatus::Applied, Some(seq), None))
+}
+
+fn feed_rows(
+    conn: &Connection,
+    targets: &FeedTargets,
+    since: i64,
+    limit: usize,
+) -> Result<Vec<FeedItem>, StorageError> {
+    let map = |r: &rusqlite::Row| -> rusqlite::Result<(i64, String, String)> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    };
+    let rows: Vec<(i64, String, String)> = match targets {
+        None => conn
+            .prepare_cached("SELECT seq, at, body FROM feed WHERE seq > ?1 ORDER BY seq LIMIT ?2")?
+            .query_map(params![since, limit as i64], map)?
+            .collect::<Result<_, _>>()?,
+        Some(targets) => {
+            let placeholders =
+                (0..targets.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "SELECT seq, at, body FROM feed WHERE seq > ?1 AND target IN ({placeholders}) ORDER BY seq LIMIT ?2"
+            );
+            let mut values: Vec<rusqlite::types::Value> = vec![since.into(), (limit as i64).into()];
+            values.extend(targets.iter().map(|t| rusqlite::types::Value::from(t.clone())));
+            conn.prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(values), map)?
+                .collect::<Result<_, _>>()?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|(seq, at, body)| {
+            serde_json::from_str(&body).ok().map(|body| FeedItem { seq, at: parse_ts(&at), body })
+        })
+        .collect())
+}
+
+fn new_token() -> String {
+    let a = uuid::Uuid::new_v4();
+    let b = uuid::Uuid::new_v4();
+    format!("yc_{}{}", hex(a.as_bytes()), hex(b.as_bytes()))
+}
+
+impl HqStorage for SqliteStorage {
+    async fn device_for_token(&self, hash: String) -> Result<Option<Device>, StorageError> {
+        if let Some(d) = self.devices.read().ok().and_then(|m| m.get(&hash).cloned()) {
+            return Ok(Some(d));
+        }
+        let key = hash.clone();
+        let found = self
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT id, center, window, department, role FROM devices WHERE token_hash = ?1",
+                    )?
+                    .query_row([key], |r| {
+                        Ok(Device {
+                            id: r.get(0)?,
+                            center: r.get(1)?,
+                            window: r.get(2)?,
+                            department: r.get(3)?,
+                            role: role_of(&r.get::<_, String>(4)?),
+                        })
+                    })
+                    .optional()?)
+            })
+            .await?;
+        if let (Some(d), Ok(mut cache)) = (&found, self.devices.write()) {
+            cache.insert(hash, d.clone());
+        }
+        Ok(found)
+    }
+
+    async fn enroll(&self, new: NewDevice) -> Result<(Device, String), StorageError> {
+        self.write(2, move |conn, _| {
+            let token = new_token();
+            let device = Device {
+                id: format!("d-{}", &hex(uuid::Uuid::new_v4().as_bytes())[..12]),
+                center: new.center,
+                window: new.window,
+                department: new.department,
+                role: new.role,
+            };
+            let at = now();
+            conn.execute(
+                "INSERT INTO devices(id, token_hash, center, window, department, role, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    device.id,
+                    token_hash(&token),
+                    device.center,
+                    device.window,
+                    device.department,
+                    device.role.as_str(),
+                    ts(at)
+                ],
+            )?;
+            audit(conn, at, &device, "enroll", None, &format!("role {}", device.role.as_str()))?;
+            Ok((device, token))
+        })
+        .await
+    }
+
+    async fn push(&self, device: Device, changes: Vec<Change>) -> Result<Vec<ChangeResult>, StorageError> {
+        let weight = changes.len() * 3;
+        self.write(weight, move |conn, depts| {
+            let window = device.window.clone().unwrap_or_default();
+            let at = now();
+            changes.iter().map(|c| apply_change(conn, depts, &device, &window, c, at)).collect()
+        })
+        .await
+    }
+
+    async fn feed(
+        &self,
+        targets: FeedTargets,
+        since: i64,
+        limit: usize,
+    ) -> Result<Vec<FeedItem>, StorageError> {
+        self.read(move |conn| feed_rows(conn, &targets, since, limit)).await
+    }
+
+    fn feed_watch(&self) -> watch::Receiver<i64> {
+        self.feed.clone()
+    }
+
+    async fn case_owner(&self, case_id: String) -> Result<Option<CaseOwner>, StorageError> {
+        self.read(move |conn| owner_of(conn, &case_id)).await
+    }
+
+    async fn case(&self, case_id: String) -> Result<Option<CaseView>, StorageError> {
+        self.read(move |conn| {
+            let head = conn
+                .query_row(
+                    "SELECT center, window, department, item_code, kb_version, number, decision
+                     FROM cases WHERE case_id = ?1",
+                    [&case_id],
+                    |r| {
+                        Ok(CaseView {
+                            case_id: case_id.clone(),
+                            center: r.get(0)?,
+                            window: r.get(1)?,
+                            department: r.get(2)?,
+                            item_code: r.get(3)?,
+                            kb_version: r.get(4)?,
+                            number: r.get(5)?,
+                            decision: r.get(6)?,
+                            changes: Vec::new(),
+                        })
+                    },
+                )
+                .optional()?;
+            let Some(mut view) = head else { return Ok(None) };
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, change_id, client_seq, body, received_at FROM changes WHERE case_id = ?1 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([&case_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+            })?;
+            for row in rows {
+                let (seq, id, client_seq, body, received_at) = row?;
+                view.changes.push(CaseChange {
+                    seq,
+                    id,
+                    client_seq,
+                    body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+                    received_at: parse_ts(&received_at),
+                });
+            }
+            Ok(Some(view))
+        })
+        .await
+    }
+
+    async fn call_owner(&self, call_id: String) -> Result<Option<(String, CaseOwner)>, StorageError> {
+        self.read(move |conn| {
+            let found: Option<(String, String)> = conn
+                .query_row("SELECT case_id, department FROM calls WHERE call_id = ?1", [&call_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let Some((case_id, department)) = found else { return Ok(None) };
+            Ok(owner_of(conn, &case_id)?.map(|mut owner| {
+                owner.department = Some(department);
+                (case_id, owner)
+            }))
+        })
+        .await
+    }
+
+    async fn decide(&self, device: Device, request: DecisionRequest) -> Result<ChangeResult, StorageError> {
+        self.write(4, move |conn, _| {
+            let body = serde_json::to_string(&request.decision).map_err(|e| StorageError::Database(e.to_string()))?;
+            let stored: Option<(String, String)> = conn
+                .query_row("SELECT case_id, body FROM decisions WHERE id = ?1", [&request.id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let result = |status, message| ChangeResult { id: request.id.clone(), status, seq: None, message };
+            if let Some((case_id, stored_body)) = stored {
+                return Ok(if case_id == request.case_id && stored_body == body {
+                    result(ChangeStatus::Duplicate, None)
+                } else {
+                    result(ChangeStatus::Conflict, Some(format!("决定编号 {} 已用于另一决定", request.id)))
+                });
+            }
+            let Some(owner) = owner_of(conn, &request.case_id)? else {
+                return Ok(result(ChangeStatus::Conflict, Some(format!("总部没有案件 {}", request.case_id))));
+            };
+            let number: Option<String> =
+                conn.query_row("SELECT number FROM cases WHERE case_id = ?1", [&request.case_id], |r| r.get(0))?;
+            let at = now();
+            conn.execute(
+                "INSERT INTO decisions(id, case_id, kind, body, device_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![request.id, request.case_id, request.decision.label(), body, device.id, ts(at)],
+            )?;
+            let feed = FeedBody::Decision {
+                case_id: request.case_id.clone(),
+                number,
+                decision: request.decision.clone(),
+                by: device.label(),
+                at,
+            };
+            let seq = add_feed(conn, &window_target(&owner.center, &owner.window), Some(&request.case_id), &feed, at)?;
+            audit(conn, at, &device, "decide", Some(&request.case_id), request.decision.label())?;
+            Ok(ChangeResult { id: request.id.clone(), status: ChangeStatus::Applied, seq: Some(seq), message: None })
+        })
+        .await
+    }
+
+    async fn reply(
+        &self,
+        device: Device,
+        call_id: String,
+        request: ReplyRequest,
+    ) -> Result<ChangeResult, StorageError> {
+        self.write(4, move |conn, _| {
+            let result = |status, seq, message| ChangeResult { id: request.id.clone(), status, seq, message };
+            let body = serde_json::json!({"text": request.text, "resolve": request.resolve}).to_string();
+            let stored: Option<(String, String)> = conn
+                .query_row("SELECT call_id, body FROM replies WHERE id = ?1", [&request.id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((stored_call, stored_body)) = stored {
+                return Ok(if stored_call == call_id && stored_body == body {
+                    result(ChangeStatus::Duplicate, None, None)
+                } else {
+                    result(
+                        ChangeStatus::Conflict,
+                        None,
+                        Some(format!("答复编号 {} 已用于另一答复", request.id)),
+                    )
+                });
+            }
+            let case_id: Option<String> = conn
+                .query_row("SELECT case_id FROM calls WHERE call_id = ?1", [&call_id], |r| r.get(0))
+                .optional()?;
+            let Some(case_id) = case_id else {
+                return Ok(result(ChangeStatus::Conflict, None, Some(format!("总部没有呼叫 {call_id}"))));
+            };
+            let Some(owner) = owner_of(conn, &case_id)? else {
+                return Ok(result(ChangeStatus::Conflict, None, Some(format!("总部没有案件 {case_id}"))));
+            };
+            let at = now();
+            conn.execute(
+                "INSERT INTO replies(id, call_id, body, device_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![request.id, call_id, body, device.id, ts(at)],
+            )?;
+            let state = if request.resolve { CallState::Resolved } else { CallState::Answered };
+            let state_name = if request.resolve { "resolved" } else { "answered" };
+            conn.execute("UPDATE calls SET state = ?2 WHERE call_id = ?1", params![call_id, state_name])?;
+            let target = window_target(&owner.center, &owner.window);
+            let reply = FeedBody::CallReply {
+                case_id: case_id.clone(),
+                call_id: call_id.clone(),
+                reply: Reply { by: device.label(), text: request.text.clone(), at },
+            };
+            let seq = add_feed(conn, &target, Some(&case_id), &reply, at)?;
+            if request.resolve {
+                let resolved =
+                    FeedBody::CallState { case_id: case_id.clone(), call_id: call_id.clone(), state, at };
+                add_feed(conn, &target, Some(&case_id), &resolved, at)?;
+            }
+            audit(conn, at, &device, "reply", Some(&case_id), &format!("call {call_id}"))?;
+            Ok(result(ChangeStatus::Applied, Some(seq), None))
+        })
+        .await
+    }
+
+    async fn publish_kb(&self, device: Device, package: KbPackage) -> Result<KbPublished, StorageError> {
+        let departments = super::kb::load_package(&package.files).ok().map(|kb| departments_of(&kb));
+        self.write(3, move |conn, depts| {
+            let files =
+                serde_json::to_string(&package.files).map_err(|e| StorageError::Database(e.to_string()))?;
+            let at = now();
+            let new = conn.execute(
+                "INSERT OR IGNORE INTO kb_versions(hash, version, files, device_id, published_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![package.hash, package.version, files, device.id, ts(at)],
+            )?;
+            let status = if new > 0 { ChangeStatus::Applied } else { ChangeStatus::Duplicate };
+            if new > 0 {
+                let body =
+                    FeedBody::KbVersion { version: package.version.clone(), hash: package.hash.clone() };
+                add_feed(conn, ALL, None, &body, at)?;
+                audit(
+                    conn,
+                    at,
+                    &device,
+                    "kb_publish",
+                    None,
+                    &format!("{} {}", package.version, package.hash),
+                )?;
+                if let (Some(new_depts), Ok(mut map)) = (departments, depts.write()) {
+                    map.extend(new_depts);
+                }
+            }
+            Ok(KbPublished { version: package.version, hash: package.hash, status })
+        })
+        .await
+    }
+
+    async fn kb(&self, hash: String) -> Result<Option<KbPackage>, StorageError> {
+        self.read(move |conn| {
+            let row: Option<(String, String)> = conn
+                .query_row("SELECT version, files FROM kb_versions WHERE hash = ?1", [&hash], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            Ok(row.and_then(|(version, files)| {
+                serde_json::from_str(&files).ok().map(|files| KbPackage {
+                    files,
+                    hash: hash.clone(),
+                    version,
+                })
+            }))
+        })
+        .await
+    }
+}

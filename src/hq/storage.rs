@@ -1,0 +1,130 @@
+//! What the routes need from HQ's store, as a trait: the SQLite store implements it today, and a
+//! PostgreSQL store can implement it later without touching a route.
+//!
+//! Every method that changes state also appends to HQ's audit (actor, device, time) in the same
+//! transaction; every method is all-or-nothing for its own call.
+
+use std::future::Future;
+
+use crate::protocol::{
+    CaseView, Change, ChangeResult, DecisionRequest, Device, FeedItem, KbPackage, KbPublished, ReplyRequest,
+    Role,
+};
+
+/// Why the store could not answer; the routes turn it into 503 (retry later).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StorageError {
+    /// The database failed (disk, lock, corruption).
+    #[error("总部数据库错误: {0}")]
+    Database(String),
+    /// The store is shutting down or its writer stopped.
+    #[error("总部数据库不可用: {0}")]
+    Unavailable(String),
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Database(e.to_string())
+    }
+}
+
+/// A device to enroll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDevice {
+    /// Center id.
+    pub center: String,
+    /// Window id (clerks).
+    pub window: Option<String>,
+    /// Department group (approvers).
+    pub department: Option<String>,
+    /// Role.
+    pub role: Role,
+}
+
+/// Where a case belongs, for authorisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseOwner {
+    /// Owning center.
+    pub center: String,
+    /// Owning window.
+    pub window: String,
+    /// Department group of the case's item, once known.
+    pub department: Option<String>,
+}
+
+/// Which feed items a device receives: `None` = every item (supervisors).
+pub type FeedTargets = Option<Vec<String>>;
+
+/// HQ's store, as the routes use it. Implementations must be safe to share between request tasks.
+pub trait HqStorage: Send + Sync + 'static {
+    /// The device holding the token with this SHA-256, if enrolled.
+    fn device_for_token(
+        &self,
+        token_hash: String,
+    ) -> impl Future<Output = Result<Option<Device>, StorageError>> + Send;
+
+    /// Enrolls a device; returns it with its token (shown once; only its hash is stored).
+    fn enroll(
+        &self,
+        device: NewDevice,
+    ) -> impl Future<Output = Result<(Device, String), StorageError>> + Send;
+
+    /// Applies a clerk's batch of changes in order, each id once, in one transaction; one result
+    /// per change, in order.
+    fn push(
+        &self,
+        device: Device,
+        changes: Vec<Change>,
+    ) -> impl Future<Output = Result<Vec<ChangeResult>, StorageError>> + Send;
+
+    /// Feed items for `targets` after `since`, oldest first, at most `limit`.
+    fn feed(
+        &self,
+        targets: FeedTargets,
+        since: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<FeedItem>, StorageError>> + Send;
+
+    /// The newest feed sequence number, changing whenever an item is added (for live streams).
+    fn feed_watch(&self) -> tokio::sync::watch::Receiver<i64>;
+
+    /// Who owns a case, if HQ has it.
+    fn case_owner(
+        &self,
+        case_id: String,
+    ) -> impl Future<Output = Result<Option<CaseOwner>, StorageError>> + Send;
+
+    /// The case with its journal.
+    fn case(&self, case_id: String) -> impl Future<Output = Result<Option<CaseView>, StorageError>> + Send;
+
+    /// The case a call belongs to and its owner.
+    fn call_owner(
+        &self,
+        call_id: String,
+    ) -> impl Future<Output = Result<Option<(String, CaseOwner)>, StorageError>> + Send;
+
+    /// Records an approver's decision once per id and sends it to the owning window.
+    fn decide(
+        &self,
+        device: Device,
+        request: DecisionRequest,
+    ) -> impl Future<Output = Result<ChangeResult, StorageError>> + Send;
+
+    /// Records an approver's answer to a call once per id and sends it to the calling window.
+    fn reply(
+        &self,
+        device: Device,
+        call_id: String,
+        request: ReplyRequest,
+    ) -> impl Future<Output = Result<ChangeResult, StorageError>> + Send;
+
+    /// Stores a checked KB package (hash and version filled) once per hash and announces it.
+    fn publish_kb(
+        &self,
+        device: Device,
+        package: KbPackage,
+    ) -> impl Future<Output = Result<KbPublished, StorageError>> + Send;
+
+    /// A published KB package.
+    fn kb(&self, hash: String) -> impl Future<Output = Result<Option<KbPackage>, StorageError>> + Send;
+}
