@@ -34,6 +34,12 @@ pub struct DeskArgs {
     /// database, which never syncs.
     #[arg(long, num_args = 0..=1, default_missing_value = "all", value_name = "SCENARIO")]
     pub drill: Option<String>,
+    /// HQ's address (kept; the desk syncs with HQ in the background once address and token are set).
+    #[arg(long, value_name = "URL")]
+    pub hq: Option<String>,
+    /// This window's device token from `hq enroll` (kept).
+    #[arg(long)]
+    pub token: Option<String>,
     /// The trainee's name, recorded with drill scores.
     #[arg(long, default_value = "学员")]
     pub trainee: String,
@@ -92,7 +98,14 @@ pub fn run(kb: Kb, data_dir: &Path, args: &DeskArgs) -> anyhow::Result<()> {
     let store = open_store(data_dir)?;
     let config = config(&store, args)?;
     let print = print_config(&store, data_dir, args)?;
-    crate::tui::run(Arc::new(kb), store, config, print, None)
+    if let Some(url) = &args.hq {
+        store.set_setting(crate::sync::HQ_URL, url.trim_end_matches('/'))?;
+    }
+    if let Some(token) = &args.token {
+        store.set_setting(crate::sync::HQ_TOKEN, token.trim())?;
+    }
+    let sync = crate::sync::SyncConfig::from_store(&store)?.map(|c| (data_dir.join("desk.sqlite3"), c));
+    crate::tui::run(Arc::new(kb), store, config, print, None, sync)
 }
 
 /// The desk in drill mode on the drill database.
@@ -116,5 +129,5 @@ fn run_drill(kb: Kb, data_dir: &Path, which: &str, trainee: &str) -> anyhow::Res
     };
     let print = PrintConfig::files(data_dir.join("drill-notices"));
     let session = crate::tui::drill::DrillSession::new(scenarios, trainee.to_string());
-    crate::tui::run(Arc::new(kb), store, Some(config), print, Some(session))
+    crate::tui::run(Arc::new(kb), store, Some(config), print, Some(session), None)
 }

@@ -66,6 +66,8 @@ pub enum Msg {
     Handover(Vec<HandoverRow>),
     /// Background state for the status bar: outbox entries waiting for HQ.
     Pending(usize),
+    /// The sync worker's state (and which cases HQ changed).
+    Sync(crate::sync::SyncStatus),
     /// An effect failed; shown in the status bar (nothing typed is lost).
     Failed(String),
     /// HQ sent an event for a case (call state, reply); already stored by the sync worker.
@@ -106,6 +108,7 @@ pub struct App {
     help: bool,
     now: NaiveDateTime,
     pending: usize,
+    sync: Option<crate::sync::SyncStatus>,
     error: Option<String>,
     /// The question being typed for a call (F6).
     call_prompt: Option<TextInput>,
@@ -136,6 +139,7 @@ impl App {
             help: false,
             now,
             pending: 0,
+            sync: None,
             error: None,
             call_prompt: None,
             reply: None,
@@ -304,6 +308,12 @@ impl App {
                 vec![]
             }
             Msg::CaseLoaded { case_id, case } => {
+                // HQ may have answered a call of the case in front of the window.
+                if let Some(intake) = &mut self.intake
+                    && let Some(reply) = intake.refresh(&case_id, &case)
+                {
+                    self.reply = Some((reply.by, reply.text));
+                }
                 self.cases.case_loaded(case_id, case);
                 vec![]
             }
@@ -314,6 +324,25 @@ impl App {
             Msg::Pending(n) => {
                 self.pending = n;
                 vec![]
+            }
+            Msg::Sync(status) => {
+                let mut cmds: Vec<Cmd> = Vec::new();
+                let current = self.intake.as_ref().and_then(|i| i.case_id.clone());
+                for case_id in &status.changed_cases {
+                    if Some(case_id) == current.as_ref() || self.cases.showing(case_id) {
+                        cmds.push(Cmd::LoadCase { case_id: case_id.clone() });
+                    }
+                }
+                if !status.changed_cases.is_empty() {
+                    match self.screen {
+                        ScreenId::Handover => cmds.push(Cmd::LoadHandover),
+                        ScreenId::Cases => cmds.push(self.cases.reload()),
+                        _ => {}
+                    }
+                }
+                self.pending = status.pending;
+                self.sync = Some(status);
+                cmds
             }
             Msg::Failed(e) => {
                 self.error = Some(e);
@@ -590,7 +619,15 @@ impl App {
                 spans.push(Span::styled("F7 代办填表 ", Style::new().fg(Color::Cyan)));
             }
         }
-        spans.push(Span::styled(" 离线 ", Style::new().fg(Color::Yellow)));
+        let (sync_text, online) = match &self.sync {
+            Some(status) => (format!(" {} ", status.summary()), status.online),
+            None if self.pending > 0 => (format!(" 离线 · {} 待同步 ", self.pending), false),
+            None => (" 离线 ".to_string(), false),
+        };
+        spans.push(Span::styled(
+            sync_text,
+            Style::new().fg(if online { Color::Green } else { Color::Yellow }),
+        ));
         if let Some(call) = self.intake.as_ref().and_then(|i| i.case.calls.last()) {
             let waited = call.waiting(self.now);
             let text = match call.state {
@@ -598,9 +635,6 @@ impl App {
                 state => format!("| 呼叫{} {:02}:{:02} ", state.label(), waited / 60, waited % 60),
             };
             spans.push(Span::styled(text, Style::new().fg(Color::Magenta)));
-        }
-        if self.pending > 0 {
-            spans.push(Span::raw(format!("{} 待同步 ", self.pending)));
         }
         spans.push(Span::styled(
             format!("| 知识库 {} ", self.kb.meta.version),

@@ -67,6 +67,11 @@ impl CasesScreen {
         Cmd::LoadCases { query: self.query.text().trim().to_string() }
     }
 
+    /// Whether the case is open on this screen (so news from HQ reloads it).
+    pub fn showing(&self, case_id: &str) -> bool {
+        self.detail.as_ref().is_some_and(|d| d.case_id == case_id)
+    }
+
     /// The list arrived.
     pub fn loaded(&mut self, rows: Vec<CaseSummary>) {
         self.rows = rows;

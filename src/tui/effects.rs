@@ -92,12 +92,25 @@ pub struct Effects {
     kb: Arc<Kb>,
     config: DeskConfig,
     print: PrintConfig,
+    /// Called after something went into the outbox, so sync sends it at once.
+    outbox_written: Option<Box<dyn Fn() + Send>>,
 }
 
 impl Effects {
     /// An executor over `store`.
     pub fn new(store: Store, kb: Arc<Kb>, config: DeskConfig, print: PrintConfig) -> Self {
-        Self { store, kb, config, print }
+        Self { store, kb, config, print, outbox_written: None }
+    }
+
+    /// Asks to be told when the outbox gets new entries (the sync worker's nudge).
+    pub fn on_outbox(&mut self, notify: Box<dyn Fn() + Send>) {
+        self.outbox_written = Some(notify);
+    }
+
+    fn outbox_changed(&self) {
+        if let Some(notify) = &self.outbox_written {
+            notify();
+        }
     }
 
     /// Runs one command; returns the message answering it, if any. Store errors become a message
@@ -117,7 +130,11 @@ impl Effects {
                 None
             }
             Cmd::Journal { case_id, event, at } => {
-                self.store.append(&case_id, event, at)?;
+                let urgent = event.is_urgent();
+                let finished = self.store.append(&case_id, event, at)?.number.is_some();
+                if urgent || finished {
+                    self.outbox_changed();
+                }
                 None
             }
             Cmd::Finish { case_id, decision, at } => {
@@ -125,6 +142,7 @@ impl Effects {
                     .store
                     .finish(&case_id, &self.config.center, &self.config.window, decision, at)?
                     .clone();
+                self.outbox_changed();
                 Some(Msg::Finished { case_id, case })
             }
             Cmd::Print { case_id } => {
@@ -151,6 +169,8 @@ impl Effects {
             }
             Cmd::LoadCases { query } => Some(Msg::Cases(self.store.list(&query, 500)?)),
             Cmd::LoadCase { case_id } => {
+                // The sync worker writes through its own connection: read the journal afresh.
+                self.store.forget(&case_id);
                 let case = self.store.load(&case_id)?;
                 Some(Msg::CaseLoaded { case_id, case })
             }

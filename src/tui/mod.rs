@@ -46,6 +46,7 @@ pub fn run(
     config: Option<DeskConfig>,
     print: PrintConfig,
     drill: Option<drill::DrillSession>,
+    sync: Option<(std::path::PathBuf, crate::sync::SyncConfig)>,
 ) -> anyhow::Result<()> {
     let mut app = App::new(kb.clone(), config.clone(), now());
     if let Some(session) = drill {
@@ -58,7 +59,22 @@ pub fn run(
     let pending = store.outbox_count()?;
     let (tx, rx) = mpsc::channel::<Msg>();
     let _ = tx.send(Msg::Pending(pending));
-    let effects = Effects::new(store, kb, config.unwrap_or_default(), print);
+    let mut effects = Effects::new(store, kb, config.unwrap_or_default(), print);
+    // Sync with HQ off the UI thread; a drill database never gets here (the worker refuses it too).
+    let sync_worker = match sync {
+        Some((db, sync_config)) if effects.store.require_desk().is_ok() => {
+            let status_tx = tx.clone();
+            let worker = crate::sync::SyncWorker::spawn(&db, sync_config, move |status| {
+                let _ = status_tx.send(Msg::Sync(status.clone()));
+            })?;
+            Some(Arc::new(worker))
+        }
+        _ => None,
+    };
+    if let Some(worker) = &sync_worker {
+        let worker = worker.clone();
+        effects.on_outbox(Box::new(move || worker.nudge()));
+    }
     let (commands, worker) = effects::spawn_worker(effects, tx.clone());
     let mut terminal = ratatui::init();
     execute!(std::io::stdout(), EnableBracketedPaste)?;
@@ -68,6 +84,7 @@ pub fn run(
     // Let the worker journal everything already sent before the process ends.
     drop(commands);
     let _ = worker.join();
+    drop(sync_worker);
     result
 }
 

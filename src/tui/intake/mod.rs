@@ -413,6 +413,19 @@ impl Intake {
         Some(cmds)
     }
 
+    /// The case as stored now (the sync worker added HQ's events); returns a reply that is new.
+    pub fn refresh(&mut self, case_id: &str, case: &Case) -> Option<crate::intake::call::Reply> {
+        if self.case_id.as_deref() != Some(case_id) {
+            return None;
+        }
+        let replies = |c: &Case| c.calls.iter().map(|call| call.replies.len()).sum::<usize>();
+        let before = replies(&self.case);
+        self.case.calls = case.calls.clone();
+        (replies(&self.case) > before)
+            .then(|| self.case.calls.iter().flat_map(|c| c.replies.iter()).max_by_key(|r| r.at).cloned())
+            .flatten()
+    }
+
     /// Applies an event that HQ sent for this case (call states and replies); the sync worker has
     /// already stored it.
     pub fn remote(&mut self, case_id: &str, event: &CaseEvent) -> bool {
