@@ -148,13 +148,29 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
-async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("请求体超过 {limit} 字节的上限"),
+    )
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S, limit: usize) -> Result<Bytes, ApiError> {
     if !is_json(req.headers()) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "请求体须为 JSON（Content-Type: application/json）",
         ));
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
     }
     Bytes::from_request(req, state).await.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(
@@ -187,11 +203,11 @@ macro_rules! plain_json {
 }
 plain_json!(DecisionRequest, ReplyRequest, KbPackage);
 
-impl<S: Send + Sync, T: Decode> FromRequest<S> for Body<T> {
+impl<S: HqStorage, T: Decode> FromRequest<AppState<S>> for Body<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = read_body(req, state).await?;
+    async fn from_request(req: Request, state: &AppState<S>) -> Result<Self, ApiError> {
+        let bytes = read_body(req, state, state.limits.max_body_bytes).await?;
         T::decode(&bytes).map(Body).map_err(|e| ApiError::bad_request(e.0))
     }
 }
