@@ -95,10 +95,12 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     }
     if problems.is_empty() {
         println!(
-            "知识库 {} 检查通过：{} 个事项，{} 个日历年度",
+            "知识库 {} 检查通过：{} 个事项，{} 个日历年度，{} 张表单，{} 个演练",
             source.label,
             parsed.items.len(),
-            parsed.calendars.len()
+            parsed.calendars.len(),
+            parsed.forms.len(),
+            parsed.drills.len()
         );
         Ok(ExitCode::SUCCESS)
     } else {

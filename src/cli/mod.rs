@@ -1,5 +1,6 @@
 //! The command line: clap definitions and dispatch to each part (desk, kb, precheck).
 
+mod drill;
 mod kb;
 mod precheck;
 
@@ -34,6 +35,11 @@ pub enum Command {
     },
     /// Headless intake decision for an item and material states (预审).
     Precheck(precheck::PrecheckArgs),
+    /// Training scenarios: check answer keys, list (演练).
+    Drill {
+        #[command(subcommand)]
+        command: drill::DrillCommand,
+    },
 }
 
 /// Parses the command line, runs the part, and turns errors into a message and exit code.
@@ -55,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             precheck::run(&Kb::load(cli.kb.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Drill { command }) => drill::run(command, &Kb::load(cli.kb.as_deref())?),
         Some(Command::Desk) | None => {
             let kb = Kb::load(cli.kb.as_deref())?;
             crate::tui::run(Arc::new(kb))?;

@@ -9,6 +9,8 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
+use super::drills::{ApplicantType, CHECKED_FIELDS, Drill, DrillState, ExpectedDecision};
+use super::forms::{FieldKind, Form, from_key};
 use super::model::{CalendarYear, Item, KbMeta, Necessity};
 use super::source::{KbFile, KbSource};
 
@@ -46,6 +48,10 @@ pub struct Parsed {
     pub items: Vec<(String, Item)>,
     /// Calendar years that parsed.
     pub calendars: Vec<CalendarYear>,
+    /// Agency forms that parsed, with their file paths.
+    pub forms: Vec<(String, Form)>,
+    /// Drill scenarios that parsed, with their file paths.
+    pub drills: Vec<(String, Drill)>,
 }
 
 /// Parses and checks every file; returns what parsed and every problem found.
@@ -53,6 +59,8 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut parsed = Parsed::default();
     let mut problems = Vec::new();
     let mut codes: HashMap<String, String> = HashMap::new();
+    // Stand-in paths of forms and drills, for their second pass.
+    let mut later: HashMap<String, Vec<String>> = HashMap::new();
     for file in &source.files {
         let mut report =
             Reporter { source, file, problems: &mut problems, doc: None, placeholders: Vec::new() };
@@ -62,7 +70,9 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
             ("items", _) => {
                 if let Some(item) = report.parse::<Item>() {
                     check_item(&mut report, &item);
-                    if let Some(first) = codes.insert(item.code.clone(), file.path.clone()) {
+                    if !report.suppressed("code")
+                        && let Some(first) = codes.insert(item.code.clone(), file.path.clone())
+                    {
                         report.at(&["code"], format!("事项编码 {} 重复，已在 {} 中使用", item.code, first));
                     }
                     parsed.items.push((file.path.clone(), item));
@@ -74,12 +84,32 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
                     parsed.calendars.push(year);
                 }
             }
-            ("forms" | "drills", _) => {
-                // Formats of agency forms and drills are defined by later features; for now they
-                // must at least be valid TOML.
-                report.syntax_only();
+            // Forms and drills refer to items: checked below, once every item is known.
+            ("forms", _) => {
+                if let Some(form) = report.parse::<Form>() {
+                    parsed.forms.push((file.path.clone(), form));
+                    later.insert(file.path.clone(), report.placeholders.clone());
+                }
+            }
+            ("drills", _) => {
+                if let Some(drill) = report.parse::<Drill>() {
+                    parsed.drills.push((file.path.clone(), drill));
+                    later.insert(file.path.clone(), report.placeholders.clone());
+                }
             }
             _ => report.at(&[], "未知文件：知识库只包含 kb.toml、items/、calendar/、forms/、drills/".into()),
+        }
+    }
+    let items: HashMap<&str, &Item> = parsed.items.iter().map(|(_, i)| (i.code.as_str(), i)).collect();
+    // Form and drill ids are unique because each must be its file's name in a flat folder.
+    for (path, form) in &parsed.forms {
+        if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
+            check_form(&mut r, form, &items);
+        }
+    }
+    for (path, drill) in &parsed.drills {
+        if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
+            check_drill(&mut r, drill, &items);
         }
     }
     if parsed.meta.is_none() && !source.files.iter().any(|f| f.path == "kb.toml") {
@@ -215,6 +245,23 @@ enum Seg<'s> {
 }
 
 impl<'a> Reporter<'a> {
+    /// A reporter for a file already parsed once, for checks that need the whole KB.
+    fn reopen(
+        source: &'a KbSource,
+        path: &str,
+        problems: &'a mut Vec<Problem>,
+        placeholders: &HashMap<String, Vec<String>>,
+    ) -> Option<Self> {
+        let file = source.files.iter().find(|f| f.path == path)?;
+        Some(Reporter {
+            source,
+            file,
+            problems,
+            doc: DeTable::parse(&file.text).ok(),
+            placeholders: placeholders.get(path).cloned().unwrap_or_default(),
+        })
+    }
+
     fn push(&mut self, span: Option<Range<usize>>, field: String, message: String) {
         let (line, column) = match span {
             Some(span) => line_col(&self.file.text, span.start),
@@ -227,12 +274,6 @@ impl<'a> Reporter<'a> {
             field,
             message,
         });
-    }
-
-    fn syntax_only(&mut self) {
-        if let Err(e) = DeTable::parse(&self.file.text) {
-            self.push(e.span(), String::new(), format!("TOML 语法错误：{}", e.message()));
-        }
     }
 
     /// Deserializes the file, reporting a syntax error, or every schema error (unknown field,
@@ -568,6 +609,214 @@ fn check_item(r: &mut Reporter, item: &Item) {
             r.at(&at("lenient"), "核心材料 (key = true) 不得容缺".into());
         } else if m.lenient && !lenient_allowed {
             r.at(&at("lenient"), "本事项不允许容缺受理，材料不能标记为可容缺".into());
+        }
+    }
+}
+
+fn check_form(r: &mut Reporter, form: &Form, items: &HashMap<&str, &Item>) {
+    if r.file.path != format!("forms/{}.toml", form.id) {
+        r.at(&["id"], format!("文件应为 forms/{}.toml（文件名与表单标识一致）", form.id));
+    }
+    if !is_identifier(&form.id) {
+        r.at(&["id"], format!("表单标识 {:?} 只能用小写字母、数字和下划线", form.id));
+    }
+    if form.title.trim().is_empty() {
+        r.at(&["title"], "不能为空".into());
+    }
+    if form.items.is_empty() {
+        r.at(&["items"], "至少需要一个事项编码".into());
+    }
+    let mut known = Vec::new();
+    for (i, code) in form.items.iter().enumerate() {
+        match items.get(code.as_str()) {
+            Some(item) => known.push(*item),
+            None => r.at(&["items", &i.to_string()], format!("没有编码为 {code} 的事项")),
+        }
+    }
+    if let Some(material) = &form.material {
+        for item in &known {
+            if !item.materials.iter().any(|m| &m.id == material) {
+                r.at(&["material"], format!("事项 {} 没有材料 {material}", item.code));
+            }
+        }
+    }
+    if form.sections.is_empty() {
+        r.at(&["sections"], "至少需要一栏".into());
+    }
+    let situation_ok = |when: &str| known.iter().all(|item| item.situations.iter().any(|s| s.id == when));
+    let mut section_ids = HashSet::new();
+    let mut field_ids = HashSet::new();
+    for (i, section) in form.sections.iter().enumerate() {
+        let si = i.to_string();
+        if !is_identifier(&section.id) {
+            r.at(&["sections", &si, "id"], format!("栏目标识 {:?} 只能用小写字母、数字和下划线", section.id));
+        }
+        if !section_ids.insert(section.id.as_str()) {
+            r.at(&["sections", &si, "id"], format!("栏目标识 {} 重复", section.id));
+        }
+        if let Some(when) = &section.when
+            && !situation_ok(when)
+        {
+            r.at(&["sections", &si, "when"], format!("条件 {when} 不是表单所属每个事项的情形"));
+        }
+        if section.fields.is_empty() {
+            r.at(&["sections", &si, "fields"], "至少需要一个字段".into());
+        }
+        for (j, field) in section.fields.iter().enumerate() {
+            let fj = j.to_string();
+            let at = |name: &'static str| ["sections", si.as_str(), "fields", fj.as_str(), name];
+            if !is_identifier(&field.id) {
+                r.at(&at("id"), format!("字段标识 {:?} 只能用小写字母、数字和下划线", field.id));
+            }
+            if !field_ids.insert(field.id.as_str()) {
+                r.at(&at("id"), format!("字段标识 {} 在本表单中重复", field.id));
+            }
+            if field.label.trim().is_empty() {
+                r.at(&at("label"), "不能为空".into());
+            }
+            if let Some(from) = &field.from {
+                match from_key(from) {
+                    None => r.at(
+                        &at("from"),
+                        format!(
+                            "未知的数据来源 {from}；可用：{}",
+                            super::forms::FROM_KEYS.iter().map(|k| k.key).collect::<Vec<_>>().join("、")
+                        ),
+                    ),
+                    Some(key) if !key.kinds.contains(&field.kind) => r.at(
+                        &at("from"),
+                        format!("{from}（{}）不能填入 {} 类型的字段", key.label, kind_name(field.kind)),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            if let Some(when) = &field.when
+                && !situation_ok(when)
+            {
+                r.at(&at("when"), format!("条件 {when} 不是表单所属每个事项的情形"));
+            }
+            if field.kind.has_options() {
+                if field.options.len() < 2 {
+                    r.at(&at("options"), "选择题至少需要两个选项".into());
+                }
+                let mut seen = HashSet::new();
+                if let Some(dup) = field.options.iter().find(|o| !seen.insert(o.as_str())) {
+                    r.at(&at("options"), format!("选项 {dup} 重复"));
+                }
+            } else if !field.options.is_empty() {
+                r.at(&at("options"), format!("{} 类型的字段不能有选项", kind_name(field.kind)));
+            }
+            if field.max_len.is_some() && !field.kind.is_text() {
+                r.at(&at("max_len"), format!("{} 类型的字段不能限制字数", kind_name(field.kind)));
+            }
+            if (field.min.is_some() || field.max.is_some()) && !field.kind.is_numeric() {
+                r.at(
+                    &at("kind"),
+                    format!("min/max 只适用于 number 和 money，不适用于 {}", kind_name(field.kind)),
+                );
+            }
+            if let (Some(min), Some(max)) = (field.min, field.max)
+                && min > max
+            {
+                r.at(&at("min"), format!("最小值 {min} 大于最大值 {max}"));
+            }
+        }
+    }
+}
+
+fn kind_name(kind: FieldKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
+    if r.file.path != format!("drills/{}.toml", drill.id) {
+        r.at(&["id"], format!("文件应为 drills/{}.toml（文件名与演练标识一致）", drill.id));
+    }
+    if !is_identifier(&drill.id) {
+        r.at(&["id"], format!("演练标识 {:?} 只能用小写字母、数字和下划线", drill.id));
+    }
+    for (field, text) in [("title", &drill.title), ("narrative", &drill.narrative)] {
+        if text.trim().is_empty() {
+            r.at(&[field], "不能为空".into());
+        }
+    }
+    if drill.minutes == Some(0) {
+        r.at(&["minutes"], "限时不能为 0；不限时请删去 minutes".into());
+    }
+    if drill.scoring.total() != 100 {
+        r.at(&["scoring"], format!("评分权重合计应为 100，实际为 {}", drill.scoring.total()));
+    }
+    if drill.ineligible.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        r.at(&["ineligible"], "不符合条件时须写明原因".into());
+    }
+    let applicant = &drill.applicant;
+    match applicant.kind {
+        ApplicantType::Person if applicant.id_number.is_none() => {
+            r.at(&["applicant"], "自然人申请须有 id_number".into())
+        }
+        ApplicantType::Organisation if applicant.credit_code.is_none() => {
+            r.at(&["applicant"], "单位申请须有 credit_code".into())
+        }
+        _ => {}
+    }
+    for (i, key) in drill.expected.invalid_fields.iter().enumerate() {
+        let at = ["expected", "invalid_fields", &i.to_string()];
+        if !CHECKED_FIELDS.contains(&key.as_str()) {
+            r.at(&at, format!("未知的申请人信息 {key}；可用：{}", CHECKED_FIELDS.join("、")));
+        } else if drill.field_value(key).is_none() {
+            r.at(&at, format!("{key} 没有填写，无从判断是否有效"));
+        }
+    }
+    let pending = drill.expected.decision == ExpectedDecision::AcceptPending;
+    if drill.expected.supplement_deadline.is_some() && !pending {
+        r.at(&["expected", "supplement_deadline"], "只有容缺受理才有补正期限".into());
+    }
+    let Some(item) = items.get(drill.item.as_str()) else {
+        r.at(&["item"], format!("没有编码为 {} 的事项", drill.item));
+        return;
+    };
+    for (i, s) in drill.situations.iter().enumerate() {
+        if !item.situations.iter().any(|x| &x.id == s) {
+            let known: Vec<_> = item.situations.iter().map(|x| x.id.as_str()).collect();
+            r.at(
+                &["situations", &i.to_string()],
+                format!("事项 {} 没有情形 {s}；可用：{}", item.code, known.join("、")),
+            );
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, m) in drill.materials.iter().enumerate() {
+        let idx = i.to_string();
+        if !item.materials.iter().any(|x| x.id == m.id) {
+            let known: Vec<_> = item.materials.iter().map(|x| x.id.as_str()).collect();
+            r.at(
+                &["materials", &idx, "id"],
+                format!("事项 {} 没有材料 {}；可用：{}", item.code, m.id, known.join("、")),
+            );
+        }
+        if !seen.insert(m.id.as_str()) {
+            r.at(&["materials", &idx, "id"], format!("材料 {} 重复", m.id));
+        }
+        match (m.state, &m.defect) {
+            (DrillState::Defect, None) => {
+                r.at(&["materials", &idx, "state"], "有缺陷的材料须写明 defect".into())
+            }
+            (DrillState::Ok | DrillState::Missing, Some(_)) => {
+                r.at(&["materials", &idx, "defect"], "只有“有缺陷”的材料才写 defect".into())
+            }
+            _ => {}
+        }
+    }
+    let unlisted = drill.unlisted_materials(item);
+    if !unlisted.is_empty() {
+        r.at(
+            &["materials"],
+            format!("未说明申请人是否带来以下材料（缺少也须写明）：{}", unlisted.join("、")),
+        );
+    }
+    for (i, id) in drill.expected.deficient.iter().enumerate() {
+        if !item.materials.iter().any(|x| &x.id == id) {
+            r.at(&["expected", "deficient", &i.to_string()], format!("事项 {} 没有材料 {id}", item.code));
         }
     }
 }
