@@ -100,7 +100,11 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
             _ => report.at(&[], "未知文件：知识库只包含 kb.toml、items/、calendar/、forms/、drills/".into()),
         }
     }
-    let items: HashMap<&str, &Item> = parsed.items.iter().map(|(_, i)| (i.code.as_str(), i)).collect();
+    // On duplicate codes the first file wins, as in the duplicate report.
+    let mut items: HashMap<&str, &Item> = HashMap::new();
+    for (_, item) in &parsed.items {
+        items.entry(item.code.as_str()).or_insert(item);
+    }
     // Form and drill ids are unique because each must be its file's name in a flat folder.
     for (path, form) in &parsed.forms {
         if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
