@@ -261,7 +261,7 @@ impl<'a> Reporter<'a> {
             source,
             file,
             problems,
-            doc: DeTable::parse(&file.text).ok(),
+            doc: None,
             placeholders: placeholders.get(path).cloned().unwrap_or_default(),
         })
     }
@@ -288,6 +288,11 @@ impl<'a> Reporter<'a> {
     /// value returned may then contain stand-ins; their paths are remembered so that later checks
     /// do not report problems in them.
     pub(crate) fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
+        // The common case, a good file, needs one parse; the spanned document is only built when
+        // a problem has to be located (see `span_of`).
+        if let Ok(value) = toml::from_str::<T>(&self.file.text) {
+            return Some(value);
+        }
         match DeTable::parse(&self.file.text) {
             Ok(doc) => self.doc = Some(doc),
             Err(e) => {
@@ -295,10 +300,7 @@ impl<'a> Reporter<'a> {
                 return None;
             }
         }
-        match toml::from_str::<T>(&self.file.text) {
-            Ok(value) => Some(value),
-            Err(_) => self.recover(),
-        }
+        self.recover()
     }
 
     /// The repair loop of [`Self::parse`].
@@ -403,6 +405,9 @@ impl<'a> Reporter<'a> {
     pub(crate) fn at(&mut self, path: &[&str], message: String) {
         let segs: Vec<Seg> =
             path.iter().map(|s| s.parse::<usize>().map(Seg::Index).unwrap_or(Seg::Key(s))).collect();
+        if self.doc.is_none() {
+            self.doc = DeTable::parse(&self.file.text).ok();
+        }
         let span = self.span_of(&segs);
         let field = path.iter().fold(String::new(), |acc, s| match s.parse::<usize>() {
             Ok(i) => format!("{acc}[{i}]"),
