@@ -89,10 +89,59 @@ fn date_outside_the_files_year() {
 }
 
 #[test]
+fn form_naming_an_unknown_item() {
+    assert_reported("forms/unknown_item.toml:4:20: items[1]", "没有编码为 NOPE01 的事项");
+}
+
+#[test]
+fn form_field_from_an_unknown_key() {
+    assert_reported(
+        "forms/unknown_from.toml:23:1: sections[0].fields[1].from",
+        "未知的数据来源 applicant.phnoe",
+    );
+}
+
+#[test]
+fn form_with_a_duplicate_field_id() {
+    assert_reported(
+        "forms/duplicate_field.toml:20:1: sections[0].fields[1].id",
+        "字段标识 name 在本表单中重复",
+    );
+}
+
+#[test]
+fn form_section_conditioned_on_an_unknown_situation() {
+    assert_reported("forms/bad_when.toml:11:1: sections[0].when", "条件 agnet 不是表单所属每个事项的情形");
+}
+
+#[test]
+fn drill_naming_an_unknown_item() {
+    assert_reported("drills/unknown_item.toml:4:1: item", "没有编码为 NOPE01 的事项");
+}
+
+#[test]
+fn drill_naming_an_unknown_material() {
+    assert_reported("drills/unknown_material.toml:19:1: materials[1].id", "事项 OK0001 没有材料 photo");
+}
+
+#[test]
+fn drill_leaving_an_applicable_material_unsaid() {
+    assert_reported(
+        "drills/unlisted_material.toml:14:3: materials",
+        "未说明申请人是否带来以下材料（缺少也须写明）：authorisation",
+    );
+}
+
+#[test]
+fn drill_defect_without_the_defect() {
+    assert_reported("drills/defect_without_text.toml:16:1: materials[0].state", "有缺陷的材料须写明 defect");
+}
+
+#[test]
 fn count_line_and_exit_code() {
     let (lines, last, code) = broken_kb_problems();
     assert_eq!(last, format!("发现 {} 个问题", lines.len()));
-    assert_eq!(lines.len(), 15, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
+    assert_eq!(lines.len(), 23, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
     assert_eq!(code, 1);
 }
 
@@ -121,7 +170,12 @@ fn readme_examples_parse_and_check_clean() {
     let blocks = marked_blocks(&read("knowledge-base/README.md"));
     assert!(blocks.iter().any(|(p, _)| p.starts_with("items/")), "README has an example item");
     assert!(blocks.iter().any(|(p, _)| p == "kb.toml"), "README has an example kb.toml");
+    assert!(blocks.iter().any(|(p, _)| p.starts_with("forms/")), "README has an example form");
+    assert!(blocks.iter().any(|(p, _)| p.starts_with("drills/")), "README has an example drill");
     let dir = temp_kb(&blocks);
     let out = yichuang([std::ffi::OsStr::new("kb"), "check".as_ref(), dir.path().as_os_str()]);
     assert_eq!(code(&out), 0, "README examples must check clean:\n{}", stdout(&out));
+    let out =
+        yichuang([std::ffi::OsStr::new("--kb"), dir.path().as_os_str(), "drill".as_ref(), "check".as_ref()]);
+    assert_eq!(code(&out), 0, "the README drill's answer key must agree with the rules:\n{}", stdout(&out));
 }

@@ -30,12 +30,12 @@ fn intake(desk: &mut Desk, marks: &str, name: &str, id: &str) {
 
 #[test]
 fn a_drill_done_right_scores_full_marks() {
-    let mut desk = drill_desk("d01-company-accept");
+    let mut desk = drill_desk("company_complete");
     let screen = desk.screen(120, 40);
-    assert!(screen.contains("演练模式") && screen.contains("张伟（男，35 岁）"), "{screen}");
+    assert!(screen.contains("演练模式") && screen.contains("王建国来窗口办理"), "{screen}");
     insta::assert_snapshot!("drill_start_120x40", screen);
     insta::assert_snapshot!("drill_start_80x24", desk.screen(80, 24));
-    intake(&mut desk, "11111", "张伟", "230103199001011237");
+    intake(&mut desk, "11111", "王建国", "230103198506121234");
     desk.key(KeyCode::Enter);
     desk.key(KeyCode::Char('5'));
     desk.key(KeyCode::Enter);
@@ -47,13 +47,16 @@ fn a_drill_done_right_scores_full_marks() {
 
 #[test]
 fn a_missed_defect_is_listed_with_the_kbs_reason() {
-    let mut desk = drill_desk("d21-company-unsigned-articles");
-    intake(&mut desk, "11111", "李娜", "230102198506152341");
+    let mut desk = drill_desk("company_notice_everything");
+    intake(&mut desk, "11111", "张秀兰", "230104197811203561");
     desk.key(KeyCode::Enter);
     desk.key(KeyCode::Char('5'));
     desk.key(KeyCode::Enter);
     let screen = desk.screen(120, 40);
     insta::assert_snapshot!("drill_score_120x40", screen.clone());
-    assert!(screen.contains("受理决定错误") && screen.contains("未发现「公司章程」的缺陷"), "{screen}");
+    assert!(
+        screen.contains("受理决定错误") && screen.contains("未发现「住所（经营场所）使用证明」的缺陷"),
+        "{screen}"
+    );
     assert!(desk.effects.store.drill_results().unwrap()[0].score < 60);
 }

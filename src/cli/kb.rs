@@ -95,7 +95,7 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     }
     if problems.is_empty() {
         println!(
-            "知识库 {} 检查通过：{} 个事项，{} 个日历年度，{} 张代办表单，{} 个演练场景",
+            "知识库 {} 检查通过：{} 个事项，{} 个日历年度，{} 张表单，{} 个演练",
             source.label,
             parsed.items.len(),
             parsed.calendars.len(),

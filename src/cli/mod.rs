@@ -46,7 +46,7 @@ pub enum Command {
     },
     /// Headless intake decision for an item and material states (预审).
     Precheck(precheck::PrecheckArgs),
-    /// Drills for trainers: check scenarios, report results (演练).
+    /// Drills for trainers: check answer keys, list scenarios, report results (演练).
     Drill {
         #[command(subcommand)]
         command: drill::DrillCommand,

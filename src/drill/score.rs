@@ -1,12 +1,12 @@
-//! Scoring a drill: the trainee's finished case against the scenario. Decision 40, defects caught
-//! 30, notices 10, time 10, keystrokes 10; every miss is listed with the KB's reason.
+//! Scoring a drill: the trainee's finished case against the scenario's answer key, with the
+//! scenario's weights (decision, deficient materials, invalid numbers, time). Notices follow from
+//! the decision; keystrokes are recorded beside the score. Every miss is listed with the reason the
+//! KB gives (checkpoints, typical defect, the scenario's explanation).
 
 use serde::{Deserialize, Serialize};
 
-use super::{kind_of, label, true_application};
-use crate::intake::case::{Case, Field};
-use crate::intake::rules::{MaterialState, applies};
-use crate::intake::validate;
+use crate::intake::case::Case;
+use crate::intake::rules::MaterialState;
 use crate::kb::Kb;
 use crate::kb::drills::{Drill, DrillState};
 
@@ -17,7 +17,7 @@ pub struct Score {
     pub total: u32,
     /// Whether the decision was right.
     pub decision_right: bool,
-    /// Problems caught / problems there were.
+    /// Deficient materials caught / deficient materials there were.
     pub caught: (u32, u32),
     /// Seconds from ticket to finish.
     pub seconds: i64,
@@ -27,102 +27,85 @@ pub struct Score {
     pub missed: Vec<String>,
 }
 
-/// Time and keys a clerk needs for a drill of `materials` materials, for full marks.
-fn budget(materials: usize) -> (i64, u32) {
-    (10 * 60, 40 + 2 * materials as u32)
+/// The share `part / whole` of `weight` points (all of it when there is nothing to find).
+fn share(weight: u8, part: u32, whole: u32) -> u32 {
+    (u32::from(weight) * part).checked_div(whole).unwrap_or(u32::from(weight))
 }
 
 /// Scores the trainee's finished `case` on `drill`.
 pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32) -> Score {
+    let weights = drill.scoring;
     let mut missed = Vec::new();
-    let Some(item) = kb.item(&drill.item) else {
-        return Score { total: 0, decision_right: false, caught: (0, 0), seconds, keystrokes, missed };
-    };
-    let truth = true_application(drill);
-    let expected = drill.expect.decision;
-    let given = case.decision.as_ref().map(kind_of);
-    let decision_right = given == Some(expected);
+    let expected = drill.expected.decision;
+    let decision_right = case.decision.as_ref().is_some_and(|d| expected.matches(d));
     if !decision_right {
-        missed.push(format!(
-            "受理决定应为「{}」，实际为「{}」：{}",
-            label(expected),
-            given.map_or("未办结", label),
-            drill.expect.explanation
-        ));
+        let given = case.decision.as_ref().map_or("未办结", |d| d.label());
+        let why = drill.expected.explanation.as_deref().unwrap_or("");
+        missed.push(format!("受理决定应为「{}」，实际为「{given}」。{why}", expected.label()));
     }
-    // Every material that really has a problem (defective, or required and not brought) must be
-    // marked as such; an acceptable one marked as a problem is a false alarm.
-    let (mut problems, mut caught, mut false_alarms) = (0u32, 0u32, 0u32);
-    for m in item.materials.iter().filter(|m| applies(m, &truth) && !m.shared_data) {
-        let real = drill.materials.iter().find(|d| d.id == m.id);
-        let marked = case.materials.get(&m.id);
-        let marked_problem = matches!(marked, Some(MaterialState::Missing | MaterialState::Defect { .. }));
-        match real.map(|d| (d.state, d.defect.as_deref())) {
-            Some((DrillState::Ok, _)) => {
-                if marked_problem {
-                    false_alarms += 1;
-                    missed.push(format!("「{}」合格，却被标记为有问题", m.name));
-                }
-            }
-            Some((DrillState::Defect, defect)) => {
-                problems += 1;
-                if matches!(marked, Some(MaterialState::Defect { .. })) {
-                    caught += 1;
-                } else {
-                    missed.push(format!(
-                        "未发现「{}」的缺陷：{}。审查要点：{}",
-                        m.name,
-                        defect.unwrap_or(""),
-                        m.checkpoints.join("；")
-                    ));
-                }
+    let item = kb.item(&drill.item);
+    let name = |id: &str| -> String {
+        item.and_then(|i| i.materials.iter().find(|m| m.id == id))
+            .map_or_else(|| id.to_string(), |m| m.name.clone())
+    };
+    // Every deficient material must be marked as a problem; an acceptable one marked is a false alarm.
+    let mut caught = 0u32;
+    for id in &drill.expected.deficient {
+        let real = drill.materials.iter().find(|m| &m.id == id);
+        let marked = case.materials.get(id);
+        let ok = match real.map(|m| m.state) {
+            Some(DrillState::Defect) => matches!(marked, Some(MaterialState::Defect { .. })),
+            _ => matches!(marked, Some(MaterialState::Missing)),
+        };
+        if ok {
+            caught += 1;
+            continue;
+        }
+        let material = item.and_then(|i| i.materials.iter().find(|m| &m.id == id));
+        let standard = material.map(|m| m.checkpoints.join("；")).unwrap_or_default();
+        match real.and_then(|m| m.defect.as_deref()) {
+            Some(defect) => {
+                missed.push(format!("未发现「{}」的缺陷：{defect}。审查要点：{standard}", name(id)))
             }
             None => {
-                problems += 1;
-                if matches!(marked, Some(MaterialState::Missing)) {
-                    caught += 1;
-                } else {
-                    missed.push(format!("申请人没有提交「{}」，应标记为缺少", m.name));
-                }
+                missed.push(format!("「{}」申请人没有提交，应标记为缺少。审查要点：{standard}", name(id)))
             }
         }
     }
-    for field in &drill.expect.invalid_fields {
-        let (typed, value) = match field.as_str() {
-            "id_number" => (case.field(Field::IdNumber), &drill.applicant.id_number),
-            "agent_id_number" => (case.field(Field::AgentIdNumber), &drill.applicant.agent_id_number),
-            _ => (case.field(Field::Phone), &drill.applicant.phone),
-        };
-        let today = drill.date;
-        let still_invalid = match field.as_str() {
-            "phone" => validate::mobile(value).is_err(),
-            _ => validate::id_card(value, today).is_err(),
-        };
-        if still_invalid && typed != value.as_str() {
-            missed.push(format!("应按证件录入号码 {value} 并发现校验不通过"));
+    let mut false_alarms = 0u32;
+    for m in drill.materials.iter().filter(|m| m.state == DrillState::Ok) {
+        if matches!(case.materials.get(&m.id), Some(MaterialState::Missing | MaterialState::Defect { .. })) {
+            false_alarms += 1;
+            missed.push(format!("「{}」合格，却被标记为有问题", name(&m.id)));
         }
     }
-    let decision_points = if decision_right { 40 } else { 0 };
-    let defect_points = match problems {
-        0 => 30,
-        n => 30 * caught / n,
+    // Invalid numbers: the trainee typed what the document shows and did not accept the case.
+    let invalid = drill.invalid_fields();
+    let mut found = 0u32;
+    for (key, problem) in &invalid {
+        if !decision_right || matches!(case.decision, Some(crate::intake::Decision::Accept { .. })) {
+            missed.push(format!(
+                "{key} 的号码 {} 校验不通过（{problem}），不能据此受理",
+                drill.field_value(key).unwrap_or("")
+            ));
+        } else {
+            found += 1;
+        }
     }
-    .saturating_sub(5 * false_alarms);
-    let notice_points = if decision_right { 10 } else { 0 };
-    let (time_budget, key_budget) = budget(item.materials.len());
-    let time_points = if seconds <= time_budget {
-        10
+    let deficient = drill.expected.deficient.len() as u32;
+    let limit = i64::from(drill.minutes.unwrap_or(10)) * 60;
+    let time_points = if seconds <= limit {
+        u32::from(weights.time)
     } else {
-        (10 - ((seconds - time_budget) * 10 / time_budget).min(10)) as u32
+        let over = ((seconds - limit) * i64::from(weights.time) / limit).min(i64::from(weights.time));
+        u32::from(weights.time) - over as u32
     };
-    let key_points =
-        if keystrokes <= key_budget { 10 } else { 10u32.saturating_sub((keystrokes - key_budget) / 5) };
-    Score {
-        total: decision_points + defect_points + notice_points + time_points + key_points,
-        decision_right,
-        caught: (caught, problems),
-        seconds,
-        keystrokes,
-        missed,
+    if seconds > limit {
+        missed.push(format!("用时 {} 分钟，超过 {} 分钟", seconds / 60, limit / 60));
     }
+    let total = (if decision_right { u32::from(weights.decision) } else { 0 })
+        + share(weights.deficient, caught, deficient).saturating_sub(5 * false_alarms)
+        + share(weights.fields, found, invalid.len() as u32)
+        + time_points;
+    Score { total: total.min(100), decision_right, caught: (caught, deficient), seconds, keystrokes, missed }
 }

@@ -6,89 +6,62 @@ use chrono::NaiveDate;
 
 use super::case::{Case, Field};
 use super::notice::{Block, Center, Notice, NoticeKind, header, signatures};
-use super::validate;
-use crate::kb::Item;
-use crate::kb::forms::{FieldKind, FormField, FormSpec};
+use crate::kb::forms::{FieldKind, Form, FormField, from_key};
+use crate::kb::{Item, Kb};
 
-/// The value a field starts with, from the case (`from` key) or the date.
-pub fn prefill(field: &FormField, case: &Case, today: NaiveDate) -> String {
-    let from = |f: Field| case.field(f).to_string();
-    match field.from.as_deref() {
-        Some("applicant.name") => from(Field::ApplicantName),
-        Some("applicant.id_number") => from(Field::IdNumber),
-        Some("applicant.credit_code") => from(Field::CreditCode),
-        Some("applicant.legal_representative") => from(Field::LegalRepresentative),
-        Some("applicant.phone") => from(Field::Phone),
-        Some("applicant.address") => from(Field::Address),
-        Some("agent.name") => from(Field::AgentName),
-        Some("agent.id_number") => from(Field::AgentIdNumber),
-        Some("agent.phone") => from(Field::AgentPhone),
-        Some("mail.address") => from(Field::MailAddress),
-        Some("today") => today.format("%Y-%m-%d").to_string(),
+/// The form agency staff fill for an item: the item's own form before a shared one (授权委托书).
+pub fn form_for<'k>(kb: &'k Kb, code: &'k str) -> Option<&'k Form> {
+    let mut forms: Vec<&Form> = kb.forms_for(code).collect();
+    forms.sort_by_key(|f| f.items.len());
+    forms.first().copied()
+}
+
+/// The fields that apply to `case`: sections and fields with a `when` situation only when it holds.
+pub fn applicable_fields<'f>(form: &'f Form, case: &Case) -> Vec<&'f FormField> {
+    let holds = |when: &Option<String>| when.as_ref().is_none_or(|s| case.situations.contains(s));
+    form.sections
+        .iter()
+        .filter(|s| holds(&s.when))
+        .flat_map(|s| s.fields.iter())
+        .filter(|f| holds(&f.when))
+        .collect()
+}
+
+/// The value a field starts with: from the case (`from` key), the date or the item.
+pub fn prefill(field: &FormField, case: &Case, item: &Item, today: NaiveDate) -> String {
+    let Some(key) = field.from.as_deref().and_then(from_key) else { return String::new() };
+    match (key.case_field, key.key) {
+        (Some(f), _) => case.field(f).to_string(),
+        (None, "case.date") => today.format("%Y-%m-%d").to_string(),
+        (None, "item.name") => item.name.clone(),
+        (None, "item.department") => item.department.clone(),
         _ => String::new(),
     }
 }
 
-/// The value a choice field stands for: a choice's text, or its number (1 = first).
+/// The value a choice stands for: an option's text, or its number (1 = first).
 pub fn resolve_choice<'a>(field: &'a FormField, value: &str) -> Option<&'a str> {
     let value = value.trim();
     value
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_sub(1))
-        .and_then(|i| field.choices.get(i))
-        .or_else(|| field.choices.iter().find(|c| c.as_str() == value))
+        .and_then(|i| field.options.get(i))
+        .or_else(|| field.options.iter().find(|c| c.as_str() == value))
         .map(String::as_str)
-}
-
-/// Checks a value by the field's kind; the message says what is wrong.
-pub fn check(field: &FormField, value: &str, today: NaiveDate) -> Result<(), String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return if field.required { Err(format!("请填写{}", field.label)) } else { Ok(()) };
-    }
-    if let Some(max) = field.max_len
-        && value.chars().count() > max
-    {
-        return Err(format!("最多 {max} 个字，现在 {} 个", value.chars().count()));
-    }
-    match field.kind {
-        FieldKind::Text => Ok(()),
-        FieldKind::Date => NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .map(|_| ())
-            .map_err(|_| "日期格式应为 2026-11-30".to_string()),
-        FieldKind::IdCard => validate::id_card(value, today).map(|_| ()).map_err(|e| format!("身份证号{e}")),
-        FieldKind::CreditCode => match validate::credit_code(value) {
-            Ok(code) => code.check_warning.map_or(Ok(()), |w| Err(format!("统一社会信用代码{w}"))),
-            Err(e) => Err(format!("统一社会信用代码{e}")),
-        },
-        FieldKind::Mobile => validate::mobile(value).map(|_| ()).map_err(|e| e.to_string()),
-        FieldKind::Number => {
-            if value.chars().all(|c| c.is_ascii_digit()) {
-                Ok(())
-            } else {
-                Err("请填写整数（半角数字）".into())
-            }
-        }
-        FieldKind::Money => {
-            let (whole, cents) = value.split_once('.').unwrap_or((value, ""));
-            let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-            if !whole.is_empty() && digits(whole) && digits(cents) && cents.len() <= 2 {
-                Ok(())
-            } else {
-                Err("金额应为数字，最多两位小数".into())
-            }
-        }
-        FieldKind::Choice => match resolve_choice(field, value) {
-            Some(_) => Ok(()),
-            None => Err(format!("请选择：{}", numbered_choices(field))),
-        },
-    }
 }
 
 /// `1 甲 / 2 乙 …` for help lines.
 pub fn numbered_choices(field: &FormField) -> String {
-    field.choices.iter().enumerate().map(|(i, c)| format!("{} {c}", i + 1)).collect::<Vec<_>>().join(" / ")
+    field.options.iter().enumerate().map(|(i, c)| format!("{} {c}", i + 1)).collect::<Vec<_>>().join(" / ")
+}
+
+/// Checks a value by the field's kind (a choice may be typed as its number).
+pub fn check(field: &FormField, value: &str, today: NaiveDate) -> Result<(), String> {
+    if field.kind == FieldKind::Choice && resolve_choice(field, value).is_some() {
+        return Ok(());
+    }
+    crate::kb::forms::validate(field, value, today).map_err(|e| format!("{}：{e}", field.label))
 }
 
 /// The filled form as a printable document: every section's labels and values, the authorisation
@@ -96,18 +69,20 @@ pub fn numbered_choices(field: &FormField) -> String {
 pub fn form_notice(
     case: &Case,
     item: &Item,
-    form: &FormSpec,
+    form: &Form,
     center: &Center,
     number: &str,
     on: NaiveDate,
 ) -> Notice {
     let mut blocks = vec![header(case, item, center, number)];
-    for section in &form.sections {
+    let holds = |when: &Option<String>| when.as_ref().is_none_or(|s| case.situations.contains(s));
+    for section in form.sections.iter().filter(|s| holds(&s.when)) {
         blocks.push(Block::Paragraph(format!("【{}】", section.title)));
         blocks.push(Block::Fields(
             section
                 .fields
                 .iter()
+                .filter(|f| holds(&f.when))
                 .map(|f| {
                     let value = case.form_values.get(&f.id).map(String::as_str).unwrap_or("");
                     let shown = match f.kind {

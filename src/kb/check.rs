@@ -9,8 +9,8 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
-use super::drills::{Drill, DrillState};
-use super::forms::{FROM_KEYS, FieldKind, FormSpec};
+use super::drills::{ApplicantType, CHECKED_FIELDS, Drill, DrillState, ExpectedDecision};
+use super::forms::{FieldKind, Form, from_key};
 use super::model::{CalendarYear, Item, KbMeta, Necessity};
 use super::source::{KbFile, KbSource};
 
@@ -48,10 +48,10 @@ pub struct Parsed {
     pub items: Vec<(String, Item)>,
     /// Calendar years that parsed.
     pub calendars: Vec<CalendarYear>,
-    /// Agency forms that parsed.
-    pub forms: Vec<FormSpec>,
-    /// Drill scenarios that parsed.
-    pub drills: Vec<Drill>,
+    /// Agency forms that parsed, with their file paths.
+    pub forms: Vec<(String, Form)>,
+    /// Drill scenarios that parsed, with their file paths.
+    pub drills: Vec<(String, Drill)>,
 }
 
 /// Parses and checks every file; returns what parsed and every problem found.
@@ -59,6 +59,8 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut parsed = Parsed::default();
     let mut problems = Vec::new();
     let mut codes: HashMap<String, String> = HashMap::new();
+    // Stand-in paths of forms and drills, for their second pass.
+    let mut later: HashMap<String, Vec<String>> = HashMap::new();
     for file in &source.files {
         let mut report =
             Reporter { source, file, problems: &mut problems, doc: None, placeholders: Vec::new() };
@@ -68,7 +70,9 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
             ("items", _) => {
                 if let Some(item) = report.parse::<Item>() {
                     check_item(&mut report, &item);
-                    if let Some(first) = codes.insert(item.code.clone(), file.path.clone()) {
+                    if !report.suppressed("code")
+                        && let Some(first) = codes.insert(item.code.clone(), file.path.clone())
+                    {
                         report.at(&["code"], format!("事项编码 {} 重复，已在 {} 中使用", item.code, first));
                     }
                     parsed.items.push((file.path.clone(), item));
@@ -80,31 +84,38 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
                     parsed.calendars.push(year);
                 }
             }
-            ("forms" | "drills", _) => {} // checked below, once every item is known
+            // Forms and drills refer to items: checked below, once every item is known.
+            ("forms", _) => {
+                if let Some(form) = report.parse::<Form>() {
+                    parsed.forms.push((file.path.clone(), form));
+                    later.insert(file.path.clone(), report.placeholders.clone());
+                }
+            }
+            ("drills", _) => {
+                if let Some(drill) = report.parse::<Drill>() {
+                    parsed.drills.push((file.path.clone(), drill));
+                    later.insert(file.path.clone(), report.placeholders.clone());
+                }
+            }
             _ => report.at(&[], "未知文件：知识库只包含 kb.toml、items/、calendar/、forms/、drills/".into()),
         }
     }
-    let items: HashMap<&str, &Item> = parsed.items.iter().map(|(_, i)| (i.code.as_str(), i)).collect();
-    let mut forms = Vec::new();
-    let mut drills = Vec::new();
-    for file in &source.files {
-        let mut report =
-            Reporter { source, file, problems: &mut problems, doc: None, placeholders: Vec::new() };
-        let stem = file.path.rsplit('/').next().unwrap_or("").trim_end_matches(".toml");
-        if file.path.starts_with("forms/") {
-            if let Some(form) = report.parse::<FormSpec>() {
-                check_form(&mut report, &form, stem, &items);
-                forms.push(form);
-            }
-        } else if file.path.starts_with("drills/")
-            && let Some(drill) = report.parse::<Drill>()
-        {
-            check_drill(&mut report, &drill, stem, &items);
-            drills.push(drill);
+    // On duplicate codes the first file wins, as in the duplicate report.
+    let mut items: HashMap<&str, &Item> = HashMap::new();
+    for (_, item) in &parsed.items {
+        items.entry(item.code.as_str()).or_insert(item);
+    }
+    // Form and drill ids are unique because each must be its file's name in a flat folder.
+    for (path, form) in &parsed.forms {
+        if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
+            check_form(&mut r, form, &items);
         }
     }
-    parsed.forms = forms;
-    parsed.drills = drills;
+    for (path, drill) in &parsed.drills {
+        if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
+            check_drill(&mut r, drill, &items);
+        }
+    }
     if parsed.meta.is_none() && !source.files.iter().any(|f| f.path == "kb.toml") {
         problems.push(Problem {
             file: source.display_path("kb.toml"),
@@ -238,6 +249,23 @@ enum Seg<'s> {
 }
 
 impl<'a> Reporter<'a> {
+    /// A reporter for a file already parsed once, for checks that need the whole KB.
+    fn reopen(
+        source: &'a KbSource,
+        path: &str,
+        problems: &'a mut Vec<Problem>,
+        placeholders: &HashMap<String, Vec<String>>,
+    ) -> Option<Self> {
+        let file = source.files.iter().find(|f| f.path == path)?;
+        Some(Reporter {
+            source,
+            file,
+            problems,
+            doc: None,
+            placeholders: placeholders.get(path).cloned().unwrap_or_default(),
+        })
+    }
+
     fn push(&mut self, span: Option<Range<usize>>, field: String, message: String) {
         let (line, column) = match span {
             Some(span) => line_col(&self.file.text, span.start),
@@ -260,6 +288,11 @@ impl<'a> Reporter<'a> {
     /// value returned may then contain stand-ins; their paths are remembered so that later checks
     /// do not report problems in them.
     pub(crate) fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
+        // The common case, a good file, needs one parse; the spanned document is only built when
+        // a problem has to be located (see `span_of`).
+        if let Ok(value) = toml::from_str::<T>(&self.file.text) {
+            return Some(value);
+        }
         match DeTable::parse(&self.file.text) {
             Ok(doc) => self.doc = Some(doc),
             Err(e) => {
@@ -267,10 +300,7 @@ impl<'a> Reporter<'a> {
                 return None;
             }
         }
-        match toml::from_str::<T>(&self.file.text) {
-            Ok(value) => Some(value),
-            Err(_) => self.recover(),
-        }
+        self.recover()
     }
 
     /// The repair loop of [`Self::parse`].
@@ -375,6 +405,9 @@ impl<'a> Reporter<'a> {
     pub(crate) fn at(&mut self, path: &[&str], message: String) {
         let segs: Vec<Seg> =
             path.iter().map(|s| s.parse::<usize>().map(Seg::Index).unwrap_or(Seg::Key(s))).collect();
+        if self.doc.is_none() {
+            self.doc = DeTable::parse(&self.file.text).ok();
+        }
         let span = self.span_of(&segs);
         let field = path.iter().fold(String::new(), |acc, s| match s.parse::<usize>() {
             Ok(i) => format!("{acc}[{i}]"),
@@ -589,6 +622,214 @@ fn check_item(r: &mut Reporter, item: &Item) {
     }
 }
 
+fn check_form(r: &mut Reporter, form: &Form, items: &HashMap<&str, &Item>) {
+    if r.file.path != format!("forms/{}.toml", form.id) {
+        r.at(&["id"], format!("文件应为 forms/{}.toml（文件名与表单标识一致）", form.id));
+    }
+    if !is_identifier(&form.id) {
+        r.at(&["id"], format!("表单标识 {:?} 只能用小写字母、数字和下划线", form.id));
+    }
+    if form.title.trim().is_empty() {
+        r.at(&["title"], "不能为空".into());
+    }
+    if form.items.is_empty() {
+        r.at(&["items"], "至少需要一个事项编码".into());
+    }
+    let mut known = Vec::new();
+    for (i, code) in form.items.iter().enumerate() {
+        match items.get(code.as_str()) {
+            Some(item) => known.push(*item),
+            None => r.at(&["items", &i.to_string()], format!("没有编码为 {code} 的事项")),
+        }
+    }
+    if let Some(material) = &form.material {
+        for item in &known {
+            if !item.materials.iter().any(|m| &m.id == material) {
+                r.at(&["material"], format!("事项 {} 没有材料 {material}", item.code));
+            }
+        }
+    }
+    if form.sections.is_empty() {
+        r.at(&["sections"], "至少需要一栏".into());
+    }
+    let situation_ok = |when: &str| known.iter().all(|item| item.situations.iter().any(|s| s.id == when));
+    let mut section_ids = HashSet::new();
+    let mut field_ids = HashSet::new();
+    for (i, section) in form.sections.iter().enumerate() {
+        let si = i.to_string();
+        if !is_identifier(&section.id) {
+            r.at(&["sections", &si, "id"], format!("栏目标识 {:?} 只能用小写字母、数字和下划线", section.id));
+        }
+        if !section_ids.insert(section.id.as_str()) {
+            r.at(&["sections", &si, "id"], format!("栏目标识 {} 重复", section.id));
+        }
+        if let Some(when) = &section.when
+            && !situation_ok(when)
+        {
+            r.at(&["sections", &si, "when"], format!("条件 {when} 不是表单所属每个事项的情形"));
+        }
+        if section.fields.is_empty() {
+            r.at(&["sections", &si, "fields"], "至少需要一个字段".into());
+        }
+        for (j, field) in section.fields.iter().enumerate() {
+            let fj = j.to_string();
+            let at = |name: &'static str| ["sections", si.as_str(), "fields", fj.as_str(), name];
+            if !is_identifier(&field.id) {
+                r.at(&at("id"), format!("字段标识 {:?} 只能用小写字母、数字和下划线", field.id));
+            }
+            if !field_ids.insert(field.id.as_str()) {
+                r.at(&at("id"), format!("字段标识 {} 在本表单中重复", field.id));
+            }
+            if field.label.trim().is_empty() {
+                r.at(&at("label"), "不能为空".into());
+            }
+            if let Some(from) = &field.from {
+                match from_key(from) {
+                    None => r.at(
+                        &at("from"),
+                        format!(
+                            "未知的数据来源 {from}；可用：{}",
+                            super::forms::FROM_KEYS.iter().map(|k| k.key).collect::<Vec<_>>().join("、")
+                        ),
+                    ),
+                    Some(key) if !key.kinds.contains(&field.kind) => r.at(
+                        &at("from"),
+                        format!("{from}（{}）不能填入 {} 类型的字段", key.label, kind_name(field.kind)),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            if let Some(when) = &field.when
+                && !situation_ok(when)
+            {
+                r.at(&at("when"), format!("条件 {when} 不是表单所属每个事项的情形"));
+            }
+            if field.kind.has_options() {
+                if field.options.len() < 2 {
+                    r.at(&at("options"), "选择题至少需要两个选项".into());
+                }
+                let mut seen = HashSet::new();
+                if let Some(dup) = field.options.iter().find(|o| !seen.insert(o.as_str())) {
+                    r.at(&at("options"), format!("选项 {dup} 重复"));
+                }
+            } else if !field.options.is_empty() {
+                r.at(&at("options"), format!("{} 类型的字段不能有选项", kind_name(field.kind)));
+            }
+            if field.max_len.is_some() && !field.kind.is_text() {
+                r.at(&at("max_len"), format!("{} 类型的字段不能限制字数", kind_name(field.kind)));
+            }
+            if (field.min.is_some() || field.max.is_some()) && !field.kind.is_numeric() {
+                r.at(
+                    &at("kind"),
+                    format!("min/max 只适用于 number 和 money，不适用于 {}", kind_name(field.kind)),
+                );
+            }
+            if let (Some(min), Some(max)) = (field.min, field.max)
+                && min > max
+            {
+                r.at(&at("min"), format!("最小值 {min} 大于最大值 {max}"));
+            }
+        }
+    }
+}
+
+fn kind_name(kind: FieldKind) -> String {
+    serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
+    if r.file.path != format!("drills/{}.toml", drill.id) {
+        r.at(&["id"], format!("文件应为 drills/{}.toml（文件名与演练标识一致）", drill.id));
+    }
+    if !is_identifier(&drill.id) {
+        r.at(&["id"], format!("演练标识 {:?} 只能用小写字母、数字和下划线", drill.id));
+    }
+    for (field, text) in [("title", &drill.title), ("narrative", &drill.narrative)] {
+        if text.trim().is_empty() {
+            r.at(&[field], "不能为空".into());
+        }
+    }
+    if drill.minutes == Some(0) {
+        r.at(&["minutes"], "限时不能为 0；不限时请删去 minutes".into());
+    }
+    if drill.scoring.total() != 100 {
+        r.at(&["scoring"], format!("评分权重合计应为 100，实际为 {}", drill.scoring.total()));
+    }
+    if drill.ineligible.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        r.at(&["ineligible"], "不符合条件时须写明原因".into());
+    }
+    let applicant = &drill.applicant;
+    match applicant.kind {
+        ApplicantType::Person if applicant.id_number.is_none() => {
+            r.at(&["applicant"], "自然人申请须有 id_number".into())
+        }
+        ApplicantType::Organisation if applicant.credit_code.is_none() => {
+            r.at(&["applicant"], "单位申请须有 credit_code".into())
+        }
+        _ => {}
+    }
+    for (i, key) in drill.expected.invalid_fields.iter().enumerate() {
+        let at = ["expected", "invalid_fields", &i.to_string()];
+        if !CHECKED_FIELDS.contains(&key.as_str()) {
+            r.at(&at, format!("未知的申请人信息 {key}；可用：{}", CHECKED_FIELDS.join("、")));
+        } else if drill.field_value(key).is_none() {
+            r.at(&at, format!("{key} 没有填写，无从判断是否有效"));
+        }
+    }
+    let pending = drill.expected.decision == ExpectedDecision::AcceptPending;
+    if drill.expected.supplement_deadline.is_some() && !pending {
+        r.at(&["expected", "supplement_deadline"], "只有容缺受理才有补正期限".into());
+    }
+    let Some(item) = items.get(drill.item.as_str()) else {
+        r.at(&["item"], format!("没有编码为 {} 的事项", drill.item));
+        return;
+    };
+    for (i, s) in drill.situations.iter().enumerate() {
+        if !item.situations.iter().any(|x| &x.id == s) {
+            let known: Vec<_> = item.situations.iter().map(|x| x.id.as_str()).collect();
+            r.at(
+                &["situations", &i.to_string()],
+                format!("事项 {} 没有情形 {s}；可用：{}", item.code, known.join("、")),
+            );
+        }
+    }
+    let mut seen = HashSet::new();
+    for (i, m) in drill.materials.iter().enumerate() {
+        let idx = i.to_string();
+        if !item.materials.iter().any(|x| x.id == m.id) {
+            let known: Vec<_> = item.materials.iter().map(|x| x.id.as_str()).collect();
+            r.at(
+                &["materials", &idx, "id"],
+                format!("事项 {} 没有材料 {}；可用：{}", item.code, m.id, known.join("、")),
+            );
+        }
+        if !seen.insert(m.id.as_str()) {
+            r.at(&["materials", &idx, "id"], format!("材料 {} 重复", m.id));
+        }
+        match (m.state, &m.defect) {
+            (DrillState::Defect, None) => {
+                r.at(&["materials", &idx, "state"], "有缺陷的材料须写明 defect".into())
+            }
+            (DrillState::Ok | DrillState::Missing, Some(_)) => {
+                r.at(&["materials", &idx, "defect"], "只有“有缺陷”的材料才写 defect".into())
+            }
+            _ => {}
+        }
+    }
+    let unlisted = drill.unlisted_materials(item);
+    if !unlisted.is_empty() {
+        r.at(
+            &["materials"],
+            format!("未说明申请人是否带来以下材料（缺少也须写明）：{}", unlisted.join("、")),
+        );
+    }
+    for (i, id) in drill.expected.deficient.iter().enumerate() {
+        if !item.materials.iter().any(|x| &x.id == id) {
+            r.at(&["expected", "deficient", &i.to_string()], format!("事项 {} 没有材料 {id}", item.code));
+        }
+    }
+}
+
 fn check_calendar(r: &mut Reporter, cal: &CalendarYear) {
     if r.file.path != format!("calendar/{}.toml", cal.year) {
         r.at(&["year"], format!("文件名应为 calendar/{}.toml", cal.year));
@@ -631,72 +872,6 @@ fn check_calendar(r: &mut Reporter, cal: &CalendarYear) {
                     format!("调休上班日 {w} 落在 {} 假期内", cal.holidays[j].name),
                 );
             }
-        }
-    }
-}
-
-fn check_form(r: &mut Reporter, form: &FormSpec, stem: &str, items: &HashMap<&str, &Item>) {
-    if form.id != stem {
-        r.at(&["id"], format!("表单标识 {} 与文件名 {stem}.toml 不一致", form.id));
-    }
-    for (i, code) in form.items.iter().enumerate() {
-        if !items.contains_key(code.as_str()) {
-            r.at(&["items", &i.to_string()], format!("事项 {code} 不存在"));
-        }
-    }
-    let mut ids = HashSet::new();
-    for (si, section) in form.sections.iter().enumerate() {
-        for (fi, field) in section.fields.iter().enumerate() {
-            let path = ["sections", &si.to_string(), "fields", &fi.to_string()];
-            let at = |r: &mut Reporter, key: &str, message: String| {
-                let mut p: Vec<&str> = path.to_vec();
-                p.push(key);
-                r.at(&p, message);
-            };
-            if !ids.insert(field.id.as_str()) {
-                at(r, "id", format!("字段标识 {} 重复", field.id));
-            }
-            if let Some(from) = &field.from
-                && !FROM_KEYS.contains(&from.as_str())
-            {
-                at(r, "from", format!("未知的取值来源 {from}，可用：{}", FROM_KEYS.join("、")));
-            }
-            if (field.kind == FieldKind::Choice) == field.choices.is_empty() {
-                at(r, "choices", "选择题字段须列出 choices，其他字段不得有 choices".into());
-            }
-        }
-    }
-}
-
-fn check_drill(r: &mut Reporter, drill: &Drill, stem: &str, items: &HashMap<&str, &Item>) {
-    if drill.id != stem {
-        r.at(&["id"], format!("演练标识 {} 与文件名 {stem}.toml 不一致", drill.id));
-    }
-    let Some(item) = items.get(drill.item.as_str()) else {
-        r.at(&["item"], format!("事项 {} 不存在", drill.item));
-        return;
-    };
-    for (i, s) in drill.situations.iter().enumerate() {
-        if !item.situations.iter().any(|x| &x.id == s) {
-            r.at(&["situations", &i.to_string()], format!("事项 {} 没有情形 {s}", item.code));
-        }
-    }
-    let mut seen = HashSet::new();
-    for (i, m) in drill.materials.iter().enumerate() {
-        let idx = i.to_string();
-        if !item.materials.iter().any(|x| x.id == m.id) {
-            r.at(&["materials", &idx, "id"], format!("事项 {} 没有材料 {}", item.code, m.id));
-        }
-        if !seen.insert(m.id.as_str()) {
-            r.at(&["materials", &idx, "id"], format!("材料 {} 重复", m.id));
-        }
-        if (m.state == DrillState::Defect) != m.defect.is_some() {
-            r.at(&["materials", &idx], "state = \"defect\" 时须写 defect，其他时候不得写".into());
-        }
-    }
-    for (i, f) in drill.expect.invalid_fields.iter().enumerate() {
-        if !["id_number", "phone", "agent_id_number"].contains(&f.as_str()) {
-            r.at(&["expect", "invalid_fields", &i.to_string()], format!("未知字段 {f}"));
         }
     }
 }

@@ -14,6 +14,8 @@ use std::path::Path;
 
 pub use calendar::Calendar;
 pub use check::Problem;
+pub use drills::Drill;
+pub use forms::Form;
 pub use model::{Item, KbMeta, Material};
 pub use source::KbSource;
 
@@ -26,10 +28,10 @@ pub struct Kb {
     pub items: Vec<Item>,
     /// Working-day calendar built from `calendar/*.toml`.
     pub calendar: Calendar,
-    /// Agency forms, by id.
-    pub forms: Vec<forms::FormSpec>,
-    /// Drill scenarios, by id.
-    pub drills: Vec<drills::Drill>,
+    /// Agency forms (`forms/*.toml`), sorted by id.
+    pub forms: Vec<Form>,
+    /// Drill scenarios (`drills/*.toml`), sorted by id.
+    pub drills: Vec<Drill>,
 }
 
 /// Why a knowledge base could not be loaded.
@@ -78,21 +80,26 @@ impl Kb {
         let meta = parsed.meta.ok_or_else(|| LoadError::Invalid(Vec::new()))?;
         let mut items: Vec<Item> = parsed.items.into_iter().map(|(_, item)| item).collect();
         items.sort_by(|a, b| a.code.cmp(&b.code));
-        let mut forms = parsed.forms;
+        let mut forms: Vec<Form> = parsed.forms.into_iter().map(|(_, f)| f).collect();
         forms.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut drills = parsed.drills;
+        let mut drills: Vec<Drill> = parsed.drills.into_iter().map(|(_, d)| d).collect();
         drills.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Self { meta, items, calendar: Calendar::new(parsed.calendars), forms, drills })
     }
 
-    /// The agency form of an item, if it has one.
-    pub fn form_for(&self, code: &str) -> Option<&forms::FormSpec> {
-        self.forms.iter().find(|f| f.items.iter().any(|c| c == code))
+    /// The form with this id.
+    pub fn form(&self, id: &str) -> Option<&Form> {
+        self.forms.binary_search_by(|f| f.id.as_str().cmp(id)).ok().map(|i| &self.forms[i])
     }
 
-    /// A drill scenario by id.
-    pub fn drill(&self, id: &str) -> Option<&drills::Drill> {
-        self.drills.iter().find(|d| d.id == id)
+    /// The forms used for an item (agency mode offers them).
+    pub fn forms_for<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Form> + 'a {
+        self.forms.iter().filter(move |f| f.items.iter().any(|c| c == code))
+    }
+
+    /// The drill with this id.
+    pub fn drill(&self, id: &str) -> Option<&Drill> {
+        self.drills.binary_search_by(|d| d.id.as_str().cmp(id)).ok().map(|i| &self.drills[i])
     }
 
     /// The item with this code.

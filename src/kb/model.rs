@@ -532,7 +532,7 @@ mod legal_days {
 
 /// TOML writes dates as bare literals (`2026-01-01`), which chrono cannot read directly; these
 /// helpers accept a TOML local date (or a `YYYY-MM-DD` string, for JSON) and write ISO strings.
-mod toml_date {
+pub(crate) mod toml_date {
     use chrono::NaiveDate;
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
@@ -561,6 +561,22 @@ mod toml_date {
 
     pub fn serialize<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&date.format("%Y-%m-%d"))
+    }
+
+    /// For `Option<NaiveDate>` fields (use with `#[serde(default)]`).
+    pub mod option {
+        use super::*;
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+            convert(Raw::deserialize(d)?).map(Some)
+        }
+
+        pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+            match date {
+                Some(date) => s.collect_str(&date.format("%Y-%m-%d")),
+                None => s.serialize_none(),
+            }
+        }
     }
 
     pub mod list {

@@ -170,7 +170,7 @@ impl App {
         self.clock_offset = session.clock_offset(&self.kb, wall);
         self.now = wall + self.clock_offset;
         if let (Some(config), Some(drill)) = (self.config.as_mut(), session.current(&self.kb)) {
-            config.level = drill.center;
+            config.level = drill.at.into();
         }
         self.drill = Some(session);
         self.screen = ScreenId::Intake;
@@ -615,7 +615,7 @@ impl App {
         }
         if let Some(code) = self.intake.as_ref().and_then(|i| i.case.item_code.as_deref()) {
             spans.push(Span::styled(" F6 呼叫后台 ", Style::new().fg(Color::Magenta).bold()));
-            if self.kb.form_for(code).is_some() {
+            if crate::intake::agency::form_for(&self.kb, code).is_some() {
                 spans.push(Span::styled("F7 代办填表 ", Style::new().fg(Color::Cyan)));
             }
         }

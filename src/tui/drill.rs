@@ -56,6 +56,16 @@ impl DrillSession {
         for paragraph in drill.narrative.trim().lines().filter(|l| !l.trim().is_empty()) {
             lines.extend(wrap(paragraph.trim(), width, "", ""));
         }
+        // What the trainee sees of each document handed over.
+        let item = kb.item(&drill.item);
+        for m in &drill.materials {
+            if let Some(shows) = &m.shows {
+                let name = item
+                    .and_then(|i| i.materials.iter().find(|x| x.id == m.id))
+                    .map_or(m.id.as_str(), |x| x.name.as_str());
+                lines.extend(wrap(&format!("{name}：{shows}"), width, "- ", "  "));
+            }
+        }
         lines
     }
 

@@ -11,9 +11,10 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use super::Ctx;
-use crate::intake::agency::{check, numbered_choices, prefill};
+use crate::intake::agency::{applicable_fields, check, numbered_choices, prefill};
 use crate::intake::case::{Case, CaseEvent, Field};
-use crate::kb::forms::{FieldKind, FormField, FormSpec};
+use crate::kb::Item;
+use crate::kb::forms::{FieldKind, Form as FormSpec, FormField};
 use crate::tui::form::{Check, Form, FormEvent};
 use crate::tui::keys::Action;
 use crate::tui::text::wrap;
@@ -51,8 +52,8 @@ fn yes_no(value: &str) -> Option<bool> {
 
 impl AgencyPanel {
     /// Opens `spec` for `case`: recorded values first, else the case's data, else empty.
-    pub fn open(ctx: &Ctx, spec: &FormSpec, case: &Case) -> (Self, Vec<CaseEvent>) {
-        let fields: Vec<FormField> = spec.sections.iter().flat_map(|s| s.fields.iter().cloned()).collect();
+    pub fn open(ctx: &Ctx, spec: &FormSpec, item: &Item, case: &Case) -> (Self, Vec<CaseEvent>) {
+        let fields: Vec<FormField> = applicable_fields(spec, case).into_iter().cloned().collect();
         let today = ctx.now.date();
         let same_form = case.form_id.as_deref() == Some(spec.id.as_str());
         let mut events = Vec::new();
@@ -64,7 +65,7 @@ impl AgencyPanel {
         for (i, f) in fields.iter().enumerate() {
             let recorded = if same_form { case.form_values.get(&f.id).cloned() } else { None };
             let value = recorded.unwrap_or_else(|| {
-                let value = prefill(f, case, today);
+                let value = prefill(f, case, item, today);
                 if !value.is_empty() {
                     events.push(CaseEvent::FormValueSet {
                         form: spec.id.clone(),

@@ -389,8 +389,9 @@ impl Intake {
     /// Opens the item's application form for agency staff; `None` when the item has none.
     pub fn open_agency(&mut self, ctx: &Ctx) -> Option<Vec<Cmd>> {
         let code = self.case.item_code.clone()?;
-        let spec = ctx.kb.form_for(&code)?;
-        let (panel, events) = agency::AgencyPanel::open(ctx, spec, &self.case);
+        let spec = crate::intake::agency::form_for(ctx.kb, &code)?;
+        let item = ctx.kb.item(&code)?;
+        let (panel, events) = agency::AgencyPanel::open(ctx, spec, item, &self.case);
         self.agency = Some(panel);
         let mut cmds = Vec::new();
         for e in events {
