@@ -8,8 +8,10 @@ use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 use desk_support::{Desk, monday_morning};
+use yichuang::intake::agency::{applicable_fields, form_for, resolve_choice};
 use yichuang::intake::case::Step;
 use yichuang::kb::Kb;
+use yichuang::kb::forms::{FieldKind, FormField};
 
 const ID: &str = "11010519491231002X";
 
@@ -26,15 +28,35 @@ fn to_delivery(desk: &mut Desk) {
     assert_eq!(desk.app.intake().unwrap().step(), Step::Delivery);
 }
 
+/// A valid value for a field the case did not fill.
+fn valid_value(field: &FormField) -> String {
+    if let Some(example) = &field.example {
+        return example.clone();
+    }
+    match field.kind {
+        FieldKind::Number => field.min.unwrap_or(1).max(1).to_string(),
+        FieldKind::Money => "50".into(),
+        FieldKind::Date => "2026-11-30".into(),
+        FieldKind::IdCard => ID.into(),
+        FieldKind::CreditCode => "91230100MA1ABCDE0X".into(),
+        FieldKind::Mobile | FieldKind::Phone => "13800138000".into(),
+        FieldKind::BankAccount => "6222021234567890123".into(),
+        FieldKind::Choice => "1".into(),
+        FieldKind::MultiChoice => field.options[0].clone(),
+        FieldKind::YesNo => "是".into(),
+        FieldKind::Text | FieldKind::Multiline | FieldKind::Address => format!("代填{}", field.label),
+    }
+}
+
 #[test]
 fn agency_staff_fill_the_form_and_it_prints_with_every_value() {
     let kb = Arc::new(Kb::embedded().unwrap());
-    let mut desk = Desk::new(kb, monday_morning());
+    let mut desk = Desk::new(kb.clone(), monday_morning());
     to_delivery(&mut desk);
     desk.key(KeyCode::F(7));
     let screen = desk.screen(120, 40);
-    assert!(screen.contains("代办填表") && screen.contains("公司登记（备案）申请书"), "{screen}");
-    assert!(screen.contains("赵敏") && screen.contains(ID), "prefilled from the case: {screen}");
+    let form = form_for(&kb, "00013112700401").expect("the company item has a form");
+    assert!(screen.contains("代办填表") && screen.contains(&form.title), "{screen}");
     desk.paste("代为填写申请表、提交材料、领取营业执照");
     desk.key(KeyCode::Enter);
     desk.key(KeyCode::Backspace);
@@ -42,38 +64,31 @@ fn agency_staff_fill_the_form_and_it_prints_with_every_value() {
     desk.key(KeyCode::Enter);
     desk.paste("哈尔滨市道里区友谊路 100 号 3 单元 501");
     desk.key(KeyCode::Enter);
-    desk.paste("哈尔滨市冰城晓雪餐饮管理有限公司");
-    desk.key(KeyCode::Enter);
-    desk.paste("哈尔滨市道里区中央大街 12 号");
-    desk.key(KeyCode::Enter);
-    desk.key(KeyCode::Enter);
-    desk.type_text("五十");
-    desk.key(KeyCode::Enter);
-    let screen = desk.screen(120, 40);
-    assert!(screen.contains("金额应为数字，最多两位小数"), "error at the field: {screen}");
-    insta::with_settings!({filters => vec![(r"\d{4}-\d{2}-\d{2}", "[DATE]")]}, {
-        insta::assert_snapshot!("agency_form_120x40", screen);
-        insta::assert_snapshot!("agency_form_80x24", desk.screen(80, 24));
-    });
-    desk.key(KeyCode::Up);
-    for _ in 0..2 {
-        desk.key(KeyCode::Backspace);
-    }
-    desk.type_text("50");
-    desk.key(KeyCode::Enter);
-    desk.type_text("1");
-    desk.key(KeyCode::Enter);
-    desk.paste("餐饮管理；酒店管理");
-    // Enter through the prefilled contact fields to the end closes the panel.
-    for _ in 0..5 {
+    let case = desk.app.intake().unwrap().case.clone();
+    let fields = applicable_fields(form, &case);
+    for field in &fields {
+        let prefilled = case.form_values.get(&field.id).is_some_and(|v| !v.is_empty());
+        if !prefilled && field.kind == FieldKind::Money {
+            // A wrong amount shows its error at the field and blocks nothing typed so far.
+            desk.type_text("五十");
+            desk.key(KeyCode::Enter);
+            let screen = desk.screen(120, 40);
+            assert!(screen.contains("最多两位小数"), "error at the field: {screen}");
+            insta::assert_snapshot!("agency_form_120x40", screen);
+            insta::assert_snapshot!("agency_form_80x24", desk.screen(80, 24));
+            desk.key(KeyCode::Up);
+            desk.key(KeyCode::Backspace);
+            desk.key(KeyCode::Backspace);
+        }
+        if !prefilled {
+            desk.paste(&valid_value(field));
+        }
         desk.key(KeyCode::Enter);
     }
-    let intake = desk.app.intake().unwrap();
-    let case = intake.case.clone();
-    assert!(case.home_visit);
-    assert_eq!(case.form_values.get("registered_capital").map(String::as_str), Some("50"));
-    assert_eq!(case.form_values.get("contact_id").map(String::as_str), Some(ID));
+    let case = desk.app.intake().unwrap().case.clone();
     assert!(!desk.screen(120, 40).contains("Esc 收起"), "panel closed: {}", desk.screen(120, 40));
+    assert!(case.home_visit);
+    assert_eq!(case.form_values.len(), fields.len(), "every field journaled");
     desk.key(KeyCode::Enter);
     desk.key(KeyCode::Char('5'));
     desk.key(KeyCode::Enter);
@@ -82,14 +97,15 @@ fn agency_staff_fill_the_form_and_it_prints_with_every_value() {
     let out =
         Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext (tests/run.sh installs it)");
     let text: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
-    for value in case.form_values.values().map(|v| v.replace(' ', "")).chain([
-        "代为填写申请表、提交材料、领取营业执照".to_string(),
-        "哈尔滨市道里区友谊路100号3单元501".to_string(),
-        "有限责任公司（自然人投资或控股）".to_string(),
-    ]) {
-        if value == "1" {
-            continue; // the choice's number prints as its text
-        }
-        assert!(text.contains(&value), "{value} not in the printed form: {text}");
+    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    for field in &fields {
+        let value = &case.form_values[&field.id];
+        let printed = resolve_choice(field, value).unwrap_or(value);
+        assert!(text.contains(&squeeze(printed)), "{}={printed} not in the printed form: {text}", field.id);
+    }
+    for value in
+        ["代为填写申请表、提交材料、领取营业执照", "哈尔滨市道里区友谊路100号3单元501", "申请人（签字）"]
+    {
+        assert!(text.contains(value), "{value} not in the printed form");
     }
 }
