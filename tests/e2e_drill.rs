@@ -60,3 +60,15 @@ fn a_drill_done_wrong_lists_the_missed_defect() {
     assert!(screen.contains("未发现「住所（经营场所）使用证明」的缺陷"), "{screen}");
     assert!(screen.contains("受理决定错误"), "{screen}");
 }
+
+#[test]
+fn a_drill_database_cannot_be_synced() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("drill.sqlite3");
+    drop(yichuang::store::Store::open(&db, yichuang::store::StoreKind::Drill).unwrap());
+    let config = yichuang::sync::SyncConfig::new("http://127.0.0.1:9", "yc_test");
+    let refused = yichuang::sync::SyncWorker::spawn(&db, config, |_| {});
+    assert!(refused.is_err(), "the sync worker must refuse a drill database");
+    // And the desk never opens it as its own.
+    assert!(yichuang::store::Store::open(&db, yichuang::store::StoreKind::Desk).is_err());
+}
