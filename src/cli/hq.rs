@@ -53,6 +53,9 @@ pub struct ServeArgs {
     /// Largest request body in bytes (default 4 MiB).
     #[arg(long, value_name = "BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Seconds a call may ring unanswered before it escalates to supervisors (default 120).
+    #[arg(long)]
+    pub escalate_after: Option<u64>,
 }
 
 /// Flags of `hq enroll`.
@@ -117,6 +120,7 @@ pub fn run(command: HqCommand) -> anyhow::Result<ExitCode> {
                 allow_plain_http: args.allow_plain_http.then_some(true),
                 request_timeout_secs: args.request_timeout_secs,
                 max_body_bytes: args.max_body_bytes,
+                escalate_after_secs: args.escalate_after,
             };
             crate::hq::serve(file.overlay(flags))?;
             Ok(ExitCode::SUCCESS)

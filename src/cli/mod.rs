@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch to each part (desk, kb, precheck).
 
 mod case;
+mod console;
 pub mod desk;
 pub mod drill;
 mod hq;
@@ -56,6 +57,8 @@ pub enum Command {
         #[command(subcommand)]
         command: hq::HqCommand,
     },
+    /// The back-office approver's console (后台审批台).
+    Console(console::ConsoleArgs),
     /// Sync the desk's cases with HQ (同步).
     Sync(sync::SyncArgs),
 }
@@ -83,6 +86,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Case { command }) => case::run(command, &data_dir),
         Some(Command::Drill { command }) => drill::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
         Some(Command::Hq { command }) => hq::run(command),
+        Some(Command::Console(args)) => {
+            console::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Sync(args)) => sync::run(args, &data_dir),
         Some(Command::Desk(args)) => {
             desk::run(Kb::load(cli.kb.as_deref())?, &data_dir, &args)?;

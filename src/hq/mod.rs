@@ -6,6 +6,7 @@
 //! cursor, and listens to a live event stream; approvers decide cases and answer calls; the KB
 //! maintainer publishes KB versions. Every state change is in HQ's append-only audit.
 
+pub mod calls;
 pub mod kb;
 pub mod routes;
 pub mod sqlite;
@@ -41,6 +42,8 @@ pub struct ServeConfig {
     pub request_timeout_secs: Option<u64>,
     /// Largest request body in bytes (default 4 MiB).
     pub max_body_bytes: Option<usize>,
+    /// Seconds a call may ring unanswered before it escalates to supervisors (default 120).
+    pub escalate_after_secs: Option<u64>,
 }
 
 impl ServeConfig {
@@ -61,6 +64,7 @@ impl ServeConfig {
             allow_plain_http: over.allow_plain_http.or(self.allow_plain_http),
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
+            escalate_after_secs: over.escalate_after_secs.or(self.escalate_after_secs),
         }
     }
 
@@ -93,10 +97,22 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
         );
     }
     let storage = Arc::new(SqliteStorage::open(&db)?);
+    let escalate_after = Duration::from_secs(config.escalate_after_secs.unwrap_or(120));
+    let escalating = storage.clone();
     let state = AppState { storage, limits: config.limits() };
     let app = routes::router(state);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        // Unanswered calls escalate to supervisors; checked every second.
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = escalating.escalate_calls(escalate_after).await {
+                    eprintln!("升级呼叫失败: {e}");
+                }
+            }
+        });
         let listener =
             std::net::TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("无法监听 {addr}: {e}"))?;
         listener.set_nonblocking(true)?;

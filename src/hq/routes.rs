@@ -226,6 +226,10 @@ pub fn router<S: HqStorage>(state: AppState<S>) -> Router {
         .route("/v1/cases/{case_id}", get(case::<S>))
         .route("/v1/decisions", post(decide::<S>))
         .route("/v1/calls/{call_id}/reply", post(reply::<S>))
+        .route("/v1/calls/{call_id}/take", post(take::<S>))
+        .route("/v1/calls/{call_id}/resolve", post(resolve::<S>))
+        .route("/v1/calls", get(open_calls::<S>))
+        .route("/v1/queue", get(queue::<S>))
         .route("/v1/kb", post(publish_kb::<S>))
         .route("/v1/kb/{hash}", get(kb::<S>))
         .fallback(|| async { ApiError::not_found("没有这个接口；接口列表见 PROTOCOL.md") })
@@ -482,6 +486,80 @@ async fn reply<S: HqStorage>(
         return Err(ApiError::forbidden("审批人员只能答复本部门的呼叫"));
     }
     Ok(Json(state.storage.reply(device, call_id, req).await?).into_response())
+}
+
+/// Only approvers (of the call's department) and supervisors handle calls.
+async fn call_access<S: HqStorage>(
+    state: &AppState<S>,
+    device: &Device,
+    call_id: &str,
+) -> Result<(), ApiError> {
+    if !matches!(device.role, Role::Approver | Role::Supervisor) {
+        return Err(ApiError::forbidden("只有后台审批人员可以处理呼叫"));
+    }
+    check_path_id("呼叫编号", call_id)?;
+    let Some((_, owner)) = state.storage.call_owner(call_id.to_string()).await? else {
+        return Err(ApiError::not_found(format!("总部没有呼叫 {call_id}")));
+    };
+    if device.role == Role::Approver && owner.department != device.department {
+        return Err(ApiError::forbidden("审批人员只能处理本部门的呼叫"));
+    }
+    Ok(())
+}
+
+async fn take<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(call_id) = path?;
+    call_access(&state, &device, &call_id).await?;
+    match state.storage.take_call(device, call_id.clone()).await? {
+        super::calls::TakeOutcome::TakenBy { owner } => {
+            Err(ApiError::new(StatusCode::CONFLICT, "taken", format!("呼叫已由 {owner} 接听")))
+        }
+        super::calls::TakeOutcome::NoCall => Err(ApiError::not_found(format!("呼叫 {call_id} 已结束"))),
+        outcome => Ok(Json(outcome).into_response()),
+    }
+}
+
+async fn resolve<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(call_id) = path?;
+    call_access(&state, &device, &call_id).await?;
+    if state.storage.resolve_call(device, call_id).await? {
+        Ok(Json(serde_json::json!({"status": "resolved"})).into_response())
+    } else {
+        Err(ApiError::forbidden("只有接听该呼叫的审批人员或主管可以结束呼叫"))
+    }
+}
+
+/// The department an approver sees (`None` for supervisors: all).
+fn scope(device: &Device) -> Result<Option<String>, ApiError> {
+    match device.role {
+        Role::Supervisor => Ok(None),
+        Role::Approver => Ok(device.department.clone()),
+        _ => Err(ApiError::forbidden("只有后台审批人员和主管可以查看呼叫和待审批案件")),
+    }
+}
+
+async fn open_calls<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+) -> Result<Response, ApiError> {
+    let department = scope(&device)?;
+    Ok(Json(state.storage.open_calls(department).await?).into_response())
+}
+
+async fn queue<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+) -> Result<Response, ApiError> {
+    let department = scope(&device)?;
+    Ok(Json(state.storage.queue(department).await?).into_response())
 }
 
 async fn publish_kb<S: HqStorage>(

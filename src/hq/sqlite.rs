@@ -24,7 +24,8 @@ use crate::protocol::{
 };
 
 /// HQ's schema migrations, in order (`PRAGMA user_version` = how many ran). Append only.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE devices (
         id         TEXT PRIMARY KEY,
         token_hash TEXT NOT NULL UNIQUE,
@@ -113,12 +114,43 @@ pub const MIGRATIONS: &[&str] = &[r#"
         BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-"#];
+"#,
+    r#"
+    ALTER TABLE calls ADD COLUMN owner TEXT;
+    ALTER TABLE calls ADD COLUMN owner_label TEXT;
+    ALTER TABLE calls ADD COLUMN taken_at TEXT;
+    ALTER TABLE calls ADD COLUMN window TEXT;
+    ALTER TABLE calls ADD COLUMN question TEXT;
+    ALTER TABLE calls ADD COLUMN snapshot TEXT;
+    CREATE INDEX calls_open ON calls(state, department);
+"#,
+];
 
 const TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f";
 
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
+}
+
+/// A time as HQ stores it.
+pub(crate) fn time(at: NaiveDateTime) -> String {
+    ts(at)
+}
+
+/// A stored time.
+pub(crate) fn parse_time(s: &str) -> NaiveDateTime {
+    parse_ts(s)
+}
+
+/// Adds an item to a device group's feed (for the call routing in `calls`).
+pub(crate) fn add_feed_item(
+    conn: &Connection,
+    target: &str,
+    case_id: Option<&str>,
+    body: &FeedBody,
+    at: NaiveDateTime,
+) -> Result<i64, StorageError> {
+    add_feed(conn, target, case_id, body, at)
 }
 
 fn ts(at: NaiveDateTime) -> String {
@@ -467,10 +499,19 @@ fn apply_change(
         Some(CaseEvent::CallRaised { call_id, question, snapshot, at: raised }) => {
             let new = conn
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO calls(call_id, case_id, department, state, raised_at)
-                     VALUES (?1, ?2, ?3, 'ringing', ?4)",
+                    "INSERT OR IGNORE INTO calls(call_id, case_id, department, state, raised_at, window, question, snapshot)
+                     VALUES (?1, ?2, ?3, 'ringing', ?4, ?5, ?6, ?7)",
                 )?
-                .execute(params![call_id, c.case_id, snapshot.department, ts(*raised)])?;
+                .execute(params![
+                    call_id,
+                    c.case_id,
+                    snapshot.department,
+                    // HQ's clock, so escalation and waiting times never mix desks' clocks.
+                    ts(at),
+                    format!("{}-{window}", device.center),
+                    question,
+                    serde_json::to_string(snapshot).unwrap_or_default()
+                ])?;
             if new > 0 {
                 let call = FeedBody::Call {
                     case_id: c.case_id.clone(),
@@ -766,7 +807,13 @@ impl HqStorage for SqliteStorage {
             )?;
             let state = if request.resolve { CallState::Resolved } else { CallState::Answered };
             let state_name = if request.resolve { "resolved" } else { "answered" };
-            conn.execute("UPDATE calls SET state = ?2 WHERE call_id = ?1", params![call_id, state_name])?;
+            // Answering an untaken call takes it.
+            conn.execute(
+                "UPDATE calls SET state = ?2, owner = coalesce(owner, ?3), owner_label = coalesce(owner_label, ?4),
+                        taken_at = coalesce(taken_at, ?5)
+                 WHERE call_id = ?1",
+                params![call_id, state_name, device.id, device.name(), ts(at)],
+            )?;
             let target = window_target(&owner.center, &owner.window);
             let reply = FeedBody::CallReply {
                 case_id: case_id.clone(),
@@ -783,6 +830,57 @@ impl HqStorage for SqliteStorage {
             Ok(result(ChangeStatus::Applied, Some(seq), None))
         })
         .await
+    }
+
+    async fn take_call(
+        &self,
+        device: Device,
+        call_id: String,
+    ) -> Result<super::calls::TakeOutcome, StorageError> {
+        self.write(3, move |conn, _| {
+            let at = now();
+            let outcome = super::calls::take(conn, &device, &call_id, at)?;
+            if outcome == super::calls::TakeOutcome::Taken {
+                audit(conn, at, &device, "take", None, &format!("call {call_id}"))?;
+            }
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn resolve_call(&self, device: Device, call_id: String) -> Result<bool, StorageError> {
+        self.write(3, move |conn, _| {
+            let at = now();
+            let done = super::calls::resolve(conn, &device, &call_id, at)?;
+            if done {
+                audit(conn, at, &device, "resolve", None, &format!("call {call_id}"))?;
+            }
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn escalate_calls(&self, after: std::time::Duration) -> Result<usize, StorageError> {
+        self.write(1, move |conn, _| {
+            let at = now();
+            let due = at - chrono::Duration::from_std(after).unwrap_or_default();
+            super::calls::escalate(conn, due, at)
+        })
+        .await
+    }
+
+    async fn open_calls(
+        &self,
+        department: Option<String>,
+    ) -> Result<Vec<crate::console::model::CallItem>, StorageError> {
+        self.read(move |conn| super::calls::open_calls(conn, department.as_deref())).await
+    }
+
+    async fn queue(
+        &self,
+        department: Option<String>,
+    ) -> Result<Vec<crate::console::model::QueueCase>, StorageError> {
+        self.read(move |conn| super::calls::queue(conn, department.as_deref())).await
     }
 
     async fn publish_kb(&self, device: Device, package: KbPackage) -> Result<KbPublished, StorageError> {

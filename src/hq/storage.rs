@@ -127,4 +127,36 @@ pub trait HqStorage: Send + Sync + 'static {
 
     /// A published KB package.
     fn kb(&self, hash: String) -> impl Future<Output = Result<Option<KbPackage>, StorageError>> + Send;
+
+    /// The first approver to take a call owns it; later ones learn who did.
+    fn take_call(
+        &self,
+        device: Device,
+        call_id: String,
+    ) -> impl Future<Output = Result<super::calls::TakeOutcome, StorageError>> + Send;
+
+    /// The owner (or a supervisor) closes a call; `false` when the call is unknown or not theirs.
+    fn resolve_call(
+        &self,
+        device: Device,
+        call_id: String,
+    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+
+    /// Escalates to supervisors every call ringing unanswered longer than `after`; returns how many.
+    fn escalate_calls(
+        &self,
+        after: std::time::Duration,
+    ) -> impl Future<Output = Result<usize, StorageError>> + Send;
+
+    /// Open calls of a department (`None`: all, for supervisors).
+    fn open_calls(
+        &self,
+        department: Option<String>,
+    ) -> impl Future<Output = Result<Vec<crate::console::model::CallItem>, StorageError>> + Send;
+
+    /// Accepted cases of a department waiting for its decision (`None`: all).
+    fn queue(
+        &self,
+        department: Option<String>,
+    ) -> impl Future<Output = Result<Vec<crate::console::model::QueueCase>, StorageError>> + Send;
 }

@@ -116,6 +116,12 @@ pub struct Device {
 }
 
 impl Device {
+    /// A name that tells two devices of one department apart (`HQ/市场监管#a1b2c3`), for call owners.
+    pub fn name(&self) -> String {
+        let short: String = self.id.chars().take(6).collect();
+        format!("{}#{short}", self.label())
+    }
+
     /// `center/window` for a clerk, `center/dept` for an approver: who did it, in audit lines.
     pub fn label(&self) -> String {
         match (&self.window, &self.department) {

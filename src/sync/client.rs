@@ -216,6 +216,26 @@ impl HqClient {
         self.post(&format!("/v1/calls/{call_id}/reply"), req)
     }
 
+    /// Takes a ringing call (approver); the first to take it owns it, later ones get HTTP 409.
+    pub fn take_call(&self, call_id: &str) -> Result<crate::hq::calls::TakeOutcome, SyncError> {
+        self.post(&format!("/v1/calls/{call_id}/take"), &serde_json::json!({}))
+    }
+
+    /// Closes a call this approver owns.
+    pub fn resolve_call(&self, call_id: &str) -> Result<serde_json::Value, SyncError> {
+        self.post(&format!("/v1/calls/{call_id}/resolve"), &serde_json::json!({}))
+    }
+
+    /// The department's open calls (approver) or all (supervisor).
+    pub fn open_calls(&self) -> Result<Vec<crate::console::model::CallItem>, SyncError> {
+        self.get("/v1/calls")
+    }
+
+    /// The department's accepted cases waiting for a decision.
+    pub fn queue(&self) -> Result<Vec<crate::console::model::QueueCase>, SyncError> {
+        self.get("/v1/queue")
+    }
+
     /// Opens the live event stream after `last_id` and calls `on_event(id)` for each event until
     /// the stream ends, `keep_going` says stop, or `max` elapses. Returns the last id seen.
     pub fn listen(

@@ -1,0 +1,229 @@
+//! One-key call routing at HQ (DESIGN §7): a call rings at the connected approvers of its
+//! department; the first who takes it owns it; unanswered too long, it escalates to supervisors;
+//! resolving closes it. Also the approver's views: the department's open calls and its queue of
+//! accepted cases. Plain functions over a SQLite connection, run inside the store's transactions.
+
+use std::sync::LazyLock;
+
+use chrono::NaiveDateTime;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::sqlite::{add_feed_item, department_target, parse_time, time, window_target};
+use super::storage::StorageError;
+use crate::console::model::{CallItem, QueueCase};
+use crate::intake::call::{CallSnapshot, CallState, MaterialLine, Reply};
+use crate::intake::case::{Case, CaseEvent, Field};
+use crate::intake::validate::mask_name;
+use crate::kb::Kb;
+use crate::protocol::{Device, FeedBody, Role};
+
+/// The embedded KB, for item names and checkpoints in the approvers' queue.
+static KB: LazyLock<Option<Kb>> = LazyLock::new(|| Kb::embedded().ok());
+
+/// What taking a call did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TakeOutcome {
+    /// This approver owns it now.
+    Taken,
+    /// This approver already owned it (a repeated request).
+    AlreadyYours,
+    /// Another approver took it first.
+    TakenBy {
+        /// Who.
+        owner: String,
+    },
+    /// No such open call.
+    NoCall,
+}
+
+fn parse_state(s: &str) -> CallState {
+    match s {
+        "answered" => CallState::Answered,
+        "resolved" => CallState::Resolved,
+        "escalated" => CallState::Escalated,
+        "pending" => CallState::Pending,
+        _ => CallState::Ringing,
+    }
+}
+
+/// Announces a call's new state to the calling window and to the department's consoles.
+fn announce(
+    conn: &Connection,
+    call_id: &str,
+    state: CallState,
+    at: NaiveDateTime,
+) -> Result<(), StorageError> {
+    let row: Option<(String, String, String, String)> = conn
+        .query_row(
+            "SELECT c.case_id, c.department, k.center, k.window FROM calls c JOIN cases k ON k.case_id = c.case_id
+             WHERE c.call_id = ?1",
+            [call_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((case_id, department, center, window)) = row else { return Ok(()) };
+    let body = FeedBody::CallState { case_id: case_id.clone(), call_id: call_id.to_string(), state, at };
+    add_feed_item(conn, &window_target(&center, &window), Some(&case_id), &body, at)?;
+    add_feed_item(conn, &department_target(&department), Some(&case_id), &body, at)?;
+    Ok(())
+}
+
+/// The first approver to take a call owns it.
+pub fn take(
+    conn: &Connection,
+    device: &Device,
+    call_id: &str,
+    at: NaiveDateTime,
+) -> Result<TakeOutcome, StorageError> {
+    let row: Option<(Option<String>, Option<String>, String)> = conn
+        .query_row("SELECT owner, owner_label, state FROM calls WHERE call_id = ?1", [call_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((owner, owner_label, state)) = row else { return Ok(TakeOutcome::NoCall) };
+    if state == "resolved" {
+        return Ok(TakeOutcome::NoCall);
+    }
+    match owner {
+        Some(owner) if owner == device.id => return Ok(TakeOutcome::AlreadyYours),
+        Some(_) => return Ok(TakeOutcome::TakenBy { owner: owner_label.unwrap_or_default() }),
+        None => {}
+    }
+    conn.execute(
+        "UPDATE calls SET owner = ?2, owner_label = ?3, taken_at = ?4, state = 'answered'
+         WHERE call_id = ?1 AND owner IS NULL",
+        params![call_id, device.id, device.name(), time(at)],
+    )?;
+    announce(conn, call_id, CallState::Answered, at)?;
+    Ok(TakeOutcome::Taken)
+}
+
+/// The owner (or a supervisor) closes a call.
+pub fn resolve(
+    conn: &Connection,
+    device: &Device,
+    call_id: &str,
+    at: NaiveDateTime,
+) -> Result<bool, StorageError> {
+    let owner: Option<Option<String>> =
+        conn.query_row("SELECT owner FROM calls WHERE call_id = ?1", [call_id], |r| r.get(0)).optional()?;
+    let Some(owner) = owner else { return Ok(false) };
+    if device.role != Role::Supervisor && owner.as_deref() != Some(device.id.as_str()) {
+        return Ok(false);
+    }
+    conn.execute("UPDATE calls SET state = 'resolved' WHERE call_id = ?1", [call_id])?;
+    announce(conn, call_id, CallState::Resolved, at)?;
+    Ok(true)
+}
+
+/// Calls ringing unanswered since before `due` escalate to supervisors; returns how many.
+pub fn escalate(conn: &Connection, due: NaiveDateTime, at: NaiveDateTime) -> Result<usize, StorageError> {
+    let ids: Vec<String> = conn
+        .prepare_cached(
+            "SELECT call_id FROM calls WHERE state = 'ringing' AND owner IS NULL AND raised_at < ?1",
+        )?
+        .query_map([time(due)], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        conn.execute("UPDATE calls SET state = 'escalated' WHERE call_id = ?1", [id])?;
+        announce(conn, id, CallState::Escalated, at)?;
+    }
+    Ok(ids.len())
+}
+
+/// Open calls of `department` (`None`: every department, for supervisors), oldest first.
+pub fn open_calls(conn: &Connection, department: Option<&str>) -> Result<Vec<CallItem>, StorageError> {
+    type Row = (String, String, String, String, String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = conn
+        .prepare_cached(
+            "SELECT call_id, case_id, state, raised_at, coalesce(window, ''), owner_label, question, snapshot
+             FROM calls WHERE state != 'resolved' AND (?1 IS NULL OR department = ?1) ORDER BY raised_at",
+        )?
+        .query_map(params![department], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, case_id, state, raised_at, window, owner, question, snapshot) in rows {
+        let replies = conn
+            .prepare_cached(
+                "SELECT r.body, r.at, coalesce(d.department, d.center) FROM replies r
+                 LEFT JOIN devices d ON d.id = r.device_id WHERE r.call_id = ?1 ORDER BY r.at",
+            )?
+            .query_map([&id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+            })?
+            .filter_map(Result::ok)
+            .map(|(body, at, by)| {
+                let text = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["text"].as_str().map(String::from))
+                    .unwrap_or_default();
+                Reply { by: by.unwrap_or_default(), text, at: parse_time(&at) }
+            })
+            .collect();
+        out.push(CallItem {
+            id,
+            case_id,
+            window,
+            question: question.unwrap_or_default(),
+            snapshot: snapshot.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
+            state: parse_state(&state),
+            raised_at: parse_time(&raised_at),
+            owner,
+            replies,
+        });
+    }
+    Ok(out)
+}
+
+/// Accepted cases of `department` with no back-office decision yet, oldest first.
+pub fn queue(conn: &Connection, department: Option<&str>) -> Result<Vec<QueueCase>, StorageError> {
+    let cases: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT case_id, coalesce(number, '') FROM cases
+             WHERE decision IN ('受理', '容缺受理') AND (?1 IS NULL OR department = ?1)
+               AND case_id NOT IN (SELECT case_id FROM decisions)
+             ORDER BY created_at LIMIT 200",
+        )?
+        .query_map(params![department], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(cases.len());
+    for (case_id, number) in cases {
+        let bodies: Vec<String> = conn
+            .prepare_cached("SELECT body FROM changes WHERE case_id = ?1 ORDER BY seq")?
+            .query_map([&case_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let events: Vec<CaseEvent> = bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect();
+        let case = Case::from_events(&events);
+        let item = case.item_code.as_deref().and_then(|c| KB.as_ref().and_then(|kb| kb.item(c)));
+        let snapshot = item.map(|i| CallSnapshot::of(&case, i)).unwrap_or_default();
+        let checkpoints = item
+            .map(|i| i.materials.iter().map(|m| (m.name.clone(), m.checkpoints.clone())).collect())
+            .unwrap_or_default();
+        let notes = case
+            .calls
+            .iter()
+            .filter(|c| !c.question.is_empty())
+            .map(|c| format!("呼叫：{}", c.question))
+            .collect();
+        out.push(QueueCase {
+            case_id,
+            number,
+            item_name: item.map_or_else(|| case.item_code.clone().unwrap_or_default(), |i| i.name.clone()),
+            applicant: mask_name(case.field(Field::ApplicantName)),
+            intake_decision: case.decision.as_ref().map_or("", |d| d.label()).to_string(),
+            accepted_at: case.finished_at.unwrap_or_default(),
+            materials: snapshot
+                .materials
+                .into_iter()
+                .filter(|m: &MaterialLine| m.state != "待核验")
+                .collect(),
+            checkpoints,
+            notes,
+            legal_basis: item.map(|i| i.legal_basis.clone()).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
