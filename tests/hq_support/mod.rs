@@ -28,9 +28,15 @@ pub struct Hq {
 impl Hq {
     /// Starts `hq serve` on `listen` (port 0 = any) and waits for its `listening on` line.
     pub fn start(db: &Path, listen: &str) -> Hq {
+        Self::start_with(db, listen, &[])
+    }
+
+    /// Like `start`, with more flags (`--escalate-after 1` …).
+    pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> Hq {
         let mut child = Command::new(bin())
             .args(["hq", "serve", "--listen", listen, "--db"])
             .arg(db)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
