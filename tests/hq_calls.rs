@@ -1,0 +1,141 @@
+//! Call routing at HQ: two approvers taking the same call leave one owner; an unanswered call
+//! escalates to supervisors after the configured time; the event stream cut mid-flow (HQ killed and
+//! restarted) loses and doubles no call, answer or decision.
+
+mod hq_support;
+
+use std::time::Duration;
+
+use chrono::Local;
+use hq_support::{Hq, desk, enroll, finished_case, wait_for};
+use yichuang::intake::call::{CallSnapshot, CallState};
+use yichuang::intake::case::CaseEvent;
+use yichuang::store::{Store, StoreKind};
+use yichuang::sync::{HqClient, SyncError, sync_once};
+
+fn client(hq: &Hq, token: &str) -> HqClient {
+    HqClient::new(&hq.url, token, None, Duration::from_secs(10)).unwrap()
+}
+
+/// A desk with one finished case and a call raised on it; returns (store, case id).
+fn desk_with_call(dir: &std::path::Path, call_id: &str) -> (Store, String) {
+    let db = desk(dir, "HRB", "W1");
+    let mut store = Store::open(&db, StoreKind::Desk).unwrap();
+    let id = finished_case(&mut store, "HRB", "W1", 1);
+    let raised = CaseEvent::CallRaised {
+        call_id: call_id.into(),
+        question: "复印件可以吗".into(),
+        snapshot: CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() },
+        at: Local::now().naive_local(),
+    };
+    store.append(&id, raised, Local::now().naive_local()).unwrap();
+    (store, id)
+}
+
+#[test]
+fn two_approvers_taking_one_call_leave_one_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq_db = dir.path().join("hq.sqlite3");
+    let clerk = enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
+    let a = enroll(&hq_db, &["--center", "HRB", "--department", "市场监管", "--role", "approver"]);
+    let b = enroll(&hq_db, &["--center", "HRB", "--department", "市场监管", "--role", "approver"]);
+    let other = enroll(&hq_db, &["--center", "HRB", "--department", "人社", "--role", "approver"]);
+    let hq = Hq::start(&hq_db, "127.0.0.1:0");
+    let (mut store, _) = desk_with_call(&dir.path().join("W1"), "call-race");
+    sync_once(&mut store, &client(&hq, &clerk), 100).unwrap();
+    assert_eq!(client(&hq, &a).open_calls().unwrap().len(), 1, "the call rings in the department");
+    assert!(client(&hq, &other).open_calls().unwrap().is_empty(), "not in other departments");
+    let (ca, cb) = (client(&hq, &a), client(&hq, &b));
+    let ta = std::thread::spawn(move || ca.take_call("call-race"));
+    let tb = std::thread::spawn(move || cb.take_call("call-race"));
+    let results = [ta.join().unwrap(), tb.join().unwrap()];
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{results:?}");
+    let lost = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert!(matches!(lost, SyncError::Http { status: 409, .. }), "{lost:?}");
+    assert!(lost.to_string().contains("已由"), "{lost}");
+    let calls = client(&hq, &a).open_calls().unwrap();
+    assert_eq!(calls[0].state, CallState::Answered);
+    assert!(calls[0].owner.is_some());
+    let forbidden = client(&hq, &other).take_call("call-race").unwrap_err();
+    assert!(matches!(forbidden, SyncError::Http { status: 403, .. }), "{forbidden:?}");
+}
+
+#[test]
+fn an_unanswered_call_escalates_to_supervisors() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq_db = dir.path().join("hq.sqlite3");
+    let clerk = enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
+    let supervisor = enroll(&hq_db, &["--center", "HRB", "--role", "supervisor"]);
+    let hq = Hq::start_with(&hq_db, "127.0.0.1:0", &["--escalate-after", "1"]);
+    let (mut store, case_id) = desk_with_call(&dir.path().join("W1"), "call-late");
+    let clerk = client(&hq, &clerk);
+    sync_once(&mut store, &clerk, 100).unwrap();
+    let sup = client(&hq, &supervisor);
+    assert!(
+        wait_for(Duration::from_secs(10), || sup
+            .open_calls()
+            .is_ok_and(|c| c.first().is_some_and(|c| c.state == CallState::Escalated))),
+        "escalated within the configured time"
+    );
+    // The window learns it too.
+    assert!(wait_for(Duration::from_secs(10), || {
+        sync_once(&mut store, &clerk, 100).is_ok() && {
+            store.forget(&case_id);
+            store.load(&case_id).unwrap().calls[0].state == CallState::Escalated
+        }
+    }));
+}
+
+#[test]
+fn hq_restarted_mid_flow_loses_and_doubles_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq_db = dir.path().join("hq.sqlite3");
+    let clerk = enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
+    let approver = enroll(&hq_db, &["--center", "HRB", "--department", "市场监管", "--role", "approver"]);
+    let port = hq_support::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let hq = Hq::start(&hq_db, &listen);
+    let data_dir = dir.path().join("W1");
+    let (mut store, case_id) = desk_with_call(&data_dir, "call-cut");
+    sync_once(&mut store, &client(&hq, &clerk), 100).unwrap();
+    // The desk's own worker with its live stream, as in the real desk.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut config = yichuang::sync::SyncConfig::new(&hq.url, &clerk);
+    config.poll = Duration::from_millis(200);
+    config.backoff_cap = Duration::from_millis(500);
+    let worker = yichuang::sync::SyncWorker::spawn(&data_dir.join("desk.sqlite3"), config, move |s| {
+        let _ = tx.send(s.clone());
+    })
+    .unwrap();
+    let approver_client = client(&hq, &approver);
+    approver_client.take_call("call-cut").unwrap();
+    hq.kill();
+    // While HQ is down the desk is offline; then HQ comes back on the same port.
+    assert!(wait_for(Duration::from_secs(10), || rx.try_iter().any(|s| !s.online)));
+    let hq = Hq::start(&hq_db, &listen);
+    let approver_client = client(&hq, &approver);
+    let reply = yichuang::protocol::ReplyRequest { id: "r-1".into(), text: "可以".into(), resolve: false };
+    approver_client.reply("call-cut", &reply).unwrap();
+    approver_client.reply("call-cut", &reply).unwrap(); // a retried request: duplicate, not a second answer
+    let decision = yichuang::protocol::DecisionRequest {
+        id: "d-1".into(),
+        case_id: case_id.clone(),
+        decision: yichuang::intake::approval::ApprovalDecision::Approve,
+    };
+    approver_client.decide(&decision).unwrap();
+    assert!(wait_for(Duration::from_secs(15), || {
+        let s = Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk).unwrap();
+        let mut s = s;
+        let replies = s.load(&case_id).map(|c| c.calls[0].replies.len()).unwrap_or(0);
+        replies >= 1 && s.ready_for_handover().is_ok_and(|r| r.len() == 1)
+    }));
+    std::thread::sleep(Duration::from_millis(800));
+    worker.stop();
+    let mut s = Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk).unwrap();
+    let case = s.load(&case_id).unwrap();
+    assert_eq!(case.calls.len(), 1);
+    assert_eq!(case.calls[0].replies.len(), 1, "the answer arrives once");
+    assert_eq!(case.calls[0].state, CallState::Answered);
+    assert_eq!(s.ready_for_handover().unwrap().len(), 1, "the decision arrives once");
+}
