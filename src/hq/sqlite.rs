@@ -128,6 +128,10 @@ pub const MIGRATIONS: &[&str] = &[
 
 const TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f";
 
+/// Reader connections kept open: every live stream reads the feed when it changes, so with
+/// hundreds of connected devices a small pool would open a fresh connection per read.
+const READER_POOL: usize = 256;
+
 fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
@@ -366,7 +370,7 @@ impl SqliteStorage {
         .await
         .map_err(|e| StorageError::Unavailable(format!("读取任务失败: {e}")))?;
         if let Ok(mut pool) = self.readers.lock()
-            && pool.len() < 8
+            && pool.len() < READER_POOL
         {
             pool.push(conn);
         }
