@@ -181,4 +181,5 @@ fn main() {
     );
     println!("answer approver -> clerk:              {}", percentiles(to_clerk));
     let _ = hq.kill();
+    let _ = hq.wait();
 }
