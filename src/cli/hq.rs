@@ -29,7 +29,7 @@ pub enum HqCommand {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// TOML settings file (keys: listen, db, tls_cert, tls_key, allow_plain_http,
-    /// request_timeout_secs, max_body_bytes).
+    /// request_timeout_secs, max_body_bytes, escalate_after_secs).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on (default 127.0.0.1:8440; port 0 picks a free port).
