@@ -123,3 +123,32 @@ fn handover_checks_the_collectors_id_against_the_case() {
     assert_eq!(case.handover.as_ref().map(|h| h.1.as_str()), Some(ID));
     assert!(desk.screen(120, 40).contains("待出件 0 件"));
 }
+
+#[test]
+fn a_case_sent_back_for_correction_prints_its_one_time_notice() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    let number = intake(&mut desk, "张三", "11111", false);
+    let body = serde_json::json!({
+        "kind": "decision",
+        "case_id": "x",
+        "number": number,
+        "decision": {"kind": "request_correction", "materials": ["公司章程"], "note": "章程第十条出资日期与申请书不一致"},
+        "by": "HRBDL/市场监管",
+        "at": "2026-12-01T10:00:00"
+    });
+    let at = monday_morning() + Duration::hours(25);
+    desk.effects.store.record_decision(&number, "退回补正", &body.to_string(), at).unwrap();
+    desk.key(KeyCode::F(3));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("后台：退回补正"), "{screen}");
+    desk.key(KeyCode::Enter);
+    assert!(desk.screen(120, 40).contains("按 p 打印"), "{}", desk.screen(120, 40));
+    desk.key(KeyCode::Char('p'));
+    let pdf = desk.dir.path().join("notices").join(format!("{number}-correction.pdf"));
+    let out = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext");
+    let text: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(
+        text.contains("一次性告知书") && text.contains("公司章程") && text.contains("出资日期与申请书不一致"),
+        "{text}"
+    );
+}

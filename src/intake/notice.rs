@@ -27,6 +27,8 @@ pub enum NoticeKind {
     Receipt,
     /// An application form filled by agency staff (代办), for the applicant's signature.
     ApplicationForm,
+    /// 一次性告知书 for materials the back office sent back (退回补正).
+    Correction,
 }
 
 impl NoticeKind {
@@ -39,6 +41,7 @@ impl NoticeKind {
             Self::Rejection => "不予受理通知书",
             Self::Receipt => "材料接收凭证",
             Self::ApplicationForm => "申请表",
+            Self::Correction => "一次性告知书（退回补正）",
         }
     }
 
@@ -51,6 +54,7 @@ impl NoticeKind {
             Self::Rejection => "rejection",
             Self::Receipt => "receipt",
             Self::ApplicationForm => "form",
+            Self::Correction => "correction",
         }
     }
 }
@@ -310,6 +314,51 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
             vec![notice(NoticeKind::Rejection, blocks)]
         }
     }
+}
+
+/// The 一次性告知书 for materials the back office sent back (退回补正): each named material with
+/// what the KB requires of it, and the approver's note.
+pub fn correction_notice(
+    case: &Case,
+    item: &Item,
+    center: &Center,
+    materials: &[String],
+    note: &str,
+    on: NaiveDate,
+) -> Option<Notice> {
+    let number = case.number.clone()?;
+    let rows = materials
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let standard = item
+                .materials
+                .iter()
+                .find(|m| &m.name == name)
+                .map(|m| m.checkpoints.join("；"))
+                .unwrap_or_default();
+            vec![(i + 1).to_string(), name.clone(), standard]
+        })
+        .collect();
+    let blocks = vec![
+        header(case, item, center, &number),
+        Block::Paragraph(format!(
+            "{}：你（单位）申请办理的{}，经审查，以下材料需要补正，现一次性告知如下：",
+            addressee(case),
+            item.name
+        )),
+        Block::Table { header: vec!["序号".into(), "需补正材料".into(), "要求".into()], rows },
+        Block::Paragraph(format!("审查意见：{note}")),
+        Block::Paragraph("请补正后到受理窗口提交；补正材料齐全后继续办理。".into()),
+        signatures(center, on, false),
+    ];
+    Some(Notice {
+        kind: NoticeKind::Correction,
+        title: NoticeKind::Correction.title().to_string(),
+        number,
+        issuer: center.name.clone(),
+        blocks,
+    })
 }
 
 fn acceptance(

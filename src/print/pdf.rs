@@ -201,7 +201,7 @@ fn table(
                 .chain(std::iter::once(&header.to_vec()))
                 .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
                 .max();
-            (longest.unwrap_or(1) as f32).clamp(4.0, 40.0)
+            (longest.unwrap_or(1) as f32).clamp(8.0, 40.0)
         })
         .collect();
     let total: f32 = weights.iter().sum::<f32>().max(1.0);

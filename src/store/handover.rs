@@ -6,6 +6,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::{Store, StoreError, parse_ts, ts};
+use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::{Delivery, Field, Status};
 
 /// A back-office result ready to hand over.
@@ -83,5 +84,28 @@ impl Store {
                 .collect();
         }
         Ok(rows)
+    }
+
+    /// The back office's decisions on a case number, oldest first.
+    pub fn hq_decisions(
+        &self,
+        case_number: &str,
+    ) -> Result<Vec<(ApprovalDecision, NaiveDateTime)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT body, received_at FROM decisions WHERE case_number = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([case_number], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (body, at) = row?;
+            // The body is HQ's feed item; its `decision` is what the approver decided.
+            if let Some(decision) = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| serde_json::from_value::<ApprovalDecision>(v["decision"].clone()).ok())
+            {
+                out.push((decision, parse_ts(&at)));
+            }
+        }
+        Ok(out)
     }
 }

@@ -107,6 +107,8 @@ pub struct CaseSummary {
     pub created_at: NaiveDateTime,
     /// When intake finished.
     pub finished_at: Option<NaiveDateTime>,
+    /// The back office's latest decision (准予 / 不予 / 退回补正), once HQ sent one.
+    pub hq_decision: Option<String>,
 }
 
 /// An outbox entry waiting for HQ.
@@ -335,7 +337,8 @@ impl Store {
         let like = format!("%{}%", query.trim().replace('%', "\\%").replace('_', "\\_"));
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, number, status, item_code, applicant_name, id_number, ticket, decision, deadline,
-                    created_at, finished_at
+                    created_at, finished_at,
+                    (SELECT kind FROM decisions d WHERE d.case_number = cases.number ORDER BY d.id DESC LIMIT 1)
              FROM cases
              WHERE status != 'abandoned' AND (?1 = '%%' OR number LIKE ?1 ESCAPE '\\' OR applicant_name LIKE ?1 ESCAPE '\\'
                 OR id_number LIKE ?1 ESCAPE '\\' OR credit_code LIKE ?1 ESCAPE '\\' OR item_code LIKE ?1 ESCAPE '\\'
@@ -357,6 +360,7 @@ impl Store {
                     .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
                 created_at: parse_ts(&r.get::<_, String>(9)?),
                 finished_at: r.get::<_, Option<String>>(10)?.map(|s| parse_ts(&s)),
+                hq_decision: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

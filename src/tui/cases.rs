@@ -196,7 +196,11 @@ impl CasesScreen {
     pub fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
         let area = Rect { x: area.x + 1, width: area.width.saturating_sub(2), ..area };
         match &self.detail {
-            Some(detail) => view_detail(detail, ctx, frame, area),
+            Some(detail) => {
+                let hq =
+                    self.rows.iter().find(|r| r.id == detail.case_id).and_then(|r| r.hq_decision.as_deref());
+                view_detail(detail, hq, ctx, frame, area)
+            }
             None => self.view_list(ctx, frame, area),
         }
     }
@@ -227,6 +231,9 @@ impl CasesScreen {
                 ),
                 Span::styled(format!(" {}", row.status.label()), Style::new().fg(Color::Cyan)),
             ];
+            if let Some(kind) = &row.hq_decision {
+                spans.push(Span::styled(format!(" 后台：{kind}"), Style::new().fg(Color::Magenta)));
+            }
             if row.status == Status::AwaitingSupplement
                 && let Some(deadline) = row.deadline
             {
@@ -242,7 +249,7 @@ impl CasesScreen {
     }
 }
 
-fn view_detail(detail: &Detail, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mut Frame, area: Rect) {
     let Some(case) = &detail.case else {
         frame.render_widget(Line::from("正在读取案件..."), area);
         return;
@@ -262,6 +269,14 @@ fn view_detail(detail: &Detail, ctx: &Ctx, frame: &mut Frame, area: Rect) {
     lines.push(Line::from(format!("申请人：{} {id}", layout_safe(case.field(Field::ApplicantName)))));
     if let Some(decision) = &case.decision {
         lines.push(Line::from(format!("受理决定：{}", decision.label())));
+    }
+    match hq_decision {
+        Some("退回补正") => lines.push(Line::styled(
+            "后台决定：退回补正（按 p 打印列明补正材料的一次性告知书）",
+            Style::new().fg(Color::Magenta).bold(),
+        )),
+        Some(kind) => lines.push(Line::styled(format!("后台决定：{kind}"), Style::new().fg(Color::Magenta))),
+        None => {}
     }
     let pending = case.pending_supplements();
     if !pending.is_empty() {

@@ -10,8 +10,9 @@ use chrono::NaiveDateTime;
 
 use super::app::Msg;
 use crate::intake::agency::form_notice;
+use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::CaseEvent;
-use crate::intake::notice::{Center, notices_for};
+use crate::intake::notice::{Center, correction_notice, notices_for};
 use crate::intake::rules::{CenterLevel, Decision};
 use crate::kb::Kb;
 use crate::print::{self, PrintConfig};
@@ -160,6 +161,17 @@ impl Effects {
                             case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));
                         if let (Some(form), Some(number), Some(at)) = (form, &case.number, case.finished_at) {
                             notices.push(form_notice(&case, item, form, &center, number, at.date()));
+                        }
+                        // The back office sent materials back (退回补正): their 一次性告知书.
+                        let latest = match &case.number {
+                            Some(number) => self.store.hq_decisions(number)?.pop(),
+                            None => None,
+                        };
+                        if let Some((ApprovalDecision::RequestCorrection { materials, note }, at)) = latest
+                            && let Some(n) =
+                                correction_notice(&case, item, &center, &materials, &note, at.date())
+                        {
+                            notices.push(n);
                         }
                         print::print_all(&notices, &self.print)
                     }
