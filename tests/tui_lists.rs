@@ -152,3 +152,40 @@ fn a_case_sent_back_for_correction_prints_its_one_time_notice() {
         "{text}"
     );
 }
+
+#[test]
+fn a_published_kb_switches_in_only_between_intakes() {
+    use yichuang::protocol::{FeedBody, FeedItem, KbFileBody};
+    use yichuang::tui::app::Msg;
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    // Sync has announced and downloaded version 2026.12.1.
+    let source = yichuang::kb::KbSource::from_dir(std::path::Path::new("tests/fixtures/kb-small")).unwrap();
+    let files: Vec<KbFileBody> = source
+        .files
+        .iter()
+        .map(|f| KbFileBody { path: f.path.clone(), text: f.text.replace("2026.11.1", "2026.12.1") })
+        .collect();
+    let announce = FeedItem {
+        seq: 1,
+        at: monday_morning(),
+        body: FeedBody::KbVersion { version: "2026.12.1".into(), hash: "h1".into() },
+    };
+    desk.effects.store.apply_pulled(&[announce], 1, monday_morning()).unwrap();
+    desk.effects
+        .store
+        .save_kb_files("h1", &serde_json::to_string(&files).unwrap(), monday_morning())
+        .unwrap();
+    let ready =
+        yichuang::sync::SyncStatus { online: true, kb_ready: Some("2026.12.1".into()), ..Default::default() };
+    // Mid-intake: no switch.
+    desk.type_text("A1");
+    desk.send(Msg::Sync(ready.clone()));
+    assert!(desk.screen(120, 40).contains("知识库 2026.11.1"), "{}", desk.screen(120, 40));
+    // Between applicants: the desk switches and says so.
+    let mut fresh = Desk::new(small_kb(), monday_morning());
+    fresh.effects = desk.effects;
+    fresh.send(Msg::Sync(ready));
+    let screen = fresh.screen(120, 40);
+    assert!(screen.contains("已切换到知识库 2026.12.1"), "{screen}");
+    assert!(fresh.effects.store.latest_kb().unwrap().unwrap().active_at.is_some());
+}

@@ -90,12 +90,18 @@ pub fn print_config(store: &Store, data_dir: &Path, args: &DeskArgs) -> anyhow::
     Ok(config)
 }
 
-/// Runs the desk until the clerk quits.
-pub fn run(kb: Kb, data_dir: &Path, args: &DeskArgs) -> anyhow::Result<()> {
+/// Runs the desk until the clerk quits. Unless a KB directory was given (`explicit_kb`), the desk
+/// uses the newest KB version HQ published that it already switched to.
+pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyhow::Result<()> {
     if let Some(which) = &args.drill {
         return run_drill(kb, data_dir, which, &args.trainee);
     }
     let store = open_store(data_dir)?;
+    let active = store.latest_kb()?.filter(|k| k.active_at.is_some()).is_some();
+    let kb = match crate::sync::ready_kb(&store) {
+        Ok(Some((_, downloaded))) if active && !explicit_kb => downloaded,
+        _ => kb,
+    };
     let config = config(&store, args)?;
     let print = print_config(&store, data_dir, args)?;
     if let Some(url) = &args.hq {

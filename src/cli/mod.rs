@@ -92,11 +92,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Sync(args)) => sync::run(args, &data_dir),
         Some(Command::Desk(args)) => {
-            desk::run(Kb::load(cli.kb.as_deref())?, &data_dir, &args)?;
+            desk::run(Kb::load(cli.kb.as_deref())?, cli.kb.is_some(), &data_dir, &args)?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            desk::run(Kb::load(cli.kb.as_deref())?, &data_dir, &desk::DeskArgs::default())?;
+            desk::run(Kb::load(cli.kb.as_deref())?, cli.kb.is_some(), &data_dir, &desk::DeskArgs::default())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -28,6 +28,16 @@ use crate::kb::Kb;
 use crate::kb::search::SearchIndex;
 use crate::store::{CaseSummary, HandoverRow};
 
+/// A loaded KB handed between threads; two are equal when they are the same load.
+#[derive(Debug, Clone)]
+pub struct SharedKb(pub Arc<Kb>);
+
+impl PartialEq for SharedKb {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 /// Everything that can happen to the desk.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
@@ -70,6 +80,8 @@ pub enum Msg {
     Sync(crate::sync::SyncStatus),
     /// An effect failed; shown in the status bar (nothing typed is lost).
     Failed(String),
+    /// The desk switched to a newer KB version (between intakes).
+    KbSwitched(SharedKb),
     /// HQ sent an event for a case (call state, reply); already stored by the sync worker.
     Remote {
         /// The case.
@@ -340,12 +352,29 @@ impl App {
                         _ => {}
                     }
                 }
+                // A new KB version switches in only at a safe point: no applicant at the window.
+                let idle = self.intake.as_ref().is_none_or(|i| i.case_id.is_none());
+                if status.kb_ready.is_some() && idle && self.drill.is_none() {
+                    cmds.push(Cmd::SwitchKb);
+                }
                 self.pending = status.pending;
                 self.sync = Some(status);
                 cmds
             }
             Msg::Failed(e) => {
                 self.error = Some(e);
+                vec![]
+            }
+            Msg::KbSwitched(SharedKb(kb)) => {
+                self.index = SearchIndex::new(&kb.items);
+                self.browser = Browser::new(&kb, &self.index);
+                self.kb = kb;
+                if self.intake.as_ref().is_none_or(|i| i.case_id.is_none())
+                    && let Some(ctx) = self.ctx_parts()
+                {
+                    self.intake = Some(Intake::new(&ctx));
+                }
+                self.error = Some(format!("已切换到知识库 {}", self.kb.meta.version));
                 vec![]
             }
             Msg::Remote { case_id, event } => {

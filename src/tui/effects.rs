@@ -84,6 +84,8 @@ pub enum Cmd {
     SaveConfig(DeskConfig),
     /// Keep a drill's score (drill database only).
     RecordDrill(crate::store::DrillResult),
+    /// Switch to the KB version HQ published and sync downloaded (only between intakes).
+    SwitchKb,
 }
 
 /// Carries out commands against the store; holds everything IO needs.
@@ -187,6 +189,15 @@ impl Effects {
                 Some(Msg::CaseLoaded { case_id, case })
             }
             Cmd::LoadHandover => Some(Msg::Handover(self.store.ready_for_handover()?)),
+            Cmd::SwitchKb => match crate::sync::ready_kb(&self.store) {
+                Ok(Some((hash, kb))) => {
+                    self.store.activate_kb(&hash, chrono::Local::now().naive_local())?;
+                    self.kb = Arc::new(kb);
+                    Some(Msg::KbSwitched(super::app::SharedKb(self.kb.clone())))
+                }
+                Ok(None) => None,
+                Err(e) => Some(Msg::Failed(format!("无法切换知识库：{e}"))),
+            },
             Cmd::RecordDrill(result) => {
                 self.store.record_drill(&result)?;
                 None
