@@ -370,17 +370,7 @@ impl Console {
     /// Draws the console.
     pub fn view(&self, frame: &mut Frame) {
         let area = frame.area();
-        if area.width < 20 || area.height < 8 {
-            frame.render_widget(Paragraph::new("窗口太小"), area);
-            return;
-        }
-        let [title, body, status, footer] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Fill(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-        ])
-        .areas(area);
+        let Some([title, body, status, footer]) = widgets::chrome(frame, 8) else { return };
         let style = Style::new().bg(Color::Blue).fg(Color::White);
         let online = if self.online { "在线" } else { "离线" };
         let text =

@@ -530,17 +530,7 @@ impl App {
     /// Draws the whole desk.
     pub fn view(&self, frame: &mut Frame) {
         let area = frame.area();
-        if area.width < 20 || area.height < 5 {
-            frame.render_widget(Paragraph::new("窗口太小"), area);
-            return;
-        }
-        let [title, body, status, footer] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Fill(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-        ])
-        .areas(area);
+        let Some([title, body, status, footer]) = widgets::chrome(frame, 5) else { return };
         self.view_title(frame, title);
         match (self.config.as_ref(), self.screen) {
             (None, _) => self.setup.view(frame, body),

@@ -80,3 +80,22 @@ pub fn help_popup(frame: &mut Frame, area: Rect, context: Context) {
     lines.push(Line::from(Span::styled(" 按任意键关闭", Style::new().fg(Color::DarkGray))));
     frame.render_widget(Paragraph::new(lines).block(popup_block(" 按键说明 ")), popup);
 }
+
+/// Splits the frame into title, body, status line and key footer; `None`, after saying so, when
+/// the terminal is too small to work in.
+pub fn chrome(frame: &mut Frame, min_height: u16) -> Option<[Rect; 4]> {
+    let area = frame.area();
+    if area.width < 20 || area.height < min_height {
+        frame.render_widget(Paragraph::new("窗口太小"), area);
+        return None;
+    }
+    Some(
+        Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area),
+    )
+}
