@@ -84,8 +84,8 @@ fn call_answer_and_decision_between_desk_and_console() {
     console.keys(&["Enter", "1"]);
     console.wait_for("已准予");
     desk.keys(&["F4"]);
-    let screen = desk.wait_for(&number);
-    assert!(screen.contains("准予"), "{screen}");
+    let screen = desk.wait_for("待出件 1 件");
+    assert!(screen.contains(&number) && screen.contains("准予"), "{screen}");
 
     // The case's history holds the call with exactly one answer.
     desk.keys(&["F10"]);

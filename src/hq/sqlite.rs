@@ -238,6 +238,7 @@ fn writer_loop(
     jobs: mpsc::Receiver<Job>,
     feed: watch::Sender<i64>,
     depts: Departments,
+    tail: Arc<RwLock<FeedTail>>,
 ) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -252,16 +253,23 @@ fn writer_loop(
             }
         }
         let (finishes, commit) = run_batch(&mut conn, batch, &depts);
-        for finish in finishes {
-            finish(commit.clone());
-        }
-        if let Ok(seq) = conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |r| r.get::<_, i64>(0))
+        // Publish what this commit added to the feed before anyone hears of it: live streams then
+        // read new items from memory instead of all querying the database at once.
+        let seq = tail.read().map(|t| t.max_seq).unwrap_or(0);
+        if let Ok(rows) = feed_since(&conn, seq)
+            && let Some(last) = rows.last().map(|r| r.0)
         {
+            if let Ok(mut t) = tail.write() {
+                t.extend(rows);
+            }
             feed.send_if_modified(|old| {
-                let changed = *old != seq;
-                *old = seq;
+                let changed = *old != last;
+                *old = last;
                 changed
             });
+        }
+        for finish in finishes {
+            finish(commit.clone());
         }
     }
 }
@@ -295,6 +303,61 @@ fn run_batch(
     }
 }
 
+/// Every feed item added since HQ started (up to [`TAIL`] of the newest), with its target.
+#[derive(Debug, Default)]
+struct FeedTail {
+    items: std::collections::VecDeque<(i64, String, FeedItem)>,
+    /// The newest seq in the database when published (items above it are not there yet).
+    max_seq: i64,
+}
+
+/// How many recent feed items HQ keeps in memory for live streams.
+const TAIL: usize = 20_000;
+
+impl FeedTail {
+    fn extend(&mut self, rows: Vec<(i64, String, FeedItem)>) {
+        for row in rows {
+            self.max_seq = self.max_seq.max(row.0);
+            self.items.push_back(row);
+        }
+        while self.items.len() > TAIL {
+            self.items.pop_front();
+        }
+    }
+
+    /// The items for `targets` after `since`, if memory holds all of them.
+    fn after(&self, targets: &FeedTargets, since: i64, limit: usize) -> Option<Vec<FeedItem>> {
+        let complete =
+            since >= self.max_seq || self.items.front().is_some_and(|(seq, _, _)| *seq <= since + 1);
+        complete.then(|| {
+            self.items
+                .iter()
+                .filter(|(seq, target, _)| {
+                    *seq > since && targets.as_ref().is_none_or(|ts| ts.iter().any(|t| t == target))
+                })
+                .take(limit)
+                .map(|(_, _, item)| item.clone())
+                .collect()
+        })
+    }
+}
+
+/// Feed rows after `since`, with their targets, from the database.
+fn feed_since(conn: &Connection, since: i64) -> Result<Vec<(i64, String, FeedItem)>, StorageError> {
+    let rows: Vec<(i64, String, String, String)> = conn
+        .prepare_cached("SELECT seq, target, at, body FROM feed WHERE seq > ?1 ORDER BY seq")?
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(seq, target, at, body)| {
+            serde_json::from_str(&body)
+                .ok()
+                .map(|body| (seq, target, FeedItem { seq, at: parse_ts(&at), body }))
+        })
+        .collect())
+}
+
 /// HQ's SQLite store.
 pub struct SqliteStorage {
     path: PathBuf,
@@ -302,6 +365,7 @@ pub struct SqliteStorage {
     readers: Mutex<Vec<Connection>>,
     feed: watch::Receiver<i64>,
     devices: RwLock<HashMap<String, Device>>,
+    tail: Arc<RwLock<FeedTail>>,
 }
 
 impl SqliteStorage {
@@ -323,9 +387,11 @@ impl SqliteStorage {
         let (feed_tx, feed_rx) = watch::channel(seq);
         let (tx, rx) = mpsc::channel();
         let depts = Arc::new(RwLock::new(depts));
+        let tail = Arc::new(RwLock::new(FeedTail { max_seq: seq, ..FeedTail::default() }));
+        let writer_tail = tail.clone();
         std::thread::Builder::new()
             .name("hq-writer".into())
-            .spawn(move || writer_loop(conn, rx, feed_tx, depts))
+            .spawn(move || writer_loop(conn, rx, feed_tx, depts, writer_tail))
             .map_err(|e| StorageError::Unavailable(format!("无法启动写入线程: {e}")))?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -333,6 +399,7 @@ impl SqliteStorage {
             readers: Mutex::new(Vec::new()),
             feed: feed_rx,
             devices: RwLock::new(HashMap::new()),
+            tail,
         })
     }
 
@@ -659,6 +726,9 @@ impl HqStorage for SqliteStorage {
         since: i64,
         limit: usize,
     ) -> Result<Vec<FeedItem>, StorageError> {
+        if let Some(items) = self.tail.read().ok().and_then(|t| t.after(&targets, since, limit)) {
+            return Ok(items);
+        }
         self.read(move |conn| feed_rows(conn, &targets, since, limit)).await
     }
 
