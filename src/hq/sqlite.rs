@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{NaiveDateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
+use serde::Deserialize;
 use tokio::sync::{oneshot, watch};
 
 use super::storage::{CaseOwner, FeedTargets, HqStorage, NewDevice, StorageError};
@@ -499,15 +500,36 @@ fn owner_of(conn: &Connection, case_id: &str) -> Result<Option<CaseOwner>, Stora
         .optional()?)
 }
 
+/// A change with what the writer needs of it computed beforehand, on the request's own task, so the
+/// single writer thread only writes.
+pub struct PreparedChange {
+    change: Change,
+    body: String,
+    hash: String,
+    event: Option<CaseEvent>,
+}
+
+impl PreparedChange {
+    /// Serializes, hashes and decodes a change.
+    pub fn new(change: Change) -> Self {
+        let hash = change.content_hash();
+        let body = change.body.to_string();
+        let event = CaseEvent::deserialize(&change.body).ok();
+        Self { change, body, hash, event }
+    }
+}
+
 fn apply_change(
     conn: &Connection,
     depts: &Departments,
     device: &Device,
     window: &str,
-    c: &Change,
+    prepared: &PreparedChange,
     at: NaiveDateTime,
+    owners: &mut HashMap<String, Option<CaseOwner>>,
 ) -> Result<ChangeResult, StorageError> {
-    let hash = c.content_hash();
+    let c = &prepared.change;
+    let hash = prepared.hash.clone();
     let result =
         |status, seq, message: Option<String>| ChangeResult { id: c.id.clone(), status, seq, message };
     let stored: Option<(i64, String)> = conn
@@ -525,7 +547,16 @@ fn apply_change(
             )
         });
     }
-    match owner_of(conn, &c.case_id)? {
+    // A push carries several changes of one case: look its owner up once per push.
+    let owner = match owners.get(&c.case_id) {
+        Some(known) => known.clone(),
+        None => {
+            let found = owner_of(conn, &c.case_id)?;
+            owners.insert(c.case_id.clone(), found.clone());
+            found
+        }
+    };
+    match owner {
         Some(owner) if owner.center != device.center || owner.window != window => {
             return Ok(result(
                 ChangeStatus::Conflict,
@@ -542,16 +573,27 @@ fn apply_change(
                 "INSERT INTO cases(case_id, center, window, created_at) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![c.case_id, device.center, window, ts(at)])?;
+            let owner =
+                CaseOwner { center: device.center.clone(), window: window.to_string(), department: None };
+            owners.insert(c.case_id.clone(), Some(owner));
         }
     }
-    let body = c.body.to_string();
     conn.prepare_cached(
         "INSERT INTO changes(change_id, device_id, case_id, client_seq, kind, body, hash, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![c.id, device.id, c.case_id, c.seq, c.kind.as_str(), body, hash, ts(at)])?;
+    .execute(params![
+        c.id,
+        device.id,
+        c.case_id,
+        c.seq,
+        c.kind.as_str(),
+        prepared.body,
+        hash,
+        ts(at)
+    ])?;
     let seq = conn.last_insert_rowid();
-    let event = serde_json::from_value::<CaseEvent>(c.body.clone()).ok();
+    let event = &prepared.event;
     let mut detail = format!("change {}", c.id);
     match &event {
         Some(CaseEvent::ItemChosen { code, kb_version }) => {
@@ -712,10 +754,12 @@ impl HqStorage for SqliteStorage {
 
     async fn push(&self, device: Device, changes: Vec<Change>) -> Result<Vec<ChangeResult>, StorageError> {
         let weight = changes.len() * 3;
+        let changes: Vec<PreparedChange> = changes.into_iter().map(PreparedChange::new).collect();
         self.write(weight, move |conn, depts| {
             let window = device.window.clone().unwrap_or_default();
             let at = now();
-            changes.iter().map(|c| apply_change(conn, depts, &device, &window, c, at)).collect()
+            let mut owners = HashMap::new();
+            changes.iter().map(|c| apply_change(conn, depts, &device, &window, c, at, &mut owners)).collect()
         })
         .await
     }
