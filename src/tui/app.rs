@@ -639,7 +639,7 @@ impl App {
             }
         }
         let (sync_text, online) = match &self.sync {
-            Some(status) => (format!(" {} ", status.summary()), status.online),
+            Some(status) => (format!(" {} ", super::text::layout_safe(&status.summary())), status.online),
             None if self.pending > 0 => (format!(" 离线 · {} 待同步 ", self.pending), false),
             None => (" 离线 ".to_string(), false),
         };

@@ -1,5 +1,5 @@
 //! The KB browser: a search box, ranked results, and the selected item's service guide.
-//! It is the desk's first screen and the place a clerk looks up any item while an applicant waits.
+//! It is where a clerk looks up any item while an applicant waits (F5).
 
 use std::cell::Cell;
 
