@@ -232,7 +232,7 @@ fn job<T: Send + 'static>(
 }
 
 /// Most rows one group commit writes before it commits.
-const GROUP_WEIGHT: usize = 20_000;
+const GROUP_WEIGHT: usize = 1_200;
 
 fn writer_loop(
     mut conn: Connection,
