@@ -532,11 +532,36 @@ fn apply_change(
     let hash = prepared.hash.clone();
     let result =
         |status, seq, message: Option<String>| ChangeResult { id: c.id.clone(), status, seq, message };
-    let stored: Option<(i64, String)> = conn
-        .prepare_cached("SELECT seq, hash FROM changes WHERE change_id = ?1")?
-        .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some((seq, stored_hash)) = stored {
+    // A push carries several changes of one case: look its owner up once per push.
+    let owner = match owners.get(&c.case_id) {
+        Some(known) => known.clone(),
+        None => {
+            let found = owner_of(conn, &c.case_id)?;
+            owners.insert(c.case_id.clone(), found.clone());
+            found
+        }
+    };
+    if let Some(owner) = &owner
+        && (owner.center != device.center || owner.window != window)
+    {
+        return Ok(result(
+            ChangeStatus::Conflict,
+            None,
+            Some(format!("案件 {} 属于窗口 {}/{}，本窗口不能修改", c.case_id, owner.center, owner.window)),
+        ));
+    }
+    // Each change id is stored once: the insert is ignored for an id HQ already has, and only then
+    // is the stored one read to tell a repeat (duplicate) from different content (conflict).
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO changes(change_id, device_id, case_id, client_seq, kind, body, hash, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![c.id, device.id, c.case_id, c.seq, c.kind.as_str(), prepared.body, hash, ts(at)])?;
+    if inserted == 0 {
+        let (seq, stored_hash): (i64, String) = conn
+            .prepare_cached("SELECT seq, hash FROM changes WHERE change_id = ?1")?
+            .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         return Ok(if stored_hash == hash {
             result(ChangeStatus::Duplicate, Some(seq), None)
         } else {
@@ -547,52 +572,15 @@ fn apply_change(
             )
         });
     }
-    // A push carries several changes of one case: look its owner up once per push.
-    let owner = match owners.get(&c.case_id) {
-        Some(known) => known.clone(),
-        None => {
-            let found = owner_of(conn, &c.case_id)?;
-            owners.insert(c.case_id.clone(), found.clone());
-            found
-        }
-    };
-    match owner {
-        Some(owner) if owner.center != device.center || owner.window != window => {
-            return Ok(result(
-                ChangeStatus::Conflict,
-                None,
-                Some(format!(
-                    "案件 {} 属于窗口 {}/{}，本窗口不能修改",
-                    c.case_id, owner.center, owner.window
-                )),
-            ));
-        }
-        Some(_) => {}
-        None => {
-            conn.prepare_cached(
-                "INSERT INTO cases(case_id, center, window, created_at) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![c.case_id, device.center, window, ts(at)])?;
-            let owner =
-                CaseOwner { center: device.center.clone(), window: window.to_string(), department: None };
-            owners.insert(c.case_id.clone(), Some(owner));
-        }
-    }
-    conn.prepare_cached(
-        "INSERT INTO changes(change_id, device_id, case_id, client_seq, kind, body, hash, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        c.id,
-        device.id,
-        c.case_id,
-        c.seq,
-        c.kind.as_str(),
-        prepared.body,
-        hash,
-        ts(at)
-    ])?;
     let seq = conn.last_insert_rowid();
+    if owner.is_none() {
+        conn.prepare_cached(
+            "INSERT INTO cases(case_id, center, window, created_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![c.case_id, device.center, window, ts(at)])?;
+        let owner = CaseOwner { center: device.center.clone(), window: window.to_string(), department: None };
+        owners.insert(c.case_id.clone(), Some(owner));
+    }
     let event = &prepared.event;
     let mut detail = format!("change {}", c.id);
     match &event {
