@@ -146,8 +146,7 @@ fn kill_9_at_20_points_of_an_intake_loses_nothing_typed() {
         }
     }
     desk.keys(&["Enter"]);
-    desk.wait_for("本次受理已办结");
-    let screen = desk.capture();
+    let screen = desk.wait_for("本次受理已办结");
     assert!(screen.contains("HRBDL-05-"), "{screen}");
     desk.keys(&["F10"]);
 }

@@ -56,8 +56,8 @@ fn a_drill_done_wrong_lists_the_missed_defect() {
     );
     desk.wait_for("送达方式");
     desk.keys(&["Enter", "5", "Enter"]);
-    let screen = desk.wait_for("演练评分");
-    assert!(screen.contains("未发现「住所（经营场所）使用证明」的缺陷"), "{screen}");
+    let screen = desk.wait_for("未发现「住所（经营场所）使用证明」的缺陷");
+    assert!(screen.contains("演练评分"), "{screen}");
     assert!(screen.contains("受理决定错误"), "{screen}");
 }
 

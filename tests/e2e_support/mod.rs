@@ -83,15 +83,30 @@ impl Tmux {
         let start = Instant::now();
         loop {
             let screen = self.capture();
-            // Wide characters may be captured with padding; compare without spaces too.
-            if screen.contains(text) || screen.replace(' ', "").contains(&text.replace(' ', "")) {
-                return screen;
+            if shows(&screen, text) {
+                return self.settled(text, screen);
             }
             if start.elapsed() > timeout {
                 panic!("timed out waiting for {text:?}; screen:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The screen once two captures in a row agree: tmux may be caught halfway through a frame,
+    /// so the text waited for can show before the rest of the same frame has been drawn.
+    /// Gives up after a moment (a ticking clock never settles) and never returns a screen that
+    /// lost the text.
+    fn settled(&self, text: &str, mut screen: String) -> String {
+        for _ in 0..10 {
+            std::thread::sleep(Duration::from_millis(40));
+            let again = self.capture();
+            if again == screen || !shows(&again, text) {
+                break;
+            }
+            screen = again;
+        }
+        screen
     }
 
     /// Process id of the program in the pane.
@@ -133,4 +148,10 @@ pub fn run(args: &[&str]) -> String {
     let out = Command::new(BIN).args(args).output().expect("binary runs");
     assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Whether `screen` shows `text`; wide characters may be captured with padding, so spaces are
+/// ignored too.
+fn shows(screen: &str, text: &str) -> bool {
+    screen.contains(text) || screen.replace(' ', "").contains(&text.replace(' ', ""))
 }
