@@ -102,7 +102,7 @@ fn raw_insert_rate(dir: &std::path::Path, cases: &[Vec<Change>]) -> f64 {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let (windows, per_window) = if full { (240, 25) } else { (8, 3) };
+    let (windows, per_window) = if full { (240, 100) } else { (8, 3) };
     let dir = tempfile::tempdir().expect("tempdir");
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");

@@ -11,6 +11,8 @@ pub mod kb;
 pub mod routes;
 pub mod sqlite;
 pub mod storage;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

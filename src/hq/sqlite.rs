@@ -171,6 +171,8 @@ pub fn open_connection(path: &Path) -> Result<Connection, StorageError> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Each request's savepoint keeps a statement journal; in memory it costs a copy, not a write.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(conn)
 }
@@ -289,10 +291,14 @@ fn run_batch(
         return (finishes, Err(e));
     }
     let mut finishes = Vec::with_capacity(batch.len());
+    let exec = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
     for job in batch {
-        let _ = conn.execute_batch("SAVEPOINT job");
+        let _ = exec("SAVEPOINT job");
         let (failed, finish) = (job.run)(conn, depts);
-        let _ = conn.execute_batch(if failed { "ROLLBACK TO job; RELEASE job" } else { "RELEASE job" });
+        if failed {
+            let _ = exec("ROLLBACK TO job");
+        }
+        let _ = exec("RELEASE job");
         finishes.push(finish);
     }
     match conn.execute_batch("COMMIT") {
@@ -458,11 +464,35 @@ fn audit(
     case_id: Option<&str>,
     detail: &str,
 ) -> Result<(), StorageError> {
-    conn.prepare_cached(
-        "INSERT INTO audit(at, actor, device, action, case_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![ts(at), device.label(), device.id, action, case_id, detail])?;
-    Ok(())
+    Stamp::new(device, at).audit(conn, action, case_id, detail)
+}
+
+/// Who did something and when, formatted once: a push writes an audit line per change.
+struct Stamp<'a> {
+    device: &'a Device,
+    actor: String,
+    at: NaiveDateTime,
+    time: String,
+}
+
+impl<'a> Stamp<'a> {
+    fn new(device: &'a Device, at: NaiveDateTime) -> Self {
+        Self { device, actor: device.label(), at, time: ts(at) }
+    }
+
+    fn audit(
+        &self,
+        conn: &Connection,
+        action: &str,
+        case_id: Option<&str>,
+        detail: &str,
+    ) -> Result<(), StorageError> {
+        conn.prepare_cached(
+            "INSERT INTO audit(at, actor, device, action, case_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![self.time, self.actor, self.device.id, action, case_id, detail])?;
+        Ok(())
+    }
 }
 
 fn add_feed(
@@ -519,29 +549,75 @@ impl PreparedChange {
     }
 }
 
+/// What one push learns about a case: its owner, and the head fields its changes set. The case
+/// row is written once at the end of the push instead of once per change.
+struct PushedCase {
+    owner: Option<CaseOwner>,
+    /// The case is new at HQ: its row is inserted, not updated.
+    new: bool,
+    item: Option<(String, String)>,
+    department: Option<String>,
+    finished: Option<(String, &'static str)>,
+}
+
+impl PushedCase {
+    fn write(self, conn: &Connection, case_id: &str, time: &str) -> Result<(), StorageError> {
+        let (item_code, kb_version) = self.item.unzip();
+        let (number, decision) = self.finished.unzip();
+        match (self.new, self.owner) {
+            (true, Some(owner)) => {
+                conn.prepare_cached(
+                    "INSERT INTO cases(case_id, center, window, department, item_code, kb_version, number, decision, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    case_id,
+                    owner.center,
+                    owner.window,
+                    self.department,
+                    item_code,
+                    kb_version,
+                    number,
+                    decision,
+                    time
+                ])?;
+            }
+            (false, Some(_)) if item_code.is_some() || number.is_some() => {
+                conn.prepare_cached(
+                    "UPDATE cases SET item_code = coalesce(?2, item_code), kb_version = coalesce(?3, kb_version),
+                            department = coalesce(?4, department), number = coalesce(?5, number),
+                            decision = coalesce(?6, decision)
+                     WHERE case_id = ?1",
+                )?
+                .execute(params![case_id, item_code, kb_version, self.department, number, decision])?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 fn apply_change(
     conn: &Connection,
     depts: &Departments,
-    device: &Device,
+    stamp: &Stamp,
     window: &str,
     prepared: &PreparedChange,
-    at: NaiveDateTime,
-    owners: &mut HashMap<String, Option<CaseOwner>>,
+    cases: &mut HashMap<String, PushedCase>,
 ) -> Result<ChangeResult, StorageError> {
     let c = &prepared.change;
-    let hash = prepared.hash.clone();
+    let device = stamp.device;
+    let hash = &prepared.hash;
     let result =
         |status, seq, message: Option<String>| ChangeResult { id: c.id.clone(), status, seq, message };
     // A push carries several changes of one case: look its owner up once per push.
-    let owner = match owners.get(&c.case_id) {
-        Some(known) => known.clone(),
-        None => {
-            let found = owner_of(conn, &c.case_id)?;
-            owners.insert(c.case_id.clone(), found.clone());
-            found
-        }
-    };
-    if let Some(owner) = &owner
+    if !cases.contains_key(&c.case_id) {
+        let owner = owner_of(conn, &c.case_id)?;
+        let case = PushedCase { owner, new: false, item: None, department: None, finished: None };
+        cases.insert(c.case_id.clone(), case);
+    }
+    let Some(case) = cases.get_mut(&c.case_id) else { unreachable!("inserted above") };
+    if let Some(owner) = &case.owner
         && (owner.center != device.center || owner.window != window)
     {
         return Ok(result(
@@ -557,12 +633,12 @@ fn apply_change(
             "INSERT OR IGNORE INTO changes(change_id, device_id, case_id, client_seq, kind, body, hash, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
-        .execute(params![c.id, device.id, c.case_id, c.seq, c.kind.as_str(), prepared.body, hash, ts(at)])?;
+        .execute(params![c.id, device.id, c.case_id, c.seq, c.kind.as_str(), prepared.body, hash, stamp.time])?;
     if inserted == 0 {
         let (seq, stored_hash): (i64, String) = conn
             .prepare_cached("SELECT seq, hash FROM changes WHERE change_id = ?1")?
             .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        return Ok(if stored_hash == hash {
+        return Ok(if &stored_hash == hash {
             result(ChangeStatus::Duplicate, Some(seq), None)
         } else {
             result(
@@ -573,31 +649,26 @@ fn apply_change(
         });
     }
     let seq = conn.last_insert_rowid();
-    if owner.is_none() {
-        conn.prepare_cached(
-            "INSERT INTO cases(case_id, center, window, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![c.case_id, device.center, window, ts(at)])?;
-        let owner = CaseOwner { center: device.center.clone(), window: window.to_string(), department: None };
-        owners.insert(c.case_id.clone(), Some(owner));
+    // The case row follows its first stored change.
+    if case.owner.is_none() {
+        case.owner =
+            Some(CaseOwner { center: device.center.clone(), window: window.to_string(), department: None });
+        case.new = true;
     }
-    let event = &prepared.event;
     let mut detail = format!("change {}", c.id);
-    match &event {
+    match &prepared.event {
         Some(CaseEvent::ItemChosen { code, kb_version }) => {
-            let department = depts.read().ok().and_then(|d| d.get(code).cloned());
-            conn.prepare_cached(
-                "UPDATE cases SET item_code = ?2, kb_version = ?3, department = coalesce(?4, department)
-                 WHERE case_id = ?1",
-            )?
-            .execute(params![c.case_id, code, kb_version, department])?;
+            case.item = Some((code.clone(), kb_version.clone()));
+            if let Some(department) = depts.read().ok().and_then(|d| d.get(code).cloned()) {
+                case.department = Some(department);
+            }
         }
         Some(CaseEvent::Finished { number, decision, .. }) => {
-            conn.prepare_cached("UPDATE cases SET number = ?2, decision = ?3 WHERE case_id = ?1")?
-                .execute(params![c.case_id, number, decision.label()])?;
+            case.finished = Some((number.clone(), decision.label()));
             detail = format!("change {} finished {number} {}", c.id, decision.label());
         }
         Some(CaseEvent::CallRaised { call_id, question, snapshot, at: raised }) => {
+            let at = stamp.at;
             let new = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO calls(call_id, case_id, department, state, raised_at, window, question, snapshot)
@@ -608,7 +679,7 @@ fn apply_change(
                     c.case_id,
                     snapshot.department,
                     // HQ's clock, so escalation and waiting times never mix desks' clocks.
-                    ts(at),
+                    stamp.time,
                     format!("{}-{window}", device.center),
                     question,
                     serde_json::to_string(snapshot).unwrap_or_default()
@@ -635,7 +706,7 @@ fn apply_change(
         }
         _ => {}
     }
-    audit(conn, at, device, "push", Some(&c.case_id), &detail)?;
+    stamp.audit(conn, "push", Some(&c.case_id), &detail)?;
     Ok(result(ChangeStatus::Applied, Some(seq), None))
 }
 
@@ -745,9 +816,16 @@ impl HqStorage for SqliteStorage {
         let changes: Vec<PreparedChange> = changes.into_iter().map(PreparedChange::new).collect();
         self.write(weight, move |conn, depts| {
             let window = device.window.clone().unwrap_or_default();
-            let at = now();
-            let mut owners = HashMap::new();
-            changes.iter().map(|c| apply_change(conn, depts, &device, &window, c, at, &mut owners)).collect()
+            let stamp = Stamp::new(&device, now());
+            let mut cases = HashMap::new();
+            let results = changes
+                .iter()
+                .map(|c| apply_change(conn, depts, &stamp, &window, c, &mut cases))
+                .collect::<Result<Vec<_>, _>>()?;
+            for (case_id, case) in cases {
+                case.write(conn, &case_id, &stamp.time)?;
+            }
+            Ok(results)
         })
         .await
     }

@@ -1,0 +1,81 @@
+//! HQ storage: the case row a push leaves behind, whether its changes come in one push or several,
+//! and what a repeated or foreign change gets.
+
+use chrono::NaiveDate;
+
+use super::{HqStorage, NewDevice, SqliteStorage};
+use crate::intake::case::{CaseEvent, Field};
+use crate::intake::rules::Decision;
+use crate::protocol::{Change, ChangeKind, ChangeStatus, Device, Role};
+
+fn change(case_id: &str, seq: i64, event: &CaseEvent) -> Change {
+    Change {
+        id: format!("{case_id}-{seq}"),
+        case_id: case_id.into(),
+        seq,
+        kind: ChangeKind::CaseEvent,
+        body: serde_json::to_value(event).expect("event json"),
+    }
+}
+
+fn events() -> Vec<CaseEvent> {
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    vec![
+        CaseEvent::Started { at },
+        CaseEvent::ItemChosen { code: "00013112700401".into(), kb_version: "2026.11.1".into() },
+        CaseEvent::FieldSet { field: Field::Ticket, value: "A001".into() },
+        CaseEvent::Finished {
+            number: "HRB-01-20261130-0001".into(),
+            decision: Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") },
+            at,
+        },
+    ]
+}
+
+async fn clerk(storage: &SqliteStorage, window: &str) -> Device {
+    let new =
+        NewDevice { center: "HRB".into(), window: Some(window.into()), department: None, role: Role::Clerk };
+    storage.enroll(new).await.expect("enroll").0
+}
+
+#[tokio::test]
+async fn a_case_row_is_the_same_from_one_push_or_from_one_push_per_change() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let device = clerk(&storage, "01").await;
+    let all: Vec<Change> = events().iter().zip(1..).map(|(e, seq)| change("one", seq, e)).collect();
+    storage.push(device.clone(), all).await.expect("push");
+    for (e, seq) in events().iter().zip(1..) {
+        storage.push(device.clone(), vec![change("each", seq, e)]).await.expect("push");
+    }
+    for case_id in ["one", "each"] {
+        let view = storage.case(case_id.into()).await.expect("read").expect("case");
+        assert_eq!((view.center.as_str(), view.window.as_str()), ("HRB", "01"));
+        assert_eq!(view.item_code.as_deref(), Some("00013112700401"));
+        assert_eq!(view.kb_version.as_deref(), Some("2026.11.1"));
+        assert_eq!(view.department.as_deref(), Some("市场监管"));
+        assert_eq!(view.number.as_deref(), Some("HRB-01-20261130-0001"));
+        assert_eq!(view.decision.as_deref(), Some("受理"));
+        assert_eq!(view.changes.len(), 4, "{case_id}");
+    }
+}
+
+#[tokio::test]
+async fn repeats_are_duplicates_and_another_windows_case_is_a_conflict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let (a, b) = (clerk(&storage, "01").await, clerk(&storage, "02").await);
+    let all: Vec<Change> = events().iter().zip(1..).map(|(e, seq)| change("c", seq, e)).collect();
+    let first = storage.push(a.clone(), all.clone()).await.expect("push");
+    assert!(first.iter().all(|r| r.status == ChangeStatus::Applied), "{first:?}");
+    let again = storage.push(a.clone(), all.clone()).await.expect("push");
+    assert!(again.iter().all(|r| r.status == ChangeStatus::Duplicate), "{again:?}");
+    let mut changed = all[2].clone();
+    changed.body = serde_json::to_value(CaseEvent::FieldSet { field: Field::Ticket, value: "B002".into() })
+        .expect("json");
+    let conflict = storage.push(a, vec![changed]).await.expect("push");
+    assert_eq!(conflict[0].status, ChangeStatus::Conflict);
+    let foreign = storage.push(b, vec![change("c", 5, &events()[2])]).await.expect("push");
+    assert_eq!(foreign[0].status, ChangeStatus::Conflict);
+    assert!(foreign[0].message.as_deref().is_some_and(|m| m.contains("HRB/01")), "{foreign:?}");
+}
