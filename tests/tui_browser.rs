@@ -90,3 +90,12 @@ fn no_panic_at_tiny_sizes_or_on_resize() {
         screen(&app, w, h);
     }
 }
+
+#[test]
+fn an_item_found_by_an_aliases_initials_says_which_alias() {
+    let mut app = app();
+    type_text(&mut app, "gsdj");
+    let wide = screen(&app, 120, 40);
+    assert!(wide.contains("有限责任公司设立登记"), "{wide}");
+    assert!(wide.contains("又称：公司登记"), "{wide}");
+}

@@ -46,9 +46,14 @@ impl ItemList {
                 .search(query, MAX_RESULTS)
                 .into_iter()
                 .map(|hit| {
+                    // Say why an item whose name does not show the query is listed: a material,
+                    // or an alias matched by characters, pinyin or initials.
                     let why = match hit.matched {
                         MatchKind::Material => Some(format!("材料：{}", hit.field)),
-                        MatchKind::Alias => Some(format!("又称：{}", hit.field)),
+                        MatchKind::Code => None,
+                        _ if kb.items.get(hit.index).is_some_and(|i| i.name != hit.field) => {
+                            Some(format!("又称：{}", hit.field))
+                        }
                         _ => None,
                     };
                     Row { item: hit.index, why }
@@ -107,9 +112,19 @@ impl ItemList {
                 let mut spans = vec![
                     Span::raw(if selected { "> " } else { "  " }),
                     Span::styled(layout_safe(&item.name).into_owned(), Style::new().bold()),
+                ];
+                // Why an item whose name does not show the query is here, next to the name: the
+                // end of a row is cut off in a narrow list.
+                if let Some(why) = &row.why {
+                    spans.push(Span::styled(
+                        format!("  {}", layout_safe(why)),
+                        Style::new().fg(Color::DarkGray),
+                    ));
+                }
+                spans.extend([
                     Span::styled(format!("  {}", item.department_group), Style::new().fg(Color::Cyan)),
                     Span::styled(format!("  {}", item.code), Style::new().fg(Color::DarkGray)),
-                ];
+                ]);
                 if item.handled_at.both_centers {
                     spans.push(Span::styled("  两地通办", Style::new().fg(Color::Green)));
                 }
@@ -122,12 +137,6 @@ impl ItemList {
                     spans.push(Span::styled("  本中心不办理", Style::new().fg(Color::Red)));
                 } else if !item.handled_at.district {
                     spans.push(Span::styled("  社区办理", Style::new().fg(Color::Magenta)));
-                }
-                if let Some(why) = &row.why {
-                    spans.push(Span::styled(
-                        format!("  {}", layout_safe(why)),
-                        Style::new().fg(Color::DarkGray),
-                    ));
                 }
                 let line = Line::from(spans);
                 if selected {

@@ -193,7 +193,11 @@ impl Term {
         } else if q.len() >= 2 && keys.code.starts_with(q) {
             offer(&mut best, CODE_PREFIX, MatchKind::Code, &keys.code);
         }
+        // Whether the item's own name matches too: then the hit reports the name even when an
+        // alias scores higher, so the list only explains items whose name does not show the query.
+        let mut name_matched = false;
         for n in &keys.names {
+            let before = best.as_ref().map(|b| b.0);
             let penalty = if n.kind == MatchKind::Alias { ALIAS_PENALTY } else { 0 };
             let text_score = if n.lower == q {
                 NAME_EXACT
@@ -230,6 +234,13 @@ impl Term {
                 if full > 0 {
                     offer(&mut best, full - penalty, MatchKind::Pinyin, &n.text);
                 }
+            }
+            name_matched |= n.kind == MatchKind::Name && best.as_ref().map(|b| b.0) != before;
+        }
+        if name_matched && let (Some(best), Some(name)) = (best.as_mut(), keys.names.first()) {
+            best.2.clone_from(&name.text);
+            if best.1 == MatchKind::Alias {
+                best.1 = MatchKind::Name;
             }
         }
         if !self.ascii {

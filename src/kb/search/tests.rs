@@ -25,6 +25,20 @@ fn initials_rank_company_registration_first() {
 }
 
 #[test]
+fn a_hit_names_the_alias_only_when_the_name_itself_does_not_match() {
+    // What the company registration's hit reports for a query.
+    let field = |q: &str| {
+        let hits = INDEX.search(q, 20);
+        let hit = hits.iter().find(|h| KB.items[h.index].code == "00013112700401");
+        hit.unwrap_or_else(|| panic!("{q:?} misses company registration")).field.clone()
+    };
+    assert_eq!(field("gsdj"), "公司登记");
+    assert_eq!(field("开公司"), "开公司");
+    assert_eq!(field("gongsi"), "有限责任公司设立登记");
+    assert_eq!(field("公司设立"), "有限责任公司设立登记");
+}
+
+#[test]
 fn code_full_pinyin_material_and_chinese() {
     assert_eq!(first("GA0002"), "GA0002");
     assert_eq!(first("ga000")[..5], *"GA000");
