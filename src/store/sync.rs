@@ -111,8 +111,15 @@ impl Store {
                 }
             }
         }
-        let tx = self.conn.transaction()?;
-        for item in items {
+        // Immediate, and the cursor read again inside: another process on the same store (a
+        // `yichuang sync --once` beside the desk) may have applied this page meanwhile.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let cursor: i64 = tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [CURSOR], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        for item in items.iter().filter(|i| i.seq > cursor) {
             match &item.body {
                 FeedBody::Decision { case_id, number, decision, .. } => {
                     let local: Option<String> = tx
@@ -164,7 +171,7 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![CURSOR, next.to_string()],
+            params![CURSOR, next.max(cursor).to_string()],
         )?;
         tx.commit()?;
         for (id, case) in cases {
@@ -317,6 +324,10 @@ mod tests {
         let pulled = store.apply_pulled(&items, 9, at(10)).unwrap();
         assert_eq!((pulled.call_events, pulled.kb_versions, pulled.skipped), (2, 1, 1));
         assert_eq!(store.sync_cursor().unwrap(), 9);
+        // The same page again (pulled by a second process on the same store) changes nothing.
+        let again = store.apply_pulled(&items, 9, at(10)).unwrap();
+        assert_eq!((again.call_events, again.kb_versions, again.skipped), (0, 0, 0));
+        assert!(again.cases.is_empty());
         let case = store.load(&id).unwrap();
         assert_eq!(case.calls[0].state, CallState::Answered);
         assert_eq!(case.calls[0].replies.len(), 1);
