@@ -6,6 +6,7 @@ mod desk_support;
 use crossterm::event::KeyCode;
 use desk_support::{Desk, monday_morning, small_kb};
 use yichuang::intake::case::{Field, Step};
+use yichuang::intake::rules::MaterialState;
 
 /// A valid resident ID (GB 11643 check digit X) and mobile number.
 const ID: &str = "11010519491231002X";
@@ -131,6 +132,25 @@ fn deficiency_notice_skips_delivery_and_a_defect_is_picked_from_the_kb() {
     desk.type_text("等候时间长");
     desk.key(KeyCode::Enter);
     assert_eq!(step(&desk), Step::Done);
+}
+
+#[test]
+fn a_pasted_defect_is_the_defect_recorded() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.key(KeyCode::Char('2'));
+    desk.paste("申请书日期涂改");
+    desk.key(KeyCode::Enter);
+    let case = &desk.app.intake().expect("intake").case;
+    let defects: Vec<_> = case
+        .materials
+        .values()
+        .filter_map(|s| match s {
+            MaterialState::Defect { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(defects, ["申请书日期涂改"]);
 }
 
 #[test]

@@ -125,6 +125,71 @@ fn handover_checks_the_collectors_id_against_the_case() {
 }
 
 #[test]
+fn an_organisations_result_goes_to_a_collector_with_a_valid_id() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    desk.key(KeyCode::F(2));
+    desk.key(KeyCode::Enter);
+    desk.type_text("公司");
+    desk.key(KeyCode::Enter);
+    desk.type_text("11111");
+    desk.key(KeyCode::Enter);
+    desk.ctrl('t');
+    for text in ["哈尔滨某某科技有限公司", "91350100M000100Y43", "王五", "13800138000"] {
+        desk.type_text(text);
+        desk.key(KeyCode::Enter);
+    }
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('5'));
+    desk.key(KeyCode::Enter);
+    let number = desk.app.intake().unwrap().case.number.clone().expect("finished");
+    desk.key(KeyCode::Enter);
+    desk.effects.store.record_decision(&number, "准予", "{}", monday_morning() + Duration::hours(3)).unwrap();
+    desk.key(KeyCode::F(4));
+    desk.key(KeyCode::Enter);
+    desk.type_text("赵六");
+    desk.key(KeyCode::Enter);
+    desk.type_text(ID);
+    assert!(desk.screen(120, 40).contains("单位介绍信或授权委托书"), "{}", desk.screen(120, 40));
+    desk.key(KeyCode::Enter);
+    let id = desk.effects.store.find(&number).unwrap().unwrap();
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::HandedOver);
+}
+
+#[test]
+fn a_lenient_result_waits_for_its_supplements_and_a_handed_over_case_stays_closed() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    let number = intake(&mut desk, "李四", "11113", true);
+    let id = desk.effects.store.find(&number).unwrap().unwrap();
+    let later = monday_morning() + Duration::hours(3);
+    desk.effects.store.record_decision(&number, "准予", "{}", later).unwrap();
+    desk.key(KeyCode::F(4));
+    assert!(desk.screen(120, 40).contains("补齐前不出件"), "{}", desk.screen(120, 40));
+    desk.key(KeyCode::Enter);
+    assert!(desk.screen(120, 40).contains("容缺材料尚未补齐"), "{}", desk.screen(120, 40));
+    assert!(!desk.screen(120, 40).contains("领取人姓名"), "no handover form while withheld");
+    // The supplement arrives; the result can go.
+    desk.key(KeyCode::F(3));
+    desk.type_text("李四");
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('s'));
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
+    desk.key(KeyCode::F(4));
+    desk.key(KeyCode::Enter);
+    desk.type_text("李四");
+    desk.key(KeyCode::Enter);
+    desk.paste(ID);
+    desk.key(KeyCode::Enter);
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::HandedOver);
+    // Recording the supplement again later never reopens the case or its handover.
+    desk.key(KeyCode::F(3));
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('s'));
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::HandedOver);
+    desk.key(KeyCode::F(4));
+    assert!(desk.screen(120, 40).contains("待出件 0 件"), "{}", desk.screen(120, 40));
+}
+
+#[test]
 fn a_case_sent_back_for_correction_prints_its_one_time_notice() {
     let mut desk = Desk::new(small_kb(), monday_morning());
     let number = intake(&mut desk, "张三", "11111", false);

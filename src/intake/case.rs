@@ -499,7 +499,9 @@ impl Case {
             }
             CaseEvent::Supplemented { material, at } => {
                 self.supplemented.insert(material.clone(), *at);
-                if let Some(Decision::AcceptPending { supplements, .. }) = &self.decision
+                // Only a case still waiting moves on: a handed-over or terminated case stays so.
+                if self.status == Status::AwaitingSupplement
+                    && let Some(Decision::AcceptPending { supplements, .. }) = &self.decision
                     && supplements.iter().all(|s| self.supplemented.contains_key(&s.deficiency.material))
                 {
                     self.status = Status::Supplemented;
@@ -583,6 +585,7 @@ pub fn case_number(center: &str, window: &str, date: NaiveDate, sequence: u32) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intake::rules::{Deficiency, Supplement};
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
@@ -605,6 +608,38 @@ mod tests {
         assert_eq!(case.materials.len(), 1);
         assert_eq!(case.field(Field::ApplicantName), "张三丰");
         assert_eq!(case.field(Field::Ticket), "A005");
+    }
+
+    #[test]
+    fn a_late_supplement_never_reopens_a_handed_over_or_terminated_case() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let supplement = Supplement {
+            deficiency: Deficiency {
+                material: "a".into(),
+                name: "章程".into(),
+                state: MaterialState::Missing,
+                required: vec![],
+                quantity: String::new(),
+                lenient: true,
+            },
+            deadline: date,
+        };
+        let finished = CaseEvent::Finished {
+            number: "N-1".into(),
+            decision: Decision::AcceptPending { supplements: vec![supplement], promised_date: date },
+            at: at("2026-11-30 09:00"),
+        };
+        let supplemented = CaseEvent::Supplemented { material: "a".into(), at: at("2026-12-01 09:00") };
+        let waiting = Case::from_events(std::slice::from_ref(&finished));
+        assert_eq!(waiting.status, Status::AwaitingSupplement);
+        let done = Case::from_events(&[finished.clone(), supplemented.clone()]);
+        assert_eq!(done.status, Status::Supplemented);
+        let handed =
+            CaseEvent::HandedOver { to: "李四".into(), reference: "X".into(), at: at("2026-12-01 10:00") };
+        let closed = Case::from_events(&[finished.clone(), handed, supplemented.clone()]);
+        assert_eq!(closed.status, Status::HandedOver);
+        let ended = CaseEvent::Terminated { at: at("2026-12-02 09:00") };
+        assert_eq!(Case::from_events(&[finished, ended, supplemented]).status, Status::Terminated);
     }
 
     #[test]

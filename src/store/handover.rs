@@ -27,8 +27,11 @@ pub struct HandoverRow {
     /// Window pickup or mail.
     pub delivery: Delivery,
     /// ID numbers allowed to collect: the applicant's and the agent's (never shown unmasked).
+    /// Empty for an organisation that applied itself: its collector shows the unit's letter.
     #[serde(skip)]
     pub collector_ids: Vec<String>,
+    /// The case's status: a 容缺 case may still wait for its supplements.
+    pub status: Status,
 }
 
 impl Store {
@@ -69,6 +72,7 @@ impl Store {
                         received_at: parse_ts(&r.get::<_, String>(5)?),
                         delivery: Delivery::Window,
                         collector_ids: Vec::new(),
+                        status: Status::Accepted,
                     })
                 },
             )?;
@@ -77,6 +81,7 @@ impl Store {
         for row in &mut rows {
             let case = self.load(&row.case_id)?;
             row.delivery = case.delivery;
+            row.status = case.status;
             row.collector_ids = [Field::IdNumber, Field::AgentIdNumber]
                 .into_iter()
                 .map(|f| case.field(f).to_uppercase())

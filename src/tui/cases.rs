@@ -16,7 +16,7 @@ use super::intake::Ctx;
 use super::keys::{Action, Context};
 use super::text::layout_safe;
 use super::widgets::labelled_input;
-use crate::intake::case::{Case, CaseEvent, Field, Status};
+use crate::intake::case::{Case, CaseEvent, Delivery, Field, Status};
 use crate::intake::validate::mask_id;
 use crate::kb::Kb;
 use crate::kb::calendar::Calendar;
@@ -155,6 +155,10 @@ impl CasesScreen {
             }
             Some(Action::Down) => {
                 detail.selected = (detail.selected + 1).min(pending.len().saturating_sub(1));
+                vec![]
+            }
+            Some(Action::Act) if case.status == Status::Terminated => {
+                detail.message = Some("本案件已终止受理，不能再登记补正材料".into());
                 vec![]
             }
             Some(Action::Act) => match pending.get(detail.selected) {
@@ -325,6 +329,9 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         }
     }
     if let Some((to, reference, at)) = &case.handover {
+        // A collector's ID number is masked like every other; a tracking number is not.
+        let reference =
+            if case.delivery == Delivery::Window { mask_id(reference) } else { reference.clone() };
         lines.push(Line::from(format!("已出件：{to} {reference} {}", at.format("%Y-%m-%d %H:%M"))));
     }
     if let Some(message) = &detail.message {

@@ -14,7 +14,7 @@ use super::form::{Check, Form, FormEvent};
 use super::intake::Ctx;
 use super::keys::{Action, Context};
 use super::text::layout_safe;
-use crate::intake::case::{CaseEvent, Delivery};
+use crate::intake::case::{CaseEvent, Delivery, Status};
 use crate::intake::validate;
 use crate::store::HandoverRow;
 
@@ -36,6 +36,18 @@ pub struct HandoverScreen {
     message: Option<String>,
 }
 
+/// Whether the result must wait: a 容缺 case whose item withholds results until every
+/// supplement has arrived.
+fn withheld(ctx: &Ctx, row: &HandoverRow) -> bool {
+    row.status == Status::AwaitingSupplement
+        && row
+            .item_code
+            .as_deref()
+            .and_then(|c| ctx.kb.item(c))
+            .and_then(|i| i.lenient.as_ref())
+            .is_some_and(|l| l.withhold_result)
+}
+
 /// Checks the form against the row: the collector's ID must be the applicant's or the agent's.
 fn check(row: &HandoverRow, today: chrono::NaiveDate) -> impl Fn(Key, &str) -> Check + '_ {
     move |key, value| match key {
@@ -43,6 +55,12 @@ fn check(row: &HandoverRow, today: chrono::NaiveDate) -> impl Fn(Key, &str) -> C
         Key::Collector => Check::ok(),
         Key::CollectorId => match validate::id_card(value, today) {
             Err(e) => Check::error(format!("身份证号{e}")),
+            // An organisation that applied itself has no person on record: its collector shows
+            // the unit's authorisation letter (介绍信), which the clerk checks by eye.
+            Ok(_) if row.collector_ids.is_empty() => Check {
+                info: Some("单位申请：请核验单位介绍信或授权委托书".into()),
+                ..Check::default()
+            },
             Ok(id) if !row.collector_ids.contains(&id.number) => {
                 Check::error("与申请人、代理人的身份证号都不一致：请核对证件或凭授权委托书办理")
             }
@@ -96,6 +114,9 @@ impl HandoverScreen {
         match action {
             Some(Action::Up) => self.selected = self.selected.saturating_sub(1),
             Some(Action::Down) => self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1)),
+            Some(Action::Open) if withheld(ctx, row) => {
+                self.message = Some(format!("{} 容缺材料尚未补齐：本事项补齐前不出件", row.number));
+            }
             Some(Action::Open) => {
                 let mut form = match row.delivery {
                     Delivery::Window => Form::new([
@@ -133,7 +154,7 @@ impl HandoverScreen {
                 Delivery::Window => "窗口领取",
                 Delivery::Mail => "邮寄",
             };
-            let line = Line::from(vec![
+            let mut line = Line::from(vec![
                 Span::raw(if i == self.selected { "> " } else { "  " }),
                 Span::styled(format!("{:<24}", row.number), Style::new().bold()),
                 Span::raw(format!(" {} ", layout_safe(item))),
@@ -144,6 +165,9 @@ impl HandoverScreen {
                     Style::new().fg(Color::DarkGray),
                 ),
             ]);
+            if withheld(ctx, row) {
+                line.push_span(Span::styled(" 待补正，补齐前不出件", Style::new().fg(Color::Red)));
+            }
             lines.push(if i == self.selected {
                 line.style(Style::new().bg(Color::Indexed(236)))
             } else {
@@ -152,6 +176,12 @@ impl HandoverScreen {
         }
         if let Some(message) = &self.message {
             lines.push(Line::styled(message.clone(), Style::new().fg(Color::Green)));
+        }
+        if self.form.is_some() && self.rows.get(self.selected).is_some_and(|r| r.collector_ids.is_empty()) {
+            lines.push(Line::styled(
+                "单位申请：领取人须出示单位介绍信或授权委托书，核验后登记其身份证号",
+                Style::new().fg(Color::Yellow),
+            ));
         }
         frame.render_widget(Paragraph::new(lines), list);
         if let Some(f) = &self.form {

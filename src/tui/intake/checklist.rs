@@ -31,8 +31,10 @@ enum Row<'a> {
 /// The defect picker of the selected material.
 #[derive(Debug, Default)]
 struct Picker {
-    /// Index into the typical defects; `len` = the free-text line.
+    /// Index into the typical defects; `defects` = the free-text line.
     choice: usize,
+    /// How many typical defects the material lists.
+    defects: usize,
     other: TextInput,
 }
 
@@ -87,7 +89,9 @@ impl ChecklistStep {
     /// Pasted text goes into the open text input.
     pub fn paste(&mut self, text: &str) {
         if let Some(p) = &mut self.picker {
+            // Pasted text is typed text: it goes to the 其他 line and selects it.
             p.other.insert(text);
+            p.choice = p.defects;
         } else if let Some(r) = &mut self.reason {
             r.insert(text);
         }
@@ -189,7 +193,11 @@ impl ChecklistStep {
                         }
                         _ => None,
                     };
-                    let mut picker = Picker { choice: choice.unwrap_or(0), other: TextInput::default() };
+                    let mut picker = Picker {
+                        choice: choice.unwrap_or(0),
+                        defects: m.defects.len(),
+                        other: TextInput::default(),
+                    };
                     if let (None, Some(MaterialState::Defect { text })) = (choice, case.materials.get(&m.id))
                     {
                         picker.other = TextInput::with_text(text);
