@@ -67,8 +67,14 @@ fn a_drill_database_cannot_be_synced() {
     let db = dir.path().join("drill.sqlite3");
     drop(yichuang::store::Store::open(&db, yichuang::store::StoreKind::Drill).unwrap());
     let config = yichuang::sync::SyncConfig::new("http://127.0.0.1:9", "yc_test");
+    let client = config.client().unwrap();
     let refused = yichuang::sync::SyncWorker::spawn(&db, config, |_| {});
-    assert!(refused.is_err(), "the sync worker must refuse a drill database");
+    let refused = refused.err().expect("the sync worker must refuse a drill database").to_string();
+    assert!(refused.contains("drill"), "{refused}");
+    // Nor does one round run on it, even when the store was opened as a drill store.
+    let mut store = yichuang::store::Store::open(&db, yichuang::store::StoreKind::Drill).unwrap();
+    let round = yichuang::sync::sync_once(&mut store, &client, 50).expect_err("a drill store never syncs");
+    assert!(round.to_string().contains("drill"), "{round}");
     // And the desk never opens it as its own.
     assert!(yichuang::store::Store::open(&db, yichuang::store::StoreKind::Desk).is_err());
 }

@@ -7,11 +7,12 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::intake::validate::mask_id;
+use crate::kb::Kb;
 
 /// Case subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CaseCommand {
-    /// Cases matching a query (number, name, ID number, item code), newest first.
+    /// Cases matching a query (number, name, ID number, item code or item name), newest first.
     List {
         /// Search text; empty lists recent cases.
         #[arg(default_value = "")]
@@ -34,11 +35,11 @@ pub enum CaseCommand {
 }
 
 /// Runs a case subcommand against the desk store in `data_dir`.
-pub fn run(command: CaseCommand, data_dir: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let mut store = super::desk::open_store(data_dir)?;
     match command {
         CaseCommand::List { query, limit, json } => {
-            let mut rows = store.list(&query, limit)?;
+            let mut rows = store.list(&query, &kb.codes_named(&query), limit)?;
             for row in &mut rows {
                 row.id_number = row.id_number.as_deref().map(mask_id);
             }

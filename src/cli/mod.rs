@@ -83,7 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             precheck::run(&Kb::load(cli.kb.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Case { command }) => case::run(command, &data_dir),
+        Some(Command::Case { command }) => case::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
         Some(Command::Drill { command }) => drill::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
         Some(Command::Hq { command }) => hq::run(command),
         Some(Command::Console(args)) => {

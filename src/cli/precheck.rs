@@ -17,7 +17,8 @@ pub struct PrecheckArgs {
     /// Item code (事项编码).
     pub code: String,
     /// A material's state: `ID=ok`, `ID=missing`, `ID=defect` or `ID=defect:缺陷说明`; ID is the
-    /// material id or its exact name. Materials not named count as missing.
+    /// material id or its exact name. Materials not named count as missing, except those the
+    /// window obtains through government data sharing (免提交), which count as ok.
     #[arg(long = "state", value_name = "MATERIAL=STATE")]
     pub states: Vec<String>,
     /// A situation (情形) that holds, by id (e.g. `agent`).

@@ -204,20 +204,25 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
     let to = addressee(case);
     match decision {
         Decision::Accept { promised_date } => vec![
-            notice(NoticeKind::Acceptance, acceptance(case, item, center, number, on, *promised_date, &to)),
+            notice(NoticeKind::Acceptance, acceptance(case, item, center, number, on, *promised_date, 0)),
             notice(NoticeKind::Receipt, receipt(case, item, center, number, on)),
         ],
         Decision::AcceptPending { supplements, promised_date } => {
-            let mut blocks = acceptance(case, item, center, number, on, *promised_date, &to);
+            let mut blocks = acceptance(case, item, center, number, on, *promised_date, supplements.len());
+            let lenient = item.lenient.as_ref();
+            let expiry = lenient.and_then(|l| l.on_expiry).map_or("终止受理", |r| r.label());
+            let result = if lenient.is_some_and(|l| l.withhold_result) {
+                "补齐后方可出具办理结果"
+            } else {
+                "补正期间本申请继续办理"
+            };
             blocks.insert(
                 2,
                 Block::Paragraph(format!(
-                    "本申请为容缺受理：尚需补正的 {} 项材料及期限见《容缺受理承诺书》，补齐后方可出具办理结果。",
+                    "尚需补正的 {} 项材料及期限见《容缺受理承诺书》，{result}；逾期未补正的，{expiry}。",
                     supplements.len()
                 )),
             );
-            let lenient = item.lenient.as_ref();
-            let expiry = lenient.and_then(|l| l.on_expiry).map_or("终止受理", |r| r.label());
             let mut commitment = vec![
                 header(case, item, center, number),
                 Block::Paragraph(format!(
@@ -368,15 +373,23 @@ fn acceptance(
     number: &str,
     on: NaiveDate,
     promised: NaiveDate,
-    to: &str,
+    supplements: usize,
 ) -> Vec<Block> {
+    let to = addressee(case);
     let days = item.time_limits.promised_days;
     let limit =
         if days == 0 { "当场办结".to_string() } else { format!("承诺时限 {days} 个工作日") };
+    // A 容缺 acceptance must not claim the materials are complete.
+    let finding = if supplements == 0 {
+        "申请材料齐全、符合法定形式".to_string()
+    } else {
+        format!("主要申请材料齐全、符合法定形式，尚有 {supplements} 项次要材料需容缺补正")
+    };
+    let decided = if supplements == 0 { "决定予以受理" } else { "决定容缺受理" };
     vec![
         header(case, item, center, number),
         Block::Paragraph(format!(
-            "{to}：你（单位）于{}提出的{}申请，经审查，申请材料齐全、符合法定形式，{}，决定予以受理。",
+            "{to}：你（单位）于{}提出的{}申请，经审查，{finding}，{}，{decided}。",
             date(on),
             item.name,
             legal_text(item)

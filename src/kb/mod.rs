@@ -106,4 +106,18 @@ impl Kb {
     pub fn item(&self, code: &str) -> Option<&Item> {
         self.items.binary_search_by(|i| i.code.as_str().cmp(code)).ok().map(|i| &self.items[i])
     }
+
+    /// Codes of the items whose name or an alias contains `text`, so that lists of cases, which
+    /// store only the code, can be searched by the item's name.
+    pub fn codes_named(&self, text: &str) -> Vec<&str> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Vec::new();
+        }
+        self.items
+            .iter()
+            .filter(|i| i.name.contains(text) || i.aliases.iter().any(|a| a.contains(text)))
+            .map(|i| i.code.as_str())
+            .collect()
+    }
 }

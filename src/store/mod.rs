@@ -331,10 +331,12 @@ impl Store {
             .optional()?)
     }
 
-    /// Cases matching `query` (case number, name, ID number, item code, ticket; empty = all),
+    /// Cases matching `query` (case number, name, ID number, item code, ticket; empty = all) or
+    /// of one of `items` (the codes of the items whose names match, which the caller's KB knows),
     /// newest first.
-    pub fn list(&self, query: &str, limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
+    pub fn list(&self, query: &str, items: &[&str], limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
         let like = format!("%{}%", query.trim().replace('%', "\\%").replace('_', "\\_"));
+        let items = serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, number, status, item_code, applicant_name, id_number, ticket, decision, deadline,
                     created_at, finished_at,
@@ -342,10 +344,10 @@ impl Store {
              FROM cases
              WHERE status != 'abandoned' AND (?1 = '%%' OR number LIKE ?1 ESCAPE '\\' OR applicant_name LIKE ?1 ESCAPE '\\'
                 OR id_number LIKE ?1 ESCAPE '\\' OR credit_code LIKE ?1 ESCAPE '\\' OR item_code LIKE ?1 ESCAPE '\\'
-                OR ticket LIKE ?1 ESCAPE '\\')
+                OR ticket LIKE ?1 ESCAPE '\\' OR item_code IN (SELECT value FROM json_each(?3)))
              ORDER BY created_at DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![like, limit as i64], |r| {
+        let rows = stmt.query_map(params![like, limit as i64, items], |r| {
             Ok(CaseSummary {
                 id: r.get(0)?,
                 number: r.get(1)?,

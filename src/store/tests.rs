@@ -131,12 +131,17 @@ fn list_searches_number_name_id_and_item() {
     store.finish(&id, "PF", "W03", accept(), at("2026-11-30 09:10")).unwrap();
     store.create_case(at("2026-11-30 10:00")).unwrap();
     for q in ["王小", "1123X", "RS0001", "20261130-0001"] {
-        let found = store.list(q, 10).unwrap();
+        let found = store.list(q, &[], 10).unwrap();
         assert_eq!(found.len(), 1, "{q}");
         assert_eq!(found[0].status, Status::Accepted);
     }
-    assert_eq!(store.list("", 10).unwrap().len(), 2);
-    assert_eq!(store.list("100%", 10).unwrap().len(), 0);
+    assert_eq!(store.list("", &[], 10).unwrap().len(), 2);
+    assert_eq!(store.list("100%", &[], 10).unwrap().len(), 0);
+    // By the item's name: the KB gives the codes of the items so named.
+    let kb = crate::kb::Kb::embedded().unwrap();
+    let named = kb.codes_named(&kb.item("RS0001").unwrap().name);
+    assert_eq!(store.list("no such text", &named, 10).unwrap().len(), 1);
+    assert_eq!(store.list("no such text", &["GA0001"], 10).unwrap().len(), 0);
 }
 
 #[test]

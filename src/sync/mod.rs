@@ -243,6 +243,8 @@ pub fn download_kbs(store: &mut Store, client: &HqClient, report: &mut RoundRepo
 
 /// One round: handshake, push the whole outbox, pull everything new, download new KB versions.
 pub fn sync_once(store: &mut Store, client: &HqClient, batch: usize) -> Result<RoundReport, SyncError> {
+    // A drill store never reaches HQ, whoever calls this.
+    store.require_desk()?;
     client.handshake()?;
     let mut report = RoundReport::default();
     push_all(store, client, batch, &mut report)?;

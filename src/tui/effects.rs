@@ -181,7 +181,9 @@ impl Effects {
                 };
                 Some(Msg::Printed { case_id, result })
             }
-            Cmd::LoadCases { query } => Some(Msg::Cases(self.store.list(&query, 500)?)),
+            Cmd::LoadCases { query } => {
+                Some(Msg::Cases(self.store.list(&query, &self.kb.codes_named(&query), 500)?))
+            }
             Cmd::LoadCase { case_id } => {
                 // The sync worker writes through its own connection: read the journal afresh.
                 self.store.forget(&case_id);

@@ -71,6 +71,13 @@ fn lenient_case_gets_the_commitment_with_deadlines_on_the_calendar() {
     assert!(text.contains("逾期未补齐的，按规定终止受理"), "{text}");
     assert!(text.contains("申请人（签字）"), "{text}");
     assert!(!notices[2].to_text().contains("住所（经营场所）使用证明"), "missing material not received");
+    // The acceptance notice of a 容缺 case never says the materials are complete.
+    let acceptance = notices[0].to_text().replace('\n', "");
+    assert!(!acceptance.contains("经审查，申请材料齐全"), "{acceptance}");
+    assert!(
+        acceptance.contains("尚有 1 项次要材料需容缺补正") && acceptance.contains("决定容缺受理"),
+        "{acceptance}"
+    );
 }
 
 #[test]

@@ -59,6 +59,16 @@ fn polyphone_words_read_as_in_the_domain() {
 }
 
 #[test]
+fn a_word_the_pinyin_crate_reads_wrongly_is_found_by_its_domain_reading() {
+    use ::pinyin::ToPinyin;
+    // Without the override table 长寿 would read zhangshou and this search would miss.
+    let raw: String = "长寿".to_pinyin().flatten().map(|p| p.plain()).collect();
+    assert_ne!(raw, "changshou");
+    assert_eq!(first("changshou"), "MZ0004");
+    assert_eq!(first("csbt"), "MZ0004");
+}
+
+#[test]
 fn several_words_must_all_match() {
     let hits = INDEX.search("残疾人 补贴", 20);
     assert!(!hits.is_empty());
