@@ -10,6 +10,7 @@ use chrono::Local;
 use hq_support::{Hq, desk, enroll, finished_case, wait_for};
 use yichuang::intake::call::{CallSnapshot, CallState};
 use yichuang::intake::case::CaseEvent;
+use yichuang::protocol::{ChangeStatus, ReplyRequest};
 use yichuang::store::{Store, StoreKind};
 use yichuang::sync::{HqClient, SyncError, sync_once};
 
@@ -59,6 +60,20 @@ fn two_approvers_taking_one_call_leave_one_owner() {
     assert!(calls[0].owner.is_some());
     let forbidden = client(&hq, &other).take_call("call-race").unwrap_err();
     assert!(matches!(forbidden, SyncError::Http { status: 403, .. }), "{forbidden:?}");
+    // Only the owner answers; once resolved, nobody does.
+    let (owner, loser) = if results[0].is_ok() { (&a, &b) } else { (&b, &a) };
+    let reply = |token: &str, id: &str, resolve: bool| {
+        client(&hq, token)
+            .reply("call-race", &ReplyRequest { id: id.into(), text: "可以".into(), resolve })
+            .unwrap()
+    };
+    let refused = reply(loser, "r-loser", false);
+    assert_eq!(refused.status, ChangeStatus::Conflict, "{refused:?}");
+    assert!(refused.message.as_deref().unwrap_or("").contains("已由"), "{refused:?}");
+    assert_eq!(reply(owner, "r-owner", true).status, ChangeStatus::Applied);
+    let late = reply(owner, "r-late", false);
+    assert_eq!(late.status, ChangeStatus::Conflict, "{late:?}");
+    assert!(late.message.as_deref().unwrap_or("").contains("已解决"), "{late:?}");
 }
 
 #[test]
@@ -85,6 +100,16 @@ fn an_unanswered_call_escalates_to_supervisors() {
             store.load(&case_id).unwrap().calls[0].state == CallState::Escalated
         }
     }));
+    // HQ's audit records the escalation.
+    let audit = rusqlite::Connection::open(&hq_db).unwrap();
+    let escalations: i64 = audit
+        .query_row(
+            "SELECT count(*) FROM audit WHERE action = 'escalate' AND detail = 'call call-late'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(escalations, 1);
 }
 
 #[test]

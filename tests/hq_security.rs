@@ -69,7 +69,10 @@ fn push_body(case_id: &str, id: &str) -> Value {
         {"id": format!("{id}-a"), "case_id": case_id, "seq": 1, "kind": "case_event",
          "body": {"event": "started", "at": "2026-11-30T09:00:00"}},
         {"id": format!("{id}-b"), "case_id": case_id, "seq": 2, "kind": "case_event",
-         "body": {"event": "item_chosen", "code": ITEM, "kb_version": "2026.11.1"}}
+         "body": {"event": "item_chosen", "code": ITEM, "kb_version": "2026.11.1"}},
+        {"id": format!("{id}-c"), "case_id": case_id, "seq": 3, "kind": "case_event",
+         "body": {"event": "finished", "number": format!("HRB-{id}-20261130-0001"),
+                  "decision": {"decision": "accept", "promised_date": "2026-12-04"}, "at": "2026-11-30T09:10:00"}}
     ]})
 }
 
@@ -144,6 +147,11 @@ fn tokens_roles_and_scopes_are_enforced() {
     let incomplete =
         json!({"id": "d-2", "case_id": "case-w1", "decision": {"kind": "refuse", "reason": "", "basis": ""}});
     assert_eq!(s.post("/v1/decisions", Some(&s.approver), &incomplete).0, 400);
+    // A decided case stays decided: a second, different decision is a conflict with its reason.
+    let again = json!({"id": "d-3", "case_id": "case-w1", "decision": {"kind": "refuse", "reason": "不符合条件", "basis": "《公司法》"}});
+    let (status, body) = s.post("/v1/decisions", Some(&s.supervisor), &again);
+    assert_eq!((status, body["status"].as_str()), (200, Some("conflict")), "{body}");
+    assert!(body["message"].as_str().unwrap_or("").contains("已作出「准予」决定"), "{body}");
     // Publishing a KB: kb-admin only.
     let kb = json!({"files": [{"path": "kb.toml", "text": "x"}]});
     assert_eq!(s.post("/v1/kb", Some(&s.w1), &kb).0, 403);

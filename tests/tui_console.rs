@@ -99,6 +99,16 @@ fn panes_show_ringing_calls_with_waiting_time() {
 }
 
 #[test]
+fn an_escalated_call_nobody_took_still_rings_and_can_be_taken() {
+    let mut c = console();
+    let mut escalated = call("c3", None);
+    escalated.state = CallState::Escalated;
+    c.update(ConsoleMsg::Calls(vec![escalated]));
+    assert!(screen(&c, 120, 40).contains("HRBDL-05 有限责任公司设立登记"), "{}", screen(&c, 120, 40));
+    assert_eq!(key(&mut c, KeyCode::Enter), vec![ConsoleCmd::Take { call_id: "c3".into() }]);
+}
+
+#[test]
 fn take_answer_and_resolve_a_call() {
     let mut c = console();
     assert_eq!(key(&mut c, KeyCode::Enter), vec![ConsoleCmd::Take { call_id: "c1".into() }]);

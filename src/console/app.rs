@@ -118,7 +118,8 @@ impl Console {
     }
 
     fn ringing(&self) -> Vec<&CallItem> {
-        self.calls.iter().filter(|c| c.owner.is_none() && c.state < CallState::Resolved).collect()
+        // Escalated calls nobody took still ring (at the supervisor's console too).
+        self.calls.iter().filter(|c| c.owner.is_none() && c.state != CallState::Resolved).collect()
     }
 
     fn mine(&self) -> Vec<&CallItem> {

@@ -12,7 +12,7 @@ use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 
 use crate::intake::approval::ApprovalDecision;
-use crate::protocol::{DecisionRequest, ReplyRequest};
+use crate::protocol::{ChangeResult, ChangeStatus, DecisionRequest, ReplyRequest};
 use crate::sync::{HqClient, SyncError};
 use app::{Console, ConsoleMsg};
 use model::ConsoleCmd;
@@ -32,16 +32,24 @@ pub fn execute(client: &HqClient, cmd: &ConsoleCmd) -> Result<String, SyncError>
         }
         ConsoleCmd::Answer { call_id, text } => client
             .reply(call_id, &ReplyRequest { id: id(), text: text.clone(), resolve: false })
-            .map(|_| "答复已发送".into()),
+            .map(|r| refused(&r).unwrap_or_else(|| "答复已发送".into())),
         ConsoleCmd::Resolve { call_id } => client.resolve_call(call_id).map(|_| "呼叫已解决".into()),
         ConsoleCmd::Decide { case_id, decision } => client
             .decide(&DecisionRequest { id: id(), case_id: case_id.clone(), decision: decision.clone() })
-            .map(|_| match decision {
-                ApprovalDecision::Approve => "已准予，结果将出现在窗口的出件列表".into(),
-                ApprovalDecision::Refuse { .. } => "已作出不予许可决定".into(),
-                ApprovalDecision::RequestCorrection { .. } => "已退回补正，窗口可打印一次性告知书".into(),
+            .map(|r| {
+                refused(&r).unwrap_or_else(|| match decision {
+                    ApprovalDecision::Approve => "已准予，结果将出现在窗口的出件列表".into(),
+                    ApprovalDecision::Refuse { .. } => "已作出不予许可决定".into(),
+                    ApprovalDecision::RequestCorrection { .. } => "已退回补正，窗口可打印一次性告知书".into(),
+                })
             }),
     }
+}
+
+/// HQ's reason when it did not apply an answer or a decision (a conflict is a 200 with a reason).
+fn refused(result: &ChangeResult) -> Option<String> {
+    (result.status == ChangeStatus::Conflict)
+        .then(|| format!("未执行：{}", result.message.as_deref().unwrap_or("与总部记录冲突")))
 }
 
 /// Runs the approver's console until quit: the screen, a worker carrying out commands, a poller

@@ -119,17 +119,22 @@ pub fn resolve(
 
 /// Calls ringing unanswered since before `due` escalate to supervisors; returns how many.
 pub fn escalate(conn: &Connection, due: NaiveDateTime, at: NaiveDateTime) -> Result<usize, StorageError> {
-    let ids: Vec<String> = conn
+    let calls: Vec<(String, String)> = conn
         .prepare_cached(
-            "SELECT call_id FROM calls WHERE state = 'ringing' AND owner IS NULL AND raised_at < ?1",
+            "SELECT call_id, case_id FROM calls WHERE state = 'ringing' AND owner IS NULL AND raised_at < ?1",
         )?
-        .query_map([time(due)], |r| r.get(0))?
+        .query_map([time(due)], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    for id in &ids {
+    for (id, case_id) in &calls {
         conn.execute("UPDATE calls SET state = 'escalated' WHERE call_id = ?1", [id])?;
         announce(conn, id, CallState::Escalated, at)?;
+        // HQ itself acts here; the audit names it.
+        conn.prepare_cached(
+            "INSERT INTO audit(at, actor, device, action, case_id, detail) VALUES (?1, 'HQ', 'hq', 'escalate', ?2, ?3)",
+        )?
+        .execute(rusqlite::params![time(at), case_id, format!("call {id}")])?;
     }
-    Ok(ids.len())
+    Ok(calls.len())
 }
 
 /// Open calls of `department` (`None`: every department, for supervisors), oldest first.

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use tokio::sync::{oneshot, watch};
 
 use super::storage::{CaseOwner, FeedTargets, HqStorage, NewDevice, StorageError};
+use crate::intake::approval::ApprovalDecision;
 use crate::intake::call::{CallState, Reply};
 use crate::intake::case::CaseEvent;
 use crate::kb::Kb;
@@ -669,6 +670,14 @@ fn apply_change(
         }
         Some(CaseEvent::CallRaised { call_id, question, snapshot, at: raised }) => {
             let at = stamp.at;
+            // The department comes from HQ's KB for the item: a desk cannot route a call (and
+            // the right to read the case) to a department of its choosing.
+            let department = depts
+                .read()
+                .ok()
+                .and_then(|d| d.get(&snapshot.item_code).cloned())
+                .unwrap_or_else(|| snapshot.department.clone());
+            let snapshot = &crate::intake::call::CallSnapshot { department, ..snapshot.clone() };
             let new = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO calls(call_id, case_id, department, state, raised_at, window, question, snapshot)
@@ -931,6 +940,25 @@ impl HqStorage for SqliteStorage {
             };
             let number: Option<String> =
                 conn.query_row("SELECT number FROM cases WHERE case_id = ?1", [&request.case_id], |r| r.get(0))?;
+            // Only a case the window has finished can be decided, and only once: a 准予 or 不予
+            // stands; after 退回补正 the corrected case can be decided again.
+            let Some(number) = number else {
+                return Ok(result(
+                    ChangeStatus::Conflict,
+                    Some(format!("案件 {} 尚未在窗口办结受理，不能作出审批决定", request.case_id)),
+                ));
+            };
+            let last: Option<String> = conn
+                .prepare_cached("SELECT kind FROM decisions WHERE case_id = ?1 ORDER BY rowid DESC LIMIT 1")?
+                .query_row([&request.case_id], |r| r.get(0))
+                .optional()?;
+            if let Some(kind) = last.filter(|kind| kind != ApprovalDecision::CORRECTION_LABEL) {
+                return Ok(result(
+                    ChangeStatus::Conflict,
+                    Some(format!("案件 {number} 已作出「{kind}」决定，不能再次决定")),
+                ));
+            }
+            let number = Some(number);
             let at = now();
             conn.execute(
                 "INSERT INTO decisions(id, case_id, kind, body, device_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -984,6 +1012,19 @@ impl HqStorage for SqliteStorage {
             let Some(owner) = owner_of(conn, &case_id)? else {
                 return Ok(result(ChangeStatus::Conflict, None, Some(format!("总部没有案件 {case_id}"))));
             };
+            // The first approver who took the call owns it; a supervisor may step in. A resolved
+            // call takes no more answers.
+            let (state_now, call_owner, owner_label): (String, Option<String>, Option<String>) = conn
+                .query_row("SELECT state, owner, owner_label FROM calls WHERE call_id = ?1", [&call_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            if state_now == "resolved" {
+                return Ok(result(ChangeStatus::Conflict, None, Some(format!("呼叫 {call_id} 已解决，不能再答复"))));
+            }
+            if let Some(other) = call_owner.filter(|o| *o != device.id && device.role != Role::Supervisor) {
+                let by = owner_label.unwrap_or(other);
+                return Ok(result(ChangeStatus::Conflict, None, Some(format!("呼叫 {call_id} 已由 {by} 接听"))));
+            }
             let at = now();
             conn.execute(
                 "INSERT INTO replies(id, call_id, body, device_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1010,7 +1051,8 @@ impl HqStorage for SqliteStorage {
                     FeedBody::CallState { case_id: case_id.clone(), call_id: call_id.clone(), state, at };
                 add_feed(conn, &target, Some(&case_id), &resolved, at)?;
             }
-            audit(conn, at, &device, "reply", Some(&case_id), &format!("call {call_id}"))?;
+            let action = if request.resolve { "reply_resolve" } else { "reply" };
+            audit(conn, at, &device, action, Some(&case_id), &format!("call {call_id}"))?;
             Ok(result(ChangeStatus::Applied, Some(seq), None))
         })
         .await

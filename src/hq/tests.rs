@@ -79,3 +79,54 @@ async fn repeats_are_duplicates_and_another_windows_case_is_a_conflict() {
     assert_eq!(foreign[0].status, ChangeStatus::Conflict);
     assert!(foreign[0].message.as_deref().is_some_and(|m| m.contains("HRB/01")), "{foreign:?}");
 }
+
+#[tokio::test]
+async fn only_a_finished_case_is_decided_and_only_once_unless_sent_back() {
+    use crate::intake::approval::ApprovalDecision;
+    use crate::protocol::DecisionRequest;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let clerk = clerk(&storage, "01").await;
+    let new = NewDevice {
+        center: "HRB".into(),
+        window: None,
+        department: Some("市场监管".into()),
+        role: Role::Approver,
+    };
+    let approver = storage.enroll(new).await.expect("enroll").0;
+    let events = events();
+    let draft: Vec<Change> = events[..2].iter().zip(1..).map(|(e, seq)| change("c", seq, e)).collect();
+    storage.push(clerk.clone(), draft).await.expect("push");
+    let decide = |id: &str, decision: ApprovalDecision| {
+        let request = DecisionRequest { id: id.into(), case_id: "c".into(), decision };
+        storage.decide(approver.clone(), request)
+    };
+    let early = decide("d1", ApprovalDecision::Approve).await.expect("decide");
+    assert_eq!(early.status, ChangeStatus::Conflict, "{early:?}");
+    storage.push(clerk, vec![change("c", 4, &events[3])]).await.expect("push");
+    let back = ApprovalDecision::RequestCorrection { materials: vec!["章程".into()], note: String::new() };
+    assert_eq!(decide("d2", back).await.expect("decide").status, ChangeStatus::Applied);
+    assert_eq!(decide("d3", ApprovalDecision::Approve).await.expect("decide").status, ChangeStatus::Applied);
+    let twice = decide("d4", ApprovalDecision::Approve).await.expect("decide");
+    assert_eq!(twice.status, ChangeStatus::Conflict, "{twice:?}");
+}
+
+#[tokio::test]
+async fn a_call_rings_in_the_items_department_whatever_the_desk_says() {
+    use crate::intake::call::CallSnapshot;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let clerk = clerk(&storage, "01").await;
+    let snapshot = CallSnapshot {
+        item_code: "00013112700401".into(),
+        department: "人社".into(),
+        ..CallSnapshot::default()
+    };
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 5, 0)).expect("time");
+    let raised = CaseEvent::CallRaised { call_id: "k1".into(), question: "?".into(), snapshot, at };
+    storage.push(clerk, vec![change("c", 1, &raised)]).await.expect("push");
+    assert!(storage.open_calls(Some("人社".into())).await.expect("calls").is_empty());
+    let calls = storage.open_calls(Some("市场监管".into())).await.expect("calls");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].snapshot.department, "市场监管");
+}

@@ -27,12 +27,16 @@ pub enum ApprovalDecision {
 }
 
 impl ApprovalDecision {
+    /// The label of a request for correction: the one decision after which a case can be
+    /// decided again.
+    pub const CORRECTION_LABEL: &'static str = "退回补正";
+
     /// The decision's name, as stored with the decision and shown in lists.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Approve => "准予",
             Self::Refuse { .. } => "不予",
-            Self::RequestCorrection { .. } => "退回补正",
+            Self::RequestCorrection { .. } => Self::CORRECTION_LABEL,
         }
     }
 
