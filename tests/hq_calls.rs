@@ -164,3 +164,52 @@ fn hq_restarted_mid_flow_loses_and_doubles_nothing() {
     assert_eq!(case.calls[0].state, CallState::Answered);
     assert_eq!(s.ready_for_handover().unwrap().len(), 1, "the decision arrives once");
 }
+
+#[test]
+fn a_case_sent_back_for_correction_reopens_and_returns_to_the_queue_once_corrected() {
+    use yichuang::intake::approval::ApprovalDecision;
+    use yichuang::intake::case::Status;
+    use yichuang::protocol::DecisionRequest;
+    let dir = tempfile::tempdir().unwrap();
+    let hq_db = dir.path().join("hq.sqlite3");
+    let clerk = enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
+    let approver = enroll(&hq_db, &["--center", "HRB", "--department", "市场监管", "--role", "approver"]);
+    let hq = Hq::start(&hq_db, "127.0.0.1:0");
+    let db = desk(&dir.path().join("W1"), "HRB", "W1");
+    let mut store = Store::open(&db, StoreKind::Desk).unwrap();
+    let case_id = finished_case(&mut store, "HRB", "W1", 1);
+    let (clerk, approver) = (client(&hq, &clerk), client(&hq, &approver));
+    sync_once(&mut store, &clerk, 100).unwrap();
+    let queued = |c: &HqClient| c.queue().unwrap().iter().any(|q| q.case_id == case_id);
+    assert!(queued(&approver), "an accepted case waits in the department's queue");
+
+    let back = ApprovalDecision::RequestCorrection {
+        materials: vec!["公司章程".into()],
+        note: "全体股东签字".into(),
+    };
+    let decide = |id: &str, decision| DecisionRequest { id: id.into(), case_id: case_id.clone(), decision };
+    assert_eq!(approver.decide(&decide("d1", back)).unwrap().status, ChangeStatus::Applied);
+    assert!(!queued(&approver), "sent back: out of the queue until corrected");
+    sync_once(&mut store, &clerk, 100).unwrap();
+    store.forget(&case_id);
+    let case = store.load(&case_id).unwrap();
+    assert_eq!(case.status, Status::CorrectionRequested, "the case reopens at the window");
+    assert_eq!(case.correction.as_ref().map(|c| c.materials.clone()), Some(vec!["公司章程".to_string()]));
+
+    let now = Local::now().naive_local();
+    store.append(&case_id, CaseEvent::Corrected { at: now }, now).unwrap();
+    assert_eq!(store.load(&case_id).unwrap().status, Status::Accepted);
+    sync_once(&mut store, &clerk, 100).unwrap();
+    assert!(queued(&approver), "corrected: back in the queue");
+    assert_eq!(
+        approver.decide(&decide("d2", ApprovalDecision::Approve)).unwrap().status,
+        ChangeStatus::Applied
+    );
+    sync_once(&mut store, &clerk, 100).unwrap();
+    let ready = store.ready_for_handover().unwrap();
+    assert!(ready.iter().any(|r| r.case_id == case_id), "approved after correction: ready for handover");
+    // Syncing again changes nothing: the correction request is not applied twice.
+    sync_once(&mut store, &clerk, 100).unwrap();
+    store.forget(&case_id);
+    assert_eq!(store.load(&case_id).unwrap().status, Status::Accepted);
+}

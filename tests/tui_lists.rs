@@ -190,24 +190,32 @@ fn a_lenient_result_waits_for_its_supplements_and_a_handed_over_case_stays_close
 }
 
 #[test]
-fn a_case_sent_back_for_correction_prints_its_one_time_notice() {
+fn a_case_sent_back_for_correction_reopens_prints_its_one_time_notice_and_goes_back() {
+    use yichuang::intake::approval::ApprovalDecision;
+    use yichuang::protocol::{FeedBody, FeedItem};
     let mut desk = Desk::new(small_kb(), monday_morning());
     let number = intake(&mut desk, "张三", "11111", false);
-    let body = serde_json::json!({
-        "kind": "decision",
-        "case_id": "x",
-        "number": number,
-        "decision": {"kind": "request_correction", "materials": ["公司章程"], "note": "章程第十条出资日期与申请书不一致"},
-        "by": "HRBDL/市场监管",
-        "at": "2026-12-01T10:00:00"
-    });
+    let id = desk.effects.store.find(&number).unwrap().unwrap();
     let at = monday_morning() + Duration::hours(25);
-    desk.effects.store.record_decision(&number, "退回补正", &body.to_string(), at).unwrap();
+    let decision = ApprovalDecision::RequestCorrection {
+        materials: vec!["公司章程".into()],
+        note: "章程第十条出资日期与申请书不一致".into(),
+    };
+    let body = FeedBody::Decision {
+        case_id: id.clone(),
+        number: Some(number.clone()),
+        decision,
+        by: "HRBDL/市场监管".into(),
+        at,
+    };
+    desk.effects.store.apply_pulled(&[FeedItem { seq: 1, at, body }], 1, at).unwrap();
     desk.key(KeyCode::F(3));
     let screen = desk.screen(120, 40);
     assert!(screen.contains("后台：退回补正"), "{screen}");
     desk.key(KeyCode::Enter);
-    assert!(desk.screen(120, 40).contains("按 p 打印"), "{}", desk.screen(120, 40));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("按 p 打印") && screen.contains("退回补正・待补正"), "{screen}");
+    assert!(screen.contains("待申请人补正下列材料"), "the case reopened: {screen}");
     desk.key(KeyCode::Char('p'));
     let pdf = desk.dir.path().join("notices").join(format!("{number}-correction.pdf"));
     let out = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext");
@@ -216,6 +224,10 @@ fn a_case_sent_back_for_correction_prints_its_one_time_notice() {
         text.contains("一次性告知书") && text.contains("公司章程") && text.contains("出资日期与申请书不一致"),
         "{text}"
     );
+    // The applicant brings the corrected articles: the case goes back to the back office.
+    desk.key(KeyCode::Char('s'));
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Accepted);
+    assert!(desk.screen(120, 40).contains("重新提交后台审批"), "{}", desk.screen(120, 40));
 }
 
 #[test]

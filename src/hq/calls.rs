@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::sqlite::{add_feed_item, department_target, parse_time, time, window_target};
 use super::storage::StorageError;
 use crate::console::model::{CallItem, QueueCase};
+use crate::intake::approval::ApprovalDecision;
 use crate::intake::call::{CallSnapshot, CallState, MaterialLine, Reply};
 use crate::intake::case::{Case, CaseEvent, Field};
 use crate::intake::validate::mask_name;
@@ -183,16 +184,18 @@ pub fn open_calls(conn: &Connection, department: Option<&str>) -> Result<Vec<Cal
     Ok(out)
 }
 
-/// Accepted cases of `department` with no back-office decision yet, oldest first.
+/// Accepted cases of `department` waiting for the back office, oldest first: no decision yet, or
+/// sent back for correction (退回补正) and corrected since.
 pub fn queue(conn: &Connection, department: Option<&str>) -> Result<Vec<QueueCase>, StorageError> {
     let cases: Vec<(String, String)> = conn
         .prepare_cached(
-            "SELECT case_id, coalesce(number, '') FROM cases
+            "SELECT case_id, coalesce(number, '') FROM cases c
              WHERE decision IN ('受理', '容缺受理') AND (?1 IS NULL OR department = ?1)
-               AND case_id NOT IN (SELECT case_id FROM decisions)
+               AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.case_id
+                   AND (d.kind != ?2 OR c.corrected_at IS NULL OR d.at >= c.corrected_at))
              ORDER BY created_at LIMIT 200",
         )?
-        .query_map(params![department], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![department, ApprovalDecision::CORRECTION_LABEL], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(cases.len());
     for (case_id, number) in cases {

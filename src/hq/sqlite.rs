@@ -126,6 +126,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE calls ADD COLUMN snapshot TEXT;
     CREATE INDEX calls_open ON calls(state, department);
 "#,
+    r#"
+    ALTER TABLE cases ADD COLUMN corrected_at TEXT;
+"#,
 ];
 
 const TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f";
@@ -559,6 +562,8 @@ struct PushedCase {
     item: Option<(String, String)>,
     department: Option<String>,
     finished: Option<(String, &'static str)>,
+    /// The window recorded the corrections a 退回补正 asked for.
+    corrected: bool,
 }
 
 impl PushedCase {
@@ -583,14 +588,22 @@ impl PushedCase {
                     time
                 ])?;
             }
-            (false, Some(_)) if item_code.is_some() || number.is_some() => {
+            (false, Some(_)) if item_code.is_some() || number.is_some() || self.corrected => {
                 conn.prepare_cached(
                     "UPDATE cases SET item_code = coalesce(?2, item_code), kb_version = coalesce(?3, kb_version),
                             department = coalesce(?4, department), number = coalesce(?5, number),
-                            decision = coalesce(?6, decision)
+                            decision = coalesce(?6, decision), corrected_at = coalesce(?7, corrected_at)
                      WHERE case_id = ?1",
                 )?
-                .execute(params![case_id, item_code, kb_version, self.department, number, decision])?;
+                .execute(params![
+                    case_id,
+                    item_code,
+                    kb_version,
+                    self.department,
+                    number,
+                    decision,
+                    self.corrected.then_some(time)
+                ])?;
             }
             _ => {}
         }
@@ -614,7 +627,8 @@ fn apply_change(
     // A push carries several changes of one case: look its owner up once per push.
     if !cases.contains_key(&c.case_id) {
         let owner = owner_of(conn, &c.case_id)?;
-        let case = PushedCase { owner, new: false, item: None, department: None, finished: None };
+        let case =
+            PushedCase { owner, new: false, item: None, department: None, finished: None, corrected: false };
         cases.insert(c.case_id.clone(), case);
     }
     let Some(case) = cases.get_mut(&c.case_id) else { unreachable!("inserted above") };
@@ -664,6 +678,7 @@ fn apply_change(
                 case.department = Some(department);
             }
         }
+        Some(CaseEvent::Corrected { .. }) => case.corrected = true,
         Some(CaseEvent::Finished { number, decision, .. }) => {
             case.finished = Some((number.clone(), decision.label()));
             detail = format!("change {} finished {number} {}", c.id, decision.label());

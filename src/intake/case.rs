@@ -201,6 +201,9 @@ pub enum Status {
     Rejected,
     /// 容缺 deadline passed without supplements; terminated per the item's rule.
     Terminated,
+    /// The back office sent the case back for correction (退回补正): the window waits for the
+    /// applicant to bring the named materials.
+    CorrectionRequested,
     /// Result handed over or mailed (出件).
     HandedOver,
     /// The clerk discarded the draft.
@@ -218,6 +221,7 @@ impl Status {
             Self::NoticeIssued => "已一次性告知",
             Self::Rejected => "不予受理",
             Self::Terminated => "已终止",
+            Self::CorrectionRequested => "退回补正・待补正",
             Self::HandedOver => "已出件",
             Self::Abandoned => "已放弃",
         }
@@ -367,12 +371,29 @@ pub enum CaseEvent {
         /// The answer.
         reply: Reply,
     },
+    /// The back office sent the case back for correction (退回补正, from sync): it reopens.
+    CorrectionRequested {
+        /// Names of the materials to correct.
+        materials: Vec<String>,
+        /// What the approver requires.
+        note: String,
+        /// When the decision arrived.
+        at: NaiveDateTime,
+    },
+    /// The applicant brought the corrected materials; the case goes back to the back office.
+    Corrected {
+        /// When.
+        at: NaiveDateTime,
+    },
 }
 
 impl CaseEvent {
     /// Whether the event came from HQ (and so must not be pushed back to it).
     pub fn is_from_hq(&self) -> bool {
-        matches!(self, Self::CallStateChanged { .. } | Self::CallReplied { .. })
+        matches!(
+            self,
+            Self::CallStateChanged { .. } | Self::CallReplied { .. } | Self::CorrectionRequested { .. }
+        )
     }
 
     /// Whether the event must reach HQ at once, even while the case is still a draft.
@@ -432,6 +453,20 @@ pub struct Case {
     /// Agency: staff visit the applicant at home (上门代办).
     #[serde(default)]
     pub home_visit: bool,
+    /// The back office's request for correction the window is waiting on.
+    #[serde(default)]
+    pub correction: Option<Correction>,
+}
+
+/// A 退回补正 the window is waiting on: what the applicant must bring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    /// Names of the materials to correct.
+    pub materials: Vec<String>,
+    /// What the approver requires.
+    pub note: String,
+    /// When the decision arrived.
+    pub at: NaiveDateTime,
 }
 
 impl Case {
@@ -513,6 +548,19 @@ impl Case {
                 self.status = Status::HandedOver;
             }
             CaseEvent::Abandoned { .. } => self.status = Status::Abandoned,
+            CaseEvent::CorrectionRequested { materials, note, at } => {
+                self.correction =
+                    Some(Correction { materials: materials.clone(), note: note.clone(), at: *at });
+                if !matches!(self.status, Status::HandedOver | Status::Terminated) {
+                    self.status = Status::CorrectionRequested;
+                }
+            }
+            CaseEvent::Corrected { .. } => {
+                if self.status == Status::CorrectionRequested {
+                    self.correction = None;
+                    self.status = Status::Accepted;
+                }
+            }
             CaseEvent::CallRaised { call_id, question, snapshot, at } => self.calls.push(Call {
                 id: call_id.clone(),
                 question: question.clone(),

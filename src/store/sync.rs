@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, parse_ts, ts};
+use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::CaseEvent;
 use crate::protocol::{ChangeStatus, FeedBody, FeedItem};
 
@@ -99,7 +100,9 @@ impl Store {
         // Fold the cases that get events before the transaction (reads use the cache).
         let mut cases = std::collections::HashMap::new();
         for item in items {
-            if let FeedBody::CallReply { case_id, .. } | FeedBody::CallState { case_id, .. } = &item.body
+            if let FeedBody::CallReply { case_id, .. }
+            | FeedBody::CallState { case_id, .. }
+            | FeedBody::Decision { case_id, .. } = &item.body
                 && !cases.contains_key(case_id)
             {
                 match self.load(case_id) {
@@ -137,6 +140,17 @@ impl Store {
                     )?;
                     pulled.decisions += 1;
                     pulled.cases.push(case_id.clone());
+                    // 退回补正 reopens the case until the applicant brings the corrections.
+                    if let (ApprovalDecision::RequestCorrection { materials, note }, Some(case)) =
+                        (decision, cases.get_mut(case_id))
+                    {
+                        let event = CaseEvent::CorrectionRequested {
+                            materials: materials.clone(),
+                            note: note.clone(),
+                            at: item.at,
+                        };
+                        super::write_event(&tx, case_id, case, &event, at)?;
+                    }
                 }
                 FeedBody::CallReply { case_id, call_id, reply } => {
                     let Some(case) = cases.get_mut(case_id) else {

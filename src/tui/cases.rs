@@ -157,6 +157,11 @@ impl CasesScreen {
                 detail.selected = (detail.selected + 1).min(pending.len().saturating_sub(1));
                 vec![]
             }
+            // 退回补正: the applicant brought the corrected materials; the case goes back.
+            Some(Action::Act) if case.status == Status::CorrectionRequested => {
+                detail.message = Some("已登记补正材料，案件重新提交后台审批".into());
+                journal(CaseEvent::Corrected { at: ctx.now })
+            }
             Some(Action::Act) if case.status == Status::Terminated => {
                 detail.message = Some("本案件已终止受理，不能再登记补正材料".into());
                 vec![]
@@ -281,6 +286,19 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         )),
         Some(kind) => lines.push(Line::styled(format!("后台决定：{kind}"), Style::new().fg(Color::Magenta))),
         None => {}
+    }
+    if let Some(correction) = &case.correction {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(
+            "退回补正，待申请人补正下列材料（收齐后按 s 登记，案件重新提交后台）：",
+            Style::new().fg(Color::Cyan),
+        ));
+        for name in &correction.materials {
+            lines.push(Line::from(format!("  {}", layout_safe(name))));
+        }
+        if !correction.note.is_empty() {
+            lines.push(Line::from(format!("  要求：{}", layout_safe(&correction.note))));
+        }
     }
     let pending = case.pending_supplements();
     if !pending.is_empty() {
