@@ -157,6 +157,19 @@ fn decisions_call_replies_and_kb_versions_reach_the_desk_by_pull_and_live_stream
         .output()
         .expect("publish");
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("403"));
+    // Different content under a version label HQ already has is refused.
+    let changed = dir.path().join("kb-changed");
+    copy_dir(&kb_dir, &changed);
+    let item = changed.join("items").join("CG0001.toml");
+    std::fs::write(&item, std::fs::read_to_string(&item).unwrap() + "\n# 补充说明\n").unwrap();
+    let out = Command::new(bin())
+        .args(["hq", "kb", "publish"])
+        .arg(&changed)
+        .args(["--hq", &hq.url, "--token", &kb_admin])
+        .output()
+        .expect("publish");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("提高版本号"), "{stderr}");
 
     // Live: the stream delivered the call's state, the decision, the reply and the KB version.
     let mut kinds = Vec::new();
@@ -208,4 +221,17 @@ fn decisions_call_replies_and_kb_versions_reach_the_desk_by_pull_and_live_stream
     assert!(actions.iter().any(|a| a.starts_with("kb_publish")), "{actions:?}");
     assert!(conn.execute("DELETE FROM audit", []).is_err(), "audit is append-only");
     hq.kill();
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }

@@ -108,6 +108,9 @@ fn tokens_roles_and_scopes_are_enforced() {
     assert_eq!(s.post("/v1/push", None, &push_body("c1", "x")).0, 401);
     assert_eq!(s.get("/v1/pull", Some("yc_forged")).0, 401);
     assert_eq!(call(s.http.get(s.url("/v1/pull")).header("Authorization", "Basic abc")).0, 401);
+    // The scheme is case-insensitive.
+    let lower = format!("bearer {}", s.w1);
+    assert_eq!(call(s.http.get(s.url("/v1/whoami")).header("Authorization", lower)).0, 200);
     // The handshake and health need no token.
     assert_eq!(s.get("/v1/version", None).1["protocol"], 1);
     assert_eq!(s.get("/v1/health", None).1["status"], "ok");
@@ -219,6 +222,7 @@ fn malformed_and_oversized_requests_get_4xx_with_json_errors() {
     // Queries, headers, paths and methods.
     assert_eq!(s.get("/v1/pull?since=abc", Some(&s.w1)).0, 400);
     assert_eq!(s.get("/v1/pull?since=-5", Some(&s.w1)).0, 400);
+    assert_eq!(s.get("/v1/events?since=-4", Some(&s.w1)).0, 400);
     assert_eq!(s.get("/v1/pull?bogus=1", Some(&s.w1)).0, 400);
     assert_eq!(call(s.http.get(s.url("/v1/events")).bearer_auth(&s.w1).header("Last-Event-ID", "x")).0, 400);
     assert_eq!(s.get("/v1/cases/a%20b", Some(&s.w1)).0, 400);

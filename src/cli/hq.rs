@@ -186,7 +186,11 @@ fn publish(args: PublishArgs) -> anyhow::Result<ExitCode> {
     }
     let what = match published.status {
         ChangeStatus::Applied => "已发布",
-        _ => "总部已有此版本，未重复发布",
+        ChangeStatus::Duplicate => "总部已有此版本，未重复发布",
+        ChangeStatus::Conflict => anyhow::bail!(
+            "总部已有内容不同的知识库版本 {}：请先在 kb.toml 中提高版本号再发布",
+            published.version
+        ),
     };
     println!("{what}: 知识库 {} ({} 个事项) 哈希 {}", published.version, kb.items.len(), published.hash);
     Ok(ExitCode::SUCCESS)

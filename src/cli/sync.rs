@@ -66,8 +66,13 @@ pub fn run(args: SyncArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
                 }
                 ExitCode::SUCCESS
             }
-            Err(e) => {
+            // Only a network failure is 离线; a refused token or a protocol error needs a person.
+            Err(e) if e.is_transient() => {
                 eprintln!("离线：{e}（{} 条待同步，下次联网时发送）", store.outbox_count()?);
+                ExitCode::from(1)
+            }
+            Err(e) => {
+                eprintln!("同步失败：{e}（{} 条待同步）", store.outbox_count()?);
                 ExitCode::from(1)
             }
         });

@@ -126,8 +126,9 @@ impl<S: HqStorage> FromRequestParts<AppState<S>> for Authed {
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
+            .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty() && t.len() <= 256)
             .ok_or_else(|| ApiError::unauthorized("Authorization 头格式应为 Bearer <令牌>"))?;
         match state.storage.device_for_token(token_hash(token)).await? {
@@ -359,7 +360,10 @@ async fn events<S: HqStorage>(
         ),
         None => None,
     };
-    let last = header_id.or(q.since).unwrap_or(0).max(0);
+    if q.since.is_some_and(|n| n < 0) {
+        return Err(ApiError::bad_request("since 不能为负数"));
+    }
+    let last = header_id.or(q.since).unwrap_or(0);
     let start = StreamState {
         watch: state.storage.feed_watch(),
         storage: state.storage.clone(),

@@ -1127,6 +1127,21 @@ impl HqStorage for SqliteStorage {
     async fn publish_kb(&self, device: Device, package: KbPackage) -> Result<KbPublished, StorageError> {
         let departments = super::kb::load_package(&package.files).ok().map(|kb| departments_of(&kb));
         self.write(3, move |conn, depts| {
+            // A version label names one content: cases record the label they were decided under.
+            let taken: Option<String> = conn
+                .query_row(
+                    "SELECT hash FROM kb_versions WHERE version = ?1 AND hash != ?2",
+                    [&package.version, &package.hash],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if taken.is_some() {
+                return Ok(KbPublished {
+                    version: package.version,
+                    hash: package.hash,
+                    status: ChangeStatus::Conflict,
+                });
+            }
             let files =
                 serde_json::to_string(&package.files).map_err(|e| StorageError::Database(e.to_string()))?;
             let at = now();

@@ -62,6 +62,8 @@ impl SyncError {
 #[derive(Clone)]
 pub struct HqClient {
     http: Client,
+    /// For the live stream: the same trust (CA) but no overall timeout; each listen sets its own.
+    stream: Client,
     base: String,
     token: String,
 }
@@ -95,11 +97,12 @@ impl HqClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(SyncError::Setup(format!("总部地址 {base} 须以 http:// 或 https:// 开头")));
         }
-        let http = builder(ca)?
-            .timeout(timeout)
-            .build()
-            .map_err(|e| SyncError::Setup(format!("无法创建 HTTP 客户端: {e}")))?;
-        Ok(Self { http, base, token: token.to_string() })
+        let build = |b: reqwest::blocking::ClientBuilder| {
+            b.build().map_err(|e| SyncError::Setup(format!("无法创建 HTTP 客户端: {e}")))
+        };
+        let http = build(builder(ca)?.timeout(timeout))?;
+        let stream = build(builder(ca)?.timeout(None))?;
+        Ok(Self { http, stream, base, token: token.to_string() })
     }
 
     /// HQ's address.
@@ -245,12 +248,10 @@ impl HqClient {
         keep_going: &dyn Fn() -> bool,
         on_event: &mut dyn FnMut(i64),
     ) -> Result<i64, SyncError> {
-        let http = builder(None)?
-            .timeout(max)
-            .build()
-            .map_err(|e| SyncError::Setup(format!("无法创建 HTTP 客户端: {e}")))?;
-        let response = http
+        let response = self
+            .stream
             .get(format!("{}/v1/events", self.base))
+            .timeout(max)
             .bearer_auth(&self.token)
             .header("Last-Event-ID", last_id.to_string())
             .send()
