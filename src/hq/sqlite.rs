@@ -588,7 +588,9 @@ impl PushedCase {
                     time
                 ])?;
             }
-            (false, Some(_)) if item_code.is_some() || number.is_some() || self.corrected => {
+            (false, Some(_))
+                if item_code.is_some() || number.is_some() || self.corrected || self.department.is_some() =>
+            {
                 conn.prepare_cached(
                     "UPDATE cases SET item_code = coalesce(?2, item_code), kb_version = coalesce(?3, kb_version),
                             department = coalesce(?4, department), number = coalesce(?5, number),
@@ -693,6 +695,11 @@ fn apply_change(
                 .and_then(|d| d.get(&snapshot.item_code).cloned())
                 .unwrap_or_else(|| snapshot.department.clone());
             let snapshot = &crate::intake::call::CallSnapshot { department, ..snapshot.clone() };
+            // A call from a draft may be all HQ knows of the case: its department lets the
+            // approver who answers read the case.
+            if case.owner.as_ref().is_some_and(|o| o.department.is_none()) && case.department.is_none() {
+                case.department = Some(snapshot.department.clone());
+            }
             let new = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO calls(call_id, case_id, department, state, raised_at, window, question, snapshot)

@@ -129,4 +129,8 @@ async fn a_call_rings_in_the_items_department_whatever_the_desk_says() {
     let calls = storage.open_calls(Some("市场监管".into())).await.expect("calls");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].snapshot.department, "市场监管");
+    // All HQ knows of the draft is the call: the case belongs to that department, so the
+    // approver who answers can read it.
+    let view = storage.case("c".into()).await.expect("read").expect("case");
+    assert_eq!(view.department.as_deref(), Some("市场监管"));
 }
