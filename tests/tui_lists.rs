@@ -93,7 +93,13 @@ fn an_overdue_lenient_case_is_flagged_and_terminated_by_the_items_rule() {
     assert!(desk.screen(120, 40).contains("逾期未补正：终止受理"));
     desk.key(KeyCode::Char('t'));
     let id = desk.effects.store.find(&number).unwrap().unwrap();
-    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Terminated);
+    let case = desk.effects.store.load(&id).unwrap();
+    assert_eq!(case.status, Status::Terminated);
+    // The item's rule and its credit flag are what was recorded, and what the clerk sees.
+    let expiry = case.expiry.expect("the rule applied");
+    assert_eq!((expiry.rule.label(), expiry.credit_record), ("终止受理", true));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("已按事项规定处理：终止受理，已记入信用记录"), "{screen}");
 }
 
 #[test]

@@ -184,13 +184,14 @@ pub fn open_calls(conn: &Connection, department: Option<&str>) -> Result<Vec<Cal
     Ok(out)
 }
 
-/// Accepted cases of `department` waiting for the back office, oldest first: no decision yet, or
-/// sent back for correction (退回补正) and corrected since.
+/// Accepted cases of `department` waiting for the back office, oldest first: not terminated at
+/// the window, and no decision yet or sent back for correction (退回补正) and corrected since.
 pub fn queue(conn: &Connection, department: Option<&str>) -> Result<Vec<QueueCase>, StorageError> {
     let cases: Vec<(String, String)> = conn
         .prepare_cached(
             "SELECT case_id, coalesce(number, '') FROM cases c
              WHERE decision IN ('受理', '容缺受理') AND (?1 IS NULL OR department = ?1)
+               AND terminated_at IS NULL
                AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.case_id
                    AND (d.kind != ?2 OR c.corrected_at IS NULL OR d.at >= c.corrected_at))
              ORDER BY created_at LIMIT 200",

@@ -128,6 +128,7 @@ pub const MIGRATIONS: &[&str] = &[
 "#,
     r#"
     ALTER TABLE cases ADD COLUMN corrected_at TEXT;
+    ALTER TABLE cases ADD COLUMN terminated_at TEXT;
 "#,
 ];
 
@@ -564,6 +565,8 @@ struct PushedCase {
     finished: Option<(String, &'static str)>,
     /// The window recorded the corrections a 退回补正 asked for.
     corrected: bool,
+    /// The window closed the case on a missed 容缺 deadline: nothing left to decide.
+    terminated: bool,
 }
 
 impl PushedCase {
@@ -589,12 +592,17 @@ impl PushedCase {
                 ])?;
             }
             (false, Some(_))
-                if item_code.is_some() || number.is_some() || self.corrected || self.department.is_some() =>
+                if item_code.is_some()
+                    || number.is_some()
+                    || self.department.is_some()
+                    || self.corrected
+                    || self.terminated =>
             {
                 conn.prepare_cached(
                     "UPDATE cases SET item_code = coalesce(?2, item_code), kb_version = coalesce(?3, kb_version),
                             department = coalesce(?4, department), number = coalesce(?5, number),
-                            decision = coalesce(?6, decision), corrected_at = coalesce(?7, corrected_at)
+                            decision = coalesce(?6, decision), corrected_at = coalesce(?7, corrected_at),
+                            terminated_at = coalesce(?8, terminated_at)
                      WHERE case_id = ?1",
                 )?
                 .execute(params![
@@ -604,7 +612,8 @@ impl PushedCase {
                     self.department,
                     number,
                     decision,
-                    self.corrected.then_some(time)
+                    self.corrected.then_some(time),
+                    self.terminated.then_some(time)
                 ])?;
             }
             _ => {}
@@ -629,8 +638,15 @@ fn apply_change(
     // A push carries several changes of one case: look its owner up once per push.
     if !cases.contains_key(&c.case_id) {
         let owner = owner_of(conn, &c.case_id)?;
-        let case =
-            PushedCase { owner, new: false, item: None, department: None, finished: None, corrected: false };
+        let case = PushedCase {
+            owner,
+            new: false,
+            item: None,
+            department: None,
+            finished: None,
+            corrected: false,
+            terminated: false,
+        };
         cases.insert(c.case_id.clone(), case);
     }
     let Some(case) = cases.get_mut(&c.case_id) else { unreachable!("inserted above") };
@@ -681,6 +697,7 @@ fn apply_change(
             }
         }
         Some(CaseEvent::Corrected { .. }) => case.corrected = true,
+        Some(CaseEvent::Terminated { .. }) => case.terminated = true,
         Some(CaseEvent::Finished { number, decision, .. }) => {
             case.finished = Some((number.clone(), decision.label()));
             detail = format!("change {} finished {number} {}", c.id, decision.label());

@@ -134,3 +134,18 @@ async fn a_call_rings_in_the_items_department_whatever_the_desk_says() {
     let view = storage.case("c".into()).await.expect("read").expect("case");
     assert_eq!(view.department.as_deref(), Some("市场监管"));
 }
+
+#[tokio::test]
+async fn a_case_terminated_at_the_window_leaves_the_departments_queue() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let clerk = clerk(&storage, "01").await;
+    let all: Vec<Change> = events().iter().zip(1..).map(|(e, seq)| change("c", seq, e)).collect();
+    storage.push(clerk.clone(), all).await.expect("push");
+    let queued = || async { storage.queue(Some("市场监管".into())).await.expect("queue").len() };
+    assert_eq!(queued().await, 1);
+    let at = NaiveDate::from_ymd_opt(2026, 12, 9).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
+    storage.push(clerk, vec![change("c", 5, &ended)]).await.expect("push");
+    assert_eq!(queued().await, 0);
+}

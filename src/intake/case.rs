@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::call::{Call, CallSnapshot, CallState, Reply};
 use super::rules::{Application, Decision, MaterialState};
+use crate::kb::model::ExpiryRule;
 
 /// A step of the intake flow; journaled so the desk reopens where the clerk was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, PartialOrd, Ord, Hash)]
@@ -311,10 +312,16 @@ pub enum CaseEvent {
         /// When.
         at: NaiveDateTime,
     },
-    /// The 容缺 deadline passed; the case was terminated per the item's rule.
+    /// The 容缺 deadline passed; the case was closed per the item's rule.
     Terminated {
         /// When.
         at: NaiveDateTime,
+        /// The item's rule applied (终止受理 / 不予发证 / 撤销决定); absent in older journals.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<ExpiryRule>,
+        /// Whether the missed deadline goes to the credit record, as the item says.
+        #[serde(default)]
+        credit_record: bool,
     },
     /// The result was handed over at the window or mailed.
     HandedOver {
@@ -456,6 +463,18 @@ pub struct Case {
     /// The back office's request for correction the window is waiting on.
     #[serde(default)]
     pub correction: Option<Correction>,
+    /// How a missed 容缺 deadline was handled, once it was.
+    #[serde(default)]
+    pub expiry: Option<Expiry>,
+}
+
+/// The item's rule applied to a missed 容缺 deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expiry {
+    /// 终止受理 / 不予发证 / 撤销决定.
+    pub rule: ExpiryRule,
+    /// Recorded in the credit system.
+    pub credit_record: bool,
 }
 
 /// A 退回补正 the window is waiting on: what the applicant must bring.
@@ -542,7 +561,13 @@ impl Case {
                     self.status = Status::Supplemented;
                 }
             }
-            CaseEvent::Terminated { .. } => self.status = Status::Terminated,
+            CaseEvent::Terminated { rule, credit_record, .. } => {
+                self.status = Status::Terminated;
+                self.expiry = Some(Expiry {
+                    rule: rule.unwrap_or(ExpiryRule::Terminate),
+                    credit_record: *credit_record,
+                });
+            }
             CaseEvent::HandedOver { to, reference, at } => {
                 self.handover = Some((to.clone(), reference.clone(), *at));
                 self.status = Status::HandedOver;
@@ -686,8 +711,14 @@ mod tests {
             CaseEvent::HandedOver { to: "李四".into(), reference: "X".into(), at: at("2026-12-01 10:00") };
         let closed = Case::from_events(&[finished.clone(), handed, supplemented.clone()]);
         assert_eq!(closed.status, Status::HandedOver);
-        let ended = CaseEvent::Terminated { at: at("2026-12-02 09:00") };
-        assert_eq!(Case::from_events(&[finished, ended, supplemented]).status, Status::Terminated);
+        let ended = CaseEvent::Terminated {
+            at: at("2026-12-02 09:00"),
+            rule: Some(ExpiryRule::WithholdResult),
+            credit_record: false,
+        };
+        let ended = Case::from_events(&[finished, ended, supplemented]);
+        assert_eq!(ended.status, Status::Terminated);
+        assert_eq!(ended.expiry, Some(Expiry { rule: ExpiryRule::WithholdResult, credit_record: false }));
     }
 
     #[test]

@@ -178,7 +178,17 @@ impl CasesScreen {
             Some(Action::Terminate) => {
                 let overdue = pending.iter().any(|(_, _, deadline)| ctx.now.date() > *deadline);
                 if case.status == Status::AwaitingSupplement && overdue {
-                    journal(CaseEvent::Terminated { at: ctx.now })
+                    // The item's rule decides what the missed deadline means.
+                    let lenient = case
+                        .item_code
+                        .as_deref()
+                        .and_then(|c| ctx.kb.item(c))
+                        .and_then(|i| i.lenient.as_ref());
+                    journal(CaseEvent::Terminated {
+                        at: ctx.now,
+                        rule: lenient.and_then(|l| l.on_expiry),
+                        credit_record: lenient.is_some_and(|l| l.credit_record),
+                    })
                 } else {
                     detail.message = Some("只有逾期未补正的容缺受理案件才能终止".into());
                     vec![]
@@ -312,9 +322,18 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
                 Span::styled(text, Style::new().fg(color)),
             ]));
         }
-        if let Some(rule) = item.and_then(|i| i.lenient.as_ref()).and_then(|l| l.on_expiry) {
+        if let Some(rule) = item.and_then(|i| i.lenient.as_ref()).and_then(|l| l.on_expiry)
+            && case.expiry.is_none()
+        {
             lines.push(Line::from(format!("逾期未补正：{}（t 执行）", rule.label())));
         }
+    }
+    if let Some(expiry) = &case.expiry {
+        let credit = if expiry.credit_record { "，已记入信用记录" } else { "" };
+        lines.push(Line::styled(
+            format!("逾期未补正，已按事项规定处理：{}{credit}", expiry.rule.label()),
+            Style::new().fg(Color::Red),
+        ));
     }
     for (material, at) in &case.supplemented {
         let name = item
