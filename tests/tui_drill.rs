@@ -60,3 +60,19 @@ fn a_missed_defect_is_listed_with_the_kbs_reason() {
     );
     assert!(desk.effects.store.drill_results().unwrap()[0].score < 60);
 }
+
+#[test]
+fn a_right_decision_with_a_material_left_off_the_notice_costs_points() {
+    let mut desk = drill_desk("company_notice_everything");
+    // The missing articles are caught; the expired lease is passed as acceptable.
+    intake(&mut desk, "13111", "张秀兰", "230104197811203561");
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('5'));
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("受理决定正确") && screen.contains("通知书有误"), "{screen}");
+    assert!(screen.replace(' ', "").contains("漏列「住所（经营场所）使用证明」"), "{screen}");
+    insta::assert_snapshot!("drill_score_notices_80x24", desk.screen(80, 24));
+    let score = desk.effects.store.drill_results().unwrap()[0].score;
+    assert!(score < 90, "{score}");
+}

@@ -1,10 +1,12 @@
 //! Scoring a drill: the trainee's finished case against the scenario's answer key, with the
-//! scenario's weights (decision, deficient materials, invalid numbers, time). Notices follow from
-//! the decision; keystrokes are recorded beside the score. Every miss is listed with the reason the
+//! scenario's weights (decision, deficient materials, invalid numbers, time). The notices are
+//! checked against the answer key (materials listed, dates) and cost part of the decision's points
+//! when wrong; keystrokes are recorded beside the score. Every miss is listed with the reason the
 //! KB gives (checkpoints, typical defect, the scenario's explanation).
 
 use serde::{Deserialize, Serialize};
 
+use crate::intake::Decision;
 use crate::intake::case::Case;
 use crate::intake::rules::MaterialState;
 use crate::kb::Kb;
@@ -21,6 +23,10 @@ pub struct Score {
     pub caught: (u32, u32),
     /// Seconds from ticket to finish.
     pub seconds: i64,
+    /// Whether the notices the case prints are the ones the answer key wants: their kinds
+    /// (from the decision), the materials they list, and their dates.
+    #[serde(default)]
+    pub notices_right: bool,
     /// Keys pressed.
     pub keystrokes: u32,
     /// What was missed, each with the reason from the KB.
@@ -92,6 +98,7 @@ pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32)
             found += 1;
         }
     }
+    let notices_right = decision_right && notices_match(drill, case, &name, &mut missed);
     let deficient = drill.expected.deficient.len() as u32;
     let limit = i64::from(drill.minutes.unwrap_or(10)) * 60;
     let time_points = if seconds <= limit {
@@ -103,9 +110,82 @@ pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32)
     if seconds > limit {
         missed.push(format!("用时 {} 分钟，超过 {} 分钟", seconds / 60, limit / 60));
     }
-    let total = (if decision_right { u32::from(weights.decision) } else { 0 })
+    // Wrong notices cost a fifth of the decision's points: the applicant would carry them home.
+    let decision_points = match (decision_right, notices_right) {
+        (false, _) => 0,
+        (true, true) => u32::from(weights.decision),
+        (true, false) => u32::from(weights.decision) * 4 / 5,
+    };
+    let total = decision_points
         + share(weights.deficient, caught, deficient).saturating_sub(5 * false_alarms)
         + share(weights.fields, found, invalid.len() as u32)
         + time_points;
-    Score { total: total.min(100), decision_right, caught: (caught, deficient), seconds, keystrokes, missed }
+    Score {
+        total: total.min(100),
+        decision_right,
+        caught: (caught, deficient),
+        seconds,
+        notices_right,
+        keystrokes,
+        missed,
+    }
+}
+
+/// Whether the notices of a rightly decided case list exactly the answer key's materials, with
+/// its dates; each difference goes to `missed`.
+fn notices_match(
+    drill: &Drill,
+    case: &Case,
+    name: &dyn Fn(&str) -> String,
+    missed: &mut Vec<String>,
+) -> bool {
+    let (listed, deadline, promised): (Vec<&str>, _, _) = match &case.decision {
+        Some(Decision::AcceptPending { supplements, promised_date }) => (
+            supplements.iter().map(|s| s.deficiency.material.as_str()).collect(),
+            supplements.iter().map(|s| s.deadline).max(),
+            Some(*promised_date),
+        ),
+        Some(Decision::NoticeOfDeficiency { deficiencies, .. }) => {
+            (deficiencies.iter().map(|d| d.material.as_str()).collect(), None, None)
+        }
+        Some(Decision::Accept { promised_date }) => (Vec::new(), None, Some(*promised_date)),
+        _ => (Vec::new(), None, None),
+    };
+    let expected = &drill.expected;
+    let mut right = true;
+    let lists_materials =
+        matches!(case.decision, Some(Decision::AcceptPending { .. } | Decision::NoticeOfDeficiency { .. }));
+    if lists_materials {
+        let extra: Vec<String> = listed
+            .iter()
+            .filter(|id| !expected.deficient.iter().any(|e| e == *id))
+            .map(|id| name(id))
+            .collect();
+        let absent: Vec<String> =
+            expected.deficient.iter().filter(|e| !listed.contains(&e.as_str())).map(|id| name(id)).collect();
+        if !extra.is_empty() || !absent.is_empty() {
+            right = false;
+            let mut wrong = Vec::new();
+            if !absent.is_empty() {
+                wrong.push(format!("漏列「{}」", absent.join("、")));
+            }
+            if !extra.is_empty() {
+                wrong.push(format!("多列「{}」", extra.join("、")));
+            }
+            missed.push(format!("通知书所列材料不对：{}", wrong.join("，")));
+        }
+    }
+    if let (Some(want), Some(got)) = (expected.supplement_deadline, deadline)
+        && want != got
+    {
+        right = false;
+        missed.push(format!("承诺书的补正期限应为 {want}，实为 {got}"));
+    }
+    if let (Some(want), Some(got)) = (expected.promised_date, promised)
+        && want != got
+    {
+        right = false;
+        missed.push(format!("受理通知书的承诺办结日期应为 {want}，实为 {got}"));
+    }
+    right
 }

@@ -96,10 +96,11 @@ impl DrillSession {
         let mut lines = vec![
             format!("得分 {} / 100", score.total),
             format!(
-                "受理决定{} | 问题材料 {}/{} | 用时 {} 分 {} 秒 | 按键 {} 次",
+                "受理决定{} | 问题材料 {}/{} | 通知书{} | 用时 {} 分 {} 秒 | 按键 {} 次",
                 if score.decision_right { "正确" } else { "错误" },
                 score.caught.0,
                 score.caught.1,
+                if score.notices_right { "正确" } else { "有误" },
                 score.seconds / 60,
                 score.seconds % 60,
                 score.keystrokes
