@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::intake::Decision;
-use crate::intake::case::Case;
+use crate::intake::case::{Case, Field};
 use crate::intake::rules::MaterialState;
 use crate::kb::Kb;
 use crate::kb::drills::{Drill, DrillState};
@@ -85,11 +85,16 @@ pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32)
             missed.push(format!("「{}」合格，却被标记为有问题", name(&m.id)));
         }
     }
-    // Invalid numbers: the trainee typed what the document shows and did not accept the case.
+    // Invalid numbers: the trainee typed what the document shows (so the desk flagged it at the
+    // field), neither "corrected" it nor accepted the case on it.
     let invalid = drill.invalid_fields();
     let mut found = 0u32;
     for (key, problem) in &invalid {
-        if !decision_right || matches!(case.decision, Some(crate::intake::Decision::Accept { .. })) {
+        let shown = drill.field_value(key).unwrap_or("");
+        let typed = case_field(key).map_or("", |f| case.field(f));
+        if !typed.eq_ignore_ascii_case(shown) {
+            missed.push(format!("{key} 应照证件录入 {shown}（录入的是「{typed}」），由系统校验发现问题"));
+        } else if !decision_right || matches!(case.decision, Some(Decision::Accept { .. })) {
             missed.push(format!(
                 "{key} 的号码 {} 校验不通过（{problem}），不能据此受理",
                 drill.field_value(key).unwrap_or("")
@@ -129,6 +134,18 @@ pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32)
         keystrokes,
         missed,
     }
+}
+
+/// The case field an answer key's field name stands for.
+fn case_field(key: &str) -> Option<Field> {
+    Some(match key {
+        "applicant.id_number" => Field::IdNumber,
+        "applicant.credit_code" => Field::CreditCode,
+        "applicant.phone" => Field::Phone,
+        "agent.id_number" => Field::AgentIdNumber,
+        "agent.phone" => Field::AgentPhone,
+        _ => return None,
+    })
 }
 
 /// Whether the notices of a rightly decided case list exactly the answer key's materials, with
@@ -188,4 +205,39 @@ fn notices_match(
         missed.push(format!("受理通知书的承诺办结日期应为 {want}，实为 {got}"));
     }
     right
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::case::CaseEvent;
+
+    /// The trainee's case for `drill`: every material marked as the answer key has it, `id`
+    /// typed as the ID number, decided by the rules.
+    fn worked(kb: &Kb, drill: &Drill, id: &str) -> Case {
+        let item = kb.item(&drill.item).expect("item");
+        let app = drill.application();
+        let decision = crate::intake::decide(item, &app, drill.date, &kb.calendar);
+        let at = drill.date.and_hms_opt(9, 0, 0).expect("time");
+        let mut events = vec![CaseEvent::ItemChosen { code: drill.item.clone(), kb_version: "t".into() }];
+        events.extend(
+            app.states.into_iter().map(|(id, state)| CaseEvent::MaterialMarked { id, state: Some(state) }),
+        );
+        events.push(CaseEvent::FieldSet { field: Field::IdNumber, value: id.into() });
+        events.push(CaseEvent::Finished { number: "T-1".into(), decision, at });
+        Case::from_events(&events)
+    }
+
+    #[test]
+    fn an_invalid_number_counts_as_noticed_only_when_typed_as_the_document_shows_it() {
+        let kb = Kb::embedded().expect("kb");
+        let drill = kb.drill("individual_invalid_id").expect("drill");
+        let shown = drill.field_value("applicant.id_number").expect("id");
+        let right = score(&kb, drill, &worked(&kb, drill, shown), 60, 30);
+        assert_eq!(right.total, 100, "{:?}", right.missed);
+        assert!(right.notices_right);
+        let corrected = score(&kb, drill, &worked(&kb, drill, "230102200106063593"), 60, 30);
+        assert!(corrected.total < 100);
+        assert!(corrected.missed.iter().any(|m| m.contains("应照证件录入")), "{:?}", corrected.missed);
+    }
 }
