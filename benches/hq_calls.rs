@@ -53,15 +53,17 @@ fn listen(url: String, token: String, kind: &'static str, arrivals: Arrivals) {
     });
 }
 
-fn percentiles(mut v: Vec<Duration>) -> String {
+/// The 50th and 99th percentiles of `v`.
+fn p50_p99(mut v: Vec<Duration>) -> (Duration, Duration) {
     v.sort();
-    let p = |q: f64| v[((v.len() as f64 * q) as usize).min(v.len() - 1)];
-    format!(
-        "p50 {:.1} ms, p99 {:.1} ms (n = {})",
-        p(0.5).as_secs_f64() * 1e3,
-        p(0.99).as_secs_f64() * 1e3,
-        v.len()
-    )
+    let p = |q: f64| v.get(((v.len() as f64 * q) as usize).min(v.len().saturating_sub(1))).copied();
+    (p(0.5).unwrap_or_default(), p(0.99).unwrap_or_default())
+}
+
+fn percentiles(v: Vec<Duration>) -> String {
+    let n = v.len();
+    let (p50, p99) = p50_p99(v);
+    format!("p50 {:.1} ms, p99 {:.1} ms (n = {n})", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3)
 }
 
 fn main() {
@@ -125,6 +127,7 @@ fn main() {
     let mut sent: HashMap<String, (Instant, usize)> = HashMap::new();
     let mut to_approver = Vec::new();
     let mut to_clerk = Vec::new();
+    let mut lost = 0usize;
     for n in 0..CALLS {
         let w = n % WINDOWS;
         let d = n % DEPARTMENTS;
@@ -153,8 +156,9 @@ fn main() {
             }
             std::thread::sleep(Duration::from_micros(200));
         };
-        if let Some(t) = arrived {
-            to_approver.push(t.duration_since(start));
+        match arrived {
+            Some(t) => to_approver.push(t.duration_since(start)),
+            None => lost += 1,
         }
         let approver = &approver_clients.iter().find(|(ad, _)| *ad == d).unwrap().1;
         let start = Instant::now();
@@ -168,11 +172,13 @@ fn main() {
                 break;
             }
             if Instant::now() > deadline {
+                lost += 1;
                 break;
             }
             std::thread::sleep(Duration::from_micros(200));
         }
     }
+    let worst = p50_p99(to_approver.clone()).1.max(p50_p99(to_clerk.clone()).1);
     println!("loopback HTTP round trip (floor):      {}", percentiles(floor));
     println!(
         "call clerk -> approver ({WINDOWS} windows, {} approvers): {}",
@@ -180,6 +186,10 @@ fn main() {
         percentiles(to_approver)
     );
     println!("answer approver -> clerk:              {}", percentiles(to_clerk));
+    let verdict = if worst < Duration::from_millis(50) { "ok" } else { "MISSED" };
+    println!("goals: p99 < 50 ms {verdict}; deliveries lost or later than 5 s: {lost}");
     let _ = hq.kill();
     let _ = hq.wait();
+    // A call or an answer that never arrives is a failure, not a sample to drop.
+    assert_eq!(lost, 0, "{lost} calls or answers did not arrive within 5 s");
 }

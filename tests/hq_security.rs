@@ -249,3 +249,23 @@ fn malformed_and_oversized_requests_get_4xx_with_json_errors() {
     }
     assert_eq!(s.get("/v1/health", None).1["status"], "ok");
 }
+
+#[test]
+fn a_client_trickling_its_headers_is_cut_off() {
+    use std::io::{Read, Write};
+    let s = setup();
+    let addr = s.hq.url.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).expect("connect");
+    conn.write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n").expect("write");
+    conn.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let start = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer);
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_secs(25), "HQ held a half-sent request for {waited:?}");
+    // Anything HQ says on the way out is an error status, never a served request.
+    let text = String::from_utf8_lossy(&answer);
+    assert!(!text.starts_with("HTTP/1.1 200"), "{text}");
+    // And HQ still serves everyone else.
+    assert_eq!(s.get("/v1/health", None).0, 200);
+}

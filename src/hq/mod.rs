@@ -119,12 +119,19 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
             std::net::TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("无法监听 {addr}: {e}"))?;
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
+        let handle = axum_server::Handle::new();
+        let h = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            h.graceful_shutdown(Some(Duration::from_secs(5)));
+        });
         match tls {
             None => {
                 println!("listening on http://{local}");
                 flush_stdout();
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+                let mut server = axum_server::from_tcp(listener)?.handle(handle);
+                slow_headers_time_out(server.http_builder());
+                server.serve(app.into_make_service()).await?;
             }
             Some((cert, key)) => {
                 let _ = rustls::crypto::ring::default_provider().install_default();
@@ -134,20 +141,23 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     })?;
                 println!("listening on https://{local}");
                 flush_stdout();
-                let handle = axum_server::Handle::new();
-                let h = handle.clone();
-                tokio::spawn(async move {
-                    shutdown_signal().await;
-                    h.graceful_shutdown(Some(Duration::from_secs(5)));
-                });
-                axum_server::from_tcp_rustls(listener, tls)?
-                    .handle(handle)
-                    .serve(app.into_make_service())
-                    .await?;
+                let mut server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle);
+                slow_headers_time_out(server.http_builder());
+                server.serve(app.into_make_service()).await?;
             }
         }
         anyhow::Ok(())
     })
+}
+
+/// How long a client may take to send its request headers: a connection that trickles them
+/// would otherwise hold a slot for ever (the request timeout only starts with the handler).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn slow_headers_time_out(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+) {
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
 }
 
 fn flush_stdout() {
