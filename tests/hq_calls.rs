@@ -1,6 +1,6 @@
 //! Call routing at HQ: two approvers taking the same call leave one owner; an unanswered call
-//! escalates to supervisors after the configured time; the event stream cut mid-flow (HQ killed and
-//! restarted) loses and doubles no call, answer or decision.
+//! escalates to supervisors after the configured time; the event streams cut mid-flow (HQ killed and
+//! restarted, a call raised meanwhile) lose and double no call, answer or decision.
 
 mod hq_support;
 
@@ -134,11 +134,49 @@ fn hq_restarted_mid_flow_loses_and_doubles_nothing() {
     })
     .unwrap();
     let approver_client = client(&hq, &approver);
+    // The approver's live stream, reconnecting with the last id it saw (Last-Event-ID), as the
+    // console's does: every feed id it is given, in order.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stream = {
+        let (listener, seen, stop) = (approver_client.clone(), seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut last = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let keep_going = || !stop.load(std::sync::atomic::Ordering::Relaxed);
+                let _ = listener.listen(last, Duration::from_secs(1), &keep_going, &mut |id| {
+                    seen.lock().unwrap().push(id);
+                    last = id;
+                });
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    assert!(wait_for(Duration::from_secs(10), || !seen.lock().unwrap().is_empty()), "the first call rings");
     approver_client.take_call("call-cut").unwrap();
     hq.kill();
-    // While HQ is down the desk is offline; then HQ comes back on the same port.
+    // While HQ is down the desk is offline and a second call waits in its outbox; then HQ comes
+    // back on the same port and both streams reconnect by themselves.
     assert!(wait_for(Duration::from_secs(10), || rx.try_iter().any(|s| !s.online)));
+    let now = Local::now().naive_local();
+    let second = CaseEvent::CallRaised {
+        call_id: "call-offline".into(),
+        question: "原件遗失怎么办".into(),
+        snapshot: CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() },
+        at: now,
+    };
+    Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk)
+        .unwrap()
+        .append(&case_id, second, now)
+        .unwrap();
     let hq = Hq::start(&hq_db, &listen);
+    let approver_client = client(&hq, &approver);
+    assert!(
+        wait_for(Duration::from_secs(15), || approver_client
+            .open_calls()
+            .is_ok_and(|c| c.iter().any(|c| c.id == "call-offline"))),
+        "the call raised offline rings once HQ is back"
+    );
     let approver_client = client(&hq, &approver);
     let reply = yichuang::protocol::ReplyRequest { id: "r-1".into(), text: "可以".into(), resolve: false };
     approver_client.reply("call-cut", &reply).unwrap();
@@ -159,10 +197,23 @@ fn hq_restarted_mid_flow_loses_and_doubles_nothing() {
     worker.stop();
     let mut s = Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk).unwrap();
     let case = s.load(&case_id).unwrap();
-    assert_eq!(case.calls.len(), 1);
+    assert_eq!(case.calls.len(), 2, "the call raised offline is in the case's history too");
     assert_eq!(case.calls[0].replies.len(), 1, "the answer arrives once");
     assert_eq!(case.calls[0].state, CallState::Answered);
+    assert_eq!(case.calls[1].state, CallState::Ringing, "delivered once HQ was back");
     assert_eq!(s.ready_for_handover().unwrap().len(), 1, "the decision arrives once");
+    // The approver's stream heard both calls across the cut, each event once and in order.
+    assert!(
+        wait_for(Duration::from_secs(10), || seen.lock().unwrap().len() >= 2),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stream.join().unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "no event twice, none out of order: {seen:?}");
+    let calls = approver_client.open_calls().unwrap();
+    assert_eq!(calls.iter().filter(|c| c.id == "call-offline").count(), 1);
 }
 
 #[test]
