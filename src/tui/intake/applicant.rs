@@ -20,12 +20,26 @@ use crate::tui::keys::Action;
 /// The situation id under which an agent applies for the applicant.
 pub const AGENT_SITUATION: &str = "agent";
 
+/// The situation id under which a guardian applies for the applicant (a minor, or a person
+/// with an intellectual or mental disability).
+pub const GUARDIAN_SITUATION: &str = "guardian";
+
+/// Who applies on the applicant's behalf, if anybody: an agent with a letter of authorisation,
+/// or a guardian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Representative {
+    /// 委托代理人.
+    Agent,
+    /// 监护人.
+    Guardian,
+}
+
 /// State of the applicant step.
 #[derive(Debug)]
 pub struct ApplicantStep {
     form: Form<Field>,
-    /// The shape the form was built for: (kind, agent applies).
-    shape: Option<(ApplicantKind, bool)>,
+    /// The shape the form was built for: (kind, who applies on the applicant's behalf).
+    shape: Option<(ApplicantKind, Option<Representative>)>,
     /// Whether the case will be accepted: only then must every number be valid. A notice of
     /// deficiency or a refusal can go to an applicant whose ID number fails its check — that
     /// failure may be the very reason.
@@ -39,7 +53,7 @@ impl Default for ApplicantStep {
 }
 
 /// The fields of a form of this shape, in the order the clerk reads them off the documents.
-fn fields(kind: ApplicantKind, agent: bool) -> Vec<(Field, &'static str)> {
+fn fields(kind: ApplicantKind, representative: Option<Representative>) -> Vec<(Field, &'static str)> {
     let mut fields = match kind {
         ApplicantKind::Person => {
             vec![
@@ -55,20 +69,34 @@ fn fields(kind: ApplicantKind, agent: bool) -> Vec<(Field, &'static str)> {
             (Field::Phone, "联系电话"),
         ],
     };
-    if agent {
-        fields.extend([
+    match representative {
+        Some(Representative::Agent) => fields.extend([
             (Field::AgentName, "代理人姓名"),
             (Field::AgentIdNumber, "代理人身份证号"),
             (Field::AgentPhone, "代理人手机"),
             (Field::AuthorisationScope, "委托事项及权限"),
-        ]);
+        ]),
+        Some(Representative::Guardian) => fields.extend([
+            (Field::AgentName, "监护人姓名"),
+            (Field::AgentIdNumber, "监护人身份证号"),
+            (Field::AgentPhone, "监护人手机"),
+            (Field::AuthorisationScope, "监护关系及证明"),
+        ]),
+        None => {}
     }
     fields
 }
 
-/// Whether an agent applies in this case.
-pub fn agent_applies(case: &Case) -> bool {
-    case.situations.contains(AGENT_SITUATION)
+/// Who applies on the applicant's behalf in this case (an agent's letter wins over guardianship
+/// when both situations hold: the agent is the one at the window).
+pub fn representative(case: &Case) -> Option<Representative> {
+    if case.situations.contains(AGENT_SITUATION) {
+        Some(Representative::Agent)
+    } else if case.situations.contains(GUARDIAN_SITUATION) {
+        Some(Representative::Guardian)
+    } else {
+        None
+    }
 }
 
 /// The applicant kind an item suggests when the clerk has not chosen: organisations for items that
@@ -129,7 +157,7 @@ impl ApplicantStep {
     /// Builds the form for the case's current shape from the values already recorded.
     pub fn enter(&mut self, ctx: &Ctx, case: &Case, strict: bool) {
         self.strict = strict;
-        let shape = (case.applicant_kind, agent_applies(case));
+        let shape = (case.applicant_kind, representative(case));
         let same_shape = self.shape == Some(shape);
         let focus = self.form.focus;
         self.form = Form::new(
@@ -144,7 +172,7 @@ impl ApplicantStep {
 
     /// Whether the case changed shape (kind or agent) and the form must be rebuilt.
     pub fn needs_rebuild(&self, case: &Case) -> bool {
-        self.shape != Some((case.applicant_kind, agent_applies(case)))
+        self.shape != Some((case.applicant_kind, representative(case)))
     }
 
     fn validate(&mut self, ctx: &Ctx, case: &Case) {
@@ -223,10 +251,31 @@ impl ApplicantStep {
             Span::styled(kind, Style::new().fg(Color::Cyan)),
             Span::styled("（Ctrl-T 切换）", Style::new().fg(Color::DarkGray)),
         ];
-        if agent_applies(case) {
-            spans.push(Span::styled("  委托代理人办理：请核对授权委托书", Style::new().fg(Color::Magenta)));
-        }
+        let note = match representative(case) {
+            Some(Representative::Agent) => "  委托代理人办理：请核对授权委托书",
+            Some(Representative::Guardian) => "  监护人代为申请：请核对监护关系证明",
+            None => "",
+        };
+        spans.push(Span::styled(note, Style::new().fg(Color::Magenta)));
         frame.render_widget(Line::from(spans), heading);
         self.form.render(frame, form, true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_guardian_or_an_agent_applying_brings_their_own_fields() {
+        let mut case = Case::default();
+        assert_eq!(representative(&case), None);
+        case.situations.insert(GUARDIAN_SITUATION.into());
+        assert_eq!(representative(&case), Some(Representative::Guardian));
+        let labels: Vec<_> =
+            fields(ApplicantKind::Person, representative(&case)).into_iter().map(|f| f.1).collect();
+        assert!(labels.contains(&"监护人身份证号") && labels.contains(&"监护关系及证明"), "{labels:?}");
+        case.situations.insert(AGENT_SITUATION.into());
+        assert_eq!(representative(&case), Some(Representative::Agent));
     }
 }
