@@ -23,6 +23,9 @@ pub struct DeskArgs {
     /// Window id (part of case numbers); kept after the first run.
     #[arg(long)]
     pub window: Option<String>,
+    /// The clerk's name as printed on notices and agency forms (受理人, 受托代办人); kept.
+    #[arg(long)]
+    pub clerk: Option<String>,
     /// District or community center (decides which items are handled here).
     #[arg(long, value_enum)]
     pub level: Option<CenterLevel>,
@@ -70,7 +73,7 @@ fn config(store: &Store, args: &DeskArgs) -> anyhow::Result<Option<DeskConfig>> 
             .or_else(|| stored.as_ref().map(|c| c.center_name.clone()))
             .unwrap_or_else(|| center.clone()),
         level: args.level.or_else(|| stored.as_ref().map(|c| c.level)).unwrap_or_default(),
-        clerk: stored.as_ref().map(|c| c.clerk.clone()).unwrap_or_default(),
+        clerk: args.clerk.clone().or_else(|| stored.as_ref().map(|c| c.clerk.clone())).unwrap_or_default(),
         center,
         window,
     };

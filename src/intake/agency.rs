@@ -96,7 +96,7 @@ pub fn form_notice(
     }
     let mut agency = vec![
         ("委托人".to_string(), case.field(Field::ApplicantName).to_string()),
-        ("受托代办人".to_string(), center.clerk.clone()),
+        ("受托代办人".to_string(), center.signer()),
         ("委托事项及范围".to_string(), case.field(Field::AgencyScope).to_string()),
         ("委托日期".to_string(), on.format("%Y-%m-%d").to_string()),
     ];

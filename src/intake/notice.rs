@@ -70,6 +70,14 @@ pub struct Center {
     pub clerk: String,
 }
 
+impl Center {
+    /// Who signs for the window: the clerk's name, or the window when none is configured (a
+    /// notice or form never has a blank signer).
+    pub fn signer(&self) -> String {
+        if self.clerk.is_empty() { format!("{} 号窗口", self.window) } else { self.clerk.clone() }
+    }
+}
+
 /// A piece of a notice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
@@ -160,8 +168,7 @@ pub(crate) fn signatures(center: &Center, on: NaiveDate, applicant_signs: bool) 
     if applicant_signs {
         lines.push("申请人（签字）：                  日期：    年  月  日".to_string());
     }
-    let clerk = if center.clerk.is_empty() { String::new() } else { center.clerk.clone() };
-    lines.push(format!("受理人：{clerk}"));
+    lines.push(format!("受理人：{}", center.signer()));
     lines.push(format!("{}（受理专用章）", center.name));
     lines.push(date(on));
     Block::Signatures(lines)

@@ -124,3 +124,13 @@ fn an_unfinished_case_has_no_notices() {
     let item = KB.item(COMPANY).unwrap();
     assert!(notices_for(&Case::default(), item, &center()).is_empty());
 }
+
+#[test]
+fn a_window_without_a_clerks_name_signs_with_its_number() {
+    let mut c = center();
+    c.clerk.clear();
+    assert_eq!(c.signer(), format!("{} 号窗口", c.window));
+    let (case, item) = case(&[], false);
+    let text = notices_for(&case, item, &c)[0].to_text();
+    assert!(text.contains(&format!("受理人：{} 号窗口", c.window)), "{text}");
+}
