@@ -109,3 +109,29 @@ fn agency_staff_fill_the_form_and_it_prints_with_every_value() {
         assert!(text.contains(value), "{value} not in the printed form");
     }
 }
+
+#[test]
+fn f7_again_moves_to_the_items_next_form() {
+    let kb = Arc::new(Kb::embedded().unwrap());
+    let mut desk = Desk::new(kb, monday_morning());
+    to_delivery(&mut desk);
+    desk.key(KeyCode::F(7));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("公司登记（备案）申请书（第 1/2 份"), "{screen}");
+    desk.key(KeyCode::F(7));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("授权委托书（第 2/2 份"), "{screen}");
+    // The letter starts from the case's data: the applicant is the principal.
+    assert!(screen.contains("赵敏"), "{screen}");
+    desk.key(KeyCode::F(7));
+    assert!(desk.screen(120, 40).contains("（第 1/2 份"), "{}", desk.screen(120, 40));
+    // What staff typed into a form survives a visit to the other one.
+    desk.paste("代为填写申请表");
+    desk.key(KeyCode::F(7));
+    desk.key(KeyCode::F(7));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("（第 1/2 份") && screen.contains("代为填写申请表"), "{screen}");
+    let case = &desk.app.intake().unwrap().case;
+    assert_eq!(case.form_id.as_deref(), Some("company_setup"), "the form on screen is the case's form");
+    assert!(case.other_forms.contains_key("authorisation_letter"));
+}

@@ -9,11 +9,17 @@ use super::notice::{Block, Center, Notice, NoticeKind, header, signatures};
 use crate::kb::forms::{FieldKind, Form, FormField, from_key};
 use crate::kb::{Item, Kb};
 
-/// The form agency staff fill for an item: the item's own form before a shared one (授权委托书).
-pub fn form_for<'k>(kb: &'k Kb, code: &'k str) -> Option<&'k Form> {
+/// The forms agency staff can fill for an item: its own application form before shared ones
+/// (授权委托书).
+pub fn forms_for<'k>(kb: &'k Kb, code: &'k str) -> Vec<&'k Form> {
     let mut forms: Vec<&Form> = kb.forms_for(code).collect();
     forms.sort_by_key(|f| f.items.len());
-    forms.first().copied()
+    forms
+}
+
+/// The form agency staff start with for an item.
+pub fn form_for<'k>(kb: &'k Kb, code: &'k str) -> Option<&'k Form> {
+    forms_for(kb, code).first().copied()
 }
 
 /// The fields that apply to `case`: sections and fields with a `when` situation only when it holds.

@@ -457,6 +457,10 @@ pub struct Case {
     /// Agency: the form being filled.
     #[serde(default)]
     pub form_id: Option<String>,
+    /// Agency: values of the item's other forms filled earlier, by form id, kept when staff move
+    /// to another form and back.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_forms: BTreeMap<String, BTreeMap<String, String>>,
     /// Agency: staff visit the applicant at home (上门代办).
     #[serde(default)]
     pub home_visit: bool,
@@ -596,8 +600,13 @@ impl Case {
             }),
             CaseEvent::FormValueSet { form, field, value } => {
                 if self.form_id.as_deref() != Some(form) {
-                    self.form_values.clear();
-                    self.form_id = Some(form.clone());
+                    let values = self.other_forms.remove(form).unwrap_or_default();
+                    let previous = std::mem::replace(&mut self.form_values, values);
+                    if let Some(id) = self.form_id.replace(form.clone())
+                        && !previous.is_empty()
+                    {
+                        self.other_forms.insert(id, previous);
+                    }
                 }
                 self.form_values.insert(field.clone(), value.clone());
             }

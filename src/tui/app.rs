@@ -640,7 +640,7 @@ impl App {
         }
         let (sync_text, online) = match &self.sync {
             Some(status) => (format!(" {} ", super::text::layout_safe(&status.summary())), status.online),
-            None if self.pending > 0 => (format!(" 离线 · {} 待同步 ", self.pending), false),
+            None if self.pending > 0 => (format!(" 离线，{} 待同步 ", self.pending), false),
             None => (" 离线 ".to_string(), false),
         };
         spans.push(Span::styled(

@@ -40,6 +40,8 @@ pub struct AgencyPanel {
     fields: Vec<FormField>,
     form: Form<Key>,
     title: String,
+    /// Which of the item's forms this is, of how many (F7 moves to the next).
+    choice: (usize, usize),
 }
 
 fn yes_no(value: &str) -> Option<bool> {
@@ -55,7 +57,12 @@ impl AgencyPanel {
     pub fn open(ctx: &Ctx, spec: &FormSpec, item: &Item, case: &Case) -> (Self, Vec<CaseEvent>) {
         let fields: Vec<FormField> = applicable_fields(spec, case).into_iter().cloned().collect();
         let today = ctx.now.date();
-        let same_form = case.form_id.as_deref() == Some(spec.id.as_str());
+        // Values recorded for this form, whether it is the one in progress or one filled earlier.
+        let recorded_values = if case.form_id.as_deref() == Some(spec.id.as_str()) {
+            Some(&case.form_values)
+        } else {
+            case.other_forms.get(&spec.id)
+        };
         let mut events = Vec::new();
         let mut rows: Vec<(Key, String, String)> = vec![
             (Key::Scope, "委托事项及范围".into(), case.field(Field::AgencyScope).to_string()),
@@ -63,7 +70,7 @@ impl AgencyPanel {
             (Key::HomeAddress, "上门地址".into(), case.field(Field::HomeVisitAddress).to_string()),
         ];
         for (i, f) in fields.iter().enumerate() {
-            let recorded = if same_form { case.form_values.get(&f.id).cloned() } else { None };
+            let recorded = recorded_values.and_then(|v| v.get(&f.id).cloned());
             let value = recorded.unwrap_or_else(|| {
                 let value = prefill(f, case, item, today);
                 if !value.is_empty() {
@@ -78,10 +85,34 @@ impl AgencyPanel {
             let label = if f.required { format!("{}*", f.label) } else { f.label.clone() };
             rows.push((Key::Field(i), label, value));
         }
-        let mut panel =
-            Self { form_id: spec.id.clone(), fields, form: Form::new(rows), title: spec.title.clone() };
+        // Opening a form makes it the case's form (the one printed), even when nothing new was
+        // prefilled.
+        if events.is_empty()
+            && case.form_id.as_deref() != Some(spec.id.as_str())
+            && let Some(f) = fields.first()
+        {
+            let value = rows.iter().find(|r| r.0 == Key::Field(0)).map(|r| r.2.clone()).unwrap_or_default();
+            events.push(CaseEvent::FormValueSet { form: spec.id.clone(), field: f.id.clone(), value });
+        }
+        let mut panel = Self {
+            form_id: spec.id.clone(),
+            fields,
+            form: Form::new(rows),
+            title: spec.title.clone(),
+            choice: (0, 1),
+        };
         panel.validate(ctx, case);
         (panel, events)
+    }
+
+    /// The id of the form being filled.
+    pub fn form_id(&self) -> &str {
+        &self.form_id
+    }
+
+    /// Notes that this is form `index` of the item's `count` forms.
+    pub fn set_choice(&mut self, index: usize, count: usize) {
+        self.choice = (index, count);
     }
 
     fn validate(&mut self, ctx: &Ctx, case: &Case) {
@@ -163,7 +194,13 @@ impl AgencyPanel {
         let [title, form, help_area] =
             Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(3)])
                 .areas(inner);
-        frame.render_widget(Line::styled(self.title.clone(), Style::new().bold().fg(Color::Yellow)), title);
+        let (index, count) = self.choice;
+        let heading = if count > 1 {
+            format!("{}（第 {}/{count} 份，F7 换下一份）", self.title, index + 1)
+        } else {
+            self.title.clone()
+        };
+        frame.render_widget(Line::styled(heading, Style::new().bold().fg(Color::Yellow)), title);
         // Keep the focused row visible: skip whole fields above it when the form is taller.
         let mut view = Form { fields: self.form.fields.clone(), focus: self.form.focus };
         let skip = (self.form.focus + 3).saturating_sub(usize::from(form.height.max(3)));

@@ -386,12 +386,21 @@ impl Intake {
         reply
     }
 
-    /// Opens the item's application form for agency staff; `None` when the item has none.
+    /// Opens the item's application form for agency staff (the one in progress, else the item's
+    /// own); pressed again while open, the next of the item's forms. `None` when it has none.
     pub fn open_agency(&mut self, ctx: &Ctx) -> Option<Vec<Cmd>> {
         let code = self.case.item_code.clone()?;
-        let spec = crate::intake::agency::form_for(ctx.kb, &code)?;
+        let forms = crate::intake::agency::forms_for(ctx.kb, &code);
+        let at = |id: &str| forms.iter().position(|f| f.id == id);
+        let index = match (&self.agency, self.case.form_id.as_deref().and_then(at)) {
+            (Some(open), _) => at(open.form_id()).map_or(0, |i| (i + 1) % forms.len().max(1)),
+            (None, Some(i)) => i,
+            (None, None) => 0,
+        };
+        let spec = *forms.get(index)?;
         let item = ctx.kb.item(&code)?;
-        let (panel, events) = agency::AgencyPanel::open(ctx, spec, item, &self.case);
+        let (mut panel, events) = agency::AgencyPanel::open(ctx, spec, item, &self.case);
+        panel.set_choice(index, forms.len());
         self.agency = Some(panel);
         let mut cmds = Vec::new();
         for e in events {
