@@ -13,6 +13,11 @@ const ID: &str = "11010519491231002X";
 
 /// A whole intake: `marks` are the checklist keys, `agree` signs the 容缺 commitment.
 fn intake(desk: &mut Desk, name: &str, marks: &str, agree: bool) -> String {
+    intake_of(desk, false, &[name, ID, "13800138000"], marks, agree)
+}
+
+/// A whole intake for a person or (`organisation`) a unit, typing `applicant` into its form.
+fn intake_of(desk: &mut Desk, organisation: bool, applicant: &[&str], marks: &str, agree: bool) -> String {
     desk.key(KeyCode::F(2));
     desk.key(KeyCode::Enter);
     desk.type_text("公司");
@@ -22,7 +27,10 @@ fn intake(desk: &mut Desk, name: &str, marks: &str, agree: bool) -> String {
         desk.key(KeyCode::Char('y'));
     }
     desk.key(KeyCode::Enter);
-    for text in [name, ID, "13800138000"] {
+    if organisation {
+        desk.ctrl('t');
+    }
+    for text in applicant {
         desk.type_text(text);
         desk.key(KeyCode::Enter);
     }
@@ -133,22 +141,8 @@ fn handover_checks_the_collectors_id_against_the_case() {
 #[test]
 fn an_organisations_result_goes_to_a_collector_with_a_valid_id() {
     let mut desk = Desk::new(small_kb(), monday_morning());
-    desk.key(KeyCode::F(2));
-    desk.key(KeyCode::Enter);
-    desk.type_text("公司");
-    desk.key(KeyCode::Enter);
-    desk.type_text("11111");
-    desk.key(KeyCode::Enter);
-    desk.ctrl('t');
-    for text in ["哈尔滨某某科技有限公司", "91350100M000100Y43", "王五", "13800138000"] {
-        desk.type_text(text);
-        desk.key(KeyCode::Enter);
-    }
-    desk.key(KeyCode::Enter);
-    desk.key(KeyCode::Char('5'));
-    desk.key(KeyCode::Enter);
-    let number = desk.app.intake().unwrap().case.number.clone().expect("finished");
-    desk.key(KeyCode::Enter);
+    let unit = ["哈尔滨某某科技有限公司", "91350100M000100Y43", "王五", "13800138000"];
+    let number = intake_of(&mut desk, true, &unit, "11111", false);
     desk.effects.store.record_decision(&number, "准予", "{}", monday_morning() + Duration::hours(3)).unwrap();
     desk.key(KeyCode::F(4));
     desk.key(KeyCode::Enter);
