@@ -54,11 +54,14 @@ fn detail_and_help() {
     let mut app = app();
     type_text(&mut app, "gongsi");
     app.key(KeyCode::Enter);
+    // PageDown scrolls by the height last drawn: the 80x24 frame is drawn last.
+    insta::assert_snapshot!("browser_detail_120x40", screen(&app, 120, 40));
     insta::assert_snapshot!("browser_detail_80x24", screen(&app, 80, 24));
     app.key(KeyCode::PageDown);
     insta::assert_snapshot!("browser_detail_scrolled_120x40", screen(&app, 120, 40));
     app.key(KeyCode::Char('?'));
     insta::assert_snapshot!("browser_help_80x24", screen(&app, 80, 24));
+    insta::assert_snapshot!("browser_help_120x40", screen(&app, 120, 40));
     app.key(KeyCode::Char('x'));
     app.key(KeyCode::Esc);
     assert_eq!(app.app.browser().query(), "gongsi");

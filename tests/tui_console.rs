@@ -123,6 +123,7 @@ fn take_answer_and_resolve_a_call() {
     key(&mut c, KeyCode::Enter);
     type_text(&mut c, "章程须补签");
     insta::assert_snapshot!("console_answer_80x24", screen(&c, 80, 24));
+    insta::assert_snapshot!("console_answer_120x40", screen(&c, 120, 40));
     assert_eq!(
         key(&mut c, KeyCode::Enter),
         vec![ConsoleCmd::Answer { call_id: "c2".into(), text: "章程须补签".into() }]
@@ -166,6 +167,7 @@ fn decide_approve_refuse_and_request_correction() {
     key(&mut c, KeyCode::Down);
     key(&mut c, KeyCode::Char(' '));
     insta::assert_snapshot!("console_correct_120x40", screen(&c, 120, 40));
+    insta::assert_snapshot!("console_correct_80x24", screen(&c, 80, 24));
     assert_eq!(
         key(&mut c, KeyCode::Enter),
         vec![ConsoleCmd::Decide {

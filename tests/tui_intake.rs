@@ -62,6 +62,7 @@ fn standard_intake_screens_and_keystroke_budget() {
     snap(&desk, "intake_rating");
     desk.key(KeyCode::Enter);
     assert_eq!(step(&desk), Step::Done);
+    snap(&desk, "intake_done");
     let budget = keystrokes(&desk) - typed;
     println!("keystrokes beyond typed data and search text: {budget}");
     assert!(budget <= 15, "standard intake took {budget} keystrokes beyond typing");
@@ -132,6 +133,22 @@ fn deficiency_notice_skips_delivery_and_a_defect_is_picked_from_the_kb() {
     desk.type_text("等候时间长");
     desk.key(KeyCode::Enter);
     assert_eq!(step(&desk), Step::Done);
+}
+
+#[test]
+fn mail_delivery_asks_for_recipient_phone_and_address() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    for _ in 0..5 {
+        desk.key(KeyCode::Char('1'));
+    }
+    desk.key(KeyCode::Enter);
+    applicant(&mut desk);
+    assert_eq!(step(&desk), Step::Delivery);
+    desk.key(KeyCode::Char('2'));
+    snap(&desk, "intake_delivery_mail");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("收件人") && screen.contains("地址"), "{screen}");
 }
 
 #[test]

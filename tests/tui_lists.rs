@@ -120,6 +120,8 @@ fn handover_checks_the_collectors_id_against_the_case() {
     insta::assert_snapshot!("handover_120x40", desk.screen(120, 40));
     insta::assert_snapshot!("handover_80x24", desk.screen(80, 24));
     desk.key(KeyCode::Enter);
+    insta::assert_snapshot!("handover_form_120x40", desk.screen(120, 40));
+    insta::assert_snapshot!("handover_form_80x24", desk.screen(80, 24));
     desk.type_text("张三");
     desk.key(KeyCode::Enter);
     desk.type_text("11010519491231003X");
