@@ -171,6 +171,32 @@ fn a_pasted_defect_is_the_defect_recorded() {
 }
 
 #[test]
+fn a_defect_or_a_refusal_reason_is_journaled_as_typed_and_esc_puts_things_back() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    let stored = |desk: &mut Desk| {
+        let id = desk.app.intake().unwrap().case_id.clone().expect("case id");
+        desk.effects.store.load(&id).unwrap()
+    };
+    desk.key(KeyCode::Char('2'));
+    for _ in 0..10 {
+        desk.key(KeyCode::Down);
+    }
+    desk.type_text("日期涂改");
+    // Not yet confirmed, already in the store: a crash now loses nothing typed.
+    let first = stored(&mut desk).materials.values().next().cloned();
+    assert_eq!(first, Some(MaterialState::Defect { text: "日期涂改".into() }));
+    desk.key(KeyCode::Esc);
+    assert!(stored(&mut desk).materials.is_empty(), "cancelled: the material is unmarked again");
+
+    desk.key(KeyCode::Char('n'));
+    desk.type_text("不属于本中心受理范围");
+    assert_eq!(stored(&mut desk).field(Field::IneligibleReason), "不属于本中心受理范围");
+    desk.key(KeyCode::Esc);
+    assert_eq!(stored(&mut desk).field(Field::IneligibleReason), "");
+}
+
+#[test]
 fn invalid_id_shows_which_check_digit_at_the_field_and_keeps_the_text() {
     let mut desk = Desk::new(small_kb(), monday_morning());
     to_checklist(&mut desk);

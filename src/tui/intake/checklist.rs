@@ -31,11 +31,42 @@ enum Row<'a> {
 /// The defect picker of the selected material.
 #[derive(Debug, Default)]
 struct Picker {
+    /// The material whose defect is being picked.
+    material: String,
+    /// Its state when the picker opened: Esc puts it back.
+    before: Option<MaterialState>,
     /// Index into the typical defects; `defects` = the free-text line.
     choice: usize,
     /// How many typical defects the material lists.
     defects: usize,
+    /// The free-text defect, journaled as typed (a crash never loses it).
     other: TextInput,
+    /// Whether typed text has been journaled (Esc then restores `before`).
+    typed: bool,
+}
+
+impl Picker {
+    /// The typed defect as an event to journal at once.
+    fn typed_event(&mut self) -> Vec<CaseEvent> {
+        let text = self.other.text().trim().to_string();
+        self.typed = true;
+        let state = if text.is_empty() { self.before.clone() } else { Some(MaterialState::Defect { text }) };
+        vec![CaseEvent::MaterialMarked { id: self.material.clone(), state }]
+    }
+}
+
+/// The reason typed for 不予受理, journaled as typed.
+#[derive(Debug)]
+struct ReasonPrompt {
+    input: TextInput,
+    /// The reason recorded when the prompt opened: Esc puts it back.
+    before: String,
+}
+
+impl ReasonPrompt {
+    fn typed_event(&self) -> Vec<CaseEvent> {
+        vec![CaseEvent::FieldSet { field: Field::IneligibleReason, value: self.input.text().to_string() }]
+    }
 }
 
 /// State of the checklist step.
@@ -44,7 +75,7 @@ pub struct ChecklistStep {
     row: usize,
     picker: Option<Picker>,
     /// Reason being typed for 不予受理.
-    reason: Option<TextInput>,
+    reason: Option<ReasonPrompt>,
     /// A hint after a refused Enter.
     message: Option<String>,
 }
@@ -86,14 +117,18 @@ impl ChecklistStep {
         }
     }
 
-    /// Pasted text goes into the open text input.
-    pub fn paste(&mut self, text: &str) {
+    /// Pasted text goes into the open text input, journaled like typed text.
+    pub fn paste(&mut self, text: &str) -> Vec<CaseEvent> {
         if let Some(p) = &mut self.picker {
             // Pasted text is typed text: it goes to the 其他 line and selects it.
             p.other.insert(text);
             p.choice = p.defects;
+            p.typed_event()
         } else if let Some(r) = &mut self.reason {
-            r.insert(text);
+            r.input.insert(text);
+            r.typed_event()
+        } else {
+            vec![]
         }
     }
 
@@ -117,7 +152,15 @@ impl ChecklistStep {
             match action {
                 Some(Action::Up) => picker.choice = picker.choice.saturating_sub(1),
                 Some(Action::Down) => picker.choice = (picker.choice + 1).min(m.defects.len()),
-                Some(Action::Back) => self.picker = None,
+                Some(Action::Back) => {
+                    // Cancelled: the material's state goes back to what it was.
+                    let restore = picker.typed.then(|| CaseEvent::MaterialMarked {
+                        id: picker.material.clone(),
+                        state: picker.before.clone(),
+                    });
+                    self.picker = None;
+                    return (Outcome::Stay, restore.into_iter().collect());
+                }
                 Some(Action::Open) => {
                     let text = match m.defects.get(picker.choice) {
                         Some(d) => d.text.clone(),
@@ -136,8 +179,12 @@ impl ChecklistStep {
                     return (Outcome::Stay, vec![event]);
                 }
                 _ => {
+                    let before = picker.other.text().to_string();
                     if picker.other.handle_key(key) {
                         picker.choice = m.defects.len();
+                        if picker.other.text() != before {
+                            return (Outcome::Stay, picker.typed_event());
+                        }
                     }
                 }
             }
@@ -145,9 +192,16 @@ impl ChecklistStep {
         }
         if let Some(reason) = &mut self.reason {
             match action {
-                Some(Action::Back) => self.reason = None,
+                Some(Action::Back) => {
+                    let value = reason.before.clone();
+                    self.reason = None;
+                    return (
+                        Outcome::Stay,
+                        vec![CaseEvent::FieldSet { field: Field::IneligibleReason, value }],
+                    );
+                }
                 Some(Action::Open) => {
-                    let value = reason.text().trim().to_string();
+                    let value = reason.input.text().trim().to_string();
                     self.reason = None;
                     return (
                         Outcome::Stay,
@@ -155,7 +209,10 @@ impl ChecklistStep {
                     );
                 }
                 _ => {
-                    reason.handle_key(key);
+                    let before = reason.input.text().to_string();
+                    if reason.input.handle_key(key) && reason.input.text() != before {
+                        return (Outcome::Stay, reason.typed_event());
+                    }
                 }
             }
             return (Outcome::Stay, vec![]);
@@ -194,9 +251,12 @@ impl ChecklistStep {
                         _ => None,
                     };
                     let mut picker = Picker {
+                        material: m.id.clone(),
+                        before: case.materials.get(&m.id).cloned(),
                         choice: choice.unwrap_or(0),
                         defects: m.defects.len(),
                         other: TextInput::default(),
+                        typed: false,
                     };
                     if let (None, Some(MaterialState::Defect { text })) = (choice, case.materials.get(&m.id))
                     {
@@ -221,7 +281,8 @@ impl ChecklistStep {
             }
             Some(Action::BadCredit) => vec![CaseEvent::BadCreditSet { bad: !case.bad_credit }],
             Some(Action::NotEligible) => {
-                self.reason = Some(TextInput::with_text(case.field(Field::IneligibleReason)));
+                let before = case.field(Field::IneligibleReason).to_string();
+                self.reason = Some(ReasonPrompt { input: TextInput::with_text(&before), before });
                 vec![]
             }
             Some(Action::Back) => return (Outcome::Back, vec![]),
@@ -432,7 +493,12 @@ impl ChecklistStep {
                 .title(" 不予受理原因（留空则撤销） ");
             let inner = block.inner(popup);
             frame.render_widget(block, popup);
-            reason.render(frame, Rect { height: 1, ..inner }, Style::new().bg(Color::Indexed(236)), true);
+            reason.input.render(
+                frame,
+                Rect { height: 1, ..inner },
+                Style::new().bg(Color::Indexed(236)),
+                true,
+            );
         }
     }
 }

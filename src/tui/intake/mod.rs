@@ -365,7 +365,11 @@ impl Intake {
                 self.journal_ticket(ctx, &mut reply.cmds);
             }
             Step::Item => self.item.paste(ctx, text),
-            Step::Checklist => self.checklist.paste(text),
+            Step::Checklist => {
+                for e in self.checklist.paste(text) {
+                    self.record(ctx, e, &mut reply.cmds);
+                }
+            }
             Step::Applicant => {
                 for e in self.applicant.paste(ctx, &self.case, text) {
                     self.record(ctx, e, &mut reply.cmds);
