@@ -122,8 +122,11 @@ fn main() {
             }
         });
         let tokens = futures_util::future::join_all(enrolls).await;
-        let app =
-            yichuang::hq::routes::router(AppState { storage: storage.clone(), limits: Limits::default() });
+        let app = yichuang::hq::routes::router(AppState {
+            storage: storage.clone(),
+            limits: Limits::default(),
+            presence: Default::default(),
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });

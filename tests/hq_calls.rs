@@ -113,6 +113,38 @@ fn an_unanswered_call_escalates_to_supervisors() {
 }
 
 #[test]
+fn a_call_no_connected_approver_can_hear_escalates_without_waiting_out_the_full_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq_db = dir.path().join("hq.sqlite3");
+    let clerk = enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
+    let approver = enroll(&hq_db, &["--center", "HRB", "--department", "市场监管", "--role", "approver"]);
+    let supervisor = enroll(&hq_db, &["--center", "HRB", "--role", "supervisor"]);
+    let flags = ["--escalate-after", "600", "--unattended-after", "1"];
+    let hq = Hq::start_with(&hq_db, "127.0.0.1:0", &flags);
+    let sup = client(&hq, &supervisor);
+    let state = |call: &str| {
+        sup.open_calls().ok().and_then(|c| c.into_iter().find(|c| c.id == call)).map(|c| c.state)
+    };
+    // An approver of the department is connected (their console's stream is open): it rings.
+    let listening = client(&hq, &approver);
+    let stream = std::thread::spawn(move || listening.listen(0, Duration::from_secs(4), &|| true, &mut |_| {}));
+    std::thread::sleep(Duration::from_millis(300));
+    let (mut store, _) = desk_with_call(&dir.path().join("W1"), "call-heard");
+    sync_once(&mut store, &client(&hq, &clerk), 100).unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(state("call-heard"), Some(CallState::Ringing), "heard by a connected approver");
+    let _ = stream.join();
+    // Nobody of the department is connected now: the next call goes to the supervisors at once.
+    let (mut store, _) = desk_with_call(&dir.path().join("W2"), "call-unheard");
+    sync_once(&mut store, &client(&hq, &clerk), 100).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(6), || state("call-unheard") == Some(CallState::Escalated)),
+        "{:?}",
+        state("call-unheard")
+    );
+}
+
+#[test]
 fn hq_restarted_mid_flow_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let hq_db = dir.path().join("hq.sqlite3");

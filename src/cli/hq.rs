@@ -29,7 +29,7 @@ pub enum HqCommand {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// TOML settings file (keys: listen, db, tls_cert, tls_key, allow_plain_http,
-    /// request_timeout_secs, max_body_bytes, escalate_after_secs).
+    /// request_timeout_secs, max_body_bytes, escalate_after_secs, unattended_after_secs).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on (default 127.0.0.1:8440; port 0 picks a free port).
@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Seconds a call may ring unanswered before it escalates to supervisors (default 120).
     #[arg(long)]
     pub escalate_after: Option<u64>,
+    /// Seconds a call may ring while no approver of its department is connected before it
+    /// escalates (default 10).
+    #[arg(long)]
+    pub unattended_after: Option<u64>,
 }
 
 /// Flags of `hq enroll`.
@@ -121,6 +125,7 @@ pub fn run(command: HqCommand) -> anyhow::Result<ExitCode> {
                 request_timeout_secs: args.request_timeout_secs,
                 max_body_bytes: args.max_body_bytes,
                 escalate_after_secs: args.escalate_after,
+                unattended_after_secs: args.unattended_after,
             };
             crate::hq::serve(file.overlay(flags))?;
             Ok(ExitCode::SUCCESS)

@@ -118,13 +118,30 @@ pub fn resolve(
     Ok(true)
 }
 
-/// Calls ringing unanswered since before `due` escalate to supervisors; returns how many.
-pub fn escalate(conn: &Connection, due: NaiveDateTime, at: NaiveDateTime) -> Result<usize, StorageError> {
+/// When ringing calls escalate to supervisors.
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    /// Unanswered for this long.
+    pub after: std::time::Duration,
+    /// Unanswered for this long while no approver of the department is connected.
+    pub unattended_after: std::time::Duration,
+    /// The departments with an approver connected now.
+    pub attended: std::collections::BTreeSet<String>,
+}
+
+/// Ringing calls nobody took escalate to supervisors by `rule`; returns how many.
+pub fn escalate(conn: &Connection, rule: &Escalation, at: NaiveDateTime) -> Result<usize, StorageError> {
+    let before = |d: std::time::Duration| time(at - chrono::Duration::from_std(d).unwrap_or_default());
+    let attended = serde_json::to_string(&rule.attended).unwrap_or_else(|_| "[]".into());
     let calls: Vec<(String, String)> = conn
         .prepare_cached(
-            "SELECT call_id, case_id FROM calls WHERE state = 'ringing' AND owner IS NULL AND raised_at < ?1",
+            "SELECT call_id, case_id FROM calls WHERE state = 'ringing' AND owner IS NULL
+               AND (raised_at < ?1
+                    OR (raised_at < ?2 AND department NOT IN (SELECT value FROM json_each(?3))))",
         )?
-        .query_map([time(due)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![before(rule.after), before(rule.unattended_after), attended], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
     for (id, case_id) in &calls {
         conn.execute("UPDATE calls SET state = 'escalated' WHERE call_id = ?1", [id])?;

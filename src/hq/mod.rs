@@ -8,6 +8,7 @@
 
 pub mod calls;
 pub mod kb;
+pub mod presence;
 pub mod routes;
 pub mod sqlite;
 pub mod storage;
@@ -46,6 +47,9 @@ pub struct ServeConfig {
     pub max_body_bytes: Option<usize>,
     /// Seconds a call may ring unanswered before it escalates to supervisors (default 120).
     pub escalate_after_secs: Option<u64>,
+    /// Seconds a call may ring while no approver of its department is connected before it
+    /// escalates (default 10).
+    pub unattended_after_secs: Option<u64>,
 }
 
 impl ServeConfig {
@@ -67,6 +71,7 @@ impl ServeConfig {
             request_timeout_secs: over.request_timeout_secs.or(self.request_timeout_secs),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             escalate_after_secs: over.escalate_after_secs.or(self.escalate_after_secs),
+            unattended_after_secs: over.unattended_after_secs.or(self.unattended_after_secs),
         }
     }
 
@@ -100,8 +105,12 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
     }
     let storage = Arc::new(SqliteStorage::open(&db)?);
     let escalate_after = Duration::from_secs(config.escalate_after_secs.unwrap_or(120));
+    let unattended_after =
+        Duration::from_secs(config.unattended_after_secs.unwrap_or(10)).min(escalate_after);
     let escalating = storage.clone();
-    let state = AppState { storage, limits: config.limits() };
+    let presence = presence::Presence::default();
+    let attended = presence.clone();
+    let state = AppState { storage, limits: config.limits(), presence };
     let app = routes::router(state);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -110,7 +119,12 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                if let Err(e) = escalating.escalate_calls(escalate_after).await {
+                let rule = calls::Escalation {
+                    after: escalate_after,
+                    unattended_after,
+                    attended: attended.attended(),
+                };
+                if let Err(e) = escalating.escalate_calls(rule).await {
                     eprintln!("升级呼叫失败: {e}");
                 }
             }

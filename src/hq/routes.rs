@@ -48,11 +48,13 @@ pub struct AppState<S> {
     pub storage: Arc<S>,
     /// The limits.
     pub limits: Limits,
+    /// Approvers connected now, by department (for escalation).
+    pub presence: super::presence::Presence,
 }
 
 impl<S> Clone for AppState<S> {
     fn clone(&self) -> Self {
-        Self { storage: self.storage.clone(), limits: self.limits.clone() }
+        Self { storage: self.storage.clone(), limits: self.limits.clone(), presence: self.presence.clone() }
     }
 }
 
@@ -336,6 +338,8 @@ struct StreamState<S> {
     last: i64,
     watch: tokio::sync::watch::Receiver<i64>,
     buffer: VecDeque<FeedItem>,
+    /// An approver's stream counts their department as attended while it is open.
+    _connected: Option<super::presence::Connected>,
 }
 
 fn sse_event(item: &FeedItem) -> Event {
@@ -370,6 +374,10 @@ async fn events<S: HqStorage>(
         targets: targets(&device),
         last,
         buffer: VecDeque::new(),
+        _connected: match (&device.role, &device.department) {
+            (Role::Approver, Some(department)) => Some(state.presence.connect(department)),
+            _ => None,
+        },
     };
     let stream = futures_util::stream::unfold(start, |mut st| async move {
         loop {

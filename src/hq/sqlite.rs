@@ -1125,13 +1125,8 @@ impl HqStorage for SqliteStorage {
         .await
     }
 
-    async fn escalate_calls(&self, after: std::time::Duration) -> Result<usize, StorageError> {
-        self.write(1, move |conn, _| {
-            let at = now();
-            let due = at - chrono::Duration::from_std(after).unwrap_or_default();
-            super::calls::escalate(conn, due, at)
-        })
-        .await
+    async fn escalate_calls(&self, rule: super::calls::Escalation) -> Result<usize, StorageError> {
+        self.write(1, move |conn, _| super::calls::escalate(conn, &rule, now())).await
     }
 
     async fn open_calls(

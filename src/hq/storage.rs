@@ -142,10 +142,10 @@ pub trait HqStorage: Send + Sync + 'static {
         call_id: String,
     ) -> impl Future<Output = Result<bool, StorageError>> + Send;
 
-    /// Escalates to supervisors every call ringing unanswered longer than `after`; returns how many.
+    /// Escalates to supervisors the ringing calls the rule says; returns how many.
     fn escalate_calls(
         &self,
-        after: std::time::Duration,
+        rule: super::calls::Escalation,
     ) -> impl Future<Output = Result<usize, StorageError>> + Send;
 
     /// Open calls of a department (`None`: all, for supervisors).
