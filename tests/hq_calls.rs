@@ -127,7 +127,8 @@ fn a_call_no_connected_approver_can_hear_escalates_without_waiting_out_the_full_
     };
     // An approver of the department is connected (their console's stream is open): it rings.
     let listening = client(&hq, &approver);
-    let stream = std::thread::spawn(move || listening.listen(0, Duration::from_secs(4), &|| true, &mut |_| {}));
+    let stream =
+        std::thread::spawn(move || listening.listen(0, Duration::from_secs(4), &|| true, &mut |_| {}));
     std::thread::sleep(Duration::from_millis(300));
     let (mut store, _) = desk_with_call(&dir.path().join("W1"), "call-heard");
     sync_once(&mut store, &client(&hq, &clerk), 100).unwrap();
