@@ -84,7 +84,7 @@ impl Store {
             row.status = case.status;
             row.collector_ids = [Field::IdNumber, Field::AgentIdNumber]
                 .into_iter()
-                .map(|f| case.field(f).to_uppercase())
+                .map(|f| f.normalise(case.field(f)))
                 .filter(|id| !id.is_empty())
                 .collect();
         }

@@ -335,7 +335,11 @@ impl Store {
     /// of one of `items` (the codes of the items whose names match, which the caller's KB knows),
     /// newest first.
     pub fn list(&self, query: &str, items: &[&str], limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
-        let like = format!("%{}%", query.trim().replace('%', "\\%").replace('_', "\\_"));
+        let escape = |s: &str| format!("%{}%", s.trim().replace('%', "\\%").replace('_', "\\_"));
+        let like = escape(query);
+        // Numbers are stored normalised: `110105 19491231 002x` finds `11010519491231002X`.
+        let code = crate::intake::validate::normalise_code(query);
+        let code_like = if code.is_empty() { like.clone() } else { escape(&code) };
         let items = serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, number, status, item_code, applicant_name, id_number, ticket, decision, deadline,
@@ -343,11 +347,11 @@ impl Store {
                     (SELECT kind FROM decisions d WHERE d.case_number = cases.number ORDER BY d.id DESC LIMIT 1)
              FROM cases
              WHERE status != 'abandoned' AND (?1 = '%%' OR number LIKE ?1 ESCAPE '\\' OR applicant_name LIKE ?1 ESCAPE '\\'
-                OR id_number LIKE ?1 ESCAPE '\\' OR credit_code LIKE ?1 ESCAPE '\\' OR item_code LIKE ?1 ESCAPE '\\'
+                OR id_number LIKE ?4 ESCAPE '\\' OR credit_code LIKE ?4 ESCAPE '\\' OR item_code LIKE ?1 ESCAPE '\\'
                 OR ticket LIKE ?1 ESCAPE '\\' OR item_code IN (SELECT value FROM json_each(?3)))
              ORDER BY created_at DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![like, limit as i64, items], |r| {
+        let rows = stmt.query_map(params![like, limit as i64, items, code_like], |r| {
             Ok(CaseSummary {
                 id: r.get(0)?,
                 number: r.get(1)?,
@@ -432,6 +436,9 @@ fn write_event(
     event: &CaseEvent,
     at: NaiveDateTime,
 ) -> Result<(), StoreError> {
+    // The stored form of a number, never the garbled one typed or pasted (`Field::normalise`).
+    let normalised = event.normalised();
+    let event = normalised.as_ref().unwrap_or(event);
     let was_finished = case.number.is_some();
     case.apply(event);
     let seq: i64 = tx.query_row(

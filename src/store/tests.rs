@@ -195,3 +195,41 @@ fn a_drill_database_is_never_a_desk_database() {
     };
     assert!(desk.record_drill(&result).is_err(), "drill scores never go into a desk database");
 }
+
+#[test]
+fn numbers_are_journaled_in_their_stored_form_and_found_as_typed() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    for (field, value) in [
+        (Field::IdNumber, "11010519491231002x\n"),
+        (Field::Phone, "+86 139 1234 5678"),
+        (Field::CreditCode, "９１３５０１００m000100y43"),
+        (Field::ApplicantName, " 张三 "),
+    ] {
+        store
+            .append(&id, CaseEvent::FieldSet { field, value: value.into() }, at("2026-11-30 09:01"))
+            .unwrap();
+    }
+    let journal: Vec<String> =
+        store.events(&id).unwrap().into_iter().map(|(_, _, e)| serde_json::to_string(&e).unwrap()).collect();
+    let journal = journal.join("\n");
+    for stored in ["\"11010519491231002X\"", "\"13912345678\"", "\"91350100M000100Y43\"", "\" 张三 \""] {
+        assert!(journal.contains(stored), "{stored} not in {journal}");
+    }
+    for garbled in ["002x", "+86", "m000"] {
+        assert!(!journal.contains(garbled), "{garbled} in {journal}");
+    }
+    store.forget(&id);
+    let case = store.load(&id).unwrap();
+    assert_eq!(case.field(Field::IdNumber), "11010519491231002X");
+    for q in ["11010519491231002x", "110105 1949", "91350100m000100y43"] {
+        assert_eq!(store.list(q, &[], 10).unwrap().len(), 1, "{q}");
+    }
+}
+
+#[test]
+fn journals_written_before_normalising_fold_to_the_stored_form() {
+    let mut case = Case::default();
+    case.apply(&CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002x ".into() });
+    assert_eq!(case.field(Field::IdNumber), "11010519491231002X");
+}
