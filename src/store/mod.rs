@@ -184,6 +184,19 @@ impl Store {
         Ok(store)
     }
 
+    /// Caps the database at `pages` pages for this connection (SQLite `max_page_count`; `None`
+    /// lifts the cap): a full disk without filling one, for the tests that show no write is
+    /// dropped. Returns the cap in force.
+    pub fn limit_pages(&self, pages: Option<u64>) -> Result<u64, StoreError> {
+        let pages = pages.unwrap_or(u64::from(u32::MAX - 1));
+        Ok(self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?)
+    }
+
+    /// The database's size in pages (`PRAGMA page_count`).
+    pub fn page_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?)
+    }
+
     /// Whether this is a desk's or a drill's database.
     pub fn kind(&self) -> StoreKind {
         self.kind

@@ -83,8 +83,11 @@ pub fn run(
     ratatui::restore();
     // Let the worker journal everything already sent before the process ends.
     drop(commands);
-    let _ = worker.join();
+    let lost = worker.join().unwrap_or(0);
     drop(sync_worker);
+    if lost > 0 {
+        eprintln!("警告：本地数据库仍无法写入，最后 {lost} 条记录未能保存（请释放磁盘空间后重新核对本案件）");
+    }
     result
 }
 
