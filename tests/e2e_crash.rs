@@ -63,7 +63,7 @@ fn draft(data_dir: &str) -> serde_json::Value {
         .find(|c| c["status"] == "draft")
         .map(|c| c["id"].as_str().unwrap().to_string())
         .expect("a draft case");
-    serde_json::from_str(&run(&["--data-dir", data_dir, "case", "show", &id, "--json"])).unwrap()
+    serde_json::from_str(&run(&["--data-dir", data_dir, "case", "show", &id, "--json", "--reveal"])).unwrap()
 }
 
 /// 20 distinct kill points out of `n`, from a fixed seed so a failure can be replayed.

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::intake::case::{Case, CaseEvent, Field, Status, case_number};
 use crate::intake::rules::Decision;
 
-pub use audit::AuditError;
+pub use audit::{AuditEntry, AuditError};
 pub use drill::DrillResult;
 pub use handover::HandoverRow;
 pub use sync::{Delivery, KbVersionRow, Pulled};
@@ -425,6 +425,11 @@ impl Store {
         audit::record(&tx, at, actor, action, case_id, detail)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The audit log's entries about a case (all when `None`), oldest first.
+    pub fn audit_entries(&self, case_id: Option<&str>) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(audit::entries(&self.conn, case_id)?)
     }
 
     /// Verifies the audit chain; returns the number of entries checked.

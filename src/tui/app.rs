@@ -91,6 +91,9 @@ pub enum Msg {
     },
     /// Every held write is on disk again.
     StoreRecovered,
+    /// The process got SIGTERM, SIGHUP or SIGINT: the desk ends as on quit (terminal restored,
+    /// every journal entry sent is written first).
+    Terminate,
     /// The desk switched to a newer KB version (between intakes).
     KbSwitched(SharedKb),
     /// HQ sent an event for a case (call state, reply); already stored by the sync worker.
@@ -386,6 +389,7 @@ impl App {
                 self.blocked = Some((reason, held));
                 vec![]
             }
+            Msg::Terminate => vec![Cmd::Quit],
             Msg::StoreRecovered => {
                 self.blocked = None;
                 self.quit_armed = false;

@@ -7,6 +7,7 @@ pub mod browser;
 pub mod cases;
 pub mod drill;
 pub mod effects;
+pub mod escape;
 pub mod form;
 pub mod handover;
 pub mod input;
@@ -14,6 +15,7 @@ pub mod intake;
 pub mod item_list;
 pub mod keys;
 pub mod setup;
+pub mod terminal;
 pub mod text;
 pub mod widgets;
 
@@ -98,16 +100,8 @@ fn event_loop(
     rx: &mpsc::Receiver<Msg>,
     commands: &mpsc::Sender<Cmd>,
 ) -> anyhow::Result<()> {
-    let events = tx.clone();
-    std::thread::spawn(move || {
-        while let Ok(event) = crossterm::event::read() {
-            if let Some(msg) = Msg::from_event(event)
-                && events.send(msg).is_err()
-            {
-                break;
-            }
-        }
-    });
+    terminal::spawn_reader(tx.clone(), Msg::from_event);
+    terminal::spawn_signals(tx.clone(), |_| Msg::Terminate)?;
     loop {
         terminal.draw(|frame| app.view(frame))?;
         let msg = match rx.recv_timeout(TICK) {
