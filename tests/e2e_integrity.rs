@@ -198,6 +198,7 @@ fn sigterm_sighup_and_sigint_restore_the_terminal_and_keep_the_journal() {
         let data_dir = dir.path().to_str().unwrap().to_string();
         let stty = dir.path().join("stty.txt");
         let shell = Tmux::shell(120, 40);
+        let backups = dir.path().join("backups");
         let desk = binary_command(&[
             "--kb",
             KB,
@@ -208,6 +209,8 @@ fn sigterm_sighup_and_sigint_restore_the_terminal_and_keep_the_journal() {
             "HRBDL",
             "--window",
             "05",
+            "--backup-dir",
+            backups.to_str().unwrap(),
         ]);
         shell.command(&format!("{desk}; echo desk-exit=$?; stty -a > {}", stty.display()));
         shell.wait_for("接待下一位申请人");
@@ -229,6 +232,11 @@ fn sigterm_sighup_and_sigint_restore_the_terminal_and_keep_the_journal() {
             assert!(words.contains(&mode), "SIG{signal}: {mode} not restored: {modes}");
         }
         assert!(!shell.alternate_on(), "SIG{signal}: still on the alternate screen");
+        // The backup the desk made at start (SQLite online backup) is a sound store.
+        let made: Vec<_> =
+            std::fs::read_dir(&backups).expect("backups written").map(|e| e.unwrap().path()).collect();
+        assert_eq!(made.len(), 1, "{made:?}");
+        assert!(yichuang::store::check_file(&made[0]).unwrap().is_empty());
         let case = cases(&data_dir).into_iter().find(|c| c["status"] == "draft").expect("the draft");
         assert_eq!(case["ticket"], ticket.as_str(), "SIG{signal}: journal incomplete");
         // A restart reopens the draft with everything typed.
@@ -238,6 +246,12 @@ fn sigterm_sighup_and_sigint_restore_the_terminal_and_keep_the_journal() {
             40,
         );
         restarted.wait_for(&ticket);
+        // The backup directory was kept in the settings: the restarted desk backs up too (a
+        // file is named to the millisecond).
+        assert!(
+            wait_for(Duration::from_secs(5), || std::fs::read_dir(&backups).unwrap().count() >= 2),
+            "no backup after the restart"
+        );
         restarted.keys(&["F10"]);
     }
 }

@@ -240,6 +240,9 @@ pub enum Status {
     HandedOver,
     /// The clerk discarded the draft.
     Abandoned,
+    /// A draft whose journal has a record that cannot be read: set aside (by the desk at start or
+    /// by `yichuang doctor`) so the desk starts; support looks at it with `case show`.
+    SetAside,
 }
 
 impl Status {
@@ -256,6 +259,7 @@ impl Status {
             Self::CorrectionRequested => "退回补正・待补正",
             Self::HandedOver => "已出件",
             Self::Abandoned => "已放弃",
+            Self::SetAside => "已搁置・记录损坏",
         }
     }
 }

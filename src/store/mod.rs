@@ -7,6 +7,7 @@
 //! its events also enters the outbox, which the sync worker delivers to HQ exactly once.
 
 mod audit;
+mod doctor;
 mod drill;
 mod handover;
 pub mod schema;
@@ -23,6 +24,7 @@ use crate::intake::case::{Case, CaseEvent, Field, Status, case_number};
 use crate::intake::rules::Decision;
 
 pub use audit::{AuditEntry, AuditError};
+pub use doctor::{BACKUPS_KEPT, Salvage, backup_to, check_file, copy_aside, salvage};
 pub use drill::DrillResult;
 pub use handover::HandoverRow;
 pub use sync::{Delivery, KbVersionRow, Pulled};
@@ -332,6 +334,30 @@ impl Store {
         Ok(out)
     }
 
+    /// Sets a draft aside whose journal cannot be read (`Status::SetAside` in the snapshot; the
+    /// journal itself stays as it is, append-only), so the desk does not reopen it, and records
+    /// why in the audit. Returns how the clerk finds it again: its ticket and applicant's name.
+    pub fn set_aside(&mut self, case_id: &str, why: &str, at: NaiveDateTime) -> Result<String, StoreError> {
+        self.cache.remove(case_id);
+        let tx = self.conn.transaction()?;
+        let (ticket, name): (Option<String>, Option<String>) =
+            tx.query_row("SELECT ticket, applicant_name FROM cases WHERE id = ?1", [case_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        tx.execute(
+            "UPDATE cases SET status = ?2 WHERE id = ?1",
+            params![case_id, status_str(Status::SetAside)],
+        )?;
+        audit::record(&tx, at, "desk", "set_aside", Some(case_id), why)?;
+        tx.commit()?;
+        let label = [ticket.map(|t| format!("排队号 {t}")), name]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("，");
+        Ok(if label.is_empty() { case_id.to_string() } else { label })
+    }
+
     /// The most recently touched unfinished case, to reopen after a restart.
     pub fn open_draft(&self) -> Result<Option<String>, StoreError> {
         Ok(self
@@ -470,28 +496,7 @@ fn write_event(
         "INSERT INTO case_events(case_id, seq, event_id, at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case_id, seq, event_id, ts(at), body],
     )?;
-    let deadline =
-        case.pending_supplements().iter().map(|(_, _, d)| *d).min().map(|d| d.format("%Y-%m-%d").to_string());
-    let nonempty = |f: Field| Some(case.field(f)).filter(|s| !s.is_empty());
-    tx.execute(
-        "UPDATE cases SET updated_at = ?2, status = ?3, number = ?4, item_code = ?5, applicant_name = ?6,
-            id_number = ?7, credit_code = ?8, ticket = ?9, decision = ?10, deadline = ?11, finished_at = ?12
-         WHERE id = ?1",
-        params![
-            case_id,
-            ts(at),
-            status_str(case.status),
-            case.number,
-            case.item_code,
-            nonempty(Field::ApplicantName),
-            nonempty(Field::IdNumber),
-            nonempty(Field::CreditCode),
-            nonempty(Field::Ticket),
-            case.decision.as_ref().map(|d| d.label()),
-            deadline,
-            case.finished_at.map(ts),
-        ],
-    )?;
+    update_snapshot(tx, case_id, case, at)?;
     // On finishing, the whole history enters the outbox; afterwards, each new event. Calls go at
     // once, even from a draft; what came from HQ never goes back.
     let from = match (case.number.is_some(), was_finished) {
@@ -516,6 +521,33 @@ fn write_event(
             insert.execute(params![event_id, case_id, body, ts(at)])?;
         }
     }
+    Ok(())
+}
+
+/// Writes the `cases` row (the snapshot lists and search read) from the folded case.
+fn update_snapshot(tx: &Connection, case_id: &str, case: &Case, at: NaiveDateTime) -> Result<(), StoreError> {
+    let deadline =
+        case.pending_supplements().iter().map(|(_, _, d)| *d).min().map(|d| d.format("%Y-%m-%d").to_string());
+    let nonempty = |f: Field| Some(case.field(f)).filter(|s| !s.is_empty());
+    tx.execute(
+        "UPDATE cases SET updated_at = ?2, status = ?3, number = ?4, item_code = ?5, applicant_name = ?6,
+            id_number = ?7, credit_code = ?8, ticket = ?9, decision = ?10, deadline = ?11, finished_at = ?12
+         WHERE id = ?1",
+        params![
+            case_id,
+            ts(at),
+            status_str(case.status),
+            case.number,
+            case.item_code,
+            nonempty(Field::ApplicantName),
+            nonempty(Field::IdNumber),
+            nonempty(Field::CreditCode),
+            nonempty(Field::Ticket),
+            case.decision.as_ref().map(|d| d.label()),
+            deadline,
+            case.finished_at.map(ts),
+        ],
+    )?;
     Ok(())
 }
 

@@ -233,3 +233,31 @@ fn journals_written_before_normalising_fold_to_the_stored_form() {
     case.apply(&CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002x ".into() });
     assert_eq!(case.field(Field::IdNumber), "11010519491231002X");
 }
+
+#[test]
+fn the_online_backup_is_a_sound_copy_and_only_the_newest_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.sqlite3");
+    let mut store = Store::open(&path, StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    store
+        .append(
+            &id,
+            CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三".into() },
+            at("2026-11-30 09:01"),
+        )
+        .unwrap();
+    let backups = dir.path().join("backups");
+    let mut made = Vec::new();
+    for minute in 0..(doctor::BACKUPS_KEPT as u32 + 3) {
+        let when = at("2026-11-30 10:00") + chrono::Duration::minutes(i64::from(minute));
+        made.push(backup_to(&path, &backups, when).unwrap());
+    }
+    let mut files: Vec<_> = std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), doctor::BACKUPS_KEPT);
+    assert_eq!(files.last(), made.last());
+    assert!(check_file(files.last().unwrap()).unwrap().is_empty());
+    let mut copy = Store::open(files.last().unwrap(), StoreKind::Desk).unwrap();
+    assert_eq!(copy.load(&id).unwrap().field(Field::ApplicantName), "张三");
+}

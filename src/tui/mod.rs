@@ -41,7 +41,19 @@ fn now() -> chrono::NaiveDateTime {
     chrono::Local::now().naive_local()
 }
 
-/// Runs the desk until the clerk quits; reopens an unfinished case first.
+/// The scheduled backup of the desk's store to a second directory.
+#[derive(Debug, Clone)]
+pub struct Backup {
+    /// The store's file.
+    pub db: std::path::PathBuf,
+    /// Where backups go.
+    pub dir: std::path::PathBuf,
+    /// How often.
+    pub every: Duration,
+}
+
+/// Runs the desk until the clerk quits; reopens an unfinished case first. A draft whose journal
+/// cannot be read is set aside (the desk starts and says so).
 pub fn run(
     kb: Arc<Kb>,
     mut store: Store,
@@ -49,18 +61,46 @@ pub fn run(
     print: PrintConfig,
     drill: Option<drill::DrillSession>,
     sync: Option<(std::path::PathBuf, crate::sync::SyncConfig)>,
+    backup: Option<Backup>,
 ) -> anyhow::Result<()> {
     let mut app = App::new(kb.clone(), config.clone(), now());
+    let (tx, rx) = mpsc::channel::<Msg>();
     if let Some(session) = drill {
         // A drill always starts fresh; drafts of earlier drills are not resumed.
         app.start_drill(session);
-    } else if let Some(case_id) = store.open_draft()? {
-        let case = store.load(&case_id)?;
-        app.resume(case_id, case);
+    } else {
+        while let Some(case_id) = store.open_draft()? {
+            match store.load(&case_id) {
+                Ok(case) => {
+                    app.resume(case_id, case);
+                    break;
+                }
+                Err(e) => {
+                    let label = store.set_aside(&case_id, &e.to_string(), now())?;
+                    let _ = tx.send(Msg::Failed(format!(
+                        "上次未办完的案件（{label}）有记录无法读取，已搁置：{e}。请运行 yichuang doctor 检查"
+                    )));
+                }
+            }
+        }
     }
     let pending = store.outbox_count()?;
-    let (tx, rx) = mpsc::channel::<Msg>();
     let _ = tx.send(Msg::Pending(pending));
+    // Backups off the UI thread; dropping `_stop_backups` ends the thread.
+    let (_stop_backups, stop) = mpsc::channel::<()>();
+    if let Some(backup) = backup {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            loop {
+                if let Err(e) = crate::store::backup_to(&backup.db, &backup.dir, now()) {
+                    let _ = tx.send(Msg::Failed(format!("定时备份失败：{e}")));
+                }
+                if !matches!(stop.recv_timeout(backup.every), Err(mpsc::RecvTimeoutError::Timeout)) {
+                    return;
+                }
+            }
+        });
+    }
     let mut effects = Effects::new(store, kb, config.unwrap_or_default(), print);
     // Sync with HQ off the UI thread; a drill database never gets here (the worker refuses it too).
     let sync_worker = match sync {
