@@ -212,7 +212,8 @@ fn sigterm_sighup_and_sigint_restore_the_terminal_and_keep_the_journal() {
             "--backup-dir",
             backups.to_str().unwrap(),
         ]);
-        shell.command(&format!("{desk}; echo desk-exit=$?; stty -a > {}", stty.display()));
+        // The exit status is printed by printf so the command line itself never matches the marker.
+        shell.command(&format!("{desk}; printf 'desk-%s=%d\\n' exit $?; stty -a > {}", stty.display()));
         shell.wait_for("接待下一位申请人");
         assert!(shell.alternate_on());
         let ticket = format!("B{n}42");
