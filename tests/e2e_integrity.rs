@@ -6,11 +6,15 @@
 //!   reaches a field or the journal;
 //! - SIGTERM, SIGHUP and SIGINT restore the terminal (cooked mode, main screen) and the journal
 //!   holds everything typed before the signal;
-//! - `case show` masks ID and phone numbers unless `--reveal`, which the audit records.
+//! - `case show` masks ID and phone numbers unless `--reveal`, which the audit records;
+//! - while the desk cannot write (its file-size limit lowered with `prlimit`, a full disk for it
+//!   alone) it holds what was typed behind a blocking banner and goes on, finishing included, once
+//!   it can write again.
 
 mod e2e_support;
 mod hq_support;
 
+use std::path::Path;
 use std::time::Duration;
 
 use e2e_support::{Tmux, binary_command, have_tmux, run};
@@ -255,4 +259,85 @@ fn sigterm_sighup_and_sigint_restore_the_terminal_and_keep_the_journal() {
         );
         restarted.keys(&["F10"]);
     }
+}
+
+/// Limits (or with `None` frees) how far the desk may write into any file (RLIMIT_FSIZE, soft
+/// limit only: lifting it again needs no privilege) — a disk that is full for the desk alone.
+fn limit_file_size(pid: u32, bytes: Option<u64>) {
+    let limit = bytes.map_or("unlimited:".to_string(), |b| format!("{b}:"));
+    let status = std::process::Command::new("prlimit")
+        .args(["--pid", &pid.to_string(), &format!("--fsize={limit}")])
+        .status()
+        .expect("prlimit (util-linux) runs");
+    assert!(status.success(), "prlimit failed");
+}
+
+/// The size of the desk's write-ahead log: every journal write appends to it, so a limit at this
+/// size makes the next write fail.
+fn wal_size(data_dir: &str) -> u64 {
+    std::fs::metadata(Path::new(data_dir).join("desk.sqlite3-wal")).map(|m| m.len()).unwrap_or(0)
+}
+
+#[test]
+fn the_real_desk_holds_what_was_typed_while_it_cannot_write_and_finishes_once_it_can() {
+    assert!(have_tmux(), "tmux is required: run tests/run.sh, which installs it");
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_string();
+    let args = ["--kb", KB, "--data-dir", &data_dir, "desk", "--center", "HRBDL", "--window", "05"];
+    let desk = Tmux::start(&args, 120, 40);
+    desk.wait_for("接待下一位申请人");
+    desk.type_text("A021");
+    desk.keys(&["Enter"]);
+    desk.wait_for("办理事项");
+    desk.paste("公司");
+    desk.wait_for("有限责任公司设立登记");
+    desk.keys(&["Enter"]);
+    desk.wait_for("待核验");
+    for _ in 0..5 {
+        desk.keys(&["1"]);
+    }
+    desk.keys(&["Enter"]);
+    desk.wait_for("申请人类型");
+    // Let the journal worker finish, then the disk is full.
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = desk.pid();
+    limit_file_size(pid, Some(wal_size(&data_dir)));
+    desk.type_text("王");
+    let screen = desk.wait_for("无法保存");
+    assert!(screen.contains("待写入") && screen.contains("不能继续输入"), "{screen}");
+    // Refused while the banner shows, not half-kept.
+    desk.type_text("乙");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!desk.capture().contains("王乙"));
+    limit_file_size(pid, None);
+    desk.wait_for("已恢复写入");
+    desk.type_text("小明");
+    desk.keys(&["Enter"]);
+    desk.type_text(ID);
+    desk.keys(&["Enter"]);
+    desk.type_text("13800138000");
+    desk.keys(&["Enter"]);
+    desk.wait_for("送达方式");
+    desk.keys(&["Enter", "5"]);
+    desk.wait_for("(*) 5 非常满意");
+    // Finishing while the disk is full: held, then done once it can write.
+    std::thread::sleep(Duration::from_millis(500));
+    limit_file_size(pid, Some(wal_size(&data_dir)));
+    desk.keys(&["Enter"]);
+    desk.wait_for("无法保存");
+    assert!(!desk.capture().contains("本次受理已办结"));
+    limit_file_size(pid, None);
+    let screen = desk.wait_for("本次受理已办结");
+    assert!(screen.contains("HRBDL-05-"), "{screen}");
+    desk.keys(&["F10"]);
+    assert!(wait_for(Duration::from_secs(5), || desk.exited()));
+    // A restart finds everything typed, the case finished.
+    let case = cases(&data_dir).remove(0);
+    assert_eq!(case["applicant_name"], "王小明", "{case}");
+    assert_eq!(case["status"], "accepted", "{case}");
+    let restarted = Tmux::start(&args, 120, 40);
+    restarted.wait_for("接待下一位申请人");
+    restarted.keys(&["F3"]);
+    restarted.wait_for("王小明");
+    restarted.keys(&["F10"]);
 }

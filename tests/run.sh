@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v tmux >/dev/null || need+=(tmux)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+command -v prlimit >/dev/null || need+=(util-linux)
 if ((${#need[@]})); then
     if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
     $SUDO apt-get update -qq

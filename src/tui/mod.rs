@@ -142,6 +142,7 @@ fn event_loop(
 ) -> anyhow::Result<()> {
     terminal::spawn_reader(tx.clone(), Msg::from_event);
     terminal::spawn_signals(tx.clone(), |_| Msg::Terminate)?;
+    terminal::survive_file_size_limit()?;
     loop {
         terminal.draw(|frame| app.view(frame))?;
         let msg = match rx.recv_timeout(TICK) {

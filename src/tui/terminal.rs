@@ -8,7 +8,7 @@ use std::sync::mpsc::Sender;
 use std::time::Duration;
 
 use crossterm::event::Event;
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
 
 use super::escape::EscapeRepair;
 
@@ -50,4 +50,12 @@ pub fn spawn_signals<M: Send + 'static>(
         }
     });
     Ok(())
+}
+
+/// Makes a write beyond the file-size limit (`ulimit -f`, RLIMIT_FSIZE) an I/O error instead of
+/// the SIGXFSZ that would kill the desk with entries still held in memory: the store reports the
+/// failed write, the desk shows its banner and retries (`src/tui/effects.rs`).
+pub fn survive_file_size_limit() -> std::io::Result<()> {
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    signal_hook::flag::register(SIGXFSZ, seen).map(drop)
 }
