@@ -73,6 +73,11 @@ fn a_full_disk_holds_every_keystroke_blocks_and_goes_on_when_space_is_back() {
     assert!(desk.app.blocked());
     assert!(stored_name(&desk).chars().count() < typed.chars().count());
 
+    // Quitting now would lose the held entries: the first quit key only warns.
+    desk.key(KeyCode::F(10));
+    assert!(!desk.quit);
+    assert!(desk.screen(120, 40).contains("再按一次退出键将放弃"), "{}", desk.screen(120, 40));
+
     free_disk(&desk);
     desk.retry();
     assert!(!desk.app.blocked(), "{}", desk.screen(120, 40));
