@@ -397,6 +397,18 @@ mod tests {
     }
 
     #[test]
+    fn agency_values_are_journaled_in_their_stored_form() {
+        assert_eq!(normaliser(FieldKind::IdCard)("11010519491231002x\n"), "11010519491231002X");
+        assert_eq!(normaliser(FieldKind::CreditCode)("91350100m000100y43 "), "91350100M000100Y43");
+        assert_eq!(normaliser(FieldKind::Mobile)("+86 138 0013 8000"), "13800138000");
+        assert_eq!(normaliser(FieldKind::Phone)("0451-86661234"), "045186661234");
+        assert_eq!(normaliser(FieldKind::Text)(" 张三 "), " 张三 ");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert!(validate(&field(FieldKind::Phone), "0451-86661234", today).is_ok());
+        assert!(validate(&field(FieldKind::IdCard), "110105491231002", today).unwrap_err().contains("2013"));
+    }
+
+    #[test]
     fn every_from_key_is_unique() {
         let mut keys: Vec<_> = FROM_KEYS.iter().map(|k| k.key).collect();
         keys.sort_unstable();
