@@ -22,6 +22,8 @@ enum Act {
     Key(&'static str),
 }
 
+/// Each act with text only the screen after it shows (never the step bar's labels, which are
+/// always on screen).
 fn script() -> Vec<(Act, &'static str)> {
     use Act::*;
     let mut s = vec![
@@ -45,8 +47,8 @@ fn script() -> Vec<(Act, &'static str)> {
         (Key("Enter"), ID),
         (Type(&PHONE[..5], Some("phone")), &PHONE[..5]),
         (Type(&PHONE[5..], Some("phone")), PHONE),
-        (Key("Enter"), "送达方式"),
-        (Key("Enter"), "好差评"),
+        (Key("Enter"), "窗口领取（统一窗口出件）"),
+        (Key("Enter"), "请申请人评价本次服务"),
         (Key("5"), "(*) 5 非常满意"),
     ]);
     s
