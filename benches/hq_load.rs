@@ -21,7 +21,10 @@ use yichuang::protocol::{Change, ChangeKind, PushRequest, Role};
 /// One finished case as a desk pushes it: started, item chosen, ticket, finished.
 fn case_changes(window: usize, n: usize) -> Vec<Change> {
     let case_id = uuid::Uuid::new_v4().to_string();
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(yichuang::time::from_hall_local)
+        .expect("time");
     let events = [
         CaseEvent::Started { at },
         CaseEvent::ItemChosen { code: "00013112700401".into(), kb_version: "2026.11.1".into() },

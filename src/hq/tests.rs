@@ -19,7 +19,10 @@ fn change(case_id: &str, seq: i64, event: &CaseEvent) -> Change {
 }
 
 fn events() -> Vec<CaseEvent> {
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     vec![
         CaseEvent::Started { at },
         CaseEvent::ItemChosen { code: "00013112700401".into(), kb_version: "2026.11.1".into() },
@@ -122,7 +125,10 @@ async fn a_call_rings_in_the_items_department_whatever_the_desk_says() {
         department: "人社".into(),
         ..CallSnapshot::default()
     };
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 5, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 5, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let raised = CaseEvent::CallRaised { call_id: "k1".into(), question: "?".into(), snapshot, at };
     storage.push(clerk, vec![change("c", 1, &raised)]).await.expect("push");
     assert!(storage.open_calls(Some("人社".into())).await.expect("calls").is_empty());
@@ -144,7 +150,10 @@ async fn a_case_terminated_at_the_window_leaves_the_departments_queue() {
     storage.push(clerk.clone(), all).await.expect("push");
     let queued = || async { storage.queue(Some("市场监管".into())).await.expect("queue").len() };
     assert_eq!(queued().await, 1);
-    let at = NaiveDate::from_ymd_opt(2026, 12, 9).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 12, 9)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
     storage.push(clerk, vec![change("c", 5, &ended)]).await.expect("push");
     assert_eq!(queued().await, 0);
