@@ -8,12 +8,10 @@ mod desk_support;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyCode;
-use desk_support::{Desk, small_kb};
+use desk_support::{Desk, small_kb, standard_intake};
 use yichuang::intake::case::CaseEvent;
 use yichuang::protocol::{FeedBody, FeedItem};
 use yichuang::tui::app::Msg;
-
-const ID: &str = "11010519491231002X";
 
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -78,20 +76,9 @@ fn a_call_raised_at_ten_past_midnight_waits_as_long_as_it_did() {
 fn a_correction_sent_at_ten_past_midnight_is_dated_that_day_and_so_is_the_case_number() {
     // The case is taken in on Tuesday 00:05 in the hall (Monday 16:05 UTC).
     let mut desk = Desk::new(small_kb(), utc("2026-11-30T16:05:00Z"));
-    to_checklist(&mut desk);
-    desk.type_text("11111");
-    desk.key(KeyCode::Enter);
-    for text in ["张三", ID, "13800138000"] {
-        desk.type_text(text);
-        desk.key(KeyCode::Enter);
-    }
-    desk.key(KeyCode::Enter);
-    desk.key(KeyCode::Char('5'));
-    desk.key(KeyCode::Enter);
-    let number = desk.app.intake().unwrap().case.number.clone().expect("finished");
+    let id = standard_intake(&mut desk);
+    let number = desk.effects.store.load(&id).unwrap().number.expect("finished");
     assert!(number.contains("-20261201-"), "the hall's date, not UTC's: {number}");
-    desk.key(KeyCode::Enter);
-    let id = desk.effects.store.find(&number).unwrap().unwrap();
 
     // HQ sends it back for correction at 00:10 in the hall (its clock: 16:10 UTC).
     let item = feed(&format!(

@@ -7,34 +7,9 @@ mod hq_support;
 
 use std::process::Command;
 
-use crossterm::event::KeyCode;
-use desk_support::{Desk, monday_morning, small_kb};
+use desk_support::{Desk, monday_morning, small_kb, standard_intake};
 use hq_support::{Hq, bin, enroll};
 use yichuang::intake::case::{Case, CaseEvent, Step};
-
-/// The standard intake of the fixture item: ticket, item, every material present, a person's name,
-/// ID number and phone typed key by key, window pickup, a rating; returns the case id.
-fn standard_intake(desk: &mut Desk) -> String {
-    desk.key(KeyCode::F(2));
-    desk.type_text("A006");
-    desk.key(KeyCode::Enter);
-    desk.type_text("公司");
-    desk.key(KeyCode::Enter);
-    desk.type_text("11111");
-    desk.key(KeyCode::Enter);
-    for text in ["张三丰", "11010519491231002X", "13800138000"] {
-        desk.type_text(text);
-        desk.key(KeyCode::Enter);
-    }
-    desk.key(KeyCode::Enter);
-    desk.key(KeyCode::Char('5'));
-    desk.key(KeyCode::Enter);
-    let intake = desk.app.intake().expect("intake");
-    assert!(intake.case.number.is_some(), "finished");
-    let id = intake.case_id.clone().expect("case id");
-    desk.key(KeyCode::Enter);
-    id
-}
 
 #[test]
 fn hq_receives_the_case_not_the_keystrokes_and_rebuilds_the_same_case() {
