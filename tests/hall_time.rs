@@ -4,6 +4,7 @@
 //! the hall's. These tests pass whatever the machine's `TZ` is (CI runs them under UTC and under
 //! Asia/Shanghai).
 
+mod common;
 mod desk_support;
 
 use chrono::{DateTime, Utc};
@@ -96,4 +97,41 @@ fn a_correction_sent_at_ten_past_midnight_is_dated_that_day_and_so_is_the_case_n
     let text: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
     assert!(text.contains("一次性告知书"), "{text}");
     assert!(text.contains("2026年12月01日") && !text.contains("2026年11月30日"), "dated in the hall: {text}");
+}
+
+#[test]
+fn the_hall_zone_is_named_kept_by_the_desk_and_the_machine_tz_plays_no_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store =
+        yichuang::store::Store::open(&dir.path().join("desk.sqlite3"), yichuang::store::StoreKind::Desk)
+            .unwrap();
+    store.create_case(utc("2026-11-30T16:30:00Z")).unwrap();
+    drop(store);
+    let list = |zone: Option<&str>, tz: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_yichuang"));
+        cmd.arg("--data-dir").arg(dir.path()).env("TZ", tz);
+        if let Some(zone) = zone {
+            cmd.args(["--zone", zone]);
+        }
+        let out = cmd.args(["case", "list"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Default Asia/Shanghai, whatever TZ says.
+    assert!(list(None, "UTC").contains("2026-12-01 00:30"));
+    assert!(list(None, "America/New_York").contains("2026-12-01 00:30"));
+    // Another zone is kept for later runs, until changed.
+    assert!(list(Some("Asia/Urumqi"), "UTC").contains("2026-11-30 22:30"));
+    assert!(list(None, "Asia/Shanghai").contains("2026-11-30 22:30"));
+    assert!(list(Some("Asia/Shanghai"), "UTC").contains("2026-12-01 00:30"));
+    let out = common::yichuang([
+        "--data-dir",
+        &dir.path().display().to_string(),
+        "--zone",
+        "+08:00",
+        "case",
+        "list",
+    ]);
+    assert_eq!(common::code(&out), 2);
+    assert!(common::stderr(&out).contains("未知时区") && common::stderr(&out).contains("Asia/Shanghai"));
 }

@@ -3,8 +3,10 @@
 //! terminal loses nothing.
 //!
 //! Cases are journals of [`CaseEvent`]s (append-only, enforced by triggers); the `cases` table is a
-//! snapshot for lists and search, updated in the same transaction. Once a case is finished, each of
-//! its events also enters the outbox, which the sync worker delivers to HQ exactly once.
+//! snapshot for lists and search, updated in the same transaction. Once a case is finished, its
+//! case-level events (not the keystrokes: [`leaves_desk`]) enter the outbox, and so does each later
+//! event; the sync worker delivers them to HQ exactly once. Instants are stored as UTC with an offset
+//! (`crate::time`).
 
 mod audit;
 mod drill;
