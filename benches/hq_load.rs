@@ -1,12 +1,15 @@
 //! HQ load benchmark: 240 simulated windows push finished cases at once to a real HQ (routes, auth,
-//! SQLite group commit) on loopback. Each case is what a real desk sends for a standard intake (the
-//! outbox of one intake typed into the real desk: 13 case-level changes). Reports cases/s and push latency (p50/p99), beside the raw
-//! SQLite insert rate of the same rows on the same machine as the ceiling.
+//! SQLite group commit) on loopback. Each case is what a real desk sends for a standard intake: the
+//! outbox of one intake typed into the real desk (13 case-level changes). Reports cases/s and push
+//! latency (p50/p99), beside the raw SQLite insert rate of the same rows on the same machine as the
+//! ceiling.
 //!
 //! `cargo bench --bench hq_load` runs the full load; under `cargo test` (no `--bench` argument) it
 //! runs a tiny smoke version so the suite stays fast.
 //!
-//! Goals: ≥ 2,000 cases/s, ≥ 30 % of the ceiling, p99 < 100 ms.
+//! Goals: ≥ 2,000 cases/s, ≥ 30 % of the ceiling, p99 < 100 ms. Measured with 13 changes per case on
+//! 2 shared, busy cores (load 6): 523 cases/s (6,800 changes/s), p50 421 ms, p99 1.24 s, 30.4 % of
+//! the 1,719 cases/s ceiling.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
