@@ -17,8 +17,8 @@ use yichuang::store::{Store, StoreKind, check_file};
 
 const KB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kb-small");
 
-fn at(minute: i64) -> chrono::NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(9, 0, 0).unwrap()
+fn at(minute: i64) -> chrono::DateTime<chrono::Utc> {
+    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(1, 0, 0).unwrap().and_utc()
         + chrono::Duration::minutes(minute)
 }
 

@@ -127,7 +127,7 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
                     println!(
                         "{}\t{}\t{}\t{}\t{}\t{}",
                         r.number.as_deref().unwrap_or("-"),
-                        r.created_at.format("%Y-%m-%d %H:%M"),
+                        crate::time::show(r.created_at, "%Y-%m-%d %H:%M"),
                         r.item_code.as_deref().unwrap_or("-"),
                         r.applicant_name.as_deref().unwrap_or("-"),
                         r.id_number.as_deref().unwrap_or("-"),
@@ -153,7 +153,7 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
                     .unwrap_or_else(|| "未设置的窗口".into());
                 let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
                 let detail = format!("case show --reveal（{desk}，系统用户 {user}）");
-                store.audit(chrono::Local::now().naive_local(), desk.trim(), "reveal", Some(&id), &detail)?;
+                store.audit(crate::time::now(), desk.trim(), "reveal", Some(&id), &detail)?;
             } else {
                 let delivery = snapshot.delivery;
                 snapshot = masked_case(kb, &snapshot);
@@ -174,7 +174,7 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
                 for (seq, at, event) in events {
                     println!(
                         "{seq:>4} {} {}",
-                        at.format("%Y-%m-%d %H:%M:%S"),
+                        crate::time::show(at, "%Y-%m-%d %H:%M:%S"),
                         serde_json::to_string(&event)?
                     );
                 }

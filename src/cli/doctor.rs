@@ -37,7 +37,7 @@ fn unreadable_records(path: &Path) -> anyhow::Result<Vec<(String, i64)>> {
 pub fn run(args: &DoctorArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let path = args.db.clone().unwrap_or_else(|| data_dir.join("desk.sqlite3"));
     anyhow::ensure!(path.exists(), "没有数据库 {}", path.display());
-    let now = chrono::Local::now().naive_local();
+    let now = crate::time::now();
     println!("检查 {}", path.display());
     let problems = store::check_file(&path)?;
     let bad_records = if problems.is_empty() { unreadable_records(&path)? } else { Vec::new() };

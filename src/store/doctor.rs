@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OpenFlags, params_from_iter};
 
@@ -35,8 +35,8 @@ pub fn check_file(path: &Path) -> Result<Vec<String>, StoreError> {
 
 /// Copies the database at `path` (with its `-wal` and `-shm` files) to
 /// `<path>.<label>-<time>`, byte for byte, before anything else touches it; returns the copy's path.
-pub fn copy_aside(path: &Path, label: &str, at: NaiveDateTime) -> std::io::Result<PathBuf> {
-    let stamp = at.format("%Y%m%dT%H%M%S");
+pub fn copy_aside(path: &Path, label: &str, at: DateTime<Utc>) -> std::io::Result<PathBuf> {
+    let stamp = crate::time::hall_local(at).format("%Y%m%dT%H%M%S");
     let target = PathBuf::from(format!("{}.{label}-{stamp}", path.display()));
     std::fs::copy(path, &target)?;
     for suffix in ["-wal", "-shm"] {
@@ -54,9 +54,9 @@ pub const BACKUPS_KEPT: usize = 10;
 /// Backs the database at `db` up into `dir` as `desk-<time>.sqlite3` with SQLite's online backup
 /// (a consistent copy while the desk keeps writing), then keeps the newest [`BACKUPS_KEPT`].
 /// Returns the backup's path.
-pub fn backup_to(db: &Path, dir: &Path, at: NaiveDateTime) -> Result<PathBuf, String> {
+pub fn backup_to(db: &Path, dir: &Path, at: DateTime<Utc>) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("无法创建备份目录 {}: {e}", dir.display()))?;
-    let name = format!("desk-{}.sqlite3", at.format("%Y%m%dT%H%M%S%.3f"));
+    let name = format!("desk-{}.sqlite3", crate::time::hall_local(at).format("%Y%m%dT%H%M%S%.3f"));
     let target = dir.join(&name);
     let partial = dir.join(format!("{name}.partial"));
     let source = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
@@ -171,7 +171,7 @@ fn range(from: i64, to: i64) -> String {
 /// `into` (which must not exist): every table row by row, skipping what cannot be read, then
 /// every case's snapshot rebuilt from its journal. Cases whose journal lost records are listed
 /// with the missing range; drafts among them are set aside.
-pub fn salvage(damaged: &Path, into: &Path, at: NaiveDateTime) -> Result<Salvage, StoreError> {
+pub fn salvage(damaged: &Path, into: &Path, at: DateTime<Utc>) -> Result<Salvage, StoreError> {
     let old = Connection::open_with_flags(damaged, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let kind = old
         .query_row("SELECT value FROM settings WHERE key = 'store_kind'", [], |r| r.get::<_, String>(0))
@@ -257,7 +257,7 @@ fn rebuild_cases(
     store: &mut Store,
     bad_bodies: &BTreeMap<String, BTreeSet<i64>>,
     report: &mut Salvage,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     type Names = (Option<String>, Option<String>, Option<String>);
     let mut snapshots: BTreeMap<String, Names> = BTreeMap::new();
@@ -301,7 +301,7 @@ fn rebuild_cases(
     };
     let tx = store.conn.transaction()?;
     for (id, events) in &journals {
-        let parsed: Vec<(i64, NaiveDateTime, CaseEvent)> = events
+        let parsed: Vec<(i64, DateTime<Utc>, CaseEvent)> = events
             .iter()
             .filter_map(|(seq, at, body)| serde_json::from_str(body).ok().map(|e| (*seq, parse_ts(at), e)))
             .collect();

@@ -37,8 +37,8 @@ use crate::store::Store;
 const TICK: Duration = Duration::from_millis(500);
 
 /// The desk's clock: local wall time.
-fn now() -> chrono::NaiveDateTime {
-    chrono::Local::now().naive_local()
+fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::time::now()
 }
 
 /// The scheduled backup of the desk's store to a second directory.
