@@ -10,6 +10,10 @@ need=()
 command -v tmux >/dev/null || need+=(tmux)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v prlimit >/dev/null || need+=(util-linux)
+# tests/desk_signin.rs shows the encrypted store is unreadable to the sqlite3 CLI; SQLCipher
+# (rusqlite's bundled-sqlcipher) links against the system's OpenSSL.
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+[ -e /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 [ -e /usr/share/zoneinfo/Asia/Shanghai ] || need+=(tzdata)
 if ((${#need[@]})); then
     if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

@@ -53,6 +53,104 @@ pub struct DeskArgs {
     /// Minutes between backups (default 30); kept.
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..))]
     pub backup_every: Option<u32>,
+    /// Who signs in (the desk prompts for the PIN unless `--pin-stdin`).
+    #[command(flatten)]
+    pub signin: super::signin::SignInArgs,
+    /// Desk administration (clerks).
+    #[command(subcommand)]
+    pub command: Option<DeskCommand>,
+}
+
+/// Desk administration.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DeskCommand {
+    /// Clerks who may sign in at this desk (工作人员).
+    Clerk {
+        #[command(subcommand)]
+        command: ClerkCommand,
+    },
+}
+
+/// `yichuang desk clerk …`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ClerkCommand {
+    /// Sets a clerk's PIN at this desk (a desk without HQ). Once the store is encrypted, an
+    /// enrolled clerk signs in first with `--by` (their PIN is read before the new one).
+    Set {
+        /// The clerk's name, as printed on notices.
+        #[arg(long)]
+        name: String,
+        /// An enrolled clerk who opens the store for this change.
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// After a PIN change at HQ, re-seals the clerk's store key: reads the old PIN, then the new.
+    Rewrap {
+        /// The clerk's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Lists the clerks known at this desk and whether each can open the store.
+    List,
+}
+
+/// Runs `yichuang desk clerk …`.
+pub fn run_clerk(data_dir: &Path, command: &ClerkCommand, pin_stdin: bool) -> anyhow::Result<()> {
+    use crate::store::clerks::{self, Clerks, Credential};
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| anyhow::anyhow!("无法创建数据目录 {}: {e}", data_dir.display()))?;
+    let mut list = Clerks::load(data_dir)?;
+    match command {
+        ClerkCommand::Set { name, by } => {
+            let name = name.trim();
+            anyhow::ensure!(!name.is_empty(), "姓名不能为空");
+            let key = if list.wraps.is_empty() {
+                None
+            } else {
+                let by = by.as_deref().ok_or_else(|| {
+                    anyhow::anyhow!("本窗口的数据库已加密：请用 --by 指明一位已登记的工作人员先登录")
+                })?;
+                let pin = super::signin::read_pin(&format!("{by} 的 PIN："), pin_stdin)?;
+                let (signed, _) = list.sign_in(by, &pin, None)?;
+                Some(signed.key)
+            };
+            let pin = super::signin::read_pin(&format!("{name} 的新 PIN："), pin_stdin)?;
+            if !pin_stdin {
+                let again = super::signin::read_pin("再输入一次：", false)?;
+                anyhow::ensure!(again == pin, "两次输入的 PIN 不一致");
+            }
+            let verifier = clerks::hash_pin(&pin)?;
+            list.set_credential(Credential {
+                name: name.to_string(),
+                verifier,
+                set_at: crate::time::to_db(crate::time::now()),
+                source: "desk".into(),
+            });
+            if let Some(key) = key {
+                list.set_wrap(clerks::wrap(&key, name, &pin)?);
+            }
+            list.save(data_dir)?;
+            println!("已设置 {name} 的 PIN（{}）", Clerks::path(data_dir).display());
+        }
+        ClerkCommand::Rewrap { name } => {
+            let old = super::signin::read_pin(&format!("{name} 的原 PIN："), pin_stdin)?;
+            let new = super::signin::read_pin(&format!("{name} 的新 PIN："), pin_stdin)?;
+            list.rewrap(name, &old, &new)?;
+            list.save(data_dir)?;
+            println!("已用新 PIN 重新封装 {name} 的数据密钥");
+        }
+        ClerkCommand::List => {
+            for c in &list.credentials {
+                let key = if list.wraps.iter().any(|w| w.name == c.name) {
+                    "可开启数据库"
+                } else {
+                    "尚未在本窗口登录"
+                };
+                println!("{}\t{}\t设于 {}\t{key}", c.name, c.source, c.set_at);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Setting keys of the scheduled backup.
@@ -168,9 +266,13 @@ pub fn print_config(store: &Store, data_dir: &Path, args: &DeskArgs) -> anyhow::
 /// Runs the desk until the clerk quits. Unless a KB directory was given (`explicit_kb`), the desk
 /// uses the newest KB version HQ published that it already switched to.
 pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyhow::Result<()> {
+    if let Some(DeskCommand::Clerk { command }) = &args.command {
+        return run_clerk(data_dir, command, args.signin.pin_stdin);
+    }
     if let Some(which) = &args.drill {
         return run_drill(kb, data_dir, which, &args.trainee);
     }
+    let signed = super::signin::sign_in(data_dir, &args.signin)?;
     refuse_damaged(&data_dir.join("desk.sqlite3"))?;
     let store = open_store(data_dir)?;
     let active = store.latest_kb()?.filter(|k| k.active_at.is_some()).is_some();
@@ -178,7 +280,11 @@ pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyho
         Ok(Some((_, downloaded))) if active && !explicit_kb => downloaded,
         _ => kb,
     };
-    let config = config(&store, args)?;
+    let mut config = config(&store, args)?;
+    // Notices and agency forms carry the clerk who signed in, not a name typed at set-up.
+    if let (Some(config), Some(signed)) = (config.as_mut(), &signed) {
+        config.clerk = signed.clerk.clone();
+    }
     let print = print_config(&store, data_dir, args)?;
     if let Some(url) = &args.hq {
         store.set_setting(crate::sync::HQ_URL, url.trim_end_matches('/'))?;

@@ -19,7 +19,7 @@ pub struct DoctorArgs {
 
 /// Journal records whose body no longer parses, as (case id, seq), in a sound SQLite file.
 fn unreadable_records(path: &Path) -> anyhow::Result<Vec<(String, i64)>> {
-    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let conn = store::connect(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mut stmt = conn.prepare("SELECT case_id, seq, body FROM case_events ORDER BY case_id, seq")?;
     let rows =
         stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))?;

@@ -8,6 +8,7 @@ pub mod drill;
 mod hq;
 mod kb;
 mod precheck;
+pub mod signin;
 mod sync;
 
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub enum Command {
     Desk(desk::DeskArgs),
     /// Cases in the local store, for scripts and support (案件).
     Case {
+        #[command(flatten)]
+        signin: signin::SignInArgs,
         #[command(subcommand)]
         command: case::CaseCommand,
     },
@@ -66,9 +69,19 @@ pub enum Command {
     /// The back-office approver's console (后台审批台).
     Console(console::ConsoleArgs),
     /// Sync the desk's cases with HQ (同步).
-    Sync(sync::SyncArgs),
+    Sync {
+        #[command(flatten)]
+        signin: signin::SignInArgs,
+        #[command(flatten)]
+        args: sync::SyncArgs,
+    },
     /// Check the desk's store; back up and salvage a damaged one, listing what was lost (检修).
-    Doctor(doctor::DoctorArgs),
+    Doctor {
+        #[command(flatten)]
+        signin: signin::SignInArgs,
+        #[command(flatten)]
+        args: doctor::DoctorArgs,
+    },
 }
 
 /// The hall zone given with `--zone`, if any (the desk's store keeps it for later runs).
@@ -100,15 +113,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             precheck::run(&Kb::load(cli.kb.as_deref())?, args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Case { command }) => case::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
+        Some(Command::Case { signin: who, command }) => {
+            signin::sign_in(&data_dir, &who)?;
+            case::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir)
+        }
         Some(Command::Drill { command }) => drill::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
         Some(Command::Hq { command }) => hq::run(command, zone),
         Some(Command::Console(args)) => {
             console::run(args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Sync(args)) => sync::run(args, &data_dir),
-        Some(Command::Doctor(args)) => doctor::run(&args, &data_dir),
+        Some(Command::Sync { signin: who, args }) => {
+            signin::sign_in(&data_dir, &who)?;
+            sync::run(args, &data_dir)
+        }
+        Some(Command::Doctor { signin: who, args }) => {
+            // `--db` on another file (a backup) is opened with the desk's key too.
+            signin::sign_in(&data_dir, &who)?;
+            doctor::run(&args, &data_dir)
+        }
         Some(Command::Desk(args)) => {
             desk::run(Kb::load(cli.kb.as_deref())?, cli.kb.is_some(), &data_dir, &args)?;
             Ok(ExitCode::SUCCESS)

@@ -19,7 +19,10 @@ pub fn check_file(path: &Path) -> Result<Vec<String>, StoreError> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let conn = match Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) {
+    if super::is_encrypted(path) && super::session_key().is_none() {
+        return Err(StoreError::Locked(path.display().to_string()));
+    }
+    let conn = match super::connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY) {
         Ok(conn) => conn,
         Err(e) => return Ok(vec![e.to_string()]),
     };
@@ -48,6 +51,17 @@ pub fn copy_aside(path: &Path, label: &str, at: DateTime<Utc>) -> std::io::Resul
     Ok(target)
 }
 
+/// SQLite's online backup of `source` into a new file at `target`; an encrypted source gives an
+/// encrypted copy under the same key (SQLCipher refuses to copy between keyed and plain files).
+fn copy_database(source: &Connection, encrypted: bool, target: &Path) -> rusqlite::Result<()> {
+    let mut dest = Connection::open(target)?;
+    if encrypted && let Some(key) = super::session_key() {
+        super::apply_key(&dest, &key)?;
+    }
+    super::set_private(target);
+    rusqlite::backup::Backup::new(source, &mut dest)?.run_to_completion(256, std::time::Duration::ZERO, None)
+}
+
 /// How many backups the scheduled backup keeps in its directory (oldest removed first).
 pub const BACKUPS_KEPT: usize = 10;
 
@@ -59,10 +73,9 @@ pub fn backup_to(db: &Path, dir: &Path, at: DateTime<Utc>) -> Result<PathBuf, St
     let name = format!("desk-{}.sqlite3", crate::time::hall_local(at).format("%Y%m%dT%H%M%S%.3f"));
     let target = dir.join(&name);
     let partial = dir.join(format!("{name}.partial"));
-    let source = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    let source = super::connect(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| format!("无法打开 {}: {e}", db.display()))?;
-    source
-        .backup(rusqlite::MAIN_DB, &partial, None)
+    copy_database(&source, super::is_encrypted(db), &partial)
         .map_err(|e| format!("备份到 {} 失败: {e}", dir.display()))?;
     std::fs::rename(&partial, &target).map_err(|e| format!("备份到 {} 失败: {e}", dir.display()))?;
     let mut kept: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -172,7 +185,7 @@ fn range(from: i64, to: i64) -> String {
 /// every case's snapshot rebuilt from its journal. Cases whose journal lost records are listed
 /// with the missing range; drafts among them are set aside.
 pub fn salvage(damaged: &Path, into: &Path, at: DateTime<Utc>) -> Result<Salvage, StoreError> {
-    let old = Connection::open_with_flags(damaged, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let old = super::connect(damaged, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let kind = old
         .query_row("SELECT value FROM settings WHERE key = 'store_kind'", [], |r| r.get::<_, String>(0))
         .ok()

@@ -9,6 +9,7 @@
 //! (`crate::time`).
 
 mod audit;
+pub mod clerks;
 mod doctor;
 mod drill;
 mod handover;
@@ -21,6 +22,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::intake::case::{Case, CaseEvent, Field, Status, case_number, leaves_desk};
 use crate::intake::rules::Decision;
@@ -84,6 +86,12 @@ pub enum StoreError {
     /// No such case.
     #[error("没有案件 {0}")]
     NoCase(String),
+    /// The desk's store is encrypted and no clerk has signed in in this process.
+    #[error("本地数据库 {0} 已加密：请先登录（窗口启动时输入 PIN；命令行加 --as 姓名 --pin-stdin）")]
+    Locked(String),
+    /// A file operation around the database failed.
+    #[error("本地数据库文件: {0}")]
+    Io(String),
 }
 
 /// One row of a case list.
@@ -137,6 +145,93 @@ pub struct Store {
     kind: StoreKind,
 }
 
+/// The desk store's key for this process, released by the clerk's sign-in (`clerks::sign_in`).
+static SESSION_KEY: std::sync::RwLock<Option<clerks::StoreKey>> = std::sync::RwLock::new(None);
+
+/// Makes `key` the key every connection to an encrypted store of this process uses: the desk's
+/// own, the sync worker's, the backup's and the doctor's.
+pub fn unlock(key: clerks::StoreKey) {
+    *SESSION_KEY.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key);
+}
+
+/// The key released in this process, if any.
+pub fn session_key() -> Option<clerks::StoreKey> {
+    SESSION_KEY.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+}
+
+/// The header every plaintext SQLite database starts with (an encrypted one starts with noise).
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Whether the file at `path` is a plaintext SQLite database (an empty or absent file is not).
+pub fn is_plaintext(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok() && &head == SQLITE_HEADER
+}
+
+/// Whether the file at `path` exists and is not plaintext SQLite (an encrypted store).
+pub fn is_encrypted(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 0) && !is_plaintext(path)
+}
+
+/// Gives `conn` the store key (SQLCipher raw key), then reads the schema so a wrong key fails
+/// here with "file is not a database" rather than at the first query.
+pub fn apply_key(conn: &Connection, key: &clerks::StoreKey) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.pragma().as_str()))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+}
+
+/// Opens the database at `path`, with the session key when the file is encrypted: for the
+/// backup, the doctor and checks that open a store by path.
+pub fn connect(path: &Path, flags: rusqlite::OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    if is_encrypted(path)
+        && let Some(key) = session_key()
+    {
+        apply_key(&conn, &key)?;
+    }
+    Ok(conn)
+}
+
+/// Encrypts the plaintext database at `path` under `key` (SQLCipher's `sqlcipher_export` into a
+/// new file, then a rename over the old one), for a desk's first sign-in after an upgrade. The
+/// plaintext file and its WAL are gone afterwards.
+pub fn encrypt_in_place(path: &Path, key: &clerks::StoreKey) -> Result<(), StoreError> {
+    let tmp = path.with_extension("encrypting");
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let conn = Connection::open(path)?;
+        // Fold the WAL into the main file so the export sees every commit.
+        conn.pragma_update(None, "journal_mode", "DELETE")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        // The key is hex only; the path is bound.
+        let attach =
+            Zeroizing::new(format!("ATTACH DATABASE ?1 AS encrypted KEY \"{}\"", key.pragma().as_str()));
+        conn.execute(&attach, [tmp.display().to_string()])?;
+        conn.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        conn.execute_batch(&format!(
+            "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
+        ))?;
+    }
+    set_private(&tmp);
+    std::fs::rename(&tmp, path).map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    Ok(())
+}
+
+/// Restricts the file at `path` to its owner (0600), where the platform has modes.
+pub fn set_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 fn ts(at: DateTime<Utc>) -> String {
     crate::time::to_db(at)
 }
@@ -149,6 +244,20 @@ fn parse_ts(s: &str) -> DateTime<Utc> {
 impl Store {
     /// Opens (creating if needed) the database at `path` for `kind`, migrating it to the newest schema.
     pub fn open(path: &Path, kind: StoreKind) -> Result<Self, StoreError> {
+        if kind == StoreKind::Desk
+            && let Some(key) = session_key()
+        {
+            if is_plaintext(path) {
+                encrypt_in_place(path, &key)?;
+            }
+            let conn = Connection::open(path)?;
+            set_private(path);
+            apply_key(&conn, &key)?;
+            return Self::setup(conn, kind);
+        }
+        if kind == StoreKind::Desk && is_encrypted(path) {
+            return Err(StoreError::Locked(path.display().to_string()));
+        }
         let conn = Connection::open(path)?;
         Self::setup(conn, kind)
     }

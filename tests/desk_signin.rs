@@ -1,0 +1,127 @@
+//! The desk's store is encrypted at rest and opened only by a clerk's sign-in (src/store/clerks.rs,
+//! src/cli/signin.rs): a plaintext store is encrypted at the first sign-in, the `sqlite3` CLI and a
+//! key-less SQLite connection then fail on it, and the right PIN opens it for `case`, `doctor`
+//! and the backup alike.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Runs the real binary on `dir` with `args`, writing `stdin` to it.
+fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yichuang"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the yichuang binary runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn utc(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().unwrap()
+}
+
+#[test]
+fn the_store_is_encrypted_at_the_first_sign_in_and_opens_only_with_a_clerks_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("desk.sqlite3");
+    // A desk from before sign-in: a plaintext store with a case in it.
+    let mut store = yichuang::store::Store::open(&db, yichuang::store::StoreKind::Desk).unwrap();
+    let case = store.create_case(utc("2026-12-03T01:30:00Z")).unwrap();
+    drop(store);
+    assert!(yichuang::store::is_plaintext(&db));
+
+    // A clerk is set at the desk (no HQ); the store stays as it is until she signs in.
+    let out = run(dir.path(), &["desk", "clerk", "set", "--name", "王芳", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(yichuang::store::is_plaintext(&db));
+
+    // Without a PIN, a wrong PIN or an unknown clerk, nothing is read.
+    let out = run(dir.path(), &["case", "list", "--pin-stdin"], "135790\n");
+    assert_eq!(common::code(&out), 2);
+    assert!(common::stderr(&out).contains("PIN 不正确"), "{}", common::stderr(&out));
+    let out = run(dir.path(), &["case", "list", "--as", "李强", "--pin-stdin"], "246810\n");
+    assert!(common::stderr(&out).contains("没有名为 李强"), "{}", common::stderr(&out));
+    assert!(yichuang::store::is_plaintext(&db));
+
+    // The right PIN signs in, encrypts the store in place and lists the case.
+    let out = run(dir.path(), &["case", "list", "--as", "王芳", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(common::stdout(&out).contains(&case) || !common::stdout(&out).is_empty());
+    assert!(yichuang::store::is_encrypted(&db));
+    assert!(!Path::new(&format!("{}-wal", db.display())).exists() || yichuang::store::is_encrypted(&db));
+
+    // The file is noise to anyone without the key: the sqlite3 CLI and plain SQLite fail.
+    let sqlite3 = Command::new("sqlite3").arg(&db).arg("SELECT count(*) FROM cases;").output();
+    match sqlite3 {
+        Ok(out) => {
+            assert!(!out.status.success() || !String::from_utf8_lossy(&out.stdout).trim().starts_with('1'));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("not a database"), "{out:?}");
+        }
+        Err(e) => panic!("tests/run.sh installs the sqlite3 CLI: {e}"),
+    }
+    let plain = rusqlite::Connection::open(&db).unwrap();
+    let err = plain.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0)).unwrap_err();
+    assert!(err.to_string().contains("not a database"), "{err}");
+    drop(plain);
+    let bytes = std::fs::read(&db).unwrap();
+    assert!(!bytes.windows(5).any(|w| w == b"cases"), "table names are not in clear");
+
+    // A command without the sign-in is refused with what to do, and does not call it damage.
+    let out = run(dir.path(), &["case", "list"], "");
+    assert_eq!(common::code(&out), 2);
+    assert!(common::stderr(&out).contains("没有终端可输入 PIN"), "{}", common::stderr(&out));
+    let out = run(dir.path(), &["doctor", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}{}", common::stdout(&out), common::stderr(&out));
+    assert!(common::stdout(&out).contains("数据库完好"));
+
+    // The key comes from the clerk's wrap: with it, plain SQLCipher reads the case back.
+    let mut clerks = yichuang::store::clerks::Clerks::load(dir.path()).unwrap();
+    let (signed, _) = clerks.sign_in("王芳", "246810", None).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    yichuang::store::apply_key(&conn, &signed.key).unwrap();
+    let n: i64 = conn.query_row("SELECT count(*) FROM cases WHERE id = ?1", [&case], |r| r.get(0)).unwrap();
+    assert_eq!(n, 1);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [db.clone(), dir.path().join("clerks.json")] {
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+        }
+    }
+}
+
+#[test]
+fn a_second_clerk_is_set_by_an_enrolled_one_and_then_opens_the_store_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["desk", "clerk", "set", "--name", "王芳", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // First sign-in of a new desk: a new store, encrypted from the start.
+    let out = run(dir.path(), &["case", "list", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(yichuang::store::is_encrypted(&dir.path().join("desk.sqlite3")));
+    // Once the store has a key, setting another clerk needs an enrolled one to sign in first.
+    let out = run(dir.path(), &["desk", "clerk", "set", "--name", "李强", "--pin-stdin"], "112233\n");
+    assert_eq!(common::code(&out), 2);
+    assert!(common::stderr(&out).contains("--by"), "{}", common::stderr(&out));
+    let out = run(
+        dir.path(),
+        &["desk", "clerk", "set", "--name", "李强", "--by", "王芳", "--pin-stdin"],
+        "246810\n112233\n",
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = run(dir.path(), &["case", "list", "--as", "李强", "--pin-stdin"], "112233\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // With two clerks the desk asks who signs in.
+    let out = run(dir.path(), &["case", "list", "--pin-stdin"], "112233\n");
+    assert!(common::stderr(&out).contains("--as"), "{}", common::stderr(&out));
+}
