@@ -4,6 +4,8 @@
 //! and the backup alike.
 
 mod common;
+mod e2e_support;
+mod hq_support;
 
 use std::io::Write;
 use std::path::Path;
@@ -124,4 +126,54 @@ fn a_second_clerk_is_set_by_an_enrolled_one_and_then_opens_the_store_alone() {
     // With two clerks the desk asks who signs in.
     let out = run(dir.path(), &["case", "list", "--pin-stdin"], "112233\n");
     assert!(common::stderr(&out).contains("--as"), "{}", common::stderr(&out));
+}
+
+#[test]
+fn the_desk_asks_for_the_pin_before_it_opens() {
+    assert!(e2e_support::have_tmux(), "tmux is required: run tests/run.sh, which installs it");
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_string();
+    let out = run(dir.path(), &["desk", "clerk", "set", "--name", "王芳", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let kb = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kb-small");
+    let args = ["--kb", kb, "--data-dir", &data_dir, "desk", "--center", "HRBDL", "--window", "05"];
+    let desk = e2e_support::Tmux::start(&args, 120, 40);
+    desk.wait_for("王芳 的 PIN：");
+    // A wrong PIN: the desk does not open.
+    desk.type_text("111111");
+    desk.keys(&["Enter"]);
+    desk.wait_for("PIN 不正确");
+    assert!(!dir.path().join("desk.sqlite3").exists(), "nothing is created before a sign-in");
+    let desk = e2e_support::Tmux::start(&args, 120, 40);
+    desk.wait_for("王芳 的 PIN：");
+    desk.type_text("246810");
+    desk.keys(&["Enter"]);
+    desk.wait_for("接待下一位申请人");
+    assert!(yichuang::store::is_encrypted(&dir.path().join("desk.sqlite3")));
+    // The PIN never reaches the screen.
+    assert!(!desk.capture().contains("246810"));
+}
+
+#[test]
+fn sync_once_signs_in_and_delivers_from_an_encrypted_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq_db = dir.path().join("hq.sqlite3");
+    let hq = hq_support::Hq::start(&hq_db, "127.0.0.1:0");
+    let data = dir.path().join("desk");
+    let db = hq_support::desk(&data, "HRB", "W1");
+    let mut store = yichuang::store::Store::open(&db, yichuang::store::StoreKind::Desk).unwrap();
+    hq_support::finished_case(&mut store, "HRB", "W1", 1);
+    drop(store);
+    let token = hq_support::enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
+    let out = run(&data, &["desk", "clerk", "set", "--name", "王芳", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = run(&data, &["sync", "--once", "--hq", &hq.url, "--token", &token], "");
+    assert!(!out.status.success(), "no sign-in, no sync");
+    let out = run(&data, &["sync", "--once", "--hq", &hq.url, "--token", &token, "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}{}", common::stdout(&out), common::stderr(&out));
+    assert!(yichuang::store::is_encrypted(&db));
+    let conn = rusqlite::Connection::open(&hq_db).unwrap();
+    let cases: i64 =
+        conn.query_row("SELECT count(*) FROM cases WHERE number IS NOT NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(cases, 1);
 }
