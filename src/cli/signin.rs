@@ -90,5 +90,6 @@ pub fn sign_in(data_dir: &Path, args: &SignInArgs) -> anyhow::Result<Option<Sign
         clerks.save(data_dir)?;
     }
     crate::store::unlock(signed.key.clone());
+    crate::store::set_session_clerk(Some(signed.clerk.clone()));
     Ok(Some(signed))
 }

@@ -154,6 +154,19 @@ pub fn unlock(key: clerks::StoreKey) {
     *SESSION_KEY.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(key);
 }
 
+/// The clerk signed in in this process, recorded with every journal record the desk writes.
+static SESSION_CLERK: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
+/// Records `name` as the clerk at the window for the journal records written from now on.
+pub fn set_session_clerk(name: Option<String>) {
+    *SESSION_CLERK.write().unwrap_or_else(std::sync::PoisonError::into_inner) = name;
+}
+
+/// The clerk signed in in this process, if any.
+pub fn session_clerk() -> Option<String> {
+    SESSION_CLERK.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+}
+
 /// The key released in this process, if any.
 pub fn session_key() -> Option<clerks::StoreKey> {
     SESSION_KEY.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
@@ -426,6 +439,14 @@ impl Store {
         Ok(case)
     }
 
+    /// Who wrote each record of a case's journal: (sequence, clerk signed in then).
+    pub fn event_clerks(&self, case_id: &str) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+        let mut stmt =
+            self.conn.prepare("SELECT seq, clerk FROM case_events WHERE case_id = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// A case's journal: (sequence, time, event).
     pub fn events(&self, case_id: &str) -> Result<Vec<(i64, DateTime<Utc>, CaseEvent)>, StoreError> {
         let mut stmt = self
@@ -606,8 +627,8 @@ fn write_event(
     let event_id = uuid::Uuid::new_v4().to_string();
     let body = serde_json::to_string(event).expect("events serialize");
     tx.execute(
-        "INSERT INTO case_events(case_id, seq, event_id, at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![case_id, seq, event_id, ts(at), body],
+        "INSERT INTO case_events(case_id, seq, event_id, at, body, clerk) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![case_id, seq, event_id, ts(at), body, session_clerk()],
     )?;
     update_snapshot(tx, case_id, case, at)?;
     // On finishing, the whole history enters the outbox; afterwards, each new event. Calls go at

@@ -146,4 +146,9 @@ pub const MIGRATIONS: &[&str] = &[
     //    is read as the hall's time). The outbox also drops pending keystroke entries
     //    (CASE_LEVEL_OUTBOX, done by the store).
     UTC_TIMES,
+    // 5: who did it — the clerk signed in when each journal record was written (src/store/clerks.rs);
+    //    NULL for records from before sign-in and from a desk without clerks.
+    r#"
+    ALTER TABLE case_events ADD COLUMN clerk TEXT;
+    "#,
 ];

@@ -383,3 +383,17 @@ fn an_older_store_migrates_its_times_to_utc_and_its_outbox_to_case_level_changes
     assert_eq!(case.field(Field::IdNumber), "230");
     assert_eq!(store.events("c1").unwrap()[0].1, at("2026-12-01 00:20"));
 }
+
+#[test]
+fn every_journal_record_carries_the_clerk_signed_in_when_it_was_written() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let at: DateTime<Utc> = "2026-12-03T01:00:00Z".parse().unwrap();
+    let before = store.create_case(at).unwrap();
+    // Only this test sets the process's clerk; records written before show none.
+    super::set_session_clerk(Some("王芳".into()));
+    let id = store.create_case(at).unwrap();
+    store.append(&id, CaseEvent::FieldSet { field: Field::Ticket, value: "A001".into() }, at).unwrap();
+    super::set_session_clerk(None);
+    assert_eq!(store.event_clerks(&id).unwrap(), vec![(1, Some("王芳".into())), (2, Some("王芳".into()))]);
+    assert_eq!(store.event_clerks(&before).unwrap(), vec![(1, None)]);
+}
