@@ -152,6 +152,15 @@ fn the_desk_asks_for_the_pin_before_it_opens() {
     assert!(yichuang::store::is_encrypted(&dir.path().join("desk.sqlite3")));
     // The PIN never reaches the screen.
     assert!(!desk.capture().contains("246810"));
+    // Ctrl+L (or 10 idle minutes) covers the screen; the PIN brings back the screen as it was.
+    desk.type_text("a012");
+    desk.keys(&["C-l"]);
+    let locked = desk.wait_for("窗口已锁定");
+    assert!(!locked.contains("a012") && !locked.contains("A012"), "{locked}");
+    desk.type_text("246810");
+    desk.keys(&["Enter"]);
+    let back = desk.wait_for("排队号/预约号 > a012");
+    assert!(!back.contains("窗口已锁定"), "the draft is kept and the lock gone: {back}");
 }
 
 #[test]

@@ -53,6 +53,9 @@ pub struct DeskArgs {
     /// Minutes between backups (default 30); kept.
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..))]
     pub backup_every: Option<u32>,
+    /// Minutes without input before the signed-in desk locks (default 10); kept.
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub lock_after: Option<u32>,
     /// Who signs in (the desk prompts for the PIN unless `--pin-stdin`).
     #[command(flatten)]
     pub signin: super::signin::SignInArgs,
@@ -298,8 +301,32 @@ pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyho
         dir,
         every,
     });
-    crate::tui::run(Arc::new(kb), store, config, print, None, sync, backup)
+    if let Some(minutes) = args.lock_after {
+        store.set_setting(LOCK_MINUTES, &minutes.to_string())?;
+    }
+    let lock = match &signed {
+        Some(signed) => {
+            let minutes = store
+                .setting(LOCK_MINUTES)?
+                .and_then(|m| m.parse::<u32>().ok())
+                .filter(|m| *m > 0)
+                .unwrap_or(crate::tui::lock::DEFAULT_LOCK_MINUTES);
+            let clerks = crate::store::clerks::Clerks::load(data_dir)?;
+            let verifier = clerks.credential(&signed.clerk).map(|c| c.verifier.clone()).unwrap_or_default();
+            Some(crate::tui::lock::Lock::new(
+                &signed.clerk,
+                &verifier,
+                std::time::Duration::from_secs(u64::from(minutes) * 60),
+                crate::time::now(),
+            ))
+        }
+        None => None,
+    };
+    crate::tui::run(Arc::new(kb), store, config, print, None, sync, crate::tui::Shift { backup, lock })
 }
+
+/// Setting key of the inactivity lock's minutes.
+const LOCK_MINUTES: &str = "lock_minutes";
 
 /// The desk in drill mode on the drill database.
 fn run_drill(kb: Kb, data_dir: &Path, which: &str, trainee: &str) -> anyhow::Result<()> {
@@ -322,5 +349,13 @@ fn run_drill(kb: Kb, data_dir: &Path, which: &str, trainee: &str) -> anyhow::Res
     };
     let print = PrintConfig::files(data_dir.join("drill-notices"));
     let session = crate::tui::drill::DrillSession::new(scenarios, trainee.to_string());
-    crate::tui::run(Arc::new(kb), store, Some(config), print, Some(session), None, None)
+    crate::tui::run(
+        Arc::new(kb),
+        store,
+        Some(config),
+        print,
+        Some(session),
+        None,
+        crate::tui::Shift::default(),
+    )
 }

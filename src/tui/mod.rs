@@ -14,6 +14,7 @@ pub mod input;
 pub mod intake;
 pub mod item_list;
 pub mod keys;
+pub mod lock;
 pub mod setup;
 pub mod terminal;
 pub mod text;
@@ -52,6 +53,16 @@ pub struct Backup {
     pub every: Duration,
 }
 
+/// What a real desk's shift adds to the screens: the scheduled backup and the lock of the
+/// signed-in clerk (both absent in a drill).
+#[derive(Debug, Clone, Default)]
+pub struct Shift {
+    /// The scheduled backup, if set.
+    pub backup: Option<Backup>,
+    /// The inactivity lock, when a clerk signed in.
+    pub lock: Option<lock::Lock>,
+}
+
 /// Runs the desk until the clerk quits; reopens an unfinished case first. A draft whose journal
 /// cannot be read is set aside (the desk starts and says so).
 pub fn run(
@@ -61,8 +72,9 @@ pub fn run(
     print: PrintConfig,
     drill: Option<drill::DrillSession>,
     sync: Option<(std::path::PathBuf, crate::sync::SyncConfig)>,
-    backup: Option<Backup>,
+    shift: Shift,
 ) -> anyhow::Result<()> {
+    let Shift { backup, lock } = shift;
     let mut app = App::new(kb.clone(), config.clone(), now());
     let (tx, rx) = mpsc::channel::<Msg>();
     if let Some(session) = drill {
@@ -120,7 +132,7 @@ pub fn run(
     let (commands, worker) = effects::spawn_worker(effects, tx.clone());
     let mut terminal = ratatui::init();
     execute!(std::io::stdout(), EnableBracketedPaste)?;
-    let result = event_loop(&mut terminal, app, &tx, &rx, &commands);
+    let result = event_loop(&mut terminal, app, lock, &tx, &rx, &commands);
     let _ = execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     // Let the worker journal everything already sent before the process ends.
@@ -136,6 +148,7 @@ pub fn run(
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     mut app: App,
+    mut lock: Option<lock::Lock>,
     tx: &mpsc::Sender<Msg>,
     rx: &mpsc::Receiver<Msg>,
     commands: &mpsc::Sender<Cmd>,
@@ -144,13 +157,39 @@ fn event_loop(
     terminal::spawn_signals(tx.clone(), |_| Msg::Terminate)?;
     terminal::survive_file_size_limit()?;
     loop {
-        terminal.draw(|frame| app.view(frame))?;
+        terminal.draw(|frame| {
+            app.view(frame);
+            if let Some(lock) = lock.as_ref().filter(|l| l.is_locked()) {
+                lock.view(frame);
+            }
+        })?;
         let msg = match rx.recv_timeout(TICK) {
             Ok(msg) => msg,
             Err(mpsc::RecvTimeoutError::Timeout) => Msg::Tick(now()),
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
         };
         app.update(Msg::Tick(now()));
+        // While locked, keys go to the lock and pastes are dropped; the app keeps everything else
+        // (results, sync status, a terminating signal) and its draft.
+        if let Some(lock) = lock.as_mut() {
+            lock.tick(now());
+            match &msg {
+                Msg::Key(key) if lock.is_locked() => {
+                    lock.key(*key, now());
+                    continue;
+                }
+                Msg::Paste(_) if lock.is_locked() => continue,
+                Msg::Key(key)
+                    if key.code == crossterm::event::KeyCode::Char('l')
+                        && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) =>
+                {
+                    lock.lock();
+                    continue;
+                }
+                Msg::Key(_) | Msg::Paste(_) => lock.input(now()),
+                _ => {}
+            }
+        }
         for cmd in app.update(msg) {
             if cmd == Cmd::Quit {
                 return Ok(());
