@@ -75,7 +75,16 @@ fn main() {
     let windows: Vec<String> = (0..WINDOWS)
         .map(|w| enroll(&db, &["--center", "HRB", "--window", &format!("W{w:03}"), "--role", "clerk"]))
         .collect();
-    let departments: Vec<String> = (0..DEPARTMENTS).map(|d| format!("部门{d}")).collect();
+    // Ten real department groups of the embedded KB, each with one of its items: HQ routes a
+    // call by its item and enrols approvers of known departments only.
+    let kb = yichuang::kb::Kb::embedded().unwrap();
+    let mut by_department = std::collections::BTreeMap::new();
+    for item in &kb.items {
+        by_department.entry(item.department_group.clone()).or_insert_with(|| item.code.clone());
+    }
+    let (departments, items): (Vec<String>, Vec<String>) =
+        by_department.into_iter().take(DEPARTMENTS).unzip();
+    assert_eq!(departments.len(), DEPARTMENTS, "the embedded KB has {DEPARTMENTS} department groups");
     let approvers: Vec<(usize, String)> = (0..DEPARTMENTS * APPROVERS_PER_DEPARTMENT)
         .map(|i| {
             let d = i % DEPARTMENTS;
@@ -138,7 +147,11 @@ fn main() {
         let event = CaseEvent::CallRaised {
             call_id: call_id.clone(),
             question: "能否容缺".into(),
-            snapshot: CallSnapshot { department: departments[d].clone(), ..CallSnapshot::default() },
+            snapshot: CallSnapshot {
+                item_code: items[d].clone(),
+                department: departments[d].clone(),
+                ..CallSnapshot::default()
+            },
             at: now,
         };
         store.append(&case_id, event, now).unwrap();
