@@ -563,8 +563,11 @@ async fn events<S: HqStorage>(
                     let expiry = time_left(st.valid_until);
                     tokio::select! {
                         changed = st.watch.changed() => if changed.is_err() { return None },
-                        // The loop's first check looks at the token again.
-                        changed = st.revocations.changed() => if changed.is_err() { return None },
+                        changed = st.revocations.changed() => {
+                            if changed.is_err() || !still_valid(&mut st).await {
+                                return None;
+                            }
+                        }
                         () = tokio::time::sleep(expiry) => {
                             if !still_valid(&mut st).await || time_left(st.valid_until).is_zero() {
                                 return None;
