@@ -381,8 +381,9 @@ fn a_cursor_ahead_of_hq_is_answered_and_the_desk_resets_to_hqs_newest() {
 #[test]
 fn the_desk_refuses_plain_http_to_a_remote_hq() {
     use yichuang::sync::HqClient;
-    let err =
-        HqClient::new("http://10.1.2.3:8440", "yc_x", None, Duration::from_secs(1)).err().expect("refused");
+    let Err(err) = HqClient::new("http://10.1.2.3:8440", "yc_x", None, Duration::from_secs(1)) else {
+        panic!("plain http to a remote HQ was accepted")
+    };
     assert!(err.to_string().contains("https://"), "{err}");
     assert!(HqClient::new("http://127.0.0.1:8440", "yc_x", None, Duration::from_secs(1)).is_ok());
     assert!(HqClient::new("http://localhost:8440", "yc_x", None, Duration::from_secs(1)).is_ok());
