@@ -471,27 +471,12 @@ fn device_epoch(conn: &Connection) -> Result<u64, StorageError> {
     Ok(epoch as u64)
 }
 
-/// Creates the database file readable by its owner only (0600) before SQLite opens it: it holds
-/// personal data and token hashes. SQLite gives its -wal and -shm files the same mode.
-pub fn create_private(path: &Path) -> Result<(), StorageError> {
-    if path.exists() {
-        return Ok(());
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StorageError::Database(format!("无法创建数据库文件 {}: {e}", path.display()))),
-    }
-}
-
 impl SqliteStorage {
     /// Opens (creating and migrating) the database at `path` and starts its writer thread.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        create_private(path)?;
+        crate::store::private_file(path).map_err(|e| {
+            StorageError::Database(format!("无法设置数据库文件 {} 的权限: {e}", path.display()))
+        })?;
         let mut conn = open_connection(path)?;
         migrate(&mut conn)?;
         let mut depts = Kb::embedded().map(|kb| departments_of(&kb)).unwrap_or_default();
