@@ -1007,7 +1007,7 @@ fn apply_change(
             let new = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO calls(call_id, case_id, department, state, raised_at, window, question, snapshot)
-                     VALUES (?1, ?2, ?3, 'ringing', ?4, ?5, ?6, ?7)",
+                     VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7)",
                 )?
                 .execute(params![
                     call_id,
@@ -1017,7 +1017,8 @@ fn apply_change(
                     stamp.time,
                     format!("{}-{window}", device.center),
                     question,
-                    serde_json::to_string(snapshot).unwrap_or_default()
+                    serde_json::to_string(snapshot).unwrap_or_default(),
+                    CallState::Ringing.as_str()
                 ])?;
             if new > 0 {
                 let call = FeedBody::Call {
@@ -1583,5 +1584,28 @@ impl HqStorage for SqliteStorage {
             }))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tail_tests {
+    use super::*;
+
+    fn item(seq: i64, text: &str) -> (i64, String, FeedItem, usize) {
+        let body = FeedBody::KbVersion { version: text.to_string(), hash: String::new() };
+        (seq, ALL.to_string(), FeedItem { seq, at: NaiveDateTime::default(), body }, text.len() + 64)
+    }
+
+    #[test]
+    fn the_in_memory_feed_is_bounded_by_bytes_and_falls_back_to_the_database() {
+        let mut tail = FeedTail::default();
+        let big = "x".repeat(1024 * 1024);
+        tail.extend((1..=40).map(|seq| item(seq, &big)).collect());
+        assert!(tail.bytes <= TAIL_BYTES, "{} bytes kept", tail.bytes);
+        assert!(tail.items.len() < 40 && !tail.items.is_empty());
+        let targets = FeedTargets::Only(vec![ALL.to_string()]);
+        // Recent items come from memory; older ones are not claimed (the database answers them).
+        assert_eq!(tail.after(&targets, 39, 10).map(|v| v.len()), Some(1));
+        assert!(tail.after(&targets, 0, 10).is_none());
     }
 }
