@@ -1,7 +1,7 @@
 //! Call delivery on loopback with 240 connected windows and 30 approvers (10 departments of 3):
 //! clerk → approver (push of the call until the approver's live stream has it) and answer → clerk
 //! (the approver's reply until the window's live stream has it). Goal p99 < 50 ms. Printed beside
-//! a plain loopback HTTP round trip (`GET /v1/health`) as the floor. Run: `cargo bench --bench hq_calls`.
+//! a plain loopback HTTP round trip (`GET /v1/version`) as the floor. Run: `cargo bench --bench hq_calls`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -106,7 +106,7 @@ fn main() {
     let floor: Vec<Duration> = (0..1000)
         .map(|_| {
             let t = Instant::now();
-            http.get(format!("{url}/v1/health")).send().unwrap().bytes().unwrap();
+            http.get(format!("{url}/v1/version")).send().unwrap().bytes().unwrap();
             t.elapsed()
         })
         .collect();

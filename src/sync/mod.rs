@@ -413,6 +413,13 @@ fn listen_loop(
                 last = id;
                 failures = 0;
             }
+            // HQ is behind the cursor (restored from a backup): listen from its newest item.
+            Err(SyncError::Http { code, .. }) if code == crate::protocol::CURSOR_AHEAD => {
+                match client.health() {
+                    Ok(health) => last = health.feed_seq,
+                    Err(_) => failures = failures.saturating_add(1),
+                }
+            }
             Err(_) => failures = failures.saturating_add(1),
         }
         if failures > 0 {
