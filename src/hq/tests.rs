@@ -425,3 +425,42 @@ fn hqs_database_file_is_private() {
     let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[tokio::test]
+async fn an_older_database_gets_its_audit_chained_and_its_department_feeds_per_center() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    {
+        // A database as HQ left it before the chain existed (three migrations).
+        let mut conn = rusqlite::Connection::open(&path).expect("open");
+        for (i, sql) in super::sqlite::MIGRATIONS[..3].iter().enumerate() {
+            let tx = conn.transaction().expect("tx");
+            tx.execute_batch(sql).expect("migrate");
+            tx.pragma_update(None, "user_version", (i + 1) as i64).expect("version");
+            tx.commit().expect("commit");
+        }
+        conn.execute_batch(
+            "INSERT INTO cases(case_id, center, window, created_at) VALUES ('c', 'HRB', '01', '2026-11-30T09:00:00.000');
+             INSERT INTO feed(target, kind, case_id, body, at) VALUES ('dept:市场监管', 'call', 'c', '{}', '2026-11-30T09:00:00.000');
+             INSERT INTO audit(at, actor, device, action, case_id, detail)
+               VALUES ('2026-11-30T09:00:00.000', 'HRB/01', 'd-1', 'push', 'c', 'change c-1');
+             INSERT INTO audit(at, actor, device, action, case_id, detail)
+               VALUES ('2026-11-30T09:01:00.000', 'HRB/01', 'd-1', 'push', 'c', 'change c-2');",
+        )
+        .expect("old rows");
+    }
+    let storage = SqliteStorage::open(&path).expect("open and migrate");
+    let device = clerk(&storage, "01").await;
+    storage.push(device, vec![change("c2", 1, &events()[0])]).await.expect("push");
+    let report = storage.verify_audit().await.expect("verify");
+    assert_eq!((report.rows, report.broken), (4, None), "two old rows, enrolment, push");
+    drop(storage);
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let target: String = conn.query_row("SELECT target FROM feed", [], |r| r.get(0)).expect("feed");
+    assert_eq!(target, "dept:HRB/市场监管");
+    // The old rows are protected too: editing one breaks the chain there.
+    conn.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'change c-9' WHERE seq = 2;")
+        .expect("tamper");
+    let report = super::audit::verify(&conn).expect("verify");
+    assert_eq!(report.broken.map(|b| b.seq), Some(2));
+}
