@@ -108,7 +108,10 @@ impl IntoResponse for ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e}；请稍后重试"))
+        match e {
+            StorageError::Refused(message) => Self::conflict("conflict", message),
+            e => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e}；请稍后重试")),
+        }
     }
 }
 
