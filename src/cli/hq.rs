@@ -43,7 +43,7 @@ pub enum HqCommand {
 pub struct ServeArgs {
     /// TOML settings file (keys: listen, db, tls_cert, tls_key, allow_plain_http,
     /// request_timeout_secs, max_body_bytes, escalate_after_secs, unattended_after_secs,
-    /// idle_timeout_secs).
+    /// idle_timeout_secs, zone).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on (default 127.0.0.1:8440; port 0 picks a free port).
@@ -183,7 +183,7 @@ pub struct PublishArgs {
 }
 
 /// Runs an `hq` subcommand.
-pub fn run(command: HqCommand) -> anyhow::Result<ExitCode> {
+pub fn run(command: HqCommand, zone: Option<crate::time::HallZone>) -> anyhow::Result<ExitCode> {
     match command {
         HqCommand::Serve(args) => {
             let file = match &args.config {
@@ -201,6 +201,7 @@ pub fn run(command: HqCommand) -> anyhow::Result<ExitCode> {
                 escalate_after_secs: args.escalate_after,
                 unattended_after_secs: args.unattended_after,
                 idle_timeout_secs: args.idle_timeout,
+                zone: zone.map(|z| z.name.to_string()),
             };
             crate::hq::serve(file.overlay(flags))?;
             Ok(ExitCode::SUCCESS)
@@ -242,7 +243,7 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
 fn devices(args: DbArgs) -> anyhow::Result<ExitCode> {
     let storage = args.open()?;
     let rows = block_on(storage.devices())??;
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::time::now();
     println!("设备\t角色\t中心/窗口或部门\t签发(UTC)\t到期(UTC)\t状态");
     for r in rows {
         let state = match (r.revoked_at, r.expires_at) {
@@ -355,7 +356,7 @@ fn enroll(args: EnrollArgs) -> anyhow::Result<ExitCode> {
         role: args.role,
         expires_at: args
             .expires_in_days
-            .map(|days| chrono::Utc::now().naive_utc() + chrono::Duration::days(i64::from(days))),
+            .map(|days| crate::time::now() + chrono::Duration::days(i64::from(days))),
     };
     let (device, token) = crate::hq::enroll(&db, device)?;
     eprintln!(

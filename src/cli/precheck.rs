@@ -76,7 +76,7 @@ pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
         }
         app.situations.insert(s);
     }
-    let today = args.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = args.date.unwrap_or_else(|| crate::time::hall_date(crate::time::now()));
     let decision = decide(item, &app, today, &kb.calendar);
     let last = last_date(&decision).unwrap_or(today);
     let report = Report {

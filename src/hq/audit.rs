@@ -9,7 +9,7 @@
 
 use std::io::Write;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -76,7 +76,7 @@ impl Action {
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// When (HQ's clock, UTC).
-    pub at: NaiveDateTime,
+    pub at: DateTime<Utc>,
     /// The center the row belongs to (the device's or the case's); empty for HQ-wide rows.
     pub center: String,
     /// Who: the device's label (`HRB/W1`) or `HQ`.
@@ -97,7 +97,7 @@ pub struct Entry {
 
 impl Entry {
     /// A row for `device` doing `action` now-ish.
-    pub fn by(device: &Device, at: NaiveDateTime, action: Action) -> Self {
+    pub fn by(device: &Device, at: DateTime<Utc>, action: Action) -> Self {
         Self {
             at,
             center: device.center.clone(),

@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::audit::{Action, Entry};
@@ -50,7 +50,7 @@ fn announce(
     conn: &Connection,
     call_id: &str,
     state: CallState,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let row: Option<(String, String, String, String)> = conn
         .query_row(
@@ -72,7 +72,7 @@ pub fn take(
     conn: &Connection,
     device: &Device,
     call_id: &str,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<TakeOutcome, StorageError> {
     let Some(call) = call_facts(conn, call_id)? else { return Ok(TakeOutcome::NoCall) };
     match rules::take(&call, &device.id) {
@@ -101,7 +101,7 @@ pub fn resolve(
     conn: &Connection,
     device: &Device,
     call_id: &str,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<ResolveStep, StorageError> {
     let Some(call) = call_facts(conn, call_id)? else { return Ok(ResolveStep::NotYours) };
     let step = rules::resolve(&call, &device.id, device.role == Role::Supervisor);
@@ -127,7 +127,7 @@ pub struct Escalation {
 }
 
 /// Ringing calls nobody took escalate to supervisors by `rule`; returns how many.
-pub fn escalate(conn: &Connection, rule: &Escalation, at: NaiveDateTime) -> Result<usize, StorageError> {
+pub fn escalate(conn: &Connection, rule: &Escalation, at: DateTime<Utc>) -> Result<usize, StorageError> {
     let before = |d: std::time::Duration| time(at - chrono::Duration::from_std(d).unwrap_or_default());
     let attended = serde_json::to_string(&rule.attended).unwrap_or_else(|_| "[]".into());
     // The time limits select candidates; the state machine decides which of them escalate.

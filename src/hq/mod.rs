@@ -56,6 +56,9 @@ pub struct ServeConfig {
     /// Seconds a connection may stay idle (no request, or a request's headers not complete; a
     /// TLS handshake not done) before HQ closes it (default 10).
     pub idle_timeout_secs: Option<u64>,
+    /// The hall's time zone (default `Asia/Shanghai`; see src/time.rs): how naive times of older
+    /// desks' journals are read.
+    pub zone: Option<String>,
 }
 
 impl ServeConfig {
@@ -79,6 +82,7 @@ impl ServeConfig {
             escalate_after_secs: over.escalate_after_secs.or(self.escalate_after_secs),
             unattended_after_secs: over.unattended_after_secs.or(self.unattended_after_secs),
             idle_timeout_secs: over.idle_timeout_secs.or(self.idle_timeout_secs),
+            zone: over.zone.or(self.zone),
         }
     }
 
@@ -97,6 +101,9 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
     init_logging();
     let idle =
         config.idle_timeout_secs.map_or(IDLE_TIMEOUT, Duration::from_secs).max(Duration::from_millis(100));
+    if let Some(zone) = &config.zone {
+        crate::time::set_hall_zone(crate::time::HallZone::parse(zone).map_err(anyhow::Error::msg)?);
+    }
     let db =
         config.db.clone().ok_or_else(|| anyhow::anyhow!("须指定数据库文件：--db PATH 或配置文件中的 db"))?;
     let listen = config.listen.clone().unwrap_or_else(|| "127.0.0.1:8440".into());

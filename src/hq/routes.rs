@@ -328,7 +328,7 @@ async fn access<S: HqStorage>(State(state): State<AppState<S>>, mut req: Request
     if matches!(status.as_u16(), 401 | 403 | 409) {
         let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
         let entry = super::audit::Entry {
-            at: chrono::Utc::now().naive_utc(),
+            at: crate::time::now(),
             center: device.as_ref().map(|d| d.center.clone()).unwrap_or_default(),
             actor: device.as_ref().map_or_else(|| "-".to_string(), Device::label),
             device: device_id.to_string(),
@@ -472,7 +472,7 @@ struct StreamState<S> {
     token_hash: String,
     device_id: String,
     /// The token stops working then; so does the stream.
-    valid_until: Option<chrono::NaiveDateTime>,
+    valid_until: Option<chrono::DateTime<chrono::Utc>>,
     buffer: VecDeque<FeedItem>,
     /// An approver's stream counts their department as attended while it is open.
     _connected: Option<super::presence::Connected>,
@@ -497,9 +497,9 @@ async fn still_valid<S: HqStorage>(st: &mut StreamState<S>) -> bool {
 }
 
 /// How long until `until` (UTC), for a stream whose token expires.
-fn time_left(until: Option<chrono::NaiveDateTime>) -> Duration {
+fn time_left(until: Option<chrono::DateTime<chrono::Utc>>) -> Duration {
     until.map_or(Duration::from_secs(86_400 * 365), |u| {
-        (u - chrono::Utc::now().naive_utc()).to_std().unwrap_or(Duration::ZERO)
+        (u - crate::time::now()).to_std().unwrap_or(Duration::ZERO)
     })
 }
 
@@ -671,7 +671,7 @@ async fn case<S: HqStorage>(
     }
     let action =
         if unmasked { super::audit::Action::ReadCaseUnmasked } else { super::audit::Action::ReadCase };
-    let entry = super::audit::Entry::by(&device, chrono::Utc::now().naive_utc(), action).case(&case_id);
+    let entry = super::audit::Entry::by(&device, crate::time::now(), action).case(&case_id);
     state.storage.audit(entry).await?;
     Ok(Json(view).into_response())
 }

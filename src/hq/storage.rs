@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use crate::protocol::{
     CaseView, Change, ChangeResult, DecisionRequest, Device, FeedItem, KbPackage, KbPublished, ReplyRequest,
@@ -52,7 +52,7 @@ pub struct NewDevice {
     /// Role.
     pub role: Role,
     /// When the token stops working (`None`: until revoked).
-    pub expires_at: Option<NaiveDateTime>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// What a token grants: the device, and until when (expiry, or the end of a rotation's grace).
@@ -61,7 +61,7 @@ pub struct Grant {
     /// The device.
     pub device: Device,
     /// The token works until this instant (UTC); `None`: until revoked.
-    pub valid_until: Option<NaiveDateTime>,
+    pub valid_until: Option<DateTime<Utc>>,
 }
 
 /// An enrolled device with its token's lifecycle, for `hq devices`.
@@ -71,13 +71,13 @@ pub struct DeviceRecord {
     #[serde(flatten)]
     pub device: Device,
     /// When it was enrolled (UTC).
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     /// When its token expires, if it does.
-    pub expires_at: Option<NaiveDateTime>,
+    pub expires_at: Option<DateTime<Utc>>,
     /// When it was revoked.
-    pub revoked_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<DateTime<Utc>>,
     /// Until when the token it had before its last rotation still works.
-    pub old_token_until: Option<NaiveDateTime>,
+    pub old_token_until: Option<DateTime<Utc>>,
 }
 
 /// Which cases and calls an approver's or supervisor's lists show.

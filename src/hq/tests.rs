@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::storage::Scope;
+use super::storage::{FeedTargets, Scope};
 use super::{HqStorage, NewDevice, SqliteStorage};
 use crate::intake::case::{CaseEvent, Field};
 use crate::intake::rules::Decision;
@@ -20,7 +20,10 @@ fn change(case_id: &str, seq: i64, event: &CaseEvent) -> Change {
 }
 
 fn events() -> Vec<CaseEvent> {
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     vec![
         CaseEvent::Started { at },
         CaseEvent::ItemChosen { code: "00013112700401".into(), kb_version: "2026.11.1".into() },
@@ -125,7 +128,10 @@ async fn only_a_finished_case_is_decided_and_only_once_unless_sent_back() {
     let early = decide("d3", ApprovalDecision::Approve).await.expect("decide");
     assert_eq!(early.status, ChangeStatus::Conflict, "{early:?}");
     assert!(early.message.as_deref().is_some_and(|m| m.contains("尚未登记补正")), "{early:?}");
-    let at = NaiveDate::from_ymd_opt(2026, 12, 1).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 12, 1)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     storage.push(clerk, vec![change("c", 5, &CaseEvent::Corrected { at })]).await.expect("push");
     assert_eq!(decide("d3", ApprovalDecision::Approve).await.expect("decide").status, ChangeStatus::Applied);
     let twice = decide("d4", ApprovalDecision::Approve).await.expect("decide");
@@ -143,7 +149,10 @@ async fn a_call_rings_in_the_items_department_whatever_the_desk_says() {
         department: "人社".into(),
         ..CallSnapshot::default()
     };
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 5, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 5, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let raised = CaseEvent::CallRaised { call_id: "k1".into(), question: "?".into(), snapshot, at };
     storage.push(clerk, vec![change("c", 1, &raised)]).await.expect("push");
     assert!(storage.open_calls(scope("人社")).await.expect("calls").is_empty());
@@ -165,7 +174,10 @@ async fn a_case_terminated_at_the_window_leaves_the_departments_queue() {
     storage.push(clerk.clone(), all).await.expect("push");
     let queued = || async { storage.queue(scope("市场监管")).await.expect("queue").len() };
     assert_eq!(queued().await, 1);
-    let at = NaiveDate::from_ymd_opt(2026, 12, 9).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 12, 9)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
     storage.push(clerk, vec![change("c", 5, &ended)]).await.expect("push");
     assert_eq!(queued().await, 0);
@@ -173,7 +185,10 @@ async fn a_case_terminated_at_the_window_leaves_the_departments_queue() {
 
 /// A case of window 01 finished with `decision` (item chosen, number given).
 async fn finished_with(storage: &SqliteStorage, clerk: &Device, case_id: &str, decision: Decision) {
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let mut all = events();
     all[3] = CaseEvent::Finished { number: format!("HRB-01-20261130-{:04}", case_id.len()), decision, at };
     let changes: Vec<Change> = all.iter().zip(1..).map(|(e, seq)| change(case_id, seq, e)).collect();
@@ -199,7 +214,10 @@ async fn each_forbidden_decision_is_a_conflict_with_its_reason() {
     finished_with(&storage, &clerk, "nn", notice).await;
     let accept = Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") };
     finished_with(&storage, &clerk, "ttt", accept).await;
-    let at = NaiveDate::from_ymd_opt(2026, 12, 9).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 12, 9)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
     storage.push(clerk.clone(), vec![change("ttt", 5, &ended)]).await.expect("push");
     for (case_id, reason) in [("r", "不予受理"), ("nn", "一次性告知"), ("ttt", "已终止")] {
@@ -222,7 +240,10 @@ async fn a_push_with_unknown_items_foreign_case_numbers_or_bad_call_ids_is_refus
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
     let clerk = clerk(&storage, "01").await;
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let accept = Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") };
     let snapshot = CallSnapshot { item_code: "00013112700401".into(), ..CallSnapshot::default() };
     let bad = [
@@ -336,7 +357,7 @@ async fn a_revoked_token_stops_at_once_and_a_rotated_one_works_through_its_grace
     assert!(lookup(&token).await.expect("lookup").is_none());
     assert!(lookup(&new_token).await.expect("lookup").is_none());
     assert!(storage.revoke(device.id).await.expect("revoke").is_none(), "revoked once");
-    let yesterday = chrono::Utc::now().naive_utc() - chrono::Duration::days(1);
+    let yesterday = crate::time::now() - chrono::Duration::days(1);
     let (_, expired) = storage.enroll(new(Some(yesterday))).await.expect("enroll");
     assert!(lookup(&expired).await.expect("lookup").is_none());
     let actions: Vec<String> = {
@@ -387,7 +408,10 @@ async fn lists_and_calls_stay_within_the_center_and_resolve_repeats_succeed() {
     let all: Vec<Change> = events().iter().zip(1..).map(|(e, seq)| change("c", seq, e)).collect();
     storage.push(clerk.clone(), all).await.expect("push");
     let snapshot = CallSnapshot { item_code: "00013112700401".into(), ..CallSnapshot::default() };
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 5, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 5, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let raised = CaseEvent::CallRaised { call_id: "k1".into(), question: "?".into(), snapshot, at };
     storage.push(clerk, vec![change("c", 5, &raised)]).await.expect("push");
     let elsewhere = Scope { center: Some("SH".into()), department: Some("市场监管".into()) };
@@ -463,4 +487,35 @@ async fn an_older_database_gets_its_audit_chained_and_its_department_feeds_per_c
         .expect("tamper");
     let report = super::audit::verify(&conn).expect("verify");
     assert_eq!(report.broken.map(|b| b.seq), Some(2));
+}
+
+#[tokio::test]
+async fn naive_times_of_an_older_hq_read_as_utc_and_an_older_desks_as_the_halls_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    let clerk = clerk(&SqliteStorage::open(&path).expect("open"), "01").await;
+    // An older HQ stamped its feed in UTC without an offset.
+    let body = r#"{"kind":"kb_version","version":"2026.11.1","hash":"h"}"#;
+    rusqlite::Connection::open(&path)
+        .expect("db")
+        .execute(
+            "INSERT INTO feed(target, kind, body, at) VALUES ('all', 'kb_version', ?1, '2026-11-30T16:10:00.000')",
+            [body],
+        )
+        .expect("old feed row");
+    let storage = SqliteStorage::open(&path).expect("reopen");
+    let feed = storage.feed(FeedTargets::Center("HRB".into()), 0, 10).await.expect("feed");
+    let utc = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&chrono::Utc);
+    assert_eq!(feed.last().map(|i| i.at), Some(utc("2026-11-30T16:10:00Z")));
+    // An older desk's outbox still holds its wall-clock time (Shanghai): 00:10 is 16:10 UTC.
+    let old = Change {
+        id: "old-1".into(),
+        case_id: "old".into(),
+        seq: 1,
+        kind: ChangeKind::CaseEvent,
+        body: serde_json::json!({"event": "started", "at": "2026-12-01T00:10:00"}),
+    };
+    assert_eq!(storage.push(clerk, vec![old.clone()]).await.expect("push")[0].status, ChangeStatus::Applied);
+    let event: CaseEvent = serde_json::from_value(old.body).expect("reads");
+    assert_eq!(event, CaseEvent::Started { at: utc("2026-11-30T16:10:00Z") });
 }

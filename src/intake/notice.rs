@@ -200,7 +200,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
     else {
         return Vec::new();
     };
-    let on = finished.date();
+    let on = crate::time::hall_date(finished);
     let notice = |kind: NoticeKind, blocks: Vec<Block>| Notice {
         kind,
         title: kind.title().to_string(),

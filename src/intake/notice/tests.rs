@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::intake::case::CaseEvent;
@@ -16,8 +16,8 @@ pub(crate) fn center() -> Center {
     }
 }
 
-fn at() -> NaiveDateTime {
-    NaiveDateTime::parse_from_str("2026-09-30 10:00", "%Y-%m-%d %H:%M").unwrap()
+fn at() -> DateTime<Utc> {
+    crate::time::parse_hall("2026-09-30 10:00").unwrap()
 }
 
 /// A finished case of the company item with these material states.
@@ -37,7 +37,7 @@ pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'s
     }
     let mut case = Case::from_events(&events);
     let app: Application = case.application(Default::default());
-    let decision = decide(item, &app, at().date(), &KB.calendar);
+    let decision = decide(item, &app, crate::time::hall_date(at()), &KB.calendar);
     case.apply(&CaseEvent::Finished { number: "HRBDL-05-20260930-0001".into(), decision, at: at() });
     (case, item)
 }

@@ -294,7 +294,7 @@ impl ChecklistStep {
                     crate::intake::decide(
                         item,
                         &case.application(ctx.config.level),
-                        ctx.now.date(),
+                        crate::time::hall_date(ctx.now),
                         &ctx.kb.calendar
                     ),
                     Decision::Reject { .. }
