@@ -58,7 +58,7 @@ fn copy_database(source: &Connection, encrypted: bool, target: &Path) -> rusqlit
     if encrypted && let Some(key) = super::session_key() {
         super::apply_key(&dest, &key)?;
     }
-    super::set_private(target);
+    let _ = super::private_file(target);
     rusqlite::backup::Backup::new(source, &mut dest)?.run_to_completion(256, std::time::Duration::ZERO, None)
 }
 
