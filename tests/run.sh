@@ -6,20 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-command -v tmux >/dev/null || need+=(tmux)
-command -v pdftotext >/dev/null || need+=(poppler-utils)
-command -v prlimit >/dev/null || need+=(util-linux)
-# tests/desk_signin.rs shows the encrypted store is unreadable to the sqlite3 CLI; SQLCipher
-# (rusqlite's bundled-sqlcipher) links against the system's OpenSSL.
-command -v sqlite3 >/dev/null || need+=(sqlite3)
-[ -e /usr/include/openssl/evp.h ] || need+=(libssl-dev)
-[ -e /usr/share/zoneinfo/Asia/Shanghai ] || need+=(tzdata)
-if ((${#need[@]})); then
-    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+bash tests/install-deps.sh
 
 cargo test --locked --all-targets "$@"
 # Without tzdata, TZ=Asia/Shanghai would silently mean UTC: make sure it is really UTC+8.
