@@ -45,7 +45,7 @@ fn every_schema_error_of_one_file() {
     assert_reported("items/MULTI.toml:1:1: department_group", "缺少字段 department_group");
     assert_reported("items/MULTI.toml:4:1: kind", "取值无效 `行政审批`");
     assert_reported("items/MULTI.toml:12:1: visit_note", "未知字段 visit_note");
-    assert_reported("items/MULTI.toml:13:17: time_limits.legal_days", "未规定");
+    assert_reported("items/MULTI.toml:13:17: time_limits.statutory", "未规定");
 }
 
 #[test]

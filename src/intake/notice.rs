@@ -10,6 +10,7 @@ use super::case::{ApplicantKind, Case, Delivery, Field};
 use super::rules::{Decision, MaterialState, RejectReason, applies};
 use super::validate::{mask_id, mask_phone};
 use crate::kb::Item;
+use crate::kb::{Calendar, Item, PROVISIONAL_NOTE};
 use crate::kb::model::ItemKind;
 
 /// Which document.
@@ -114,6 +115,28 @@ pub struct Notice {
 fn date(d: NaiveDate) -> String {
     d.format("%Y年%m月%d日").to_string()
 }
+/// A computed date (deadline, promised date) as printed: marked “（暂定）” when its year's holiday
+/// arrangement is not yet announced.
+fn due(d: NaiveDate, calendar: &Calendar) -> String {
+    format!("{}{}", date(d), calendar.mark(d))
+}
+
+/// Adds the sentence explaining the provisional mark before the signatures, when a block of the
+/// notice carries the mark.
+fn explain_marks(blocks: &mut Vec<Block>) {
+    let mark = crate::kb::PROVISIONAL_MARK;
+    let marked = blocks.iter().any(|b| match b {
+        Block::Paragraph(t) => t.contains(mark),
+        Block::Fields(f) => f.iter().any(|(_, v)| v.contains(mark)),
+        Block::Table { rows, .. } => rows.iter().flatten().any(|c| c.contains(mark)),
+        Block::Signatures(_) => false,
+    });
+    if marked {
+        let at = blocks.iter().position(|b| matches!(b, Block::Signatures(_))).unwrap_or(blocks.len());
+        blocks.insert(at, Block::Paragraph(PROVISIONAL_NOTE.to_string()));
+    }
+}
+
 
 /// The applicant as addressed on notices: the name (the applicant's own copy may show it).
 fn addressee(case: &Case) -> String {
@@ -195,27 +218,35 @@ fn legal_text(item: &Item) -> &'static str {
 }
 
 /// The notices a finished case calls for, dated the day intake finished (empty when unfinished).
-pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
+/// Computed dates in a year whose holiday arrangement is provisional on `calendar` are marked.
+pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calendar) -> Vec<Notice> {
     let (Some(number), Some(decision), Some(finished)) = (&case.number, &case.decision, case.finished_at)
     else {
         return Vec::new();
     };
     let on = finished.date();
-    let notice = |kind: NoticeKind, blocks: Vec<Block>| Notice {
-        kind,
-        title: kind.title().to_string(),
-        number: number.clone(),
-        issuer: center.name.clone(),
-        blocks,
+    let notice = |kind: NoticeKind, mut blocks: Vec<Block>| {
+        explain_marks(&mut blocks);
+        Notice {
+            kind,
+            title: kind.title().to_string(),
+            number: number.clone(),
+            issuer: center.name.clone(),
+            blocks,
+        }
     };
     let to = addressee(case);
     match decision {
         Decision::Accept { promised_date } => vec![
-            notice(NoticeKind::Acceptance, acceptance(case, item, center, number, on, *promised_date, 0)),
+            notice(
+                NoticeKind::Acceptance,
+                acceptance(case, item, center, number, on, *promised_date, 0, calendar),
+            ),
             notice(NoticeKind::Receipt, receipt(case, item, center, number, on)),
         ],
         Decision::AcceptPending { supplements, promised_date } => {
-            let mut blocks = acceptance(case, item, center, number, on, *promised_date, supplements.len());
+            let mut blocks =
+                acceptance(case, item, center, number, on, *promised_date, supplements.len(), calendar);
             let lenient = item.lenient.as_ref();
             let expiry = lenient.and_then(|l| l.on_expiry).map_or("终止受理", |r| r.label());
             let result = if lenient.is_some_and(|l| l.withhold_result) {
@@ -246,7 +277,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
                                 (i + 1).to_string(),
                                 s.deficiency.name.clone(),
                                 requirement(&s.deficiency.state, &s.deficiency.required),
-                                format!("{} 前", date(s.deadline)),
+                                format!("{} 前", due(s.deadline, calendar)),
                             ]
                         })
                         .collect(),
@@ -380,12 +411,16 @@ fn acceptance(
     number: &str,
     on: NaiveDate,
     promised: NaiveDate,
+    calendar: &Calendar,
     supplements: usize,
 ) -> Vec<Block> {
     let to = addressee(case);
-    let days = item.time_limits.promised_days;
-    let limit =
-        if days == 0 { "当场办结".to_string() } else { format!("承诺时限 {days} 个工作日") };
+    let limits = &item.time_limits;
+    let limit = if limits.promised.is_immediate() {
+        "当场办结".to_string()
+    } else {
+        format!("承诺时限 {}", limits.promised.text())
+    };
     // A 容缺 acceptance must not claim the materials are complete.
     let finding = if supplements == 0 {
         "申请材料齐全、符合法定形式".to_string()
@@ -401,10 +436,35 @@ fn acceptance(
             item.name,
             legal_text(item)
         )),
-        Block::Paragraph(format!("本中心将于{}前办结（{limit}）。{}", date(promised), delivery_text(case))),
+        Block::Paragraph(format!(
+            "本中心将于{}前办结（{limit}）。{}",
+            due(promised, calendar),
+            delivery_text(case)
+        )),
+        Block::Paragraph(limits_text(item)),
         signatures(center, on, false),
     ]
 }
+/// The statutory limit with its basis, the extension and the special procedures, as the
+/// 受理通知书 states them (《行政许可法》第四十五条: the applicant is told in writing how long the
+/// special procedures take, and that their time does not count).
+fn limits_text(item: &Item) -> String {
+    let limits = &item.time_limits;
+    let mut text = format!("法定办结时限：{}。", limits.statutory.text());
+    if let Some(ext) = &limits.extension {
+        text.push_str(&format!("{}。", ext.text()));
+    }
+    if !limits.special_procedures.is_empty() {
+        let list: Vec<String> = limits.special_procedures.iter().map(|p| p.text()).collect();
+        text.push_str(&format!(
+            "本事项需经特别程序：{}；{}。",
+            list.join("；"),
+            crate::kb::limits::SPECIAL_NOT_COUNTED
+        ));
+    }
+    text
+}
+
 
 fn receipt(case: &Case, item: &Item, center: &Center, number: &str, on: NaiveDate) -> Vec<Block> {
     let app = case.application(Default::default());

@@ -230,7 +230,8 @@ pub fn decide(item: &Item, app: &Application, today: NaiveDate, calendar: &Calen
         })
         .collect();
 
-    let promised_date = calendar.add_working_days(today, item.time_limits.promised_days);
+    // The promised limit in its own unit, never after the statutory date.
+    let promised_date = item.time_limits.promised_date(today, calendar);
     if deficiencies.is_empty() {
         return Decision::Accept { promised_date };
     }
@@ -239,7 +240,7 @@ pub fn decide(item: &Item, app: &Application, today: NaiveDate, calendar: &Calen
         _ => false,
     };
     if lenient_possible && app.agrees_to_commitment {
-        let deadline = calendar.add_working_days(today, supplement_days(item));
+        let deadline = supplement_deadline(item, today, calendar);
         let supplements =
             deficiencies.into_iter().map(|deficiency| Supplement { deficiency, deadline }).collect();
         return Decision::AcceptPending { supplements, promised_date };
@@ -247,12 +248,15 @@ pub fn decide(item: &Item, app: &Application, today: NaiveDate, calendar: &Calen
     Decision::NoticeOfDeficiency { deficiencies, lenient_possible }
 }
 
-/// Working days allowed to supplement: the item's rule, never beyond the promised time limit.
-pub fn supplement_days(item: &Item) -> u16 {
+/// The 容缺 supplement deadline for an intake on `today`: the item's working days, never after the
+/// promised date (computed in the promised limit's own unit) unless the item is 即办.
+pub fn supplement_deadline(item: &Item, today: NaiveDate, calendar: &Calendar) -> NaiveDate {
     let days = item.lenient.as_ref().and_then(|l| l.supplement_days).unwrap_or(0);
-    match item.time_limits.promised_days {
-        0 => days,
-        promised => days.min(promised),
+    let deadline = calendar.add_working_days(today, days);
+    if item.time_limits.promised.is_immediate() {
+        deadline
+    } else {
+        deadline.min(item.time_limits.promised_date(today, calendar))
     }
 }
 
@@ -401,14 +405,23 @@ mod tests {
     }
 
     #[test]
-    fn supplement_days_never_exceed_the_promised_limit() {
+    fn supplement_deadline_never_after_the_promised_date() {
+        use crate::kb::limits::{Limit, Unit};
         let kb = kb();
         let mut item = kb.item(COMPANY).unwrap().clone();
         item.lenient.as_mut().unwrap().supplement_days = Some(10);
-        item.time_limits.promised_days = 3;
-        assert_eq!(supplement_days(&item), 3);
-        item.time_limits.promised_days = 0;
-        assert_eq!(supplement_days(&item), 10);
+        item.time_limits.promised = Limit { amount: 3, unit: Unit::WorkingDays };
+        // Monday 2026-11-30: three working days → Thursday 12-03.
+        assert_eq!(supplement_deadline(&item, date("2026-11-30"), &kb.calendar), date("2026-12-03"));
+        // Seven calendar days from Wednesday 2026-09-30 end on 10-07 (National Day): the promised
+        // date moves to Thursday 10-08, and so does the supplement deadline.
+        item.time_limits.promised = Limit { amount: 7, unit: Unit::CalendarDays };
+        assert_eq!(supplement_deadline(&item, date("2026-09-30"), &kb.calendar), date("2026-10-08"));
+        item.time_limits.promised = Limit::immediate();
+        assert_eq!(
+            supplement_deadline(&item, date("2026-11-30"), &kb.calendar),
+            kb.calendar.add_working_days(date("2026-11-30"), 10)
+        );
     }
 
     fn arb_state() -> impl Strategy<Value = MaterialState> {
@@ -464,10 +477,9 @@ mod tests {
             };
             let deadline = supplements[0].deadline;
             prop_assert!(kb.calendar.is_working_day(deadline));
-            prop_assert_eq!(
-                kb.calendar.working_days_between(today, deadline),
-                i64::from(supplement_days(item))
-            );
+            let days = item.lenient.as_ref().and_then(|l| l.supplement_days).unwrap_or(0);
+            prop_assert!(kb.calendar.working_days_between(today, deadline) <= i64::from(days));
+            prop_assert!(deadline <= item.time_limits.promised_date(today, &kb.calendar));
         }
     }
 }

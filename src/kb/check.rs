@@ -59,7 +59,7 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut parsed = Parsed::default();
     let mut problems = Vec::new();
     let mut codes: HashMap<String, String> = HashMap::new();
-    // Stand-in paths of forms and drills, for their second pass.
+    // Stand-in paths of items, forms and drills, for their second pass.
     let mut later: HashMap<String, Vec<String>> = HashMap::new();
     for file in &source.files {
         let mut report =
@@ -70,6 +70,7 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
             ("items", _) => {
                 if let Some(item) = report.parse::<Item>() {
                     check_item(&mut report, &item);
+                    later.insert(file.path.clone(), report.placeholders.clone());
                     if !report.suppressed("code")
                         && let Some(first) = codes.insert(item.code.clone(), file.path.clone())
                     {
@@ -104,6 +105,19 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut items: HashMap<&str, &Item> = HashMap::new();
     for (_, item) in &parsed.items {
         items.entry(item.code.as_str()).or_insert(item);
+    }
+    // Time limits are compared on every intake date of the calendar's years (the year of kb.toml
+    // and the next when there is no calendar).
+    let calendar = super::Calendar::new(parsed.calendars.clone());
+    let mut years: Vec<i32> = calendar.years().collect();
+    if years.is_empty() {
+        let year = parsed.meta.as_ref().map_or(2026, |m| m.date.year());
+        years = vec![year, year + 1];
+    }
+    for (path, item) in &parsed.items {
+        if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
+            super::check_limits::check_time_limits(&mut r, item, &years, &calendar);
+        }
     }
     // Form and drill ids are unique because each must be its file's name in a flat folder.
     for (path, form) in &parsed.forms {
@@ -518,16 +532,6 @@ fn check_item(r: &mut Reporter, item: &Item) {
     if !item.handled_at.district && !item.handled_at.community {
         r.at(&["handled_at"], "区级中心和社区中心至少一处可办理".into());
     }
-    let limits = &item.time_limits;
-    if let Some(legal) = limits.legal_days
-        && legal > 0
-        && limits.promised_days > legal
-    {
-        r.at(
-            &["time_limits", "promised_days"],
-            format!("承诺时限 {} 个工作日超过法定时限 {legal} 个工作日", limits.promised_days),
-        );
-    }
     if item.materials.is_empty() {
         r.at(&["materials"], "至少需要一项申请材料".into());
     }
@@ -548,10 +552,7 @@ fn check_item(r: &mut Reporter, item: &Item) {
     {
         match lenient.supplement_days {
             None | Some(0) => r.at(&["lenient"], "允许容缺受理，但没有补正期限 supplement_days".into()),
-            Some(days) if limits.promised_days > 0 && days > limits.promised_days => r.at(
-                &["lenient", "supplement_days"],
-                format!("补正期限 {days} 个工作日超过承诺时限 {} 个工作日", limits.promised_days),
-            ),
+            // Against the promised limit in its own unit: see `check_limits`.
             Some(_) => {}
         }
         if lenient.on_expiry.is_none() {
@@ -902,20 +903,6 @@ mod tests {
                 assert!(p.line >= 1 && p.line <= lines.len(), "line {skip}: {p}");
             }
         }
-    }
-
-    #[test]
-    fn legal_days_takes_a_number_or_the_word_for_none() {
-        let limits: super::super::model::TimeLimits =
-            toml::from_str("legal_days = \"未规定\"\npromised_days = 5").unwrap();
-        assert_eq!(limits.legal_days, None);
-        let limits: super::super::model::TimeLimits =
-            toml::from_str("legal_days = 20\npromised_days = 5").unwrap();
-        assert_eq!(limits.legal_days, Some(20));
-        assert!(
-            toml::from_str::<super::super::model::TimeLimits>("legal_days = -1\npromised_days = 5").is_err()
-        );
-        assert_eq!(toml::to_string(&limits).unwrap(), "legal_days = 20\npromised_days = 5\n");
     }
 
     #[test]

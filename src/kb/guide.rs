@@ -1,6 +1,7 @@
 //! The service guide (办事指南) of an item as a list of typed lines, shared by `kb show` (plain text)
 //! and the desk's detail pane (styled), so both always show the same facts in the same order.
 
+use super::limits::SPECIAL_NOT_COUNTED;
 use super::model::{Item, Necessity};
 
 /// What a guide line is, so a renderer can style it.
@@ -56,6 +57,30 @@ pub fn where_handled(item: &Item) -> String {
     text
 }
 
+/// The time-limit lines of the guide: statutory limit with its basis, promised limit, extension
+/// and special procedures (whose time does not count toward the limit).
+pub fn time_limit_lines(item: &Item) -> Vec<GuideLine> {
+    let limits = &item.time_limits;
+    let mut out = vec![
+        line(LineKind::Fact, 0, format!("法定时限：{}", limits.statutory.text())),
+        line(
+            LineKind::Fact,
+            0,
+            format!("承诺时限：{} | 最多跑动 {} 次", limits.promised.text(), item.visits),
+        ),
+    ];
+    if let Some(ext) = &limits.extension {
+        out.push(line(LineKind::Fact, 0, format!("延长：{}", ext.text())));
+    }
+    if !limits.special_procedures.is_empty() {
+        out.push(line(LineKind::Fact, 0, format!("特别程序（{}）：", SPECIAL_NOT_COUNTED)));
+        out.extend(
+            limits.special_procedures.iter().map(|p| line(LineKind::Bullet, 1, format!("- {}", p.text()))),
+        );
+    }
+    out
+}
+
 /// The whole guide of an item.
 pub fn guide(item: &Item) -> Vec<GuideLine> {
     let mut out = vec![
@@ -75,18 +100,7 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
     if !item.aliases.is_empty() {
         out.push(line(LineKind::Fact, 0, format!("又称：{}", item.aliases.join("、"))));
     }
-    let limits = &item.time_limits;
-    let days = |d: u16| if d == 0 { "当场办结".to_string() } else { format!("{d} 个工作日") };
-    out.push(line(
-        LineKind::Fact,
-        0,
-        format!(
-            "法定时限：{} | 承诺时限：{} | 最多跑动 {} 次",
-            limits.legal_days.map_or_else(|| "法律法规未规定".to_string(), days),
-            days(limits.promised_days),
-            item.visits
-        ),
-    ));
+    out.extend(time_limit_lines(item));
     out.push(line(LineKind::Fact, 0, format!("办理地点：{}", where_handled(item))));
     out.push(line(
         LineKind::Fact,

@@ -3,16 +3,18 @@
 
 pub mod calendar;
 pub mod check;
+mod check_limits;
 pub mod drills;
 pub mod forms;
 pub mod guide;
+pub mod limits;
 pub mod model;
 pub mod search;
 pub mod source;
 
 use std::path::Path;
 
-pub use calendar::Calendar;
+pub use calendar::{Calendar, PROVISIONAL_MARK, PROVISIONAL_NOTE};
 pub use check::Problem;
 pub use drills::Drill;
 pub use forms::Form;

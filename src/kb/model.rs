@@ -59,7 +59,8 @@ pub struct Item {
     pub online: OnlineDepth,
     /// Visits to the hall the applicant needs at most (跑动次数).
     pub visits: u8,
-    /// Time limits in working days.
+    /// Statutory and promised time limits, each in its own unit, with extension and special
+    /// procedures (see `src/kb/limits.rs`).
     pub time_limits: TimeLimits,
     /// Fees; empty means free of charge (不收费).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -217,17 +218,7 @@ impl OnlineDepth {
     }
 }
 
-/// Legal and promised time limits (法定时限 / 承诺时限), in working days.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct TimeLimits {
-    /// Limit set by law; 0 when the item is decided on the spot; `None` (written `"未规定"`) when
-    /// no law or regulation sets one, so the guide never shows an invented statutory limit.
-    #[serde(with = "legal_days")]
-    pub legal_days: Option<u16>,
-    /// Limit the center promises, printed on the acceptance notice; 0 = on the spot.
-    pub promised_days: u16,
-}
+pub use super::limits::{NO_LEGAL_LIMIT, TimeLimits};
 
 /// One fee of an item.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -481,53 +472,6 @@ pub struct Holiday {
     /// Weekend days that are working days because of this holiday.
     #[serde(default, with = "toml_date::list", skip_serializing_if = "Vec::is_empty")]
     pub workdays: Vec<NaiveDate>,
-}
-
-/// The word a KB file writes for "no statutory time limit" (法律法规未规定).
-pub const NO_LEGAL_LIMIT: &str = "未规定";
-
-/// `legal_days` is a number of working days or the string [`NO_LEGAL_LIMIT`].
-mod legal_days {
-    use serde::Serializer;
-    use serde::de::{self, Deserializer, Visitor};
-    use std::fmt;
-
-    struct DaysOrNone;
-
-    impl Visitor<'_> for DaysOrNone {
-        type Value = Option<u16>;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            write!(f, "工作日数（0–65535）或 \"{}\"", super::NO_LEGAL_LIMIT)
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            u16::try_from(v).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            u16::try_from(v).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
-        }
-
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            if v == super::NO_LEGAL_LIMIT {
-                Ok(None)
-            } else {
-                Err(E::invalid_value(de::Unexpected::Str(v), &self))
-            }
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
-        d.deserialize_any(DaysOrNone)
-    }
-
-    pub fn serialize<S: Serializer>(days: &Option<u16>, s: S) -> Result<S::Ok, S::Error> {
-        match days {
-            Some(days) => s.serialize_u16(*days),
-            None => s.serialize_str(super::NO_LEGAL_LIMIT),
-        }
-    }
 }
 
 /// TOML writes dates as bare literals (`2026-01-01`), which chrono cannot read directly; these

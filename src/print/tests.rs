@@ -2,7 +2,7 @@ use std::process::Command;
 
 use super::*;
 use crate::intake::MaterialState;
-use crate::intake::notice::tests::{case, center};
+use crate::intake::notice::tests::{KB, case, center};
 use crate::intake::notice::{NoticeKind, notices_for};
 
 /// The text of a PDF, via pdftotext (poppler-utils; tests/run.sh installs it).
@@ -32,7 +32,7 @@ fn every_notice_kind_prints_a_pdf_with_its_content() {
     ];
     let mut kinds = Vec::new();
     for (case, item) in &cases {
-        for notice in notices_for(case, item, &center()) {
+        for notice in notices_for(case, item, &center(), &KB.calendar) {
             let outcome = print(&notice, &config).unwrap();
             assert!(!outcome.printed && outcome.missing_glyphs.is_empty());
             let text = squeeze(&pdf_text(&outcome.pdf));
@@ -72,7 +72,7 @@ fn the_print_command_gets_the_pdf_and_a_failing_one_keeps_the_files() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let (case, item) = case(&[], false);
-    let notice = &notices_for(&case, item, &center())[0];
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
     let mut config = PrintConfig::files(dir.path().join("out"));
     config.command = Some(script.display().to_string());
     let outcome = print(notice, &config).unwrap();
@@ -94,7 +94,7 @@ fn characters_outside_the_font_print_as_a_box_and_are_reported() {
     let (mut case, item) = case(&[], false);
     // 𠮷 (U+20BB7) is outside GB 2312.
     case.fields.insert(crate::intake::case::Field::ApplicantName, "吉𠮷".into());
-    let notice = &notices_for(&case, item, &center())[0];
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
     let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
     assert_eq!(outcome.missing_glyphs, vec!['𠮷']);
     assert!(pdf_text(&outcome.pdf).contains("吉□"));
@@ -104,7 +104,7 @@ fn characters_outside_the_font_print_as_a_box_and_are_reported() {
 fn a_long_notice_breaks_into_pages() {
     let (mut case, item) = case(&[], false);
     case.fields.insert(crate::intake::case::Field::ApplicantName, "张三丰".repeat(400));
-    let notice = &notices_for(&case, item, &center())[0];
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
     let dir = tempfile::tempdir().unwrap();
     let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
     let text = pdf_text(&outcome.pdf);

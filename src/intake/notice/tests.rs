@@ -7,7 +7,7 @@ use crate::intake::case::CaseEvent;
 use crate::intake::rules::{Application, decide};
 use crate::kb::Kb;
 
-static KB: LazyLock<Kb> = LazyLock::new(|| Kb::embedded().unwrap());
+pub(crate) static KB: LazyLock<Kb> = LazyLock::new(|| Kb::embedded().unwrap());
 const COMPANY: &str = "00013112700401";
 
 pub(crate) fn center() -> Center {
@@ -45,7 +45,7 @@ pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'s
 #[test]
 fn accepted_case_gets_acceptance_and_receipt_with_the_promised_date() {
     let (case, item) = case(&[], false);
-    let notices = notices_for(&case, item, &center());
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
     let kinds: Vec<_> = notices.iter().map(|n| n.kind).collect();
     assert_eq!(kinds, [NoticeKind::Acceptance, NoticeKind::Receipt]);
     let text = notices[0].to_text();
@@ -62,7 +62,7 @@ fn accepted_case_gets_acceptance_and_receipt_with_the_promised_date() {
 #[test]
 fn lenient_case_gets_the_commitment_with_deadlines_on_the_calendar() {
     let (case, item) = case(&[("premises", MaterialState::Missing)], true);
-    let notices = notices_for(&case, item, &center());
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
     let kinds: Vec<_> = notices.iter().map(|n| n.kind).collect();
     assert_eq!(kinds, [NoticeKind::Acceptance, NoticeKind::LenientCommitment, NoticeKind::Receipt]);
     let text = notices[1].to_text();
@@ -84,7 +84,7 @@ fn lenient_case_gets_the_commitment_with_deadlines_on_the_calendar() {
 fn deficiency_lists_every_problem_with_what_is_required() {
     let defect = MaterialState::Defect { text: "法定代表人未签字".into() };
     let (case, item) = case(&[("application_form", defect), ("articles", MaterialState::Missing)], false);
-    let notices = notices_for(&case, item, &center());
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].kind, NoticeKind::Deficiency);
     let text = notices[0].to_text();
@@ -103,7 +103,7 @@ fn rejection_gives_reason_basis_and_remedies() {
         reason: RejectReason::NotEligible { reason: "股东人数超过五十人".into() },
         basis: vec!["《中华人民共和国公司法》第四十二条".into()],
     });
-    let notices = notices_for(&case, item, &center());
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
     let text = notices[0].to_text();
     assert!(text.contains("不予受理通知书") && text.contains("股东人数超过五十人"), "{text}");
     assert!(text.contains("第四十二条") && text.contains("行政复议") && text.contains("行政诉讼"), "{text}");
@@ -112,7 +112,7 @@ fn rejection_gives_reason_basis_and_remedies() {
 #[test]
 fn text_lines_fit_80_columns() {
     let (case, item) = case(&[("premises", MaterialState::Missing)], true);
-    for notice in notices_for(&case, item, &center()) {
+    for notice in notices_for(&case, item, &center(), &KB.calendar) {
         for line in notice.to_text().lines() {
             assert!(line.width() <= 80, "{}: {line}", notice.title());
         }
@@ -122,7 +122,7 @@ fn text_lines_fit_80_columns() {
 #[test]
 fn an_unfinished_case_has_no_notices() {
     let item = KB.item(COMPANY).unwrap();
-    assert!(notices_for(&Case::default(), item, &center()).is_empty());
+    assert!(notices_for(&Case::default(), item, &center(), &KB.calendar).is_empty());
 }
 
 #[test]
@@ -131,6 +131,6 @@ fn a_window_without_a_clerks_name_signs_with_its_number() {
     c.clerk.clear();
     assert_eq!(c.signer(), format!("{} 号窗口", c.window));
     let (case, item) = case(&[], false);
-    let text = notices_for(&case, item, &c)[0].to_text();
+    let text = notices_for(&case, item, &c, &KB.calendar)[0].to_text();
     assert!(text.contains(&format!("受理人：{} 号窗口", c.window)), "{text}");
 }
