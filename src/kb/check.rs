@@ -70,6 +70,7 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
             ("items", _) => {
                 if let Some(item) = report.parse::<Item>() {
                     check_item(&mut report, &item);
+                    super::elements::check_elements(&mut report, &item);
                     later.insert(file.path.clone(), report.placeholders.clone());
                     if !report.suppressed("code")
                         && let Some(first) = codes.insert(item.code.clone(), file.path.clone())

@@ -81,6 +81,43 @@ pub fn time_limit_lines(item: &Item) -> Vec<GuideLine> {
     out
 }
 
+/// The national elements (GB/T 39046) an item carries: type and level, the codes, the
+/// implementing body's credit code, address, hours and result. Absent elements are left out.
+pub fn element_lines(item: &Item) -> Vec<GuideLine> {
+    let mut out = Vec::new();
+    let mut kind = format!("事项类型：{}（{}）", item.kind.label(), item.kind.code());
+    if let Some(level) = item.level {
+        kind.push_str(&format!(" | 行使层级：{}（{}）", level.label(), level.code()));
+    }
+    if let Some(nature) = item.department_nature {
+        kind.push_str(&format!(" | 实施主体性质：{}", nature.label()));
+    }
+    out.push(line(LineKind::Fact, 0, kind));
+    let codes: Vec<String> = [
+        ("基本编码", &item.basic_code),
+        ("实施编码", &item.implementation_code),
+        ("业务办理项编码", &item.business_item_code),
+    ]
+    .into_iter()
+    .filter_map(|(label, v)| v.as_ref().map(|v| format!("{label} {v}")))
+    .collect();
+    if !codes.is_empty() {
+        out.push(line(LineKind::Fact, 0, codes.join(" | ")));
+    }
+    if let Some(code) = &item.department_code {
+        out.push(line(LineKind::Fact, 0, format!("实施主体统一社会信用代码：{code}")));
+    }
+    for (label, value) in [("办理地址", &item.address), ("办理时间", &item.hours)] {
+        if let Some(v) = value {
+            out.push(line(LineKind::Fact, 0, format!("{label}：{v}")));
+        }
+    }
+    if let Some(result) = &item.result {
+        out.push(line(LineKind::Fact, 0, format!("办理结果：{}", result.text())));
+    }
+    out
+}
+
 /// The whole guide of an item.
 pub fn guide(item: &Item) -> Vec<GuideLine> {
     let mut out = vec![
@@ -97,6 +134,7 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
             ),
         ),
     ];
+    out.extend(element_lines(item));
     if !item.aliases.is_empty() {
         out.push(line(LineKind::Fact, 0, format!("又称：{}", item.aliases.join("、"))));
     }
@@ -174,8 +212,19 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
         out.push(line(
             LineKind::Fact,
             1,
-            format!("{quantity} | {} | {} | {}", m.medium.label(), m.source.label(), m.kind.label()),
+            format!(
+                "{quantity} | {} | {} | {} | 来源渠道：{}",
+                m.medium.label(),
+                m.source.label(),
+                m.kind.label(),
+                m.channel().label()
+            ),
         ));
+        for (label, value) in [("要求依据", &m.basis), ("填写说明", &m.fill_notes)] {
+            if let Some(v) = value {
+                out.push(line(LineKind::Note, 1, format!("{label}：{v}")));
+            }
+        }
         out.extend(m.checkpoints.iter().map(|c| line(LineKind::Bullet, 1, format!("- {c}"))));
         if !m.defects.is_empty() {
             let defects: Vec<String> = m
@@ -191,6 +240,11 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
                 out.push(line(LineKind::Note, 1, format!("{label}：{v}")));
             }
         }
+    }
+    if !item.checked_against.is_empty() {
+        let on = item.checked_on.map(|d| format!("（核对日期 {d}）")).unwrap_or_default();
+        out.push(line(LineKind::Heading, 0, format!("核对来源{on}")));
+        out.extend(item.checked_against.iter().map(|c| line(LineKind::Bullet, 1, c)));
     }
     if let Some(note) = &item.note {
         out.push(line(LineKind::Heading, 0, "备注"));

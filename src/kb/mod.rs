@@ -7,6 +7,7 @@ mod check_limits;
 pub mod drills;
 pub mod forms;
 pub mod guide;
+pub mod elements;
 pub mod limits;
 pub mod model;
 pub mod search;

@@ -75,6 +75,39 @@ pub struct Item {
     pub lenient: Option<Lenient>,
     /// The application materials, in the order the clerk checks them.
     pub materials: Vec<Material>,
+    /// 基本编码 (catalog code of the national item catalogue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_code: Option<String>,
+    /// 实施编码 (implementation code of this implementing body's item); opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementation_code: Option<String>,
+    /// 业务办理项编码 (`task_handle_item`, at most 50 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_item_code: Option<String>,
+    /// 行使层级.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<super::elements::Level>,
+    /// 实施主体's unified social credit code (GB 32100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_code: Option<String>,
+    /// 实施主体性质.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_nature: Option<super::elements::BodyNature>,
+    /// 办理地点 (address) as published in the guide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// 办理时间 (opening hours) as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+    /// 办理结果: the 证照 or document issued and its validity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<super::elements::ResultDoc>,
+    /// What the item was checked against: the legal article(s) and the public 办事指南.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checked_against: Vec<String>,
+    /// When it was checked.
+    #[serde(default, with = "toml_date::option", skip_serializing_if = "Option::is_none")]
+    pub checked_on: Option<NaiveDate>,
     /// Remarks, especially where a value is uncertain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -415,6 +448,15 @@ pub enum Source {
     Government,
     #[serde(rename = "中介机构")]
     Intermediary,
+    /// 来源渠道; when absent it follows from `shared_data` and `source` (see `Material::channel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<super::elements::Channel>,
+    /// The legal basis for requiring the material.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// 填写说明: how to fill it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_notes: Option<String>,
     #[serde(rename = "其他")]
     Other,
 }
