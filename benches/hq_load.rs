@@ -28,7 +28,10 @@ fn case_changes(window: usize, n: usize) -> Vec<Change> {
         CaseEvent::FieldSet { field: Field::Ticket, value: format!("A{n:03}") },
         CaseEvent::Finished {
             number: format!("HRB-W{window:03}-20261130-{n:04}"),
-            decision: Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") },
+            decision: Decision::Accept {
+                promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"),
+                commitments: Vec::new(),
+            },
             at,
         },
     ];

@@ -157,7 +157,7 @@ fn notices_match(
     missed: &mut Vec<String>,
 ) -> bool {
     let (listed, deadline, promised): (Vec<&str>, _, _) = match &case.decision {
-        Some(Decision::AcceptPending { supplements, promised_date }) => (
+        Some(Decision::AcceptPending { supplements, promised_date, .. }) => (
             supplements.iter().map(|s| s.deficiency.material.as_str()).collect(),
             supplements.iter().map(|s| s.deadline).max(),
             Some(*promised_date),
@@ -165,7 +165,7 @@ fn notices_match(
         Some(Decision::NoticeOfDeficiency { deficiencies, .. }) => {
             (deficiencies.iter().map(|d| d.material.as_str()).collect(), None, None)
         }
-        Some(Decision::Accept { promised_date }) => (Vec::new(), None, Some(*promised_date)),
+        Some(Decision::Accept { promised_date, .. }) => (Vec::new(), None, Some(*promised_date)),
         _ => (Vec::new(), None, None),
     };
     let expected = &drill.expected;

@@ -26,7 +26,10 @@ fn events() -> Vec<CaseEvent> {
         CaseEvent::FieldSet { field: Field::Ticket, value: "A001".into() },
         CaseEvent::Finished {
             number: "HRB-01-20261130-0001".into(),
-            decision: Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") },
+            decision: Decision::Accept {
+                promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"),
+                commitments: Vec::new(),
+            },
             at,
         },
     ]

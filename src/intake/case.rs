@@ -680,6 +680,17 @@ mod tests {
             CaseEvent::FieldSet { field: Field::Ticket, value: "A005".into() },
             CaseEvent::ItemChosen { code: "X1".into(), kb_version: "1".into() },
             CaseEvent::MaterialMarked { id: "a".into(), state: Some(MaterialState::Ok) },
+
+    /// The post-acceptance check tasks of 告知承诺 (国办发〔2020〕42号): each certificate replaced by
+    /// a commitment, which the department must check by its deadline.
+    pub fn check_tasks(&self) -> &[super::rules::Commitment] {
+        match &self.decision {
+            Some(Decision::Accept { commitments, .. } | Decision::AcceptPending { commitments, .. }) => {
+                commitments
+            }
+            _ => &[],
+        }
+    }
             CaseEvent::ItemChosen { code: "X2".into(), kb_version: "1".into() },
             CaseEvent::MaterialMarked { id: "b".into(), state: Some(MaterialState::Missing) },
             CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三".into() },
@@ -708,7 +719,11 @@ mod tests {
         };
         let finished = CaseEvent::Finished {
             number: "N-1".into(),
-            decision: Decision::AcceptPending { supplements: vec![supplement], promised_date: date },
+            decision: Decision::AcceptPending {
+                supplements: vec![supplement],
+                promised_date: date,
+                commitments: Vec::new(),
+            },
             at: at("2026-11-30 09:00"),
         };
         let supplemented = CaseEvent::Supplemented { material: "a".into(), at: at("2026-12-01 09:00") };

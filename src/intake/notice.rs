@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use unicode_width::UnicodeWidthStr;
 
 use super::case::{ApplicantKind, Case, Delivery, Field};
-use super::rules::{Decision, MaterialState, RejectReason, applies};
+use super::rules::{Commitment, Decision, MaterialState, RejectReason, applies};
 use super::validate::{mask_id, mask_phone};
 use crate::kb::Item;
 use crate::kb::{Calendar, Item, PROVISIONAL_NOTE};
@@ -29,6 +29,8 @@ pub enum NoticeKind {
     /// An application form filled by agency staff (代办), for the applicant's signature.
     ApplicationForm,
     /// 一次性告知书 for materials the back office sent back (退回补正).
+    /// 告知承诺书: certificates replaced by the applicant's commitment (告知承诺制), never 容缺.
+    InformedCommitment,
     Correction,
 }
 
@@ -42,6 +44,7 @@ impl NoticeKind {
             Self::Rejection => "不予受理通知书",
             Self::Receipt => "材料接收凭证",
             Self::ApplicationForm => "申请表",
+            Self::InformedCommitment => "告知承诺书",
             Self::Correction => "一次性告知书（退回补正）",
         }
     }
@@ -55,6 +58,7 @@ impl NoticeKind {
             Self::Rejection => "rejection",
             Self::Receipt => "receipt",
             Self::ApplicationForm => "form",
+            Self::InformedCommitment => "informed-commitment",
             Self::Correction => "correction",
         }
     }
@@ -237,16 +241,25 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
     };
     let to = addressee(case);
     match decision {
-        Decision::Accept { promised_date } => vec![
-            notice(
+        Decision::Accept { promised_date, commitments } => {
+            let accepted = Accepted { on, promised: *promised_date, supplements: 0, commitments };
+            let mut out = vec![notice(
                 NoticeKind::Acceptance,
-                acceptance(case, item, center, number, on, *promised_date, 0, calendar),
-            ),
-            notice(NoticeKind::Receipt, receipt(case, item, center, number, on)),
-        ],
-        Decision::AcceptPending { supplements, promised_date } => {
-            let mut blocks =
-                acceptance(case, item, center, number, on, *promised_date, supplements.len(), calendar);
+                acceptance(case, item, center, number, &accepted, calendar),
+            )];
+            if !commitments.is_empty() {
+                out.push(notice(
+                    NoticeKind::InformedCommitment,
+                    informed_commitment(case, item, center, number, on, commitments, calendar),
+                ));
+            }
+            out.push(notice(NoticeKind::Receipt, receipt(case, item, center, number, on)));
+            out
+        }
+        Decision::AcceptPending { supplements, promised_date, commitments } => {
+            let accepted =
+                Accepted { on, promised: *promised_date, supplements: supplements.len(), commitments };
+            let mut blocks = acceptance(case, item, center, number, &accepted, calendar);
             let lenient = item.lenient.as_ref();
             let expiry = lenient.and_then(|l| l.on_expiry).map_or("终止受理", |r| r.label());
             let result = if lenient.is_some_and(|l| l.withhold_result) {
@@ -295,8 +308,15 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
             vec![
                 notice(NoticeKind::Acceptance, blocks),
                 notice(NoticeKind::LenientCommitment, commitment),
-                notice(NoticeKind::Receipt, receipt(case, item, center, number, on)),
-            ]
+            ];
+            if !commitments.is_empty() {
+                out.push(notice(
+                    NoticeKind::InformedCommitment,
+                    informed_commitment(case, item, center, number, on, commitments, calendar),
+                ));
+            }
+            out.push(notice(NoticeKind::Receipt, receipt(case, item, center, number, on)));
+            out
         }
         Decision::NoticeOfDeficiency { deficiencies, .. } => {
             let blocks = vec![
@@ -315,7 +335,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
                             let problem = match &d.state {
                                 MaterialState::Missing => "未提交".to_string(),
                                 MaterialState::Defect { text } => text.clone(),
-                                MaterialState::Ok => String::new(),
+                                MaterialState::Ok | MaterialState::Committed => String::new(),
                             };
                             vec![
                                 (i + 1).to_string(),
@@ -403,15 +423,27 @@ pub fn correction_notice(
         blocks,
     })
 }
+/// What a 受理通知书 states about the acceptance.
+struct Accepted<'a> {
+    /// Intake date.
+    on: NaiveDate,
+    /// Promised completion date.
+    promised: NaiveDate,
+    /// How many materials are to be supplemented under 容缺.
+    supplements: usize,
+    /// Certificates replaced by commitments (告知承诺).
+    commitments: &'a [Commitment],
+}
+
 
 fn acceptance(
     case: &Case,
     item: &Item,
     center: &Center,
     number: &str,
-    on: NaiveDate,
-    promised: NaiveDate,
+    accepted: &Accepted,
     calendar: &Calendar,
+    let Accepted { on, promised, supplements, commitments } = *accepted;
     supplements: usize,
 ) -> Vec<Block> {
     let to = addressee(case);
@@ -425,6 +457,13 @@ fn acceptance(
     let finding = if supplements == 0 {
         "申请材料齐全、符合法定形式".to_string()
     } else {
+    // 告知承诺 is its own path: the certificates are replaced, not supplemented later.
+    let finding = if commitments.is_empty() {
+        finding
+    } else {
+        let names: Vec<&str> = commitments.iter().map(|c| c.name.as_str()).collect();
+        format!("{finding}（其中{}由申请人以告知承诺方式替代，见《告知承诺书》）", names.join("、"))
+    };
         format!("主要申请材料齐全、符合法定形式，尚有 {supplements} 项次要材料需容缺补正")
     };
     let decided = if supplements == 0 { "决定予以受理" } else { "决定容缺受理" };
@@ -463,6 +502,50 @@ fn limits_text(item: &Item) -> String {
         ));
     }
     text
+}
+/// The 告知承诺书: each certificate replaced, what the applicant commits to, the department's check
+/// deadline and the consequence of a false commitment (国办发〔2020〕42号).
+fn informed_commitment(
+    case: &Case,
+    item: &Item,
+    center: &Center,
+    number: &str,
+    on: NaiveDate,
+    commitments: &[Commitment],
+    calendar: &Calendar,
+) -> Vec<Block> {
+    let list = item.informed_commitment.as_ref().map(|c| c.list.as_str()).unwrap_or_default();
+    vec![
+        header(case, item, center, number),
+        Block::Paragraph(format!(
+            "本人（单位）申请办理{}，已知晓行政机关告知的条件和要求，自愿选择告知承诺制（依据：国务院办公厅关于全面推行证明事项和涉企经营许可事项告知承诺制的指导意见，国办发〔2020〕42号；{list}），以书面承诺代替下列证明材料，不再提交：",
+            item.name
+        )),
+        Block::Table {
+            header: vec!["序号".into(), "以承诺替代的证明".into(), "承诺内容".into(), "核查期限".into()],
+            rows: commitments
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    vec![
+                        (i + 1).to_string(),
+                        c.name.clone(),
+                        c.text.clone(),
+                        format!("{} 前", due(c.check_deadline, calendar)),
+                    ]
+                })
+                .collect(),
+        },
+        Block::Paragraph(
+            "行政机关将在受理后于上述核查期限内对承诺内容进行核查。本人（单位）承诺所作承诺真实、准确、完整，愿意接受核查。"
+                .into(),
+        ),
+        Block::Paragraph(format!(
+            "承诺不实的后果：{}",
+            commitments.iter().map(|c| format!("{}——{}", c.name, c.consequence)).collect::<Vec<_>>().join("；")
+        )),
+        signatures(center, on, true),
+    ]
 }
 
 

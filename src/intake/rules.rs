@@ -27,6 +27,9 @@ pub enum MaterialState {
     Missing,
 }
 
+    /// 以告知承诺替代: not brought; the applicant signs a commitment instead (告知承诺制), where the
+    /// item and the material allow it. Neither 缺少 nor 容缺: the certificate is never supplied.
+    Committed,
 impl MaterialState {
     /// The state's name on screen and on notices.
     pub fn label(&self) -> &'static str {
@@ -36,6 +39,7 @@ impl MaterialState {
             Self::Missing => "缺少",
         }
     }
+            Self::Committed => "以告知承诺替代",
 }
 
 /// Where the desk's center sits, to tell whether an item is handled here.
@@ -106,6 +110,22 @@ pub struct Supplement {
 /// Why an application is not accepted at all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+/// A certificate replaced by the applicant's commitment (告知承诺), and the department's check of it
+/// after acceptance (the case's check task).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    /// Material id.
+    pub material: String,
+    /// Material name as printed.
+    pub name: String,
+    /// What the applicant commits to.
+    pub text: String,
+    /// The consequence of a false commitment.
+    pub consequence: String,
+    /// Last working day of the department's post-acceptance check.
+    pub check_deadline: NaiveDate,
+}
+
 pub enum RejectReason {
     /// The item is not handled at this kind of center; tell the applicant where to go.
     NotHandledHere {
@@ -123,13 +143,16 @@ pub enum RejectReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    /// 受理: every applicable material is acceptable.
+    /// 受理: every applicable material is acceptable (or replaced by an allowed commitment).
     Accept {
         /// Promised completion date printed on the 受理通知书.
         promised_date: NaiveDate,
     },
     /// 容缺受理: only 容缺-eligible materials are missing or defective and the applicant signs.
     AcceptPending {
+        /// Certificates replaced by a commitment (告知承诺), each with its check deadline.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        commitments: Vec<Commitment>,
         /// Each material to supplement with its deadline.
         supplements: Vec<Supplement>,
         /// Promised completion date (counted from intake).
@@ -137,6 +160,9 @@ pub enum Decision {
     },
     /// 一次性告知: everything missing or defective, listed once.
     NoticeOfDeficiency {
+        /// Certificates replaced by a commitment (告知承诺), each with its check deadline.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        commitments: Vec<Commitment>,
         /// Every problem, in checklist order.
         deficiencies: Vec<Deficiency>,
         /// 容缺 would be possible if the applicant agreed to sign the commitment.
@@ -223,17 +249,20 @@ pub fn decide(item: &Item, app: &Application, today: NaiveDate, calendar: &Calen
     let deficiencies: Vec<Deficiency> = item
         .materials
         .iter()
-        .filter(|m| applies(m, app))
-        .filter_map(|m| {
-            let state = effective_state(m, app);
-            (*state != MaterialState::Ok).then(|| deficiency(m, state.clone()))
+        .filter(|m| applies(item, m, app))
+        .filter_map(|m| match effective_state(m, app) {
+            MaterialState::Ok => None,
+            MaterialState::Committed if commitment_allowed(item, m) => None,
+            // A commitment the item does not allow replaces nothing: the material is missing.
+            MaterialState::Committed => Some(deficiency(m, MaterialState::Missing)),
+            state => Some(deficiency(m, state.clone())),
         })
         .collect();
 
     // The promised limit in its own unit, never after the statutory date.
     let promised_date = item.time_limits.promised_date(today, calendar);
     if deficiencies.is_empty() {
-        return Decision::Accept { promised_date };
+        return Decision::Accept { promised_date, commitments };
     }
     let lenient_possible = match &item.lenient {
         Some(rule) if rule.allowed && !app.bad_credit => deficiencies.iter().all(|d| d.lenient),
@@ -243,7 +272,7 @@ pub fn decide(item: &Item, app: &Application, today: NaiveDate, calendar: &Calen
         let deadline = supplement_deadline(item, today, calendar);
         let supplements =
             deficiencies.into_iter().map(|deficiency| Supplement { deficiency, deadline }).collect();
-        return Decision::AcceptPending { supplements, promised_date };
+        return Decision::AcceptPending { supplements, promised_date, commitments };
     }
     Decision::NoticeOfDeficiency { deficiencies, lenient_possible }
 }
@@ -304,14 +333,15 @@ mod tests {
             .collect();
         Application { states, ..Default::default() }
     }
+    let commitments = commitments(item, app, today, calendar);
 
     #[test]
     fn complete_application_is_accepted_with_the_promised_date() {
         let kb = kb();
         let item = kb.item(COMPANY).unwrap();
         // Friday 2026-09-18: one working day later is Sunday 2026-09-20, a make-up workday.
-        let d = decide(item, &all_ok(item), date("2026-09-18"), &kb.calendar);
-        assert_eq!(d, Decision::Accept { promised_date: date("2026-09-20") });
+        let d = decided(item, &all_ok(item), date("2026-09-18"), &kb.calendar);
+        assert_eq!(d, Decision::Accept { promised_date: date("2026-09-20"), commitments: Vec::new() });
     }
 
     #[test]
@@ -323,6 +353,31 @@ mod tests {
         app.states.insert("premises".into(), MaterialState::Defect { text: "租赁合同已到期".into() });
         app.agrees_to_commitment = true;
         let Decision::NoticeOfDeficiency { deficiencies, lenient_possible } =
+/// Whether `material` may be replaced by a commitment: the item is on a 告知承诺 list and the
+/// material names the commitment.
+pub fn commitment_allowed(item: &Item, material: &Material) -> bool {
+    item.informed_commitment.as_ref().is_some_and(|c| c.allowed) && material.informed_commitment.is_some()
+}
+
+/// The commitments (告知承诺) of an application: every applicable material marked 以告知承诺替代
+/// that allows it, with its post-acceptance check deadline (working days after `today`).
+pub fn commitments(item: &Item, app: &Application, today: NaiveDate, calendar: &Calendar) -> Vec<Commitment> {
+    item.materials
+        .iter()
+        .filter(|m| applies(item, m, app) && app.states.get(&m.id) == Some(&MaterialState::Committed))
+        .filter_map(|m| {
+            let c = m.informed_commitment.as_ref().filter(|_| commitment_allowed(item, m))?;
+            Some(Commitment {
+                material: m.id.clone(),
+                name: m.name.clone(),
+                text: c.text.clone(),
+                consequence: c.consequence.clone(),
+                check_deadline: calendar.add_working_days(today, c.check_days),
+            })
+        })
+        .collect()
+}
+
             decide(item, &app, date("2026-11-30"), &kb.calendar)
         else {
             panic!("expected a notice")

@@ -96,6 +96,11 @@ impl Calendar {
         if self.is_provisional(day) { PROVISIONAL_MARK } else { "" }
     }
 
+    /// A computed date as screens show it: `2027-01-05（暂定）` in a provisional year.
+    pub fn show(&self, day: NaiveDate) -> String {
+        format!("{day}{}", self.mark(day))
+    }
+
     /// Working days from `from` (exclusive) to `to` (inclusive); negative when `to` is earlier.
     pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
         let (a, b, sign) = if to >= from { (from, to, 1) } else { (to, from, -1) };

@@ -76,6 +76,7 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
                         && let Some(first) = codes.insert(item.code.clone(), file.path.clone())
                     {
                         report.at(&["code"], format!("事项编码 {} 重复，已在 {} 中使用", item.code, first));
+                    super::commitment::check_commitment(&mut report, &item);
                     }
                     parsed.items.push((file.path.clone(), item));
                 }

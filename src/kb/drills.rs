@@ -347,8 +347,8 @@ impl Drill {
             out.push(format!("预期告知材料为 {}，规则得出 {}", list(&expected), list(&computed)));
         }
         let (deadline, promised) = match &decision {
-            Decision::Accept { promised_date } => (None, Some(*promised_date)),
-            Decision::AcceptPending { supplements, promised_date } => {
+            Decision::Accept { promised_date, .. } => (None, Some(*promised_date)),
+            Decision::AcceptPending { supplements, promised_date, .. } => {
                 (supplements.iter().map(|s| s.deadline).max(), Some(*promised_date))
             }
             _ => (None, None),

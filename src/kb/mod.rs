@@ -3,6 +3,10 @@
 
 pub mod calendar;
 pub mod check;
+pub mod commitment;
+mod check_situations;
+pub mod conditions;
+pub mod library;
 mod check_limits;
 pub mod drills;
 pub mod forms;

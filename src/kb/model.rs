@@ -102,6 +102,9 @@ pub struct Item {
     /// 办理结果: the 证照 or document issued and its validity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<super::elements::ResultDoc>,
+    /// 告知承诺制: the list that lets the applicant replace listed certificates by a commitment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informed_commitment: Option<super::commitment::InformedCommitment>,
     /// What the item was checked against: the legal article(s) and the public 办事指南.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checked_against: Vec<String>,
@@ -452,6 +455,18 @@ pub enum Source {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<super::elements::Channel>,
     /// The legal basis for requiring the material.
+    /// 来源渠道; when absent it follows from `shared_data` and `source` (see `Material::channel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<super::elements::Channel>,
+    /// The legal basis for requiring the material.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// 填写说明: how to fill it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_notes: Option<String>,
+    /// 告知承诺: the commitment that may replace this material (needs the item's list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informed_commitment: Option<super::commitment::MaterialCommitment>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
     /// 填写说明: how to fill it in.

@@ -14,9 +14,10 @@ use super::effects::Cmd;
 use super::input::TextInput;
 use super::intake::Ctx;
 use super::keys::{Action, Context};
-use super::text::layout_safe;
+use super::text::{layout_safe, provisional_note};
 use super::widgets::labelled_input;
 use crate::intake::case::{Case, CaseEvent, Delivery, Field, Status};
+use crate::intake::rules::Decision;
 use crate::intake::validate::mask_id;
 use crate::kb::Kb;
 use crate::kb::calendar::Calendar;
@@ -48,7 +49,7 @@ pub fn deadline_text(calendar: &Calendar, today: NaiveDate, deadline: NaiveDate)
     } else {
         let left = calendar.working_days_between(today, deadline);
         let color = if left <= 1 { Color::Yellow } else { Color::Cyan };
-        (format!("剩 {left} 个工作日（{deadline} 前）"), color)
+        (format!("剩 {left} 个工作日（{} 前）", calendar.show(deadline)), color)
     }
 }
 
@@ -262,6 +263,7 @@ impl CasesScreen {
             let line = Line::from(spans);
             lines.push(if selected { line.style(Style::new().bg(Color::Indexed(236))) } else { line });
         }
+        provisional_note(&mut lines);
         let height = usize::from(list.height.max(1));
         let scroll = (self.selected + 2).saturating_sub(height);
         frame.render_widget(Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(0), 0)), list);
@@ -288,6 +290,22 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
     lines.push(Line::from(format!("申请人：{} {id}", layout_safe(case.field(Field::ApplicantName)))));
     if let Some(decision) = &case.decision {
         lines.push(Line::from(format!("受理决定：{}", decision.label())));
+        if let Decision::Accept { promised_date, .. } | Decision::AcceptPending { promised_date, .. } =
+            decision
+        {
+            lines.push(Line::from(format!("承诺办结日期：{}", ctx.kb.calendar.show(*promised_date))));
+        }
+    }
+    let checks = case.check_tasks();
+    if !checks.is_empty() {
+        lines.push(Line::styled("告知承诺（受理后核查，非容缺）：", Style::new().fg(Color::Cyan)));
+        for c in checks {
+            lines.push(Line::from(format!(
+                "  {}：部门于 {} 前核查承诺",
+                layout_safe(&c.name),
+                ctx.kb.calendar.show(c.check_deadline)
+            )));
+        }
     }
     match hq_decision {
         Some("退回补正") => lines.push(Line::styled(
@@ -375,5 +393,6 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         lines.push(Line::from(""));
         lines.push(Line::styled(layout_safe(message).into_owned(), Style::new().fg(Color::Yellow)));
     }
+    provisional_note(&mut lines);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

@@ -115,3 +115,16 @@ mod tests {
         }
     }
 }
+
+/// Appends the sentence explaining the provisional mark when a line shows a date marked
+/// [`crate::kb::PROVISIONAL_MARK`] (a year whose holiday arrangement is not yet announced).
+pub fn provisional_note(lines: &mut Vec<ratatui::text::Line<'static>>) {
+    let marked =
+        lines.iter().any(|l| l.spans.iter().any(|s| s.content.contains(crate::kb::PROVISIONAL_MARK)));
+    if marked {
+        lines.push(ratatui::text::Line::styled(
+            crate::kb::PROVISIONAL_NOTE,
+            ratatui::style::Style::new().fg(ratatui::style::Color::Yellow),
+        ));
+    }
+}

@@ -241,7 +241,22 @@ impl ChecklistStep {
                 self.advance(rows.len());
                 e
             }
-            Some(Action::ClearMark) => mark(None),
+            Some(Action::MarkCommitted) => match current {
+                Some(Row::Material(m)) if crate::intake::rules::commitment_allowed(item, m) => {
+                    let e = mark(Some(MaterialState::Committed));
+                    self.advance(rows.len());
+                    e
+                }
+                Some(Row::Material(m)) => {
+                    self.message = Some(format!("{}不在本事项的告知承诺清单内，不能以承诺替代", m.name));
+                    vec![]
+                }
+                _ => vec![],
+            },
+            Some(Action::ClearMark) => match current {
+                Some(Row::Situation(s)) => vec![CaseEvent::SituationCleared { id: s.id.clone() }],
+                _ => mark(None),
+            },
             Some(Action::MarkDefect) => {
                 if let Some(Row::Material(m)) = current {
                     let choice = match case.materials.get(&m.id) {
@@ -290,14 +305,11 @@ impl ChecklistStep {
                 let unmarked = rows
                     .iter()
                     .position(|r| matches!(r, Row::Material(m) if !m.shared_data && !case.materials.contains_key(&m.id)));
-                let rejected = matches!(
-                    crate::intake::decide(
-                        item,
-                        &case.application(ctx.config.level),
-                        ctx.now.date(),
-                        &ctx.kb.calendar
-                    ),
-                    Decision::Reject { .. }
+                let outcome = crate::intake::decide(
+                    item,
+                    &case.application(item, ctx.config.level),
+                    ctx.now.date(),
+                    &ctx.kb.calendar,
                 );
                 match unmarked {
                     Some(i) if !rejected => {
@@ -397,13 +409,13 @@ impl ChecklistStep {
             u16::try_from(row.saturating_sub(usize::from(list_area.height.saturating_sub(3)))).unwrap_or(0);
         frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), list_area);
         if wide {
-            view_decision(decision, case, frame, decision_area);
-            self.view_standard(rows.get(row), frame, right);
+            view_decision(outcome, case, &ctx.kb.calendar, frame, decision_area);
+            self.view_standard(item, rows.get(row), frame, right);
         } else {
             // Narrow terminals: the decision first, the standard below it.
             let [d, s] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(right);
-            view_decision(decision, case, frame, d);
-            self.view_standard(rows.get(row), frame, s);
+            view_decision(outcome, case, &ctx.kb.calendar, frame, d);
+            self.view_standard(item, rows.get(row), frame, s);
         }
         self.view_popups(rows.get(row), frame, area);
     }
@@ -446,6 +458,7 @@ impl ChecklistStep {
             }
             Some(Row::Situation(s)) => {
                 push(&s.label, "", "", Style::new().bold().fg(Color::Yellow));
+                        (Some(MaterialState::Committed), _) => ("承诺  ".to_string(), Color::Cyan),
                 push("按 Space 切换 是/否；情形必要的材料随之出现或消失。", "", "", Style::new());
             }
             None => {}
@@ -460,6 +473,9 @@ impl ChecklistStep {
             clear_popup(frame, popup);
             let block = Block::new().borders(Borders::ALL).border_set(ASCII_BORDER).title(" 选择缺陷 ");
             let inner = block.inner(popup);
+                    if crate::intake::rules::commitment_allowed(item, m) {
+                        spans.push(Span::styled(" 可告知承诺", Style::new().fg(Color::Cyan)));
+                    }
             frame.render_widget(block, popup);
             let mut lines: Vec<Line> = m
                 .defects
@@ -503,9 +519,47 @@ impl ChecklistStep {
     }
 }
 
-/// The live decision panel.
-fn view_decision(decision: Option<&Decision>, case: &Case, frame: &mut Frame, area: Rect) {
-    let Some(decision) = decision else { return };
+/// The live decision panel: the decision, or the questions still open.
+/// The 告知承诺 lines of the decision panel: each certificate replaced and its check deadline.
+fn commitment_lines(
+    lines: &mut Vec<Line<'static>>,
+    commitments: &[crate::intake::rules::Commitment],
+    calendar: &crate::kb::Calendar,
+) {
+    for c in commitments {
+        lines.push(Line::styled(
+            format!("  告知承诺 {}：核查期限 {}", layout_safe(&c.name), calendar.show(c.check_deadline)),
+            Style::new().fg(Color::Cyan),
+        ));
+    }
+}
+
+fn view_decision(
+    outcome: Option<&RuleOutcome>,
+    case: &Case,
+    calendar: &crate::kb::Calendar,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let decision = match outcome {
+        None => return,
+        Some(RuleOutcome::Decided { decision }) => decision,
+        Some(RuleOutcome::Unanswered { questions }) => {
+            let mut lines = vec![Line::from(vec![
+                Span::raw("当前决定："),
+                Span::styled(
+                    format!(" {} ", crate::intake::rules::UNANSWERED_LABEL),
+                    Style::new().bg(Color::Yellow).fg(Color::Black).bold(),
+                ),
+            ])];
+            lines.push(Line::from(format!("以下 {} 项回答前不能受理：", questions.len())));
+            for q in questions {
+                lines.push(Line::from(format!("  {}", layout_safe(&q.label))));
+            }
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+            return;
+        }
+    };
     let color = match decision {
         Decision::Accept { .. } => Color::Green,
         Decision::AcceptPending { .. } => Color::Cyan,
@@ -517,14 +571,32 @@ fn view_decision(decision: Option<&Decision>, case: &Case, frame: &mut Frame, ar
         Span::styled(format!(" {} ", decision.label()), Style::new().bg(color).fg(Color::Black).bold()),
     ])];
     match decision {
-        Decision::Accept { promised_date } => lines.push(Line::from(format!("承诺办结日期 {promised_date}"))),
-        Decision::AcceptPending { supplements, promised_date } => {
-            lines.push(Line::from(format!("申请人已同意签署容缺承诺（y 撤销）。承诺办结 {promised_date}")));
+        Decision::Accept { promised_date, commitments } => {
+            lines.push(Line::from(format!("承诺办结日期 {}", calendar.show(*promised_date))));
+            commitment_lines(&mut lines, commitments, calendar);
+        }
+        Decision::AcceptPending { supplements, promised_date, commitments } => {
+            lines.push(Line::from(format!(
+                "申请人已同意签署容缺承诺（y 撤销）。承诺办结 {}",
+                calendar.show(*promised_date)
+            )));
             for s in supplements {
                 lines.push(Line::from(format!(
                     "  补正 {}：{} 前",
                     layout_safe(&s.deficiency.name),
-                    s.deadline
+                    calendar.show(s.deadline)
+                let commitment = m.informed_commitment.as_ref();
+                if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
+                    push(
+                        &format!(
+                            "可实行告知承诺（按 4）：申请人签署《告知承诺书》代替本材料，受理后 {} 个工作日内核查。承诺内容：{}",
+                            c.check_days, c.text
+                        ),
+                        "",
+                        "",
+                        Style::new().fg(Color::Cyan),
+                    );
+                }
                 )));
             }
         }
@@ -550,3 +622,5 @@ fn view_decision(decision: Option<&Decision>, case: &Case, frame: &mut Frame, ar
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
+            commitment_lines(&mut lines, commitments, calendar);
+    crate::tui::text::provisional_note(&mut lines);
