@@ -360,7 +360,8 @@ pub fn commitment_allowed(item: &Item, material: &Material) -> bool {
 }
 
 /// The commitments (告知承诺) of an application: every applicable material marked 以告知承诺替代
-/// that allows it, with its post-acceptance check deadline (working days after `today`).
+/// that allows it, with its post-acceptance check deadline (the material's check period after
+/// `today`, in its own unit on the calendar).
 pub fn commitments(item: &Item, app: &Application, today: NaiveDate, calendar: &Calendar) -> Vec<Commitment> {
     item.materials
         .iter()
@@ -372,13 +373,13 @@ pub fn commitments(item: &Item, app: &Application, today: NaiveDate, calendar: &
                 name: m.name.clone(),
                 text: c.text.clone(),
                 consequence: c.consequence.clone(),
-                check_deadline: calendar.add_working_days(today, c.check_days),
+                check_deadline: c.check.due(today, calendar),
             })
         })
         .collect()
 }
 
-            decide(item, &app, date("2026-11-30"), &kb.calendar)
+            decided(item, &app, date("2026-11-30"), &kb.calendar)
         else {
             panic!("expected a notice")
         };

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::check::Reporter;
+use super::limits::{Limit, Unit};
 use super::model::Item;
 
 /// `[informed_commitment]` of an item: whether the item is on a 告知承诺 list, and which.
@@ -27,8 +28,9 @@ pub struct MaterialCommitment {
     pub text: String,
     /// The consequence of a false commitment (撤销许可、记入信用记录 …), printed on it.
     pub consequence: String,
-    /// Working days after intake within which the department checks the commitment.
-    pub check_days: u16,
+    /// The period after intake within which the department checks the commitment, in the unit its
+    /// rule uses (usually working days: `{ amount = 20, unit = "工作日" }`).
+    pub check: Limit,
 }
 
 /// The documents' name for the path, so no screen or notice calls it 容缺.
@@ -61,8 +63,10 @@ pub(crate) fn check_commitment(r: &mut Reporter, item: &Item) {
                 "本事项未列入告知承诺清单（[informed_commitment] allowed = true），材料不能以承诺替代".into(),
             );
         }
-        if c.check_days == 0 {
-            r.at(&at("check_days"), "核查期限至少 1 个工作日".into());
+        match (c.check.unit, c.check.amount) {
+            (Unit::Immediate, _) => r.at(&at("check"), "核查期限须以工作日、自然日或月计".into()),
+            (_, 0) => r.at(&at("check"), "核查期限缺少数值 amount（至少为 1）".into()),
+            _ => {}
         }
         if c.text.trim().chars().count() < 4 {
             r.at(&at("text"), "写明承诺内容".into());

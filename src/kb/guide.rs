@@ -178,6 +178,9 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
         }
         _ => out.push(line(LineKind::Fact, 0, "容缺受理：不适用")),
     }
+    if let Some(c) = item.informed_commitment.as_ref().filter(|c| c.allowed) {
+        out.push(line(LineKind::Fact, 0, format!("告知承诺制：适用（{}），不同于容缺受理", c.list)));
+    }
     if let Some(phone) = &item.phone {
         out.push(line(LineKind::Fact, 0, format!("咨询电话：{phone}")));
     }
@@ -220,6 +223,18 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
                 m.channel().label()
             ),
         ));
+        if let Some(c) = &m.informed_commitment {
+            out.push(line(
+                LineKind::Note,
+                1,
+                format!(
+                    "可告知承诺替代：{}；受理后 {}内核查；承诺不实：{}",
+                    c.text,
+                    c.check.text(),
+                    c.consequence
+                ),
+            ));
+        }
         for (label, value) in [("要求依据", &m.basis), ("填写说明", &m.fill_notes)] {
             if let Some(v) = value {
                 out.push(line(LineKind::Note, 1, format!("{label}：{v}")));

@@ -459,7 +459,40 @@ impl ChecklistStep {
             Some(Row::Situation(s)) => {
                 push(&s.label, "", "", Style::new().bold().fg(Color::Yellow));
                         (Some(MaterialState::Committed), _) => ("承诺  ".to_string(), Color::Cyan),
-                push("按 Space 切换 是/否；情形必要的材料随之出现或消失。", "", "", Style::new());
+                push(
+                    "请询问申请人后回答：Space 答是/否，0 撤回回答，f 其余情形答否。未回答前不能受理；情形必要的材料随回答出现或消失。",
+                    "",
+                    "",
+                    Style::new(),
+                );
+                if let Some(g) = group_of(item, &s.id) {
+                    let names: Vec<&str> = g
+                        .situations
+                        .iter()
+                        .filter_map(|id| item.situations.iter().find(|x| &x.id == id))
+                        .map(|x| x.label.as_str())
+                        .collect();
+                    push(
+                        &format!("{}（{}）：{}", g.label, g.rule.label(), names.join(" / ")),
+                        "",
+                        "",
+                        Style::new().fg(Color::Cyan),
+                    );
+                    if g.rule.exclusive() {
+                        push("答「是」时，同组其他情形自动为「否」。", "", "", Style::new());
+                    }
+                }
+                if let Some(bad) = s.ineligible_if {
+                    push(
+                        &format!("资格条件：回答「{}」即不符合申请条件，不予受理。", if bad { "是" } else { "否" }),
+                        "",
+                        "",
+                        Style::new().fg(Color::Magenta),
+                    );
+                    if !s.basis.is_empty() {
+                        push(&format!("依据：{}", s.basis.join("；")), "", "", Style::new());
+                    }
+                }
             }
             None => {}
         }
@@ -472,10 +505,10 @@ impl ChecklistStep {
             let popup = centered(area, 60, height);
             clear_popup(frame, popup);
             let block = Block::new().borders(Borders::ALL).border_set(ASCII_BORDER).title(" 选择缺陷 ");
-            let inner = block.inner(popup);
                     if crate::intake::rules::commitment_allowed(item, m) {
                         spans.push(Span::styled(" 可告知承诺", Style::new().fg(Color::Cyan)));
                     }
+            let inner = block.inner(popup);
             frame.render_widget(block, popup);
             let mut lines: Vec<Line> = m
                 .defects
@@ -537,6 +570,19 @@ fn commitment_lines(
 fn view_decision(
     outcome: Option<&RuleOutcome>,
     case: &Case,
+                let commitment = m.informed_commitment.as_ref();
+                if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
+                    push(
+                        &format!(
+                            "可实行告知承诺（按 4）：申请人签署《告知承诺书》代替本材料，受理后 {}内核查。承诺内容：{}",
+                            c.check.text(),
+                            c.text
+                        ),
+                        "",
+                        "",
+                        Style::new().fg(Color::Cyan),
+                    );
+                }
     calendar: &crate::kb::Calendar,
     frame: &mut Frame,
     area: Rect,
@@ -585,18 +631,6 @@ fn view_decision(
                     "  补正 {}：{} 前",
                     layout_safe(&s.deficiency.name),
                     calendar.show(s.deadline)
-                let commitment = m.informed_commitment.as_ref();
-                if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
-                    push(
-                        &format!(
-                            "可实行告知承诺（按 4）：申请人签署《告知承诺书》代替本材料，受理后 {} 个工作日内核查。承诺内容：{}",
-                            c.check_days, c.text
-                        ),
-                        "",
-                        "",
-                        Style::new().fg(Color::Cyan),
-                    );
-                }
                 )));
             }
         }
