@@ -172,10 +172,20 @@ pub(crate) fn check_elements(r: &mut Reporter, item: &Item) {
             );
         }
     }
-    if let Some(code) = &item.department_code
-        && let Err(e) = validate::credit_code(code)
-    {
-        r.at(&["department_code"], format!("实施主体统一社会信用代码 {code} 无效：{e}"));
+    if let Some(code) = &item.department_code {
+        // A check-character mismatch is only a warning at the desk (some real codes fail it), but
+        // the KB is reviewed: a maintainer confirms the code against the registry and fixes it.
+        match validate::credit_code(code) {
+            Err(e) => r.at(&["department_code"], format!("实施主体统一社会信用代码 {code} 无效：{e}")),
+            Ok(c) => {
+                if let Some(w) = c.check_warning {
+                    r.at(
+                        &["department_code"],
+                        format!("实施主体统一社会信用代码 {code}：{w}，请与登记机关公示信息核对"),
+                    );
+                }
+            }
+        }
     }
     for (field, value) in [("address", &item.address), ("hours", &item.hours)] {
         if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
