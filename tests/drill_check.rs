@@ -53,7 +53,7 @@ fn precheck_args(drill: &Drill) -> Vec<String> {
         args.push(format!("--state={}={state}", m.id));
     }
     for s in &drill.situations {
-        args.push(format!("--situation={s}"));
+        args.push(format!("--situation={}={}", s.0, if *s.1 { "是" } else { "否" }));
     }
     if drill.agrees_to_commitment {
         args.push("--agree-commitment".into());

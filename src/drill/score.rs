@@ -217,7 +217,9 @@ mod tests {
     fn worked(kb: &Kb, drill: &Drill, id: &str) -> Case {
         let item = kb.item(&drill.item).expect("item");
         let app = drill.application();
-        let decision = crate::intake::decide(item, &app, drill.date, &kb.calendar);
+        let decision = crate::intake::decide(item, &app, drill.date, &kb.calendar)
+            .into_decision()
+            .expect("the drill answers every situation");
         let at = drill.date.and_hms_opt(9, 0, 0).expect("time");
         let mut events = vec![CaseEvent::ItemChosen { code: drill.item.clone(), kb_version: "t".into() }];
         events.extend(

@@ -9,9 +9,8 @@ use unicode_width::UnicodeWidthStr;
 use super::case::{ApplicantKind, Case, Delivery, Field};
 use super::rules::{Commitment, Decision, MaterialState, RejectReason, applies};
 use super::validate::{mask_id, mask_phone};
-use crate::kb::Item;
-use crate::kb::{Calendar, Item, PROVISIONAL_NOTE};
 use crate::kb::model::ItemKind;
+use crate::kb::{Calendar, Item, PROVISIONAL_NOTE};
 
 /// Which document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,9 +28,9 @@ pub enum NoticeKind {
     /// An application form filled by agency staff (代办), for the applicant's signature.
     ApplicationForm,
     /// 一次性告知书 for materials the back office sent back (退回补正).
+    Correction,
     /// 告知承诺书: certificates replaced by the applicant's commitment (告知承诺制), never 容缺.
     InformedCommitment,
-    Correction,
 }
 
 impl NoticeKind {
@@ -44,8 +43,8 @@ impl NoticeKind {
             Self::Rejection => "不予受理通知书",
             Self::Receipt => "材料接收凭证",
             Self::ApplicationForm => "申请表",
-            Self::InformedCommitment => "告知承诺书",
             Self::Correction => "一次性告知书（退回补正）",
+            Self::InformedCommitment => "告知承诺书",
         }
     }
 
@@ -58,8 +57,8 @@ impl NoticeKind {
             Self::Rejection => "rejection",
             Self::Receipt => "receipt",
             Self::ApplicationForm => "form",
-            Self::InformedCommitment => "informed-commitment",
             Self::Correction => "correction",
+            Self::InformedCommitment => "informed-commitment",
         }
     }
 }
@@ -119,6 +118,7 @@ pub struct Notice {
 fn date(d: NaiveDate) -> String {
     d.format("%Y年%m月%d日").to_string()
 }
+
 /// A computed date (deadline, promised date) as printed: marked “（暂定）” when its year's holiday
 /// arrangement is not yet announced.
 fn due(d: NaiveDate, calendar: &Calendar) -> String {
@@ -140,7 +140,6 @@ fn explain_marks(blocks: &mut Vec<Block>) {
         blocks.insert(at, Block::Paragraph(PROVISIONAL_NOTE.to_string()));
     }
 }
-
 
 /// The applicant as addressed on notices: the name (the applicant's own copy may show it).
 fn addressee(case: &Case) -> String {
@@ -305,7 +304,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
                 )),
             ];
             commitment.push(signatures(center, on, true));
-            vec![
+            let mut out = vec![
                 notice(NoticeKind::Acceptance, blocks),
                 notice(NoticeKind::LenientCommitment, commitment),
             ];
@@ -423,6 +422,7 @@ pub fn correction_notice(
         blocks,
     })
 }
+
 /// What a 受理通知书 states about the acceptance.
 struct Accepted<'a> {
     /// Intake date.
@@ -435,7 +435,6 @@ struct Accepted<'a> {
     commitments: &'a [Commitment],
 }
 
-
 fn acceptance(
     case: &Case,
     item: &Item,
@@ -443,9 +442,8 @@ fn acceptance(
     number: &str,
     accepted: &Accepted,
     calendar: &Calendar,
-    let Accepted { on, promised, supplements, commitments } = *accepted;
-    supplements: usize,
 ) -> Vec<Block> {
+    let Accepted { on, promised, supplements, commitments } = *accepted;
     let to = addressee(case);
     let limits = &item.time_limits;
     let limit = if limits.promised.is_immediate() {
@@ -457,14 +455,14 @@ fn acceptance(
     let finding = if supplements == 0 {
         "申请材料齐全、符合法定形式".to_string()
     } else {
+        format!("主要申请材料齐全、符合法定形式，尚有 {supplements} 项次要材料需容缺补正")
+    };
     // 告知承诺 is its own path: the certificates are replaced, not supplemented later.
     let finding = if commitments.is_empty() {
         finding
     } else {
         let names: Vec<&str> = commitments.iter().map(|c| c.name.as_str()).collect();
         format!("{finding}（其中{}由申请人以告知承诺方式替代，见《告知承诺书》）", names.join("、"))
-    };
-        format!("主要申请材料齐全、符合法定形式，尚有 {supplements} 项次要材料需容缺补正")
     };
     let decided = if supplements == 0 { "决定予以受理" } else { "决定容缺受理" };
     vec![
@@ -484,6 +482,7 @@ fn acceptance(
         signatures(center, on, false),
     ]
 }
+
 /// The statutory limit with its basis, the extension and the special procedures, as the
 /// 受理通知书 states them (《行政许可法》第四十五条: the applicant is told in writing how long the
 /// special procedures take, and that their time does not count).
@@ -503,6 +502,7 @@ fn limits_text(item: &Item) -> String {
     }
     text
 }
+
 /// The 告知承诺书: each certificate replaced, what the applicant commits to, the department's check
 /// deadline and the consequence of a false commitment (国办发〔2020〕42号).
 fn informed_commitment(
@@ -548,13 +548,12 @@ fn informed_commitment(
     ]
 }
 
-
 fn receipt(case: &Case, item: &Item, center: &Center, number: &str, on: NaiveDate) -> Vec<Block> {
-    let app = case.application(Default::default());
+    let app = case.application(item, Default::default());
     let rows = item
         .materials
         .iter()
-        .filter(|m| applies(m, &app) && !m.shared_data)
+        .filter(|m| applies(item, m, &app) && !m.shared_data)
         .filter(|m| {
             matches!(case.materials.get(&m.id), Some(MaterialState::Ok | MaterialState::Defect { .. }))
         })

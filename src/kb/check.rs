@@ -6,6 +6,7 @@ use std::fmt;
 use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate, Weekday};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
@@ -61,22 +62,26 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut codes: HashMap<String, String> = HashMap::new();
     // Stand-in paths of items, forms and drills, for their second pass.
     let mut later: HashMap<String, Vec<String>> = HashMap::new();
+    let library = read_library(source, &mut problems);
     for file in &source.files {
         let mut report =
             Reporter { source, file, problems: &mut problems, doc: None, placeholders: Vec::new() };
         let dir = file.path.split('/').next().unwrap_or("");
         match (dir, file.path.as_str()) {
             (_, "kb.toml") => parsed.meta = report.parse::<KbMeta>(),
+            // Shared materials: read before the items that use them (below).
+            ("materials", _) => {}
             ("items", _) => {
-                if let Some(item) = report.parse::<Item>() {
+                if let Some(item) = report.parse_item(&library) {
                     check_item(&mut report, &item);
+                    super::check_situations::check_situations(&mut report, &item);
                     super::elements::check_elements(&mut report, &item);
+                    super::commitment::check_commitment(&mut report, &item);
                     later.insert(file.path.clone(), report.placeholders.clone());
                     if !report.suppressed("code")
                         && let Some(first) = codes.insert(item.code.clone(), file.path.clone())
                     {
                         report.at(&["code"], format!("事项编码 {} 重复，已在 {} 中使用", item.code, first));
-                    super::commitment::check_commitment(&mut report, &item);
                     }
                     parsed.items.push((file.path.clone(), item));
                 }
@@ -100,7 +105,10 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
                     later.insert(file.path.clone(), report.placeholders.clone());
                 }
             }
-            _ => report.at(&[], "未知文件：知识库只包含 kb.toml、items/、calendar/、forms/、drills/".into()),
+            _ => report.at(
+                &[],
+                "未知文件：知识库只包含 kb.toml、items/、materials/、calendar/、forms/、drills/".into(),
+            ),
         }
     }
     // On duplicate codes the first file wins, as in the duplicate report.
@@ -155,6 +163,39 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     }
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     (parsed, problems)
+}
+
+/// Reads and checks `materials/*.toml`, the shared material library items refer to with `use`.
+fn read_library(source: &KbSource, problems: &mut Vec<Problem>) -> super::library::Library {
+    let mut library = super::library::Library::default();
+    for file in source.files.iter().filter(|f| f.path.starts_with("materials/")) {
+        let mut r = Reporter { source, file, problems, doc: None, placeholders: Vec::new() };
+        let Some(shared) = r.parse::<super::library::SharedMaterial>() else { continue };
+        if file.path != format!("materials/{}.toml", shared.id) {
+            r.at(&["id"], format!("文件应为 materials/{}.toml（文件名与共享材料标识一致）", shared.id));
+        }
+        if !is_identifier(&shared.id) {
+            r.at(&["id"], format!("共享材料标识 {:?} 只能用小写字母、数字和下划线", shared.id));
+        }
+        if shared.name.trim().is_empty() {
+            r.at(&["name"], "材料名称不能为空".into());
+        }
+        if shared.checkpoints.is_empty() {
+            r.at(&["checkpoints"], "至少需要一条审查要点".into());
+        }
+        for (j, c) in shared.checkpoints.iter().enumerate() {
+            if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
+                r.at(
+                    &["checkpoints", &j.to_string()],
+                    format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
+                );
+            }
+        }
+        if let Ok(table) = toml::from_str::<toml::Table>(&file.text) {
+            library.insert(shared.id.clone(), table);
+        }
+    }
+    library
 }
 
 /// Collects problems of one file, turning field paths into line and column.
@@ -316,12 +357,40 @@ impl<'a> Reporter<'a> {
                 return None;
             }
         }
-        self.recover()
+        let root = toml::Value::Table(toml::from_str::<toml::Table>(&self.file.text).ok()?);
+        self.recover(root)
     }
 
-    /// The repair loop of [`Self::parse`].
-    fn recover<T: DeserializeOwned>(&mut self) -> Option<T> {
-        let mut root = toml::Value::Table(toml::from_str::<toml::Table>(&self.file.text).ok()?);
+    /// Like [`Self::parse`] for an item: every `use` of a shared material is resolved from the
+    /// library first (see `kb/library.rs`), and problems with it are reported at the material.
+    pub(crate) fn parse_item(&mut self, library: &super::library::Library) -> Option<Item> {
+        let mut table = match toml::from_str::<toml::Table>(&self.file.text) {
+            Ok(table) => table,
+            // The syntax error is reported, with its position, by the plain parse.
+            Err(_) => return self.parse(),
+        };
+        for p in library.resolve(&mut table) {
+            let index = p.material.to_string();
+            self.at(&["materials", &index, p.field], p.message);
+            if p.field == "use" {
+                // Without its shared material the entry lacks every field the library would
+                // give: those are consequences, not further problems of the file.
+                self.placeholders.push(format!("materials[{index}]"));
+            }
+        }
+        let root = toml::Value::Table(table);
+        if let Ok(item) = Item::deserialize(root.clone()) {
+            return Some(item);
+        }
+        if self.doc.is_none() {
+            self.doc = DeTable::parse(&self.file.text).ok();
+        }
+        self.recover(root)
+    }
+
+    /// The repair loop of [`Self::parse`], from the file's value.
+    fn recover<T: DeserializeOwned>(&mut self, mut root: toml::Value) -> Option<T> {
+        let known = self.placeholders.clone();
         // Stand-ins: path and how many candidates were tried there.
         let mut stand_ins: Vec<(Vec<Step>, usize)> = Vec::new();
         let candidates = placeholder_candidates();
@@ -393,7 +462,8 @@ impl<'a> Reporter<'a> {
                     return None;
                 }
             }
-            self.placeholders = stand_ins.iter().map(|(p, _)| steps_to_string(p)).collect();
+            self.placeholders =
+                known.iter().cloned().chain(stand_ins.iter().map(|(p, _)| steps_to_string(p))).collect();
         }
         None
     }
@@ -502,7 +572,7 @@ fn translate_serde(message: &str) -> String {
 /// Words that are not a checkpoint: a clerk cannot look at "符合要求".
 const VAGUE_CHECKPOINTS: &[&str] = &["符合要求", "符合规定", "齐全", "合格", "有效"];
 
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -787,14 +857,19 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
         r.at(&["item"], format!("没有编码为 {} 的事项", drill.item));
         return;
     };
-    for (i, s) in drill.situations.iter().enumerate() {
+    for s in drill.situations.keys() {
         if !item.situations.iter().any(|x| &x.id == s) {
             let known: Vec<_> = item.situations.iter().map(|x| x.id.as_str()).collect();
-            r.at(
-                &["situations", &i.to_string()],
-                format!("事项 {} 没有情形 {s}；可用：{}", item.code, known.join("、")),
-            );
+            r.at(&["situations", s], format!("事项 {} 没有情形 {s}；可用：{}", item.code, known.join("、")));
         }
+    }
+    let open = super::conditions::open_questions(item, &drill.situations);
+    if !open.is_empty() {
+        let list: Vec<String> = open.iter().map(|q| format!("{}（{}）", q.id, q.label)).collect();
+        r.at(
+            &["situations"],
+            format!("演练须回答事项的每个情形（是/否），尚未回答或与分组矛盾：{}", list.join("、")),
+        );
     }
     let mut seen = HashSet::new();
     for (i, m) in drill.materials.iter().enumerate() {

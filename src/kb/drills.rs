@@ -6,14 +6,14 @@
 //! invalid numbers the trainee must catch, and the dates. The answer key is never trusted: `yichuang
 //! drill check` recomputes it with the same rules the desk uses ([`Drill::verify`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::Calendar;
 use super::model::{Item, toml_date};
-use crate::intake::rules::{Application, CenterLevel, Decision, MaterialState, applies, decide};
+use crate::intake::rules::{Application, CenterLevel, Decision, MaterialState, Outcome, applies, decide};
 use crate::intake::validate;
 
 /// One training scenario.
@@ -37,9 +37,10 @@ pub struct Drill {
     pub minutes: Option<u16>,
     /// What the applicant says and hands over, in Chinese, shown on screen.
     pub narrative: String,
-    /// Situations (情形) of the item that hold, by id.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub situations: Vec<String>,
+    /// The answer to every situation (情形) of the item, by id: `true` 是, `false` 否. A situation
+    /// left out is unanswered, and the rules then decide nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub situations: BTreeMap<String, bool>,
     /// The applicant agrees to sign the 容缺 commitment if offered.
     #[serde(default)]
     pub agrees_to_commitment: bool,
@@ -277,7 +278,7 @@ impl Drill {
             .collect();
         Application {
             states,
-            situations: self.situations.iter().cloned().collect(),
+            answers: self.situations.clone(),
             agrees_to_commitment: self.agrees_to_commitment,
             bad_credit: self.bad_credit,
             here: self.at.into(),
@@ -322,7 +323,15 @@ impl Drill {
     /// Recomputes the answer key with the intake rules; returns every disagreement, in Chinese.
     pub fn verify(&self, item: &Item, calendar: &Calendar) -> Vec<String> {
         let mut out = Vec::new();
-        let decision = decide(item, &self.application(), self.date, calendar);
+        let outcome = decide(item, &self.application(), self.date, calendar);
+        let Outcome::Decided { decision } = outcome else {
+            out.push(format!(
+                "预期决定为 {}，规则得出 {}：演练须写明每个情形的回答（situations）",
+                self.expected.decision.label(),
+                outcome.label()
+            ));
+            return out;
+        };
         if !self.expected.decision.matches(&decision) {
             out.push(format!("预期决定为 {}，规则得出 {}", self.expected.decision.label(), decision.label()));
         }
@@ -380,7 +389,9 @@ impl Drill {
         let app = self.application();
         item.materials
             .iter()
-            .filter(|m| applies(m, &app) && !m.shared_data && !self.materials.iter().any(|d| d.id == m.id))
+            .filter(|m| {
+                applies(item, m, &app) && !m.shared_data && !self.materials.iter().any(|d| d.id == m.id)
+            })
             .map(|m| m.id.as_str())
             .collect()
     }

@@ -3,15 +3,15 @@
 
 pub mod calendar;
 pub mod check;
-pub mod commitment;
-mod check_situations;
-pub mod conditions;
-pub mod library;
 mod check_limits;
+mod check_situations;
+pub mod commitment;
+pub mod conditions;
 pub mod drills;
+pub mod elements;
 pub mod forms;
 pub mod guide;
-pub mod elements;
+pub mod library;
 pub mod limits;
 pub mod model;
 pub mod search;

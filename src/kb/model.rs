@@ -50,9 +50,14 @@ pub struct Item {
     /// Conditions the applicant must meet (申请条件), shown to the clerk.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requirements: Vec<String>,
-    /// Situations (情形) the clerk answers yes/no; conditional materials refer to them.
+    /// Situations (情形): questions the clerk must answer 是/否 before the item can be accepted;
+    /// conditional materials refer to them, eligibility situations can make the applicant ineligible.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub situations: Vec<Situation>,
+    /// Groups of situations answered together (e.g. 申请途径: exactly one of), so that a combination
+    /// of answers the law does not allow can never be accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<SituationGroup>,
     /// Where the item is handled (district center, community centers) and 两地通办.
     pub handled_at: HandledAt,
     /// How far the item can be done online.
@@ -70,11 +75,6 @@ pub struct Item {
     /// Consulting phone, where published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    /// Lenient intake (容缺受理) rule; absent means not allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lenient: Option<Lenient>,
-    /// The application materials, in the order the clerk checks them.
-    pub materials: Vec<Material>,
     /// 基本编码 (catalog code of the national item catalogue).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basic_code: Option<String>,
@@ -111,6 +111,11 @@ pub struct Item {
     /// When it was checked.
     #[serde(default, with = "toml_date::option", skip_serializing_if = "Option::is_none")]
     pub checked_on: Option<NaiveDate>,
+    /// Lenient intake (容缺受理) rule; absent means not allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lenient: Option<Lenient>,
+    /// The application materials, in the order the clerk checks them.
+    pub materials: Vec<Material>,
     /// Remarks, especially where a value is uncertain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -207,7 +212,9 @@ impl CaseType {
     }
 }
 
-/// A yes/no fact about an application that decides whether conditional materials are needed.
+/// A yes/no question about an application: it decides whether conditional materials are needed,
+/// or (an eligibility situation) whether the applicant may apply at all. Until the clerk answers it
+/// the application cannot be accepted.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Situation {
@@ -215,6 +222,66 @@ pub struct Situation {
     pub id: String,
     /// The question as the clerk sees it ("是否委托代理人办理").
     pub label: String,
+    /// For an eligibility condition: the answer that makes the applicant ineligible (不予受理).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ineligible_if: Option<bool>,
+    /// The legal basis of the eligibility condition, printed on the 不予受理通知书; required with
+    /// `ineligible_if`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basis: Vec<String>,
+}
+
+/// Situations that exclude or need one another (申请途径: exactly one of).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SituationGroup {
+    /// Identifier (ASCII, snake_case), unique among the item's situations and groups.
+    pub id: String,
+    /// What the group asks, as the clerk sees it ("申请途径").
+    pub label: String,
+    /// How many of the situations may hold.
+    pub rule: GroupRule,
+    /// The situations of the group, by id (at least two).
+    pub situations: Vec<String>,
+}
+
+/// How many situations of a group may hold.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum GroupRule {
+    /// Exactly one (alternative routes).
+    #[serde(rename = "恰好一项")]
+    ExactlyOne,
+    /// At most one (mutually exclusive, possibly none).
+    #[serde(rename = "至多一项")]
+    AtMostOne,
+    /// At least one (conditions of which one must be met).
+    #[serde(rename = "至少一项")]
+    AtLeastOne,
+}
+
+impl GroupRule {
+    /// The rule's name, as written in the KB and shown to the clerk.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ExactlyOne => "恰好一项",
+            Self::AtMostOne => "至多一项",
+            Self::AtLeastOne => "至少一项",
+        }
+    }
+
+    /// Whether answering one situation 是 answers the others of the group 否.
+    pub fn exclusive(self) -> bool {
+        matches!(self, Self::ExactlyOne | Self::AtMostOne)
+    }
+
+    /// Whether `holding` situations answered 是 out of a group satisfy the rule.
+    pub fn allows(self, holding: usize) -> bool {
+        match self {
+            Self::ExactlyOne => holding == 1,
+            Self::AtMostOne => holding <= 1,
+            Self::AtLeastOne => holding >= 1,
+        }
+    }
 }
 
 /// Where an item can be handled.
@@ -344,6 +411,10 @@ impl ExpiryRule {
 pub struct Material {
     /// Identifier within the item (ASCII, snake_case); used by `precheck --state` and conditions.
     pub id: String,
+    /// The shared material (`materials/<id>.toml`) this one is: its name, kind, checkpoints and
+    /// typical defects come from the library, the item adds its own and sets the rest.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub uses: Option<String>,
     /// Name as printed on notices.
     pub name: String,
     /// Material type.
@@ -384,6 +455,18 @@ pub struct Material {
     /// Sample reference (示例样表).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<String>,
+    /// 来源渠道; when absent it follows from `shared_data` and `source` (see `Material::channel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<super::elements::Channel>,
+    /// The legal basis for requiring the material.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// 填写说明: how to fill it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_notes: Option<String>,
+    /// 告知承诺: the commitment that may replace this material (needs the item's list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informed_commitment: Option<super::commitment::MaterialCommitment>,
     /// Remarks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -451,27 +534,6 @@ pub enum Source {
     Government,
     #[serde(rename = "中介机构")]
     Intermediary,
-    /// 来源渠道; when absent it follows from `shared_data` and `source` (see `Material::channel`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<super::elements::Channel>,
-    /// The legal basis for requiring the material.
-    /// 来源渠道; when absent it follows from `shared_data` and `source` (see `Material::channel`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<super::elements::Channel>,
-    /// The legal basis for requiring the material.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basis: Option<String>,
-    /// 填写说明: how to fill it in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fill_notes: Option<String>,
-    /// 告知承诺: the commitment that may replace this material (needs the item's list).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub informed_commitment: Option<super::commitment::MaterialCommitment>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basis: Option<String>,
-    /// 填写说明: how to fill it in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fill_notes: Option<String>,
     #[serde(rename = "其他")]
     Other,
 }

@@ -51,6 +51,9 @@ pub enum Action {
     ClearMark,
     /// Toggle the selected situation / option.
     Toggle,
+    /// Answer 否 to every situation still unanswered that is neither in a group nor an
+    /// eligibility condition answered 否 to refuse (the common case in one key).
+    AnswerRestNo,
     /// The applicant agrees (or no longer agrees) to the 容缺 commitment.
     AgreeLenient,
     /// Toggle: the applicant's credit bars 容缺.

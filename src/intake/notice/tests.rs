@@ -36,8 +36,11 @@ pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'s
         events.push(CaseEvent::MaterialMarked { id: m.id.clone(), state: Some(state) });
     }
     let mut case = Case::from_events(&events);
-    let app: Application = case.application(Default::default());
-    let decision = decide(item, &app, at().date(), &KB.calendar);
+    for s in &item.situations {
+        case.apply(&CaseEvent::SituationSet { id: s.id.clone(), holds: false });
+    }
+    let app: Application = case.application(item, Default::default());
+    let decision = decide(item, &app, at().date(), &KB.calendar).into_decision().expect("all answered");
     case.apply(&CaseEvent::Finished { number: "HRBDL-05-20260930-0001".into(), decision, at: at() });
     (case, item)
 }

@@ -11,7 +11,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Ctx, Outcome};
 use crate::intake::case::{Case, CaseEvent, Field};
-use crate::intake::rules::{Decision, MaterialState, RejectReason, applies, effective_state};
+use crate::intake::rules::{Decision, MaterialState, Outcome as RuleOutcome, RejectReason, answer, applies};
+use crate::kb::conditions::group_of;
 use crate::kb::model::Necessity;
 use crate::kb::{Item, Material};
 use crate::tui::input::TextInput;
@@ -81,25 +82,60 @@ pub struct ChecklistStep {
 }
 
 fn rows<'a>(item: &'a Item, case: &Case, level: crate::intake::CenterLevel) -> Vec<Row<'a>> {
-    let app = case.application(level);
+    let app = case.application(item, level);
     item.situations
         .iter()
         .map(Row::Situation)
-        .chain(item.materials.iter().filter(|m| applies(m, &app)).map(Row::Material))
+        .chain(item.materials.iter().filter(|m| applies(item, m, &app)).map(Row::Material))
+        .collect()
+}
+
+/// The answer shown for a situation: the clerk's, or 否 implied by a group; `None` = 未答.
+fn shown_answer(item: &Item, case: &Case, level: crate::intake::CenterLevel, id: &str) -> Option<bool> {
+    answer(item, &case.application(item, level), id)
+}
+
+/// The row to work on next: the first unanswered situation, else the first material still to
+/// check, else the first material.
+fn next_row(item: &Item, case: &Case, level: crate::intake::CenterLevel) -> Option<usize> {
+    let rows = rows(item, case, level);
+    let unanswered =
+        |r: &Row| matches!(r, Row::Situation(s) if shown_answer(item, case, level, &s.id).is_none());
+    let unmarked =
+        |r: &Row| matches!(r, Row::Material(m) if !m.shared_data && !case.materials.contains_key(&m.id));
+    let first_material = rows.iter().position(|r| matches!(r, Row::Material(_)));
+    rows.iter().position(unanswered).or_else(|| rows.iter().position(unmarked)).or(first_material)
+}
+
+/// Events answering situation `id`: an answer 是 in an exclusive group also takes back any other
+/// 是 of the group (its members then read 否), so the answers never contradict the group.
+fn answer_events(item: &Item, case: &Case, id: &str, holds: bool) -> Vec<CaseEvent> {
+    let mut events = vec![CaseEvent::SituationSet { id: id.to_string(), holds }];
+    if holds && let Some(group) = group_of(item, id).filter(|g| g.rule.exclusive()) {
+        for other in group.situations.iter().filter(|s| *s != id && case.holds(s)) {
+            events.push(CaseEvent::SituationSet { id: other.clone(), holds: false });
+        }
+    }
+    events
+}
+
+/// Events of the one-key answer: 否 to every situation still unanswered that is in no group and
+/// is not an eligibility condition whose 否 refuses the applicant.
+fn rest_no_events(item: &Item, case: &Case, level: crate::intake::CenterLevel) -> Vec<CaseEvent> {
+    item.situations
+        .iter()
+        .filter(|s| shown_answer(item, case, level, &s.id).is_none())
+        .filter(|s| group_of(item, &s.id).is_none() && s.ineligible_if != Some(false))
+        .map(|s| CaseEvent::SituationSet { id: s.id.clone(), holds: false })
         .collect()
 }
 
 impl ChecklistStep {
-    /// Entering the step starts on the first material still to check (situations default to 否
-    /// and are above, one Up away).
+    /// Entering the step starts on the first situation still unanswered, else on the first
+    /// material still to check.
     pub fn enter(&mut self, ctx: &Ctx, item: Option<&Item>, case: &Case) {
-        if let Some(item) = item {
-            let rows = rows(item, case, ctx.config.level);
-            let unmarked = |r: &Row| matches!(r, Row::Material(m) if !m.shared_data && !case.materials.contains_key(&m.id));
-            let first_material = rows.iter().position(|r| matches!(r, Row::Material(_)));
-            if let Some(i) = rows.iter().position(unmarked).or(first_material) {
-                self.row = i;
-            }
+        if let Some(i) = item.and_then(|item| next_row(item, case, ctx.config.level)) {
+            self.row = i;
         }
         self.picker = None;
         self.reason = None;
@@ -283,14 +319,29 @@ impl ChecklistStep {
                 vec![]
             }
             Some(Action::Toggle) => match current {
+                // 未答 -> 是 -> 否 -> 是; `0` takes an answer back.
                 Some(Row::Situation(s)) => {
-                    vec![CaseEvent::SituationSet {
-                        id: s.id.clone(),
-                        holds: !case.situations.contains(&s.id),
-                    }]
+                    let now = shown_answer(item, case, ctx.config.level, &s.id);
+                    answer_events(item, case, &s.id, now != Some(true))
                 }
                 _ => vec![],
             },
+            Some(Action::AnswerRestNo) => {
+                let events = rest_no_events(item, case, ctx.config.level);
+                if events.is_empty() {
+                    self.message = Some("没有可一键答否的情形：分组情形和资格条件请逐项按 Space 回答".into());
+                } else {
+                    // The cursor moves on to what is left: a group question or the materials.
+                    let mut after = case.clone();
+                    for e in &events {
+                        after.apply(e);
+                    }
+                    if let Some(i) = next_row(item, &after, ctx.config.level) {
+                        self.row = i;
+                    }
+                }
+                events
+            }
             Some(Action::AgreeLenient) => {
                 vec![CaseEvent::CommitmentAgreed { agrees: !case.agrees_to_commitment }]
             }
@@ -311,6 +362,28 @@ impl ChecklistStep {
                     ctx.now.date(),
                     &ctx.kb.calendar,
                 );
+                if let RuleOutcome::Unanswered { questions } = &outcome {
+                    // The first open question: its situation, or the first member of its group.
+                    let first = questions.first().map(|q| {
+                        item.groups
+                            .iter()
+                            .find(|g| g.id == q.id)
+                            .and_then(|g| g.situations.first().cloned())
+                            .unwrap_or_else(|| q.id.clone())
+                    });
+                    if let Some(i) = rows
+                        .iter()
+                        .position(|r| matches!(r, Row::Situation(s) if Some(&s.id) == first.as_ref()))
+                    {
+                        self.row = i;
+                    }
+                    self.message = Some(format!(
+                        "还有 {} 个情形待回答，回答前不能受理：Space 答是/否，f 其余情形答否",
+                        questions.len()
+                    ));
+                    return (Outcome::Stay, vec![]);
+                }
+                let rejected = matches!(outcome, RuleOutcome::Decided { decision: Decision::Reject { .. } });
                 match unmarked {
                     Some(i) if !rejected => {
                         self.row = i;
@@ -336,7 +409,7 @@ impl ChecklistStep {
         ctx: &Ctx,
         item: &Item,
         case: &Case,
-        decision: Option<&Decision>,
+        outcome: Option<&RuleOutcome>,
         frame: &mut Frame,
         area: Rect,
     ) {
@@ -356,25 +429,39 @@ impl ChecklistStep {
         } else {
             [left, Rect::default()]
         };
-        let app = case.application(ctx.config.level);
         let mut lines = Vec::new();
         for (i, r) in rows.iter().enumerate() {
             let selected = i == row;
             let marker = if selected { "> " } else { "  " };
             let line = match r {
                 Row::Situation(s) => {
-                    let holds = case.situations.contains(&s.id);
-                    Line::from(vec![
+                    let (text, color) = match shown_answer(item, case, ctx.config.level, &s.id) {
+                        Some(true) => ("[是]   ", Color::Cyan),
+                        Some(false) => ("[否]   ", Color::Cyan),
+                        None => ("[未答] ", Color::Yellow),
+                    };
+                    let mut spans = vec![
                         Span::raw(marker),
-                        Span::styled(if holds { "[是] " } else { "[否] " }, Style::new().fg(Color::Cyan)),
+                        Span::styled(text, Style::new().fg(color)),
                         Span::raw(layout_safe(&s.label).into_owned()),
-                    ])
+                    ];
+                    if let Some(g) = group_of(item, &s.id) {
+                        spans.push(Span::styled(
+                            format!(" {}:{}", layout_safe(&g.label), g.rule.label()),
+                            Style::new().fg(Color::DarkGray),
+                        ));
+                    }
+                    if s.ineligible_if.is_some() {
+                        spans.push(Span::styled(" 资格条件", Style::new().fg(Color::Magenta)));
+                    }
+                    Line::from(spans)
                 }
                 Row::Material(m) => {
                     let (label, color) = match (case.materials.get(&m.id), m.shared_data) {
                         (Some(MaterialState::Ok), _) => ("合格  ".to_string(), Color::Green),
                         (Some(MaterialState::Defect { .. }), _) => ("有缺陷".to_string(), Color::Yellow),
                         (Some(MaterialState::Missing), _) => ("缺少  ".to_string(), Color::Red),
+                        (Some(MaterialState::Committed), _) => ("承诺  ".to_string(), Color::Cyan),
                         (None, true) => ("共享  ".to_string(), Color::Green),
                         (None, false) => ("待核验".to_string(), Color::DarkGray),
                     };
@@ -389,13 +476,15 @@ impl ChecklistStep {
                     if m.lenient {
                         spans.push(Span::styled(" 可容缺", Style::new().fg(Color::Cyan)));
                     }
+                    if crate::intake::rules::commitment_allowed(item, m) {
+                        spans.push(Span::styled(" 可告知承诺", Style::new().fg(Color::Cyan)));
+                    }
                     if let Some(MaterialState::Defect { text }) = case.materials.get(&m.id) {
                         spans.push(Span::styled(
                             format!(" ({})", layout_safe(text)),
                             Style::new().fg(Color::Yellow),
                         ));
                     }
-                    let _ = effective_state(m, &app);
                     Line::from(spans)
                 }
             };
@@ -420,7 +509,7 @@ impl ChecklistStep {
         self.view_popups(rows.get(row), frame, area);
     }
 
-    fn view_standard(&self, row: Option<&Row>, frame: &mut Frame, area: Rect) {
+    fn view_standard(&self, item: &Item, row: Option<&Row>, frame: &mut Frame, area: Rect) {
         let width = area.width;
         let mut lines = Vec::new();
         let mut push = |text: &str, first: &str, rest: &str, style: Style| {
@@ -455,10 +544,22 @@ impl ChecklistStep {
                 if m.shared_data {
                     push("本材料通过数据共享获取，申请人无需提交。", "", "", Style::new().fg(Color::Green));
                 }
+                let commitment = m.informed_commitment.as_ref();
+                if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
+                    push(
+                        &format!(
+                            "可实行告知承诺（按 4）：申请人签署《告知承诺书》代替本材料，受理后 {}内核查。承诺内容：{}",
+                            c.check.text(),
+                            c.text
+                        ),
+                        "",
+                        "",
+                        Style::new().fg(Color::Cyan),
+                    );
+                }
             }
             Some(Row::Situation(s)) => {
                 push(&s.label, "", "", Style::new().bold().fg(Color::Yellow));
-                        (Some(MaterialState::Committed), _) => ("承诺  ".to_string(), Color::Cyan),
                 push(
                     "请询问申请人后回答：Space 答是/否，0 撤回回答，f 其余情形答否。未回答前不能受理；情形必要的材料随回答出现或消失。",
                     "",
@@ -484,7 +585,10 @@ impl ChecklistStep {
                 }
                 if let Some(bad) = s.ineligible_if {
                     push(
-                        &format!("资格条件：回答「{}」即不符合申请条件，不予受理。", if bad { "是" } else { "否" }),
+                        &format!(
+                            "资格条件：回答「{}」即不符合申请条件，不予受理。",
+                            if bad { "是" } else { "否" }
+                        ),
                         "",
                         "",
                         Style::new().fg(Color::Magenta),
@@ -505,9 +609,6 @@ impl ChecklistStep {
             let popup = centered(area, 60, height);
             clear_popup(frame, popup);
             let block = Block::new().borders(Borders::ALL).border_set(ASCII_BORDER).title(" 选择缺陷 ");
-                    if crate::intake::rules::commitment_allowed(item, m) {
-                        spans.push(Span::styled(" 可告知承诺", Style::new().fg(Color::Cyan)));
-                    }
             let inner = block.inner(popup);
             frame.render_widget(block, popup);
             let mut lines: Vec<Line> = m
@@ -570,19 +671,6 @@ fn commitment_lines(
 fn view_decision(
     outcome: Option<&RuleOutcome>,
     case: &Case,
-                let commitment = m.informed_commitment.as_ref();
-                if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
-                    push(
-                        &format!(
-                            "可实行告知承诺（按 4）：申请人签署《告知承诺书》代替本材料，受理后 {}内核查。承诺内容：{}",
-                            c.check.text(),
-                            c.text
-                        ),
-                        "",
-                        "",
-                        Style::new().fg(Color::Cyan),
-                    );
-                }
     calendar: &crate::kb::Calendar,
     frame: &mut Frame,
     area: Rect,
@@ -633,6 +721,7 @@ fn view_decision(
                     calendar.show(s.deadline)
                 )));
             }
+            commitment_lines(&mut lines, commitments, calendar);
         }
         Decision::NoticeOfDeficiency { deficiencies, lenient_possible } => {
             lines.push(Line::from(format!("需一次性告知 {} 项材料", deficiencies.len())));
@@ -654,7 +743,6 @@ fn view_decision(
             lines.push(Line::from(format!("依据：{}", layout_safe(&basis.join("；")))));
         }
     }
+    crate::tui::text::provisional_note(&mut lines);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
-            commitment_lines(&mut lines, commitments, calendar);
-    crate::tui::text::provisional_note(&mut lines);
