@@ -650,3 +650,6 @@ impl Notice {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+pub(crate) mod tests_limits;
