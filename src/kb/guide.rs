@@ -207,6 +207,11 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
             tags.push("数据共享获取".into());
         }
         out.push(line(LineKind::Material, 0, format!("{}. {}  [{}]", i + 1, m.name, tags.join(" | "))));
+        // 来源渠道 only when it says more than the source (数据共享, 电子证照).
+        let channel = match m.channel().label() {
+            same if same == m.source.label() => String::new(),
+            other => format!(" | 来源渠道：{other}"),
+        };
         let quantity = match (m.originals, m.copies) {
             (0, c) => format!("复印件 {c} 份"),
             (o, 0) => format!("原件 {o} 份"),
@@ -215,13 +220,7 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
         out.push(line(
             LineKind::Fact,
             1,
-            format!(
-                "{quantity} | {} | {} | {} | 来源渠道：{}",
-                m.medium.label(),
-                m.source.label(),
-                m.kind.label(),
-                m.channel().label()
-            ),
+            format!("{quantity} | {} | {} | {}{channel}", m.medium.label(), m.source.label(), m.kind.label()),
         ));
         if let Some(c) = &m.informed_commitment {
             out.push(line(
