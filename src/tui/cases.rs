@@ -42,14 +42,30 @@ pub struct CasesScreen {
     detail: Option<Detail>,
 }
 
-/// How a 容缺 deadline stands today, in working days.
+/// How a 容缺 deadline stands today, in working days; the date marked when provisional.
 pub fn deadline_text(calendar: &Calendar, today: NaiveDate, deadline: NaiveDate) -> (String, Color) {
+    deadline_status(calendar, today, deadline, &calendar.show(deadline))
+}
+
+/// As [`deadline_text`], for a list row: the date without its year (`03-08（暂定）`), so the row
+/// keeps the date and its mark within the screen.
+fn deadline_short(calendar: &Calendar, today: NaiveDate, deadline: NaiveDate) -> (String, Color) {
+    let shown = format!("{}{}", deadline.format("%m-%d"), calendar.mark(deadline));
+    deadline_status(calendar, today, deadline, &shown)
+}
+
+fn deadline_status(
+    calendar: &Calendar,
+    today: NaiveDate,
+    deadline: NaiveDate,
+    shown: &str,
+) -> (String, Color) {
     if today > deadline {
-        (format!("已逾期 {} 天", (today - deadline).num_days()), Color::Red)
+        (format!("已逾期 {} 天（{shown}）", (today - deadline).num_days()), Color::Red)
     } else {
         let left = calendar.working_days_between(today, deadline);
         let color = if left <= 1 { Color::Yellow } else { Color::Cyan };
-        (format!("剩 {left} 个工作日（{} 前）", calendar.show(deadline)), color)
+        (format!("剩 {left} 个工作日（{shown} 前）",), color)
     }
 }
 
@@ -236,30 +252,34 @@ impl CasesScreen {
         for (i, row) in self.rows.iter().enumerate() {
             let selected = i == self.selected;
             let when = row.created_at.format(if row.created_at.date() == today { "%H:%M" } else { "%m-%d" });
+            // Status and deadline come before the item and the masked ID, so that a narrow
+            // screen cuts those rather than the deadline and its provisional mark.
             let mut spans = vec![
                 Span::raw(if selected { "> " } else { "  " }),
                 Span::styled(
                     format!("{:<24}", row.number.as_deref().unwrap_or("（办理中）")),
                     Style::new().bold(),
                 ),
-                Span::raw(format!(" {when} ")),
-                Span::raw(layout_safe(&item_name(ctx.kb, row.item_code.as_deref())).into_owned()),
+                Span::raw(format!(" {when}")),
+                Span::styled(format!(" {}", row.status.label()), Style::new().fg(Color::Cyan)),
+            ];
+            if row.status == Status::AwaitingSupplement
+                && let Some(deadline) = row.deadline
+            {
+                let (text, color) = deadline_short(&ctx.kb.calendar, today, deadline);
+                spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
+            }
+            if let Some(kind) = &row.hq_decision {
+                spans.push(Span::styled(format!(" 后台：{kind}"), Style::new().fg(Color::Magenta)));
+            }
+            spans.extend([
                 Span::raw(format!(" {}", row.applicant_name.as_deref().unwrap_or(""))),
+                Span::raw(format!(" {}", layout_safe(&item_name(ctx.kb, row.item_code.as_deref())))),
                 Span::styled(
                     format!(" {}", row.id_number.as_deref().map(mask_id).unwrap_or_default()),
                     Style::new().fg(Color::DarkGray),
                 ),
-                Span::styled(format!(" {}", row.status.label()), Style::new().fg(Color::Cyan)),
-            ];
-            if let Some(kind) = &row.hq_decision {
-                spans.push(Span::styled(format!(" 后台：{kind}"), Style::new().fg(Color::Magenta)));
-            }
-            if row.status == Status::AwaitingSupplement
-                && let Some(deadline) = row.deadline
-            {
-                let (text, color) = deadline_text(&ctx.kb.calendar, today, deadline);
-                spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
-            }
+            ]);
             let line = Line::from(spans);
             lines.push(if selected { line.style(Style::new().bg(Color::Indexed(236))) } else { line });
         }
