@@ -377,10 +377,8 @@ impl ChecklistStep {
                     {
                         self.row = i;
                     }
-                    self.message = Some(format!(
-                        "还有 {} 个情形待回答，回答前不能受理：Space 答是/否，f 其余情形答否",
-                        questions.len()
-                    ));
+                    self.message =
+                        Some(format!("还有 {} 个情形未回答：Space 答是/否，f 其余答否", questions.len()));
                     return (Outcome::Stay, vec![]);
                 }
                 let rejected = matches!(outcome, RuleOutcome::Decided { decision: Decision::Reject { .. } });
