@@ -30,6 +30,8 @@ fn script() -> Vec<(Act, &'static str)> {
         (Key("Enter"), "办理事项"),
         (Paste("公司"), "有限责任公司设立登记"),
         (Key("Enter"), "待核验"),
+        // No agent, no prior approval: `f` answers both situations 否.
+        (Key("f"), "[否]"),
     ];
     for _ in 0..5 {
         s.push((Key("1"), "当前决定"));
