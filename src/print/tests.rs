@@ -113,7 +113,7 @@ fn a_long_notice_breaks_into_pages() {
 
 #[test]
 fn a_notice_with_a_date_in_a_provisional_year_prints_the_mark_and_the_sentence() {
-    use crate::intake::notice::tests_limits::finished;
+    use crate::intake::notice::tests::finished;
     let item = KB.item("00013112700401").unwrap();
     let case = finished(item, &[], false, "2027-03-01 10:00");
     let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
@@ -126,7 +126,7 @@ fn a_notice_with_a_date_in_a_provisional_year_prints_the_mark_and_the_sentence()
 
 #[test]
 fn the_informed_commitment_notice_prints_as_a_pdf() {
-    use crate::intake::notice::tests_limits::finished;
+    use crate::intake::notice::tests::finished;
     let item = KB.item("WJ0003").unwrap();
     let case =
         finished(item, &[("hygiene_test_report", MaterialState::Committed)], false, "2026-06-01 10:00");
