@@ -13,6 +13,7 @@ use super::call::{Call, CallSnapshot, CallState, Reply};
 use super::rules::{Application, Decision, MaterialState};
 use crate::kb::Item;
 use crate::kb::model::ExpiryRule;
+pub use crate::kb::terms::ApplicantKind;
 
 /// A step of the intake flow; journaled so the desk reopens where the clerk was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, PartialOrd, Ord, Hash)]
@@ -103,17 +104,6 @@ pub enum Field {
     AgencyScope,
     /// Agency: the address of a home visit (上门代办).
     HomeVisitAddress,
-}
-
-/// Who applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicantKind {
-    /// A natural person (自然人).
-    #[default]
-    Person,
-    /// A company or other organisation (法人或其他组织).
-    Organisation,
 }
 
 /// How the result reaches the applicant (GLOSSARY: `Delivery`).

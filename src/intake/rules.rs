@@ -12,58 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::kb::conditions;
 pub use crate::kb::conditions::{Answers, Question};
 use crate::kb::model::ItemKind;
+pub use crate::kb::terms::{CenterLevel, MaterialState};
 use crate::kb::{Calendar, Item, Material};
-
-/// What the clerk found for one material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum MaterialState {
-    /// 合格: present and acceptable.
-    Ok,
-    /// 有缺陷: present but not acceptable, with the defect.
-    Defect {
-        /// The defect, from the KB's typical defects or typed by the clerk.
-        text: String,
-    },
-    /// 缺少: not brought.
-    Missing,
-    /// 以告知承诺替代: not brought; the applicant signs a commitment instead (告知承诺制), where the
-    /// item and the material allow it. Neither 缺少 nor 容缺: the certificate is never supplied.
-    Committed,
-}
-
-impl MaterialState {
-    /// The state's name on screen and on notices.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Ok => "合格",
-            Self::Defect { .. } => "有缺陷",
-            Self::Missing => "缺少",
-            Self::Committed => "以告知承诺替代",
-        }
-    }
-}
-
-/// Where the desk's center sits, to tell whether an item is handled here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum CenterLevel {
-    /// District service center (区级政务服务中心).
-    #[default]
-    District,
-    /// Sub-district / community service center (街道、社区便民服务中心).
-    Community,
-}
-
-impl CenterLevel {
-    /// The center's name as printed.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::District => "区级政务服务中心",
-            Self::Community => "街道（社区）便民服务中心",
-        }
-    }
-}
 
 /// Everything the rules need to know about one application besides the item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

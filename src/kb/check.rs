@@ -10,10 +10,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
-use super::drills::{ApplicantType, CHECKED_FIELDS, Drill, DrillState, ExpectedDecision};
+use super::drills::{CHECKED_FIELDS, Drill, ExpectedDecision};
 use super::forms::{FieldKind, Form, from_key};
 use super::model::{CalendarYear, Item, KbMeta, Necessity};
 use super::source::{KbFile, KbSource};
+use super::terms::{ApplicantKind, MaterialState};
 
 /// One problem found in a knowledge-base file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -833,10 +834,10 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
     }
     let applicant = &drill.applicant;
     match applicant.kind {
-        ApplicantType::Person if applicant.id_number.is_none() => {
+        ApplicantKind::Person if applicant.id_number.is_none() => {
             r.at(&["applicant"], "自然人申请须有 id_number".into())
         }
-        ApplicantType::Organisation if applicant.credit_code.is_none() => {
+        ApplicantKind::Organisation if applicant.credit_code.is_none() => {
             r.at(&["applicant"], "单位申请须有 credit_code".into())
         }
         _ => {}
@@ -884,11 +885,11 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
         if !seen.insert(m.id.as_str()) {
             r.at(&["materials", &idx, "id"], format!("材料 {} 重复", m.id));
         }
-        match (m.state, &m.defect) {
-            (DrillState::Defect, None) => {
+        match (&m.state, &m.defect) {
+            (MaterialState::Defect { .. }, None) => {
                 r.at(&["materials", &idx, "state"], "有缺陷的材料须写明 defect".into())
             }
-            (DrillState::Ok | DrillState::Missing, Some(_)) => {
+            (_, Some(_)) if !matches!(m.state, MaterialState::Defect { .. }) => {
                 r.at(&["materials", &idx, "defect"], "只有“有缺陷”的材料才写 defect".into())
             }
             _ => {}
