@@ -181,22 +181,30 @@ fn read_library(source: &KbSource, problems: &mut Vec<Problem>) -> super::librar
         if shared.name.trim().is_empty() {
             r.at(&["name"], "材料名称不能为空".into());
         }
-        if shared.checkpoints.is_empty() {
-            r.at(&["checkpoints"], "至少需要一条审查要点".into());
-        }
-        for (j, c) in shared.checkpoints.iter().enumerate() {
-            if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
-                r.at(
-                    &["checkpoints", &j.to_string()],
-                    format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
-                );
-            }
-        }
+        check_checkpoints(&mut r, &[], &shared.checkpoints);
         if let Ok(table) = toml::from_str::<toml::Table>(&file.text) {
             library.insert(shared.id.clone(), table);
         }
     }
     library
+}
+
+/// Checkpoints of a material (at `prefix`): at least one, and none a clerk cannot look at.
+fn check_checkpoints(r: &mut Reporter, prefix: &[&str], checkpoints: &[String]) {
+    let at = |rest: &[&str]| prefix.iter().chain(rest).map(|s| s.to_string()).collect::<Vec<_>>();
+    if checkpoints.is_empty() {
+        let path = at(&["checkpoints"]);
+        r.at(&path.iter().map(String::as_str).collect::<Vec<_>>(), "至少需要一条审查要点".into());
+    }
+    for (j, c) in checkpoints.iter().enumerate() {
+        if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
+            let path = at(&["checkpoints", &j.to_string()]);
+            r.at(
+                &path.iter().map(String::as_str).collect::<Vec<_>>(),
+                format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
+            );
+        }
+    }
 }
 
 /// Collects problems of one file, turning field paths into line and column.
@@ -677,17 +685,7 @@ fn check_item(r: &mut Reporter, item: &Item) {
         if m.originals == 0 && m.copies == 0 && !m.shared_data {
             r.at(&at("originals"), "原件和复印件份数都为 0".into());
         }
-        if m.checkpoints.is_empty() {
-            r.at(&at("checkpoints"), "至少需要一条审查要点".into());
-        }
-        for (j, c) in m.checkpoints.iter().enumerate() {
-            if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
-                r.at(
-                    &["materials", &idx, "checkpoints", &j.to_string()],
-                    format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
-                );
-            }
-        }
+        check_checkpoints(r, &["materials", &idx], &m.checkpoints);
         if m.lenient && m.key {
             r.at(&at("lenient"), "核心材料 (key = true) 不得容缺".into());
         } else if m.lenient && !lenient_allowed {
