@@ -581,7 +581,6 @@ mod tests {
     /// Time limits in their units and 告知承诺 (issue 9, items 1 and 5).
     mod limits_and_commitment {
         use super::*;
-        use proptest::prelude::*;
 
         const HYGIENE: &str = "WJ0003";
 
