@@ -528,6 +528,11 @@ impl ChecklistStep {
                 }
                 facts.extend([m.medium.label().to_string(), m.source.label().to_string()]);
                 push(&facts.join(" | "), "", "", Style::new());
+                for (label, value) in [("要求依据", &m.basis), ("填写说明", &m.fill_notes)] {
+                    if let Some(v) = value {
+                        push(&format!("{label}：{v}"), "", "", Style::new().fg(Color::DarkGray));
+                    }
+                }
                 push("审查要点：", "", "", Style::new().fg(Color::Cyan));
                 for c in &m.checkpoints {
                     push(c, "  - ", "    ", Style::new());
