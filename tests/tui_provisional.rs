@@ -25,7 +25,9 @@ fn has_note(screen: &str) -> bool {
 
 #[test]
 fn dates_in_a_provisional_year_are_marked_on_every_screen() {
-    let at = NaiveDate::from_ymd_opt(2027, 3, 5).unwrap().and_hms_opt(9, 0, 0).unwrap();
+    let at = yichuang::time::from_hall_local(
+        NaiveDate::from_ymd_opt(2027, 3, 5).unwrap().and_hms_opt(9, 0, 0).unwrap(),
+    );
     let mut desk = Desk::new(small_kb(), at);
     desk.key(KeyCode::Enter);
     desk.type_text("公司");

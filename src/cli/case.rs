@@ -50,7 +50,7 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
                     println!(
                         "{}\t{}\t{}\t{}\t{}\t{}",
                         r.number.as_deref().unwrap_or("-"),
-                        r.created_at.format("%Y-%m-%d %H:%M"),
+                        crate::time::show(r.created_at, "%Y-%m-%d %H:%M"),
                         r.item_code.as_deref().unwrap_or("-"),
                         r.applicant_name.as_deref().unwrap_or("-"),
                         r.id_number.as_deref().unwrap_or("-"),
@@ -81,7 +81,7 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
                 for (seq, at, event) in events {
                     println!(
                         "{seq:>4} {} {}",
-                        at.format("%Y-%m-%d %H:%M:%S"),
+                        crate::time::show(at, "%Y-%m-%d %H:%M:%S"),
                         serde_json::to_string(&event)?
                     );
                 }

@@ -57,7 +57,27 @@ pub fn default_data_dir() -> PathBuf {
 pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| anyhow::anyhow!("无法创建数据目录 {}: {e}", data_dir.display()))?;
-    Ok(Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk)?)
+    let store = Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk)?;
+    keep_zone(&store)?;
+    Ok(store)
+}
+
+/// Setting that names the hall's time zone (src/time.rs).
+const HALL_ZONE: &str = "hall_zone";
+
+/// `--zone` is kept in the store; without it, the kept zone applies (default Asia/Shanghai).
+pub(super) fn keep_zone(store: &Store) -> anyhow::Result<()> {
+    match super::ZONE_FLAG.get() {
+        Some(zone) => store.set_setting(HALL_ZONE, zone.name)?,
+        None => {
+            if let Some(name) = store.setting(HALL_ZONE)? {
+                let zone = crate::time::HallZone::parse(&name)
+                    .map_err(|e| anyhow::anyhow!("本地数据库中的时区设置有误: {e}"))?;
+                crate::time::set_hall_zone(zone);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Merges the flags into the stored configuration; `None` when set-up is still needed.

@@ -42,7 +42,7 @@ pub fn run(command: DrillCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Ex
                 println!("{}", serde_json::to_string_pretty(&results)?);
             } else {
                 for r in &results {
-                    let when = r.finished_at.format("%Y-%m-%d %H:%M");
+                    let when = crate::time::show(r.finished_at, "%Y-%m-%d %H:%M");
                     println!("{}\t{}\t{when}\t{} 分\t{}", r.trainee, r.drill, r.score, r.missed.join("；"));
                 }
                 println!("共 {} 次演练", results.len());

@@ -80,7 +80,7 @@ pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
         let (id, holds) = parse_situation(item, spec)?;
         app.answers.insert(id, holds);
     }
-    let today = args.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = args.date.unwrap_or_else(|| crate::time::hall_date(crate::time::now()));
     let outcome = decide(item, &app, today, &kb.calendar);
     let (decision, unanswered) = match &outcome {
         Outcome::Decided { decision } => (Some(decision), &[][..]),

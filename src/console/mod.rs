@@ -18,8 +18,8 @@ use app::{Console, ConsoleMsg};
 use model::ConsoleCmd;
 
 /// HQ's clock (UTC): call times come from HQ, so waiting times use the same clock.
-fn hq_now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
+fn hq_now() -> chrono::DateTime<chrono::Utc> {
+    crate::time::now()
 }
 
 /// Carries out one console command against HQ; the answer for the status line.

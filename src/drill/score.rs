@@ -220,7 +220,7 @@ mod tests {
         let decision = crate::intake::decide(item, &app, drill.date, &kb.calendar)
             .into_decision()
             .expect("the drill answers every situation");
-        let at = drill.date.and_hms_opt(9, 0, 0).expect("time");
+        let at = drill.date.and_hms_opt(9, 0, 0).map(crate::time::from_hall_local).expect("time");
         let mut events = vec![CaseEvent::ItemChosen { code: drill.item.clone(), kb_version: "t".into() }];
         events.extend(
             app.states.into_iter().map(|(id, state)| CaseEvent::MaterialMarked { id, state: Some(state) }),

@@ -109,7 +109,7 @@ fn an_old_finished_case_reads_unrecorded_situations_as_no() {
     case.apply(&CaseEvent::Finished {
         number: "N-1".into(),
         decision,
-        at: day().and_hms_opt(9, 0, 0).unwrap(),
+        at: crate::time::from_hall_local(day().and_hms_opt(9, 0, 0).unwrap()),
     });
     assert!(open(&case).is_empty(), "the finished old case: prior_approval counts as 否");
     assert!(case.holds("agent"));

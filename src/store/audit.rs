@@ -1,7 +1,7 @@
 //! The audit log: who viewed or changed which case, hash-chained so that an edited or deleted
 //! entry is detected by `verify` (PIPL: record who processed personal information).
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
@@ -30,7 +30,7 @@ fn digest(prev: &str, at: &str, actor: &str, action: &str, case_id: Option<&str>
 /// Appends an entry inside `tx`.
 pub(super) fn record(
     tx: &Transaction,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
     actor: &str,
     action: &str,
     case_id: Option<&str>,
@@ -40,7 +40,7 @@ pub(super) fn record(
         .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
         .optional()?
         .unwrap_or_else(|| GENESIS.to_string());
-    let at = at.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let at = crate::time::to_db(at);
     let hash = digest(&prev, &at, actor, action, case_id, detail);
     tx.execute(
         "INSERT INTO audit(at, actor, action, case_id, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

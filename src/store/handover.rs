@@ -1,7 +1,7 @@
 //! Results coming back from the back office (DESIGN §6–7): HQ decisions recorded against a case
 //! number, and the list of results waiting for handover (出件) at the window or by mail.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -24,7 +24,7 @@ pub struct HandoverRow {
     /// The decision kind from HQ (准予 …).
     pub kind: String,
     /// When the decision arrived.
-    pub received_at: NaiveDateTime,
+    pub received_at: DateTime<Utc>,
     /// Window pickup or mail.
     pub delivery: Delivery,
     /// ID numbers allowed to collect: the applicant's and the agent's (never shown unmasked).
@@ -44,7 +44,7 @@ impl Store {
         case_number: &str,
         kind: &str,
         body: &str,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO decisions(case_number, kind, body, received_at) VALUES (?1, ?2, ?3, ?4)",
@@ -105,7 +105,7 @@ impl Store {
     pub fn hq_decisions(
         &self,
         case_number: &str,
-    ) -> Result<Vec<(ApprovalDecision, NaiveDateTime)>, StoreError> {
+    ) -> Result<Vec<(ApprovalDecision, DateTime<Utc>)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT body, received_at FROM decisions WHERE case_number = ?1 ORDER BY id")?;

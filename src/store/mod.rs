@@ -3,8 +3,10 @@
 //! terminal loses nothing.
 //!
 //! Cases are journals of [`CaseEvent`]s (append-only, enforced by triggers); the `cases` table is a
-//! snapshot for lists and search, updated in the same transaction. Once a case is finished, each of
-//! its events also enters the outbox, which the sync worker delivers to HQ exactly once.
+//! snapshot for lists and search, updated in the same transaction. Once a case is finished, its
+//! case-level events (not the keystrokes: [`leaves_desk`]) enter the outbox, and so does each later
+//! event; the sync worker delivers them to HQ exactly once. Instants are stored as UTC with an offset
+//! (`crate::time`).
 
 mod audit;
 mod drill;
@@ -15,11 +17,11 @@ mod sync;
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use crate::intake::case::{Case, CaseEvent, Field, Status, case_number};
+use crate::intake::case::{Case, CaseEvent, Field, Status, case_number, leaves_desk};
 use crate::intake::rules::Decision;
 
 pub use audit::AuditError;
@@ -104,9 +106,9 @@ pub struct CaseSummary {
     /// Earliest pending 容缺 deadline.
     pub deadline: Option<NaiveDate>,
     /// When the case was created.
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     /// When intake finished.
-    pub finished_at: Option<NaiveDateTime>,
+    pub finished_at: Option<DateTime<Utc>>,
     /// The back office's latest decision (准予 / 不予 / 退回补正), once HQ sent one.
     pub hq_decision: Option<String>,
 }
@@ -133,14 +135,13 @@ pub struct Store {
     kind: StoreKind,
 }
 
-const TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f";
-
-fn ts(at: NaiveDateTime) -> String {
-    at.format(TIME).to_string()
+fn ts(at: DateTime<Utc>) -> String {
+    crate::time::to_db(at)
 }
 
-fn parse_ts(s: &str) -> NaiveDateTime {
-    NaiveDateTime::parse_from_str(s, TIME).unwrap_or_default()
+/// A stored instant; one without an offset was written by an older desk in the hall's time.
+fn parse_ts(s: &str) -> DateTime<Utc> {
+    crate::time::parse_hall(s).unwrap_or_default()
 }
 
 impl Store {
@@ -169,7 +170,10 @@ impl Store {
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
+            tx.execute_batch(&schema::prepare(sql, crate::time::hall_zone()))?;
+            if i + 1 == schema::CASE_LEVEL_OUTBOX {
+                compact_outbox(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
@@ -222,14 +226,14 @@ impl Store {
     }
 
     /// Starts a new case with a fresh id at `at`; returns the id.
-    pub fn create_case(&mut self, at: NaiveDateTime) -> Result<String, StoreError> {
+    pub fn create_case(&mut self, at: DateTime<Utc>) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
         self.create_case_with_id(&id, at)?;
         Ok(id)
     }
 
     /// Starts a new case with an id chosen by the caller (the desk makes ids so the UI never waits).
-    pub fn create_case_with_id(&mut self, id: &str, at: NaiveDateTime) -> Result<(), StoreError> {
+    pub fn create_case_with_id(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = id.to_string();
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -248,7 +252,7 @@ impl Store {
         &mut self,
         case_id: &str,
         event: CaseEvent,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     ) -> Result<&Case, StoreError> {
         let mut case = self.load(case_id)?;
         let tx = self.conn.transaction()?;
@@ -265,18 +269,18 @@ impl Store {
         center: &str,
         window: &str,
         decision: Decision,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     ) -> Result<&Case, StoreError> {
         let mut case = self.load(case_id)?;
         let tx = self.conn.transaction()?;
-        let day = at.date().format("%Y-%m-%d").to_string();
+        let day = crate::time::hall_date(at).format("%Y-%m-%d").to_string();
         let sequence: u32 = tx.query_row(
             "INSERT INTO day_sequence(day, last) VALUES (?1, 1)
              ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last",
             [&day],
             |r| r.get(0),
         )?;
-        let number = case_number(center, window, at.date(), sequence);
+        let number = case_number(center, window, crate::time::hall_date(at), sequence);
         write_event(&tx, case_id, &mut case, &CaseEvent::Finished { number, decision, at }, at)?;
         audit::record(&tx, at, window, "finish", Some(case_id), case.number.as_deref().unwrap_or(""))?;
         tx.commit()?;
@@ -299,7 +303,7 @@ impl Store {
     }
 
     /// A case's journal: (sequence, time, event).
-    pub fn events(&self, case_id: &str) -> Result<Vec<(i64, NaiveDateTime, CaseEvent)>, StoreError> {
+    pub fn events(&self, case_id: &str) -> Result<Vec<(i64, DateTime<Utc>, CaseEvent)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT seq, at, body FROM case_events WHERE case_id = ?1 ORDER BY seq")?;
@@ -398,7 +402,7 @@ impl Store {
     /// Records an action in the hash-chained audit log (who viewed or changed what).
     pub fn audit(
         &mut self,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
         actor: &str,
         action: &str,
         case_id: Option<&str>,
@@ -430,7 +434,7 @@ fn write_event(
     case_id: &str,
     case: &mut Case,
     event: &CaseEvent,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let was_finished = case.number.is_some();
     case.apply(event);
@@ -482,16 +486,58 @@ fn write_event(
     let rows: Vec<(String, String)> = select
         .query_map(params![case_id, from], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
+    // What leaves the desk is the case, not the keystrokes (`leaves_desk`).
+    let events: Vec<Option<CaseEvent>> =
+        rows.iter().map(|(_, body)| serde_json::from_str(body).ok()).collect();
+    let keep = outgoing(&events);
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO outbox(event_id, case_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (event_id, body) in rows {
-        let from_hq = serde_json::from_str::<CaseEvent>(&body).is_ok_and(|e| e.is_from_hq());
-        if !from_hq {
+    for ((event_id, body), keep) in rows.into_iter().zip(keep) {
+        if keep {
             insert.execute(params![event_id, case_id, body, ts(at)])?;
         }
     }
     Ok(())
+}
+
+/// Which of a case's journal entries go to HQ: the case-level ones ([`leaves_desk`]), never what
+/// came from HQ. An entry that cannot be read is sent as it is (HQ keeps what it cannot fold).
+fn outgoing(events: &[Option<CaseEvent>]) -> Vec<bool> {
+    let readable: Vec<CaseEvent> = events.iter().flatten().cloned().collect();
+    let mut keep = leaves_desk(&readable).into_iter();
+    events
+        .iter()
+        .map(|e| match e {
+            Some(e) => keep.next().unwrap_or(true) && !e.is_from_hq(),
+            None => true,
+        })
+        .collect()
+}
+
+/// Migration 4: pending outbox entries of older desks carried every keystroke. Keeps, per case, only
+/// the pending entries [`outgoing`] would send now — the last value of each field per step, in
+/// their order and with their ids, so whatever HQ already has stays exactly-once.
+fn compact_outbox(tx: &Transaction) -> Result<usize, StoreError> {
+    let cases: Vec<String> = tx
+        .prepare("SELECT DISTINCT case_id FROM outbox WHERE sent_at IS NULL")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut dropped = 0;
+    for case_id in cases {
+        let rows: Vec<(String, String)> = tx
+            .prepare_cached("SELECT event_id, body FROM case_events WHERE case_id = ?1 ORDER BY seq")?
+            .query_map([&case_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let events: Vec<Option<CaseEvent>> = rows.iter().map(|(_, b)| serde_json::from_str(b).ok()).collect();
+        for ((event_id, _), keep) in rows.iter().zip(outgoing(&events)) {
+            if !keep {
+                dropped +=
+                    tx.execute("DELETE FROM outbox WHERE event_id = ?1 AND sent_at IS NULL", [event_id])?;
+            }
+        }
+    }
+    Ok(dropped)
 }
 
 #[cfg(test)]

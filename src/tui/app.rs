@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyEvent, KeyEventKind};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -48,7 +48,7 @@ pub enum Msg {
     /// The terminal changed size; the next draw adapts.
     Resize,
     /// The clock advanced (the shell sends the wall clock; tests send what they need).
-    Tick(NaiveDateTime),
+    Tick(DateTime<Utc>),
     /// The store finished a case and gave it its number.
     Finished {
         /// The case.
@@ -118,7 +118,7 @@ pub struct App {
     handover: HandoverScreen,
     browser: Browser,
     help: bool,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     pending: usize,
     sync: Option<crate::sync::SyncStatus>,
     error: Option<String>,
@@ -134,7 +134,7 @@ pub struct App {
 
 impl App {
     /// A desk on this knowledge base. Without a config it starts with the set-up form.
-    pub fn new(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime) -> Self {
+    pub fn new(kb: Arc<Kb>, config: Option<DeskConfig>, now: DateTime<Utc>) -> Self {
         let index = SearchIndex::new(&kb.items);
         let browser = Browser::new(&kb, &index);
         let mut app = Self {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::app::Msg;
 use crate::intake::agency::form_notice;
@@ -43,7 +43,7 @@ pub enum Cmd {
         /// The new case's id.
         case_id: String,
         /// When service started.
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     },
     /// Journal one change of a case.
     Journal {
@@ -52,7 +52,7 @@ pub enum Cmd {
         /// The change.
         event: CaseEvent,
         /// When.
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     },
     /// Finish intake: allocate the case number and record the decision; answers `Msg::Finished`.
     Finish {
@@ -61,7 +61,7 @@ pub enum Cmd {
         /// The decision the rules gave.
         decision: Decision,
         /// When.
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     },
     /// Print the case's notices; answers `Msg::Printed`.
     Print {
@@ -162,7 +162,14 @@ impl Effects {
                         let form =
                             case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));
                         if let (Some(form), Some(number), Some(at)) = (form, &case.number, case.finished_at) {
-                            notices.push(form_notice(&case, item, form, &center, number, at.date()));
+                            notices.push(form_notice(
+                                &case,
+                                item,
+                                form,
+                                &center,
+                                number,
+                                crate::time::hall_date(at),
+                            ));
                         }
                         // The back office sent materials back (退回补正): their 一次性告知书.
                         let latest = match &case.number {
@@ -170,8 +177,14 @@ impl Effects {
                             None => None,
                         };
                         if let Some((ApprovalDecision::RequestCorrection { materials, note }, at)) = latest
-                            && let Some(n) =
-                                correction_notice(&case, item, &center, &materials, &note, at.date())
+                            && let Some(n) = correction_notice(
+                                &case,
+                                item,
+                                &center,
+                                &materials,
+                                &note,
+                                crate::time::hall_date(at),
+                            )
                         {
                             notices.push(n);
                         }
@@ -193,7 +206,7 @@ impl Effects {
             Cmd::LoadHandover => Some(Msg::Handover(self.store.ready_for_handover()?)),
             Cmd::SwitchKb => match crate::sync::ready_kb(&self.store) {
                 Ok(Some((hash, kb))) => {
-                    self.store.activate_kb(&hash, chrono::Local::now().naive_local())?;
+                    self.store.activate_kb(&hash, crate::time::now())?;
                     self.kb = Arc::new(kb);
                     Some(Msg::KbSwitched(super::app::SharedKb(self.kb.clone())))
                 }

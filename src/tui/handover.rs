@@ -93,7 +93,7 @@ impl HandoverScreen {
                 return vec![];
             }
             let event = form.on_key(key);
-            form.validate(check(row, ctx.now.date()));
+            form.validate(check(row, crate::time::hall_date(ctx.now)));
             if event != FormEvent::Submit {
                 return vec![];
             }
@@ -125,7 +125,7 @@ impl HandoverScreen {
                     ]),
                     Delivery::Mail => Form::new([(Key::Tracking, "快递单号", String::new())]),
                 };
-                form.validate(check(row, ctx.now.date()));
+                form.validate(check(row, crate::time::hall_date(ctx.now)));
                 self.form = Some(form);
             }
             _ => {}
@@ -137,7 +137,7 @@ impl HandoverScreen {
     pub fn on_paste(&mut self, ctx: &Ctx, text: &str) -> Vec<Cmd> {
         if let (Some(form), Some(row)) = (&mut self.form, self.rows.get(self.selected)) {
             form.paste(text);
-            form.validate(check(row, ctx.now.date()));
+            form.validate(check(row, crate::time::hall_date(ctx.now)));
         }
         vec![]
     }
@@ -161,7 +161,7 @@ impl HandoverScreen {
                 Span::raw(row.applicant_name.clone().unwrap_or_default()),
                 Span::styled(format!(" {} {how}", row.kind), Style::new().fg(Color::Cyan)),
                 Span::styled(
-                    format!(" {}", row.received_at.format("%m-%d %H:%M")),
+                    format!(" {}", crate::time::show(row.received_at, "%m-%d %H:%M")),
                     Style::new().fg(Color::DarkGray),
                 ),
             ]);

@@ -35,8 +35,8 @@ use crate::store::Store;
 const TICK: Duration = Duration::from_millis(500);
 
 /// The desk's clock: local wall time.
-fn now() -> chrono::NaiveDateTime {
-    chrono::Local::now().naive_local()
+fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::time::now()
 }
 
 /// Runs the desk until the clerk quits; reopens an unfinished case first.

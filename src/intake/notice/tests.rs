@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::intake::case::CaseEvent;
@@ -26,7 +26,7 @@ pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'s
 /// A finished case of `item` at `at` (`YYYY-MM-DD HH:MM`): every material as given (else 合格), every
 /// situation 否, numbered `HRBDL-05-<date>-0001`.
 pub(crate) fn finished(item: &Item, states: &[(&str, MaterialState)], agrees: bool, at: &str) -> Case {
-    let at = NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M").unwrap();
+    let at: DateTime<Utc> = crate::time::parse_hall(at).unwrap();
     let mut events = vec![
         CaseEvent::Started { at },
         CaseEvent::ItemChosen { code: item.code.clone(), kb_version: "1".into() },
@@ -44,8 +44,9 @@ pub(crate) fn finished(item: &Item, states: &[(&str, MaterialState)], agrees: bo
         case.apply(&CaseEvent::SituationSet { id: s.id.clone(), holds: false });
     }
     let app: Application = case.application(item, Default::default());
-    let decision = decide(item, &app, at.date(), &KB.calendar).into_decision().expect("all answered");
-    let number = format!("HRBDL-05-{}-0001", at.format("%Y%m%d"));
+    let decision =
+        decide(item, &app, crate::time::hall_date(at), &KB.calendar).into_decision().expect("all answered");
+    let number = format!("HRBDL-05-{}-0001", crate::time::hall_date(at).format("%Y%m%d"));
     case.apply(&CaseEvent::Finished { number, decision, at });
     case
 }

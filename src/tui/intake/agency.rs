@@ -56,7 +56,7 @@ impl AgencyPanel {
     /// Opens `spec` for `case`: recorded values first, else the case's data, else empty.
     pub fn open(ctx: &Ctx, spec: &FormSpec, item: &Item, case: &Case) -> (Self, Vec<CaseEvent>) {
         let fields: Vec<FormField> = applicable_fields(spec, case).into_iter().cloned().collect();
-        let today = ctx.now.date();
+        let today = crate::time::hall_date(ctx.now);
         // Values recorded for this form, whether it is the one in progress or one filled earlier.
         let recorded_values = if case.form_id.as_deref() == Some(spec.id.as_str()) {
             Some(&case.form_values)
@@ -116,7 +116,7 @@ impl AgencyPanel {
     }
 
     fn validate(&mut self, ctx: &Ctx, case: &Case) {
-        let today = ctx.now.date();
+        let today = crate::time::hall_date(ctx.now);
         let fields = &self.fields;
         let home_visit = yes_no(self.form.value(Key::HomeVisit)).unwrap_or(case.home_visit);
         self.form.validate(|key, value| match key {

@@ -176,7 +176,7 @@ impl ApplicantStep {
     }
 
     fn validate(&mut self, ctx: &Ctx, case: &Case) {
-        let today = ctx.now.date();
+        let today = crate::time::hall_date(ctx.now);
         let overridden = !case.field(Field::CreditCodeOverride).is_empty();
         let strict = self.strict;
         self.form.validate(|f, v| {

@@ -359,7 +359,7 @@ impl ChecklistStep {
                 let outcome = crate::intake::decide(
                     item,
                     &case.application(item, ctx.config.level),
-                    ctx.now.date(),
+                    crate::time::hall_date(ctx.now),
                     &ctx.kb.calendar,
                 );
                 if let RuleOutcome::Unanswered { questions } = &outcome {
