@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v tmux >/dev/null || need+=(tmux)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+command -v prlimit >/dev/null || need+=(util-linux)
 [ -e /usr/share/zoneinfo/Asia/Shanghai ] || need+=(tzdata)
 if ((${#need[@]})); then
     if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi

@@ -202,16 +202,21 @@ fn a_defect_or_a_refusal_reason_is_journaled_as_typed_and_esc_puts_things_back()
     assert_eq!(stored(&mut desk).field(Field::IneligibleReason), "");
 }
 
-#[test]
-fn invalid_id_shows_which_check_digit_at_the_field_and_keeps_the_text() {
-    let mut desk = Desk::new(small_kb(), monday_morning());
-    to_checklist(&mut desk);
+/// Every material acceptable, the applicant's name typed: the cursor on the ID number.
+fn to_id_number(desk: &mut Desk) {
+    to_checklist(desk);
     for _ in 0..5 {
         desk.key(KeyCode::Char('1'));
     }
     desk.key(KeyCode::Enter);
     desk.type_text("王五");
     desk.key(KeyCode::Enter);
+}
+
+#[test]
+fn invalid_id_shows_which_check_digit_at_the_field_and_keeps_the_text() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_id_number(&mut desk);
     desk.type_text("110105194912310021");
     desk.key(KeyCode::Enter);
     desk.type_text("12345");
@@ -411,4 +416,48 @@ fn a_notice_of_deficiency_can_go_to_an_applicant_whose_id_fails_its_check() {
     desk.type_text(PHONE);
     desk.key(KeyCode::Enter);
     assert_eq!(step(&desk), Step::Rating, "{}", desk.screen(120, 40));
+}
+
+#[test]
+fn numbers_show_and_are_stored_in_their_normalised_form_and_a_first_generation_id_is_refused() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_id_number(&mut desk);
+    // A first-generation number: refused with the reason, the text stays.
+    desk.type_text("110105491231002");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("第一代身份证已于 2013 年 1 月 1 日停止使用"), "{screen}");
+    desk.key(KeyCode::Up);
+    desk.ctrl('u');
+    // Pasted with a line break and a lower-case x: shown and stored normalised at once.
+    desk.paste("１１０１０５１９４９１２３１００２x\r\n");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains(ID), "{screen}");
+    assert_eq!(desk.app.intake().unwrap().case.field(Field::IdNumber), ID);
+    desk.key(KeyCode::Enter);
+    desk.type_text("+86 138-0013-8000");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Delivery, "{}", desk.screen(120, 40));
+    let mut store =
+        yichuang::store::Store::open(&desk.dir.path().join("desk.sqlite3"), yichuang::store::StoreKind::Desk)
+            .unwrap();
+    let id = desk.app.intake().unwrap().case_id.clone().unwrap();
+    let journal: Vec<String> =
+        store.events(&id).unwrap().iter().map(|(_, _, e)| serde_json::to_string(e).unwrap()).collect();
+    assert!(
+        journal.iter().all(|e| !e.contains("+86") && !e.contains("002x") && !e.contains('１')),
+        "{journal:?}"
+    );
+    assert_eq!(store.load(&id).unwrap().field(Field::Phone), PHONE);
+}
+
+#[test]
+fn an_organisation_may_give_a_landline_a_person_may_not() {
+    use yichuang::intake::case::ApplicantKind;
+    use yichuang::tui::intake::check_field;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let landline = "0451-86661234";
+    assert!(check_field(Field::Phone, ApplicantKind::Organisation, landline, today, false).error.is_none());
+    let person = check_field(Field::Phone, ApplicantKind::Person, landline, today, false);
+    assert!(person.error.is_some_and(|e| e.contains("手机号码")));
 }

@@ -3,6 +3,7 @@
 mod case;
 mod console;
 pub mod desk;
+mod doctor;
 pub mod drill;
 mod hq;
 mod kb;
@@ -66,6 +67,8 @@ pub enum Command {
     Console(console::ConsoleArgs),
     /// Sync the desk's cases with HQ (同步).
     Sync(sync::SyncArgs),
+    /// Check the desk's store; back up and salvage a damaged one, listing what was lost (检修).
+    Doctor(doctor::DoctorArgs),
 }
 
 /// The hall zone given with `--zone`, if any (the desk's store keeps it for later runs).
@@ -105,6 +108,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Sync(args)) => sync::run(args, &data_dir),
+        Some(Command::Doctor(args)) => doctor::run(&args, &data_dir),
         Some(Command::Desk(args)) => {
             desk::run(Kb::load(cli.kb.as_deref())?, cli.kb.is_some(), &data_dir, &args)?;
             Ok(ExitCode::SUCCESS)

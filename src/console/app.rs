@@ -24,6 +24,8 @@ use crate::tui::widgets::{self, ASCII_BORDER, popup_block};
 pub enum ConsoleMsg {
     /// A key press.
     Key(KeyEvent),
+    /// SIGTERM, SIGHUP or SIGINT: the console ends as on quit, restoring the terminal.
+    Terminate,
     /// Pasted text, treated as typed.
     Paste(String),
     /// The clock advanced.
@@ -179,6 +181,7 @@ impl Console {
     pub fn update(&mut self, msg: ConsoleMsg) -> Vec<ConsoleCmd> {
         match msg {
             ConsoleMsg::Key(key) => return self.on_key(key),
+            ConsoleMsg::Terminate => return vec![ConsoleCmd::Quit],
             ConsoleMsg::Paste(text) => match &mut self.composer {
                 Some(Composer::Answer(input)) => input.insert(&text),
                 Some(Composer::Refuse(form)) => {

@@ -106,6 +106,37 @@ pub enum Field {
     HomeVisitAddress,
 }
 
+impl Field {
+    /// The form this field's value is stored and compared in: ID numbers and credit codes without
+    /// whitespace, half-width and upper case; phone numbers as digits without separators or `+86`
+    /// (`src/intake/validate.rs`). Other fields keep what was typed.
+    pub fn normalise(self, value: &str) -> String {
+        self.normaliser()(value)
+    }
+
+    /// The function giving this field's stored form ([`Field::normalise`]).
+    pub fn normaliser(self) -> fn(&str) -> String {
+        match self {
+            Field::IdNumber | Field::AgentIdNumber | Field::CreditCode => super::validate::normalise_code,
+            Field::Phone | Field::AgentPhone | Field::MailPhone => super::validate::normalise_phone,
+            _ => str::to_string,
+        }
+    }
+
+    /// Whether the field holds a number with a stored form of its own ([`Field::normalise`]).
+    pub fn is_number(self) -> bool {
+        matches!(
+            self,
+            Field::IdNumber
+                | Field::AgentIdNumber
+                | Field::CreditCode
+                | Field::Phone
+                | Field::AgentPhone
+                | Field::MailPhone
+        )
+    }
+}
+
 /// How the result reaches the applicant (GLOSSARY: `Delivery`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -200,6 +231,9 @@ pub enum Status {
     HandedOver,
     /// The clerk discarded the draft.
     Abandoned,
+    /// A draft whose journal has a record that cannot be read: set aside (by the desk at start or
+    /// by `yichuang doctor`) so the desk starts; support looks at it with `case show`.
+    SetAside,
 }
 
 impl Status {
@@ -216,6 +250,7 @@ impl Status {
             Self::CorrectionRequested => "退回补正・待补正",
             Self::HandedOver => "已出件",
             Self::Abandoned => "已放弃",
+            Self::SetAside => "已搁置・记录损坏",
         }
     }
 }
@@ -401,6 +436,18 @@ pub enum CaseEvent {
 }
 
 impl CaseEvent {
+    /// The event as it must be journaled, when it differs from `self`: a number field's value in
+    /// its stored form ([`Field::normalise`]), so the store never holds a garbled number.
+    pub fn normalised(&self) -> Option<CaseEvent> {
+        match self {
+            Self::FieldSet { field, value } if field.is_number() => {
+                let normal = field.normalise(value);
+                (normal != *value).then_some(Self::FieldSet { field: *field, value: normal })
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the event came from HQ (and so must not be pushed back to it).
     pub fn is_from_hq(&self) -> bool {
         matches!(
@@ -540,10 +587,12 @@ impl Case {
             CaseEvent::CommitmentAgreed { agrees } => self.agrees_to_commitment = *agrees,
             CaseEvent::BadCreditSet { bad } => self.bad_credit = *bad,
             CaseEvent::FieldSet { field, value } => {
+                // Journals written before numbers were normalised fold to the same stored form.
+                let value = field.normalise(value);
                 if value.is_empty() {
                     self.fields.remove(field);
                 } else {
-                    self.fields.insert(*field, value.clone());
+                    self.fields.insert(*field, value);
                 }
             }
             CaseEvent::ApplicantKindSet { kind } => self.applicant_kind = *kind,

@@ -76,3 +76,35 @@ pub(super) fn verify(conn: &Connection) -> Result<usize, AuditError> {
     }
     Ok(count)
 }
+
+/// One entry of the audit log, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// When (desk's clock).
+    pub at: String,
+    /// Who: the clerk and window, or the command's user.
+    pub actor: String,
+    /// What: `finish`, `reveal` …
+    pub action: String,
+    /// The case concerned.
+    pub case_id: Option<String>,
+    /// Details.
+    pub detail: String,
+}
+
+/// The entries about `case_id` (all when `None`), oldest first.
+pub(super) fn entries(conn: &Connection, case_id: Option<&str>) -> rusqlite::Result<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT at, actor, action, case_id, detail FROM audit WHERE ?1 IS NULL OR case_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([case_id], |r| {
+        Ok(AuditEntry {
+            at: r.get(0)?,
+            actor: r.get(1)?,
+            action: r.get(2)?,
+            case_id: r.get(3)?,
+            detail: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}

@@ -94,7 +94,7 @@ impl Store {
             };
             row.collector_ids = [Field::IdNumber, Field::AgentIdNumber]
                 .into_iter()
-                .map(|f| case.field(f).to_uppercase())
+                .map(|f| f.normalise(case.field(f)))
                 .filter(|id| !id.is_empty())
                 .collect();
         }

@@ -9,6 +9,7 @@
 //! (`crate::time`).
 
 mod audit;
+mod doctor;
 mod drill;
 mod handover;
 pub mod schema;
@@ -24,7 +25,8 @@ use serde::Serialize;
 use crate::intake::case::{Case, CaseEvent, Field, Status, case_number, leaves_desk};
 use crate::intake::rules::Decision;
 
-pub use audit::AuditError;
+pub use audit::{AuditEntry, AuditError};
+pub use doctor::{BACKUPS_KEPT, Salvage, backup_to, check_file, copy_aside, salvage};
 pub use drill::DrillResult;
 pub use handover::HandoverRow;
 pub use sync::{Delivery, KbVersionRow, Pulled};
@@ -188,6 +190,19 @@ impl Store {
         Ok(store)
     }
 
+    /// Caps the database at `pages` pages for this connection (SQLite `max_page_count`; `None`
+    /// lifts the cap): a full disk without filling one, for the tests that show no write is
+    /// dropped. Returns the cap in force.
+    pub fn limit_pages(&self, pages: Option<u64>) -> Result<u64, StoreError> {
+        let pages = pages.unwrap_or(u64::from(u32::MAX - 1));
+        Ok(self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?)
+    }
+
+    /// The database's size in pages (`PRAGMA page_count`).
+    pub fn page_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?)
+    }
+
     /// Whether this is a desk's or a drill's database.
     pub fn kind(&self) -> StoreKind {
         self.kind
@@ -323,6 +338,30 @@ impl Store {
         Ok(out)
     }
 
+    /// Sets a draft aside whose journal cannot be read (`Status::SetAside` in the snapshot; the
+    /// journal itself stays as it is, append-only), so the desk does not reopen it, and records
+    /// why in the audit. Returns how the clerk finds it again: its ticket and applicant's name.
+    pub fn set_aside(&mut self, case_id: &str, why: &str, at: DateTime<Utc>) -> Result<String, StoreError> {
+        self.cache.remove(case_id);
+        let tx = self.conn.transaction()?;
+        let (ticket, name): (Option<String>, Option<String>) =
+            tx.query_row("SELECT ticket, applicant_name FROM cases WHERE id = ?1", [case_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        tx.execute(
+            "UPDATE cases SET status = ?2 WHERE id = ?1",
+            params![case_id, status_str(Status::SetAside)],
+        )?;
+        audit::record(&tx, at, "desk", "set_aside", Some(case_id), why)?;
+        tx.commit()?;
+        let label = [ticket.map(|t| format!("排队号 {t}")), name]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("，");
+        Ok(if label.is_empty() { case_id.to_string() } else { label })
+    }
+
     /// The most recently touched unfinished case, to reopen after a restart.
     pub fn open_draft(&self) -> Result<Option<String>, StoreError> {
         Ok(self
@@ -339,7 +378,11 @@ impl Store {
     /// of one of `items` (the codes of the items whose names match, which the caller's KB knows),
     /// newest first.
     pub fn list(&self, query: &str, items: &[&str], limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
-        let like = format!("%{}%", query.trim().replace('%', "\\%").replace('_', "\\_"));
+        let escape = |s: &str| format!("%{}%", s.trim().replace('%', "\\%").replace('_', "\\_"));
+        let like = escape(query);
+        // Numbers are stored normalised: `110105 19491231 002x` finds `11010519491231002X`.
+        let code = crate::intake::validate::normalise_code(query);
+        let code_like = if code.is_empty() { like.clone() } else { escape(&code) };
         let items = serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, number, status, item_code, applicant_name, id_number, ticket, decision, deadline,
@@ -347,11 +390,11 @@ impl Store {
                     (SELECT kind FROM decisions d WHERE d.case_number = cases.number ORDER BY d.id DESC LIMIT 1)
              FROM cases
              WHERE status != 'abandoned' AND (?1 = '%%' OR number LIKE ?1 ESCAPE '\\' OR applicant_name LIKE ?1 ESCAPE '\\'
-                OR id_number LIKE ?1 ESCAPE '\\' OR credit_code LIKE ?1 ESCAPE '\\' OR item_code LIKE ?1 ESCAPE '\\'
+                OR id_number LIKE ?4 ESCAPE '\\' OR credit_code LIKE ?4 ESCAPE '\\' OR item_code LIKE ?1 ESCAPE '\\'
                 OR ticket LIKE ?1 ESCAPE '\\' OR item_code IN (SELECT value FROM json_each(?3)))
              ORDER BY created_at DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![like, limit as i64, items], |r| {
+        let rows = stmt.query_map(params![like, limit as i64, items, code_like], |r| {
             Ok(CaseSummary {
                 id: r.get(0)?,
                 number: r.get(1)?,
@@ -414,6 +457,11 @@ impl Store {
         Ok(())
     }
 
+    /// The audit log's entries about a case (all when `None`), oldest first.
+    pub fn audit_entries(&self, case_id: Option<&str>) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(audit::entries(&self.conn, case_id)?)
+    }
+
     /// Verifies the audit chain; returns the number of entries checked.
     pub fn verify_audit(&self) -> Result<usize, AuditError> {
         audit::verify(&self.conn)
@@ -436,6 +484,9 @@ fn write_event(
     event: &CaseEvent,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // The stored form of a number, never the garbled one typed or pasted (`Field::normalise`).
+    let normalised = event.normalised();
+    let event = normalised.as_ref().unwrap_or(event);
     let was_finished = case.number.is_some();
     case.apply(event);
     let seq: i64 = tx.query_row(
@@ -449,28 +500,7 @@ fn write_event(
         "INSERT INTO case_events(case_id, seq, event_id, at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case_id, seq, event_id, ts(at), body],
     )?;
-    let deadline =
-        case.pending_supplements().iter().map(|(_, _, d)| *d).min().map(|d| d.format("%Y-%m-%d").to_string());
-    let nonempty = |f: Field| Some(case.field(f)).filter(|s| !s.is_empty());
-    tx.execute(
-        "UPDATE cases SET updated_at = ?2, status = ?3, number = ?4, item_code = ?5, applicant_name = ?6,
-            id_number = ?7, credit_code = ?8, ticket = ?9, decision = ?10, deadline = ?11, finished_at = ?12
-         WHERE id = ?1",
-        params![
-            case_id,
-            ts(at),
-            status_str(case.status),
-            case.number,
-            case.item_code,
-            nonempty(Field::ApplicantName),
-            nonempty(Field::IdNumber),
-            nonempty(Field::CreditCode),
-            nonempty(Field::Ticket),
-            case.decision.as_ref().map(|d| d.label()),
-            deadline,
-            case.finished_at.map(ts),
-        ],
-    )?;
+    update_snapshot(tx, case_id, case, at)?;
     // On finishing, the whole history enters the outbox; afterwards, each new event. Calls go at
     // once, even from a draft; what came from HQ never goes back.
     let from = match (case.number.is_some(), was_finished) {
@@ -498,6 +528,33 @@ fn write_event(
             insert.execute(params![event_id, case_id, body, ts(at)])?;
         }
     }
+    Ok(())
+}
+
+/// Writes the `cases` row (the snapshot lists and search read) from the folded case.
+fn update_snapshot(tx: &Connection, case_id: &str, case: &Case, at: DateTime<Utc>) -> Result<(), StoreError> {
+    let deadline =
+        case.pending_supplements().iter().map(|(_, _, d)| *d).min().map(|d| d.format("%Y-%m-%d").to_string());
+    let nonempty = |f: Field| Some(case.field(f)).filter(|s| !s.is_empty());
+    tx.execute(
+        "UPDATE cases SET updated_at = ?2, status = ?3, number = ?4, item_code = ?5, applicant_name = ?6,
+            id_number = ?7, credit_code = ?8, ticket = ?9, decision = ?10, deadline = ?11, finished_at = ?12
+         WHERE id = ?1",
+        params![
+            case_id,
+            ts(at),
+            status_str(case.status),
+            case.number,
+            case.item_code,
+            nonempty(Field::ApplicantName),
+            nonempty(Field::IdNumber),
+            nonempty(Field::CreditCode),
+            nonempty(Field::Ticket),
+            case.decision.as_ref().map(|d| d.label()),
+            deadline,
+            case.finished_at.map(ts),
+        ],
+    )?;
     Ok(())
 }
 

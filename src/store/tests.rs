@@ -197,6 +197,72 @@ fn a_drill_database_is_never_a_desk_database() {
 }
 
 #[test]
+fn numbers_are_journaled_in_their_stored_form_and_found_as_typed() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    for (field, value) in [
+        (Field::IdNumber, "11010519491231002x\n"),
+        (Field::Phone, "+86 139 1234 5678"),
+        (Field::CreditCode, "９１３５０１００m000100y43"),
+        (Field::ApplicantName, " 张三 "),
+    ] {
+        store
+            .append(&id, CaseEvent::FieldSet { field, value: value.into() }, at("2026-11-30 09:01"))
+            .unwrap();
+    }
+    let journal: Vec<String> =
+        store.events(&id).unwrap().into_iter().map(|(_, _, e)| serde_json::to_string(&e).unwrap()).collect();
+    let journal = journal.join("\n");
+    for stored in ["\"11010519491231002X\"", "\"13912345678\"", "\"91350100M000100Y43\"", "\" 张三 \""] {
+        assert!(journal.contains(stored), "{stored} not in {journal}");
+    }
+    for garbled in ["002x", "+86", "m000"] {
+        assert!(!journal.contains(garbled), "{garbled} in {journal}");
+    }
+    store.forget(&id);
+    let case = store.load(&id).unwrap();
+    assert_eq!(case.field(Field::IdNumber), "11010519491231002X");
+    for q in ["11010519491231002x", "110105 1949", "91350100m000100y43"] {
+        assert_eq!(store.list(q, &[], 10).unwrap().len(), 1, "{q}");
+    }
+}
+
+#[test]
+fn journals_written_before_normalising_fold_to_the_stored_form() {
+    let mut case = Case::default();
+    case.apply(&CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002x ".into() });
+    assert_eq!(case.field(Field::IdNumber), "11010519491231002X");
+}
+
+#[test]
+fn the_online_backup_is_a_sound_copy_and_only_the_newest_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.sqlite3");
+    let mut store = Store::open(&path, StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    store
+        .append(
+            &id,
+            CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三".into() },
+            at("2026-11-30 09:01"),
+        )
+        .unwrap();
+    let backups = dir.path().join("backups");
+    let mut made = Vec::new();
+    for minute in 0..(doctor::BACKUPS_KEPT as u32 + 3) {
+        let when = at("2026-11-30 10:00") + chrono::Duration::minutes(i64::from(minute));
+        made.push(backup_to(&path, &backups, when).unwrap());
+    }
+    let mut files: Vec<_> = std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), doctor::BACKUPS_KEPT);
+    assert_eq!(files.last(), made.last());
+    assert!(check_file(files.last().unwrap()).unwrap().is_empty());
+    let mut copy = Store::open(files.last().unwrap(), StoreKind::Desk).unwrap();
+    assert_eq!(copy.load(&id).unwrap().field(Field::ApplicantName), "张三");
+}
+
+#[test]
 fn keystrokes_stay_in_the_journal_and_the_outbox_gets_the_case() {
     let mut store = Store::in_memory(StoreKind::Desk).unwrap();
     let t = at("2026-11-30 09:00");

@@ -97,15 +97,15 @@ impl HandoverScreen {
             if event != FormEvent::Submit {
                 return vec![];
             }
+            // The collector's ID in its stored form, as it was compared with the case's.
             let (to, reference) = match row.delivery {
-                Delivery::Window => (form.value(Key::Collector).trim(), form.value(Key::CollectorId).trim()),
-                Delivery::Mail => ("邮寄", form.value(Key::Tracking).trim()),
+                Delivery::Window => (
+                    form.value(Key::Collector).trim(),
+                    validate::normalise_code(form.value(Key::CollectorId)),
+                ),
+                Delivery::Mail => ("邮寄", form.value(Key::Tracking).trim().to_uppercase()),
             };
-            let event = CaseEvent::HandedOver {
-                to: to.to_string(),
-                reference: reference.to_uppercase(),
-                at: ctx.now,
-            };
+            let event = CaseEvent::HandedOver { to: to.to_string(), reference, at: ctx.now };
             self.message = Some(format!("{} 已出件", row.number));
             let case_id = row.case_id.clone();
             self.form = None;
@@ -122,7 +122,11 @@ impl HandoverScreen {
                     Delivery::Window => Form::new([
                         (Key::Collector, "领取人姓名", String::new()),
                         (Key::CollectorId, "领取人身份证号", String::new()),
-                    ]),
+                    ])
+                    .normalised_by(|key| match key {
+                        Key::CollectorId => validate::normalise_code,
+                        _ => crate::tui::form::as_typed,
+                    }),
                     Delivery::Mail => Form::new([(Key::Tracking, "快递单号", String::new())]),
                 };
                 form.validate(check(row, crate::time::hall_date(ctx.now)));

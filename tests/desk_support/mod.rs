@@ -83,10 +83,16 @@ impl Desk {
                     self.quit = true;
                     continue;
                 }
-                if let Some(answer) = self.effects.run(cmd) {
-                    queue.push_back(answer);
-                }
+                queue.extend(self.effects.run(cmd));
             }
+        }
+    }
+
+    /// Retries held writes, as the worker does every second, and feeds the answers back.
+    pub fn retry(&mut self) {
+        let answers = self.effects.retry();
+        for msg in answers {
+            self.send(msg);
         }
     }
 
