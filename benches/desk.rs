@@ -31,7 +31,11 @@ fn checklist_app() -> App {
         level: CenterLevel::District,
         clerk: String::new(),
     };
-    let now = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(9, 0, 0).unwrap();
+    let now = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .map(yichuang::time::from_hall_local)
+        .unwrap();
     let mut app = App::new(kb, Some(config), now);
     key(&mut app, KeyCode::Enter);
     app.update(Msg::Paste(code));
@@ -57,7 +61,11 @@ fn render(c: &mut Criterion) {
 fn journal(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("desk.sqlite3"), StoreKind::Desk).unwrap();
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(9, 0, 0).unwrap();
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .unwrap()
+        .and_hms_opt(9, 0, 0)
+        .map(yichuang::time::from_hall_local)
+        .unwrap();
     let id = store.create_case(at).unwrap();
     let mut name = String::new();
     c.bench_function("journal one field change (WAL, synchronous=FULL)", |b| {

@@ -9,7 +9,6 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Local;
 use yichuang::intake::call::CallSnapshot;
 use yichuang::intake::case::CaseEvent;
 use yichuang::protocol::ReplyRequest;
@@ -132,7 +131,7 @@ fn main() {
         let w = n % WINDOWS;
         let d = n % DEPARTMENTS;
         let call_id = format!("call-{n}");
-        let now = Local::now().naive_local();
+        let now = yichuang::time::now();
         let store = &mut stores[w];
         let case_id = store.create_case(now).unwrap();
         let event = CaseEvent::CallRaised {

@@ -10,5 +10,7 @@ pub mod kb;
 pub mod print;
 pub mod protocol;
 pub mod store;
+
 pub mod sync;
+pub mod time;
 pub mod tui;

@@ -22,6 +22,8 @@ enum Act {
     Key(&'static str),
 }
 
+/// Each act with text only the screen after it shows (never the step bar's labels, which are
+/// always on screen).
 fn script() -> Vec<(Act, &'static str)> {
     use Act::*;
     let mut s = vec![
@@ -30,6 +32,8 @@ fn script() -> Vec<(Act, &'static str)> {
         (Key("Enter"), "办理事项"),
         (Paste("公司"), "有限责任公司设立登记"),
         (Key("Enter"), "待核验"),
+        // No agent, no prior approval: `f` answers both situations 否.
+        (Key("f"), "[否]"),
     ];
     for _ in 0..5 {
         s.push((Key("1"), "当前决定"));
@@ -45,8 +49,8 @@ fn script() -> Vec<(Act, &'static str)> {
         (Key("Enter"), ID),
         (Type(&PHONE[..5], Some("phone")), &PHONE[..5]),
         (Type(&PHONE[5..], Some("phone")), PHONE),
-        (Key("Enter"), "送达方式"),
-        (Key("Enter"), "好差评"),
+        (Key("Enter"), "窗口领取（统一窗口出件）"),
+        (Key("Enter"), "请申请人评价本次服务"),
         (Key("5"), "(*) 5 非常满意"),
     ]);
     s
@@ -63,7 +67,7 @@ fn draft(data_dir: &str) -> serde_json::Value {
         .find(|c| c["status"] == "draft")
         .map(|c| c["id"].as_str().unwrap().to_string())
         .expect("a draft case");
-    serde_json::from_str(&run(&["--data-dir", data_dir, "case", "show", &id, "--json"])).unwrap()
+    serde_json::from_str(&run(&["--data-dir", data_dir, "case", "show", &id, "--json", "--reveal"])).unwrap()
 }
 
 /// 20 distinct kill points out of `n`, from a fixed seed so a failure can be replayed.
@@ -125,7 +129,9 @@ fn kill_9_at_20_points_of_an_intake_loses_nothing_typed() {
         }
         // The screen has settled; the journal worker (the UI never waits for it) writes within
         // milliseconds. Pull the plug.
-        std::thread::sleep(Duration::from_millis(50));
+        // Measured keystroke-to-disk is 10–35 ms; on a loaded machine (CI shares two cores) the
+        // worker may wait for the CPU longer, so allow 200 ms.
+        std::thread::sleep(Duration::from_millis(200));
         desk.kill_9();
         drop(desk);
         let case = draft(&data_dir);
@@ -136,6 +142,9 @@ fn kill_9_at_20_points_of_an_intake_loses_nothing_typed() {
         assert_eq!(marked, marks, "after kill at step {i}: material marks");
         desk = Tmux::start(&args, 120, 40);
         let screen = desk.wait_for(expect);
+        // The first frame can be drawn before the desk reads keys: on a loaded machine a key sent
+        // at once was sometimes lost. Let it settle (what is tested is the data, not the start-up).
+        std::thread::sleep(Duration::from_millis(500));
         if let Some(f) = focus {
             desk.keys(&["Up", "Up", "Up"]);
             for _ in 0..f {

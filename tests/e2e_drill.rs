@@ -16,6 +16,8 @@ fn drill(data_dir: &str, scenario: &str, marks: &[&str], name: &str, id: &str) -
     desk.wait_for("有限责任公司设立登记");
     desk.keys(&["Enter"]);
     desk.wait_for("待核验");
+    // The scenarios' applicants send no agent and need no prior approval: `f` answers both 否.
+    desk.keys(&["f"]);
     desk.keys(marks);
     desk.keys(&["Enter"]);
     desk.wait_for("申请人类型");
@@ -36,6 +38,11 @@ fn a_drill_done_right_gets_full_marks_and_is_reported() {
     desk.keys(&["Enter", "5", "Enter"]);
     desk.wait_for("得分 100 / 100");
     desk.keys(&["F10"]);
+    // The desk writes everything sent before it exits; read the report after that.
+    let start = std::time::Instant::now();
+    while !desk.exited() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let report: serde_json::Value =
         serde_json::from_str(&run(&["--data-dir", data_dir, "drill", "report", "--json"])).unwrap();
     assert_eq!(report[0]["score"], 100, "{report:#}");

@@ -6,7 +6,6 @@ mod hq_support;
 
 use std::time::Duration;
 
-use chrono::Local;
 use hq_support::{Hq, desk, enroll, finished_case, wait_for};
 use yichuang::intake::call::{CallSnapshot, CallState};
 use yichuang::intake::case::CaseEvent;
@@ -27,9 +26,9 @@ fn desk_with_call(dir: &std::path::Path, call_id: &str) -> (Store, String) {
         call_id: call_id.into(),
         question: "复印件可以吗".into(),
         snapshot: CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() },
-        at: Local::now().naive_local(),
+        at: yichuang::time::now(),
     };
-    store.append(&id, raised, Local::now().naive_local()).unwrap();
+    store.append(&id, raised, yichuang::time::now()).unwrap();
     (store, id)
 }
 
@@ -191,7 +190,7 @@ fn hq_restarted_mid_flow_loses_and_doubles_nothing() {
     // While HQ is down the desk is offline and a second call waits in its outbox; then HQ comes
     // back on the same port and both streams reconnect by themselves.
     assert!(wait_for(Duration::from_secs(10), || rx.try_iter().any(|s| !s.online)));
-    let now = Local::now().naive_local();
+    let now = yichuang::time::now();
     let second = CaseEvent::CallRaised {
         call_id: "call-offline".into(),
         question: "原件遗失怎么办".into(),
@@ -280,7 +279,7 @@ fn a_case_sent_back_for_correction_reopens_and_returns_to_the_queue_once_correct
     assert_eq!(case.status, Status::CorrectionRequested, "the case reopens at the window");
     assert_eq!(case.correction.as_ref().map(|c| c.materials.clone()), Some(vec!["公司章程".to_string()]));
 
-    let now = Local::now().naive_local();
+    let now = yichuang::time::now();
     store.append(&case_id, CaseEvent::Corrected { at: now }, now).unwrap();
     assert_eq!(store.load(&case_id).unwrap().status, Status::Accepted);
     sync_once(&mut store, &clerk, 100).unwrap();

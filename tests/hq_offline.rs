@@ -93,9 +93,13 @@ fn decisions_call_replies_and_kb_versions_reach_the_desk_by_pull_and_live_stream
             call_id: "call-1".into(),
             question: "复印件可以吗".into(),
             snapshot: CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() },
-            at: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("d").and_hms_opt(9, 5, 0).expect("t"),
+            at: chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+                .expect("d")
+                .and_hms_opt(9, 5, 0)
+                .map(yichuang::time::from_hall_local)
+                .expect("t"),
         };
-        store.append(&id, raised, chrono::Local::now().naive_local()).expect("call");
+        store.append(&id, raised, yichuang::time::now()).expect("call");
         let number = store.load(&id).expect("case").number.expect("number");
         (id, number)
     };

@@ -28,7 +28,7 @@ fn desks_sync_and_listen_over_https_with_the_centers_ca() {
     let db = desk(&dir.path().join("W1"), "HRB", "W1");
     let mut store = Store::open(&db, StoreKind::Desk).unwrap();
     let case_id = finished_case(&mut store, "HRB", "W1", 1);
-    let now = chrono::Local::now().naive_local();
+    let now = yichuang::time::now();
     let snapshot = CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() };
     let raised =
         CaseEvent::CallRaised { call_id: "tls-call".into(), question: "?".into(), snapshot, at: now };

@@ -184,7 +184,7 @@ fn drill_leaving_a_situation_unanswered() {
 fn count_line_and_exit_code() {
     let (lines, last, code) = broken_kb_problems();
     assert_eq!(last, format!("发现 {} 个问题", lines.len()));
-    assert_eq!(lines.len(), 31, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
+    assert_eq!(lines.len(), 42, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
     assert_eq!(code, 1);
 }
 
@@ -221,4 +221,70 @@ fn readme_examples_parse_and_check_clean() {
     let out =
         yichuang([std::ffi::OsStr::new("--kb"), dir.path().as_os_str(), "drill".as_ref(), "check".as_ref()]);
     assert_eq!(code(&out), 0, "the README drill's answer key must agree with the rules:\n{}", stdout(&out));
+}
+
+// Time limits with units, national elements and 告知承诺 (issue 9, items 1, 3 and 5).
+
+#[test]
+fn time_limit_without_a_unit() {
+    assert_reported("items/LIMITUNIT.toml:13:17: time_limits.statutory.unit", "缺少字段 unit");
+}
+
+#[test]
+fn promised_beyond_statutory_in_mixed_units() {
+    assert_reported(
+        "items/MIXEDUNITS.toml:13:81: time_limits.promised",
+        "承诺时限 10 个工作日 可能晚于法定时限 15 日（自然日）",
+    );
+}
+
+#[test]
+fn extension_without_a_statutory_limit_or_a_condition() {
+    assert_reported("items/BADEXT.toml:13:104: time_limits.extension.unit", "法定时限未规定，不能有延长期限");
+    assert_reported("items/BADEXT.toml:13:118: time_limits.extension.condition", "须写明延长的条件");
+}
+
+#[test]
+fn unknown_special_procedure_kind() {
+    assert_reported(
+        "items/SPECIALKIND.toml:13:147: time_limits.special_procedures[0].kind",
+        "取值无效 `勘验`，可选：检测、检验、检疫、鉴定、评定、公示、听证、招标、拍卖、专家评审",
+    );
+}
+
+#[test]
+fn supplement_deadline_beyond_the_promised_limit_in_its_own_unit() {
+    assert_reported(
+        "items/SUPPLEMENT.toml:18:1: lenient.supplement_days",
+        "补正期限 7 个工作日超过承诺时限 7 日（自然日）",
+    );
+}
+
+#[test]
+fn bad_national_element_codes() {
+    assert_reported("items/BADCODE.toml:15:1: department_code", "第 18 位校验码应为 W，实际为 X");
+    assert_reported(
+        "items/BADCODE.toml:16:1: business_item_code",
+        "应为 1–50 位字母或数字（现为 51 个字符）",
+    );
+}
+
+#[test]
+fn channel_contradicting_shared_data() {
+    assert_reported(
+        "items/CHANNEL.toml:37:1: materials[1].channel",
+        "来源渠道 数据共享 与 shared_data = false 矛盾",
+    );
+}
+
+#[test]
+fn informed_commitment_outside_a_list_and_without_a_check_period() {
+    assert_reported(
+        "items/COMMITNOLIST.toml:38:1: materials[1].informed_commitment",
+        "本事项未列入告知承诺清单",
+    );
+    assert_reported(
+        "items/COMMITNOLIST.toml:38:72: materials[1].informed_commitment.check",
+        "核查期限缺少数值 amount",
+    );
 }

@@ -3,7 +3,7 @@
 
 mod desk_support;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -12,8 +12,10 @@ use yichuang::console::model::{CallItem, ConsoleCmd, QueueCase};
 use yichuang::intake::approval::ApprovalDecision;
 use yichuang::intake::call::{CallSnapshot, CallState, MaterialLine};
 
-fn at(h: u32, m: u32, s: u32) -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(h, m, s).unwrap()
+fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    yichuang::time::from_hall_local(
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(h, m, s).unwrap(),
+    )
 }
 
 fn materials() -> Vec<MaterialLine> {

@@ -43,6 +43,10 @@ fn standard_intake_screens_and_keystroke_budget() {
     desk.key(KeyCode::Enter);
     assert_eq!(step(&desk), Step::Checklist);
     snap(&desk, "intake_checklist");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("[未答]") && screen.contains("待回答情形"), "{screen}");
+    // One key answers 否 to both situations (no agent, no prior approval).
+    desk.key(KeyCode::Char('f'));
     for _ in 0..5 {
         desk.key(KeyCode::Char('1'));
     }
@@ -78,6 +82,8 @@ fn to_checklist(desk: &mut Desk) {
     desk.paste("公司");
     desk.key(KeyCode::Enter);
     assert_eq!(step(desk), Step::Checklist);
+    // Neither an agent nor a prior approval: `f` answers both situations 否.
+    desk.key(KeyCode::Char('f'));
 }
 
 fn applicant(desk: &mut Desk) {
@@ -196,16 +202,21 @@ fn a_defect_or_a_refusal_reason_is_journaled_as_typed_and_esc_puts_things_back()
     assert_eq!(stored(&mut desk).field(Field::IneligibleReason), "");
 }
 
-#[test]
-fn invalid_id_shows_which_check_digit_at_the_field_and_keeps_the_text() {
-    let mut desk = Desk::new(small_kb(), monday_morning());
-    to_checklist(&mut desk);
+/// Every material acceptable, the applicant's name typed: the cursor on the ID number.
+fn to_id_number(desk: &mut Desk) {
+    to_checklist(desk);
     for _ in 0..5 {
         desk.key(KeyCode::Char('1'));
     }
     desk.key(KeyCode::Enter);
     desk.type_text("王五");
     desk.key(KeyCode::Enter);
+}
+
+#[test]
+fn invalid_id_shows_which_check_digit_at_the_field_and_keeps_the_text() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_id_number(&mut desk);
     desk.type_text("110105194912310021");
     desk.key(KeyCode::Enter);
     desk.type_text("12345");
@@ -251,7 +262,7 @@ fn agent_situation_adds_the_authorisation_and_agent_fields() {
     desk.key(KeyCode::Up);
     desk.key(KeyCode::Char(' '));
     let screen = desk.screen(120, 40);
-    assert!(screen.contains("[是] 委托代理人办理") && screen.contains("授权委托书"), "{screen}");
+    assert!(screen.contains("[是]   委托代理人办理") && screen.contains("授权委托书"), "{screen}");
     desk.key(KeyCode::Down);
     desk.key(KeyCode::Down);
     for _ in 0..6 {
@@ -260,6 +271,41 @@ fn agent_situation_adds_the_authorisation_and_agent_fields() {
     desk.key(KeyCode::Enter);
     snap(&desk, "intake_applicant_agent");
     assert!(desk.screen(120, 40).contains("代理人身份证号"));
+}
+
+#[test]
+fn an_unanswered_situation_blocks_acceptance_until_answered() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    desk.type_text("A007");
+    desk.key(KeyCode::Enter);
+    desk.paste("公司");
+    desk.key(KeyCode::Enter);
+    // Straight to the materials, leaving both situations unanswered.
+    desk.key(KeyCode::Down);
+    desk.key(KeyCode::Down);
+    for _ in 0..5 {
+        desk.key(KeyCode::Char('1'));
+    }
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("当前决定： 待回答情形"), "every material is fine, yet no decision: {screen}");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Checklist, "Enter refused while a situation is unanswered");
+    snap(&desk, "intake_checklist_unanswered");
+    // Space answers the selected one 是 (an agent came): the authorisation appears and is missing.
+    desk.key(KeyCode::Char(' '));
+    desk.key(KeyCode::Char('f'));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("[是]   委托代理人办理") && screen.contains("当前决定： 一次性告知"), "{screen}");
+    // Taking the answer back (0) makes it 未答 again.
+    for _ in 0..10 {
+        desk.key(KeyCode::Up);
+    }
+    desk.key(KeyCode::Char('0'));
+    assert!(desk.screen(120, 40).contains("[未答] 委托代理人办理"));
+    desk.key(KeyCode::Char(' '));
+    desk.key(KeyCode::Char(' '));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("[否]   委托代理人办理") && screen.contains("当前决定： 受理"), "{screen}");
 }
 
 #[test]
@@ -370,4 +416,48 @@ fn a_notice_of_deficiency_can_go_to_an_applicant_whose_id_fails_its_check() {
     desk.type_text(PHONE);
     desk.key(KeyCode::Enter);
     assert_eq!(step(&desk), Step::Rating, "{}", desk.screen(120, 40));
+}
+
+#[test]
+fn numbers_show_and_are_stored_in_their_normalised_form_and_a_first_generation_id_is_refused() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_id_number(&mut desk);
+    // A first-generation number: refused with the reason, the text stays.
+    desk.type_text("110105491231002");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("第一代身份证已于 2013 年 1 月 1 日停止使用"), "{screen}");
+    desk.key(KeyCode::Up);
+    desk.ctrl('u');
+    // Pasted with a line break and a lower-case x: shown and stored normalised at once.
+    desk.paste("１１０１０５１９４９１２３１００２x\r\n");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains(ID), "{screen}");
+    assert_eq!(desk.app.intake().unwrap().case.field(Field::IdNumber), ID);
+    desk.key(KeyCode::Enter);
+    desk.type_text("+86 138-0013-8000");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Delivery, "{}", desk.screen(120, 40));
+    let mut store =
+        yichuang::store::Store::open(&desk.dir.path().join("desk.sqlite3"), yichuang::store::StoreKind::Desk)
+            .unwrap();
+    let id = desk.app.intake().unwrap().case_id.clone().unwrap();
+    let journal: Vec<String> =
+        store.events(&id).unwrap().iter().map(|(_, _, e)| serde_json::to_string(e).unwrap()).collect();
+    assert!(
+        journal.iter().all(|e| !e.contains("+86") && !e.contains("002x") && !e.contains('１')),
+        "{journal:?}"
+    );
+    assert_eq!(store.load(&id).unwrap().field(Field::Phone), PHONE);
+}
+
+#[test]
+fn an_organisation_may_give_a_landline_a_person_may_not() {
+    use yichuang::intake::case::ApplicantKind;
+    use yichuang::tui::intake::check_field;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let landline = "0451-86661234";
+    assert!(check_field(Field::Phone, ApplicantKind::Organisation, landline, today, false).error.is_none());
+    let person = check_field(Field::Phone, ApplicantKind::Person, landline, today, false);
+    assert!(person.error.is_some_and(|e| e.contains("手机号码")));
 }

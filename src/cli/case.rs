@@ -1,13 +1,16 @@
 //! `yichuang case list|show [--json]`: the local store's cases for scripts and support. Lists mask
-//! ID numbers; `show` prints the whole case and its journal.
+//! ID numbers; `show` prints the whole case and its journal with ID and phone numbers masked, and
+//! in full only with `--reveal`, which the desk store's audit records (who asked, when).
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 
-use crate::intake::validate::mask_id;
+use crate::intake::case::{Case, CaseEvent, Delivery, Field};
+use crate::intake::validate::{mask_id, mask_phone};
 use crate::kb::Kb;
+use crate::kb::forms::FieldKind;
 
 /// Case subcommands.
 #[derive(Debug, Subcommand)]
@@ -31,7 +34,81 @@ pub enum CaseCommand {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Print ID and phone numbers in full (recorded in the audit with who asked and when).
+        #[arg(long)]
+        reveal: bool,
     },
+}
+
+/// The mask of a personal number in `field`, if the field holds one (credit codes are public).
+fn mask_field(field: Field, value: &str) -> Option<String> {
+    match field {
+        Field::IdNumber | Field::AgentIdNumber => Some(mask_id(value)),
+        Field::Phone | Field::AgentPhone | Field::MailPhone => Some(mask_phone(value)),
+        _ => None,
+    }
+}
+
+/// The mask of an agency form value, when the form's field holds an ID or phone number.
+fn mask_form_value(kb: &Kb, form: &str, field: &str, value: &str) -> String {
+    let kind = kb
+        .forms
+        .iter()
+        .filter(|f| f.id == form)
+        .flat_map(|f| f.sections.iter().flat_map(|s| s.fields.iter()))
+        .find(|f| f.id == field)
+        .map(|f| f.kind);
+    match kind {
+        Some(FieldKind::IdCard) => mask_id(value),
+        Some(FieldKind::Mobile | FieldKind::Phone) => mask_phone(value),
+        _ => value.to_string(),
+    }
+}
+
+/// The case with every ID and phone number masked.
+fn masked_case(kb: &Kb, case: &Case) -> Case {
+    let mut case = case.clone();
+    for (field, value) in case.fields.iter_mut() {
+        if let Some(masked) = mask_field(*field, value) {
+            *value = masked;
+        }
+    }
+    if let Some(form) = case.form_id.clone() {
+        for (field, value) in case.form_values.iter_mut() {
+            *value = mask_form_value(kb, &form, field, value);
+        }
+    }
+    for (form, values) in case.other_forms.iter_mut() {
+        for (field, value) in values.iter_mut() {
+            *value = mask_form_value(kb, form, field, value);
+        }
+    }
+    if case.delivery == Delivery::Window
+        && let Some((_, reference, _)) = &mut case.handover
+    {
+        *reference = mask_id(reference);
+    }
+    case
+}
+
+/// A journal entry with every ID and phone number masked; `delivery` tells whether a handover's
+/// reference is the collector's ID (window) or a tracking number (mail).
+fn masked_event(kb: &Kb, event: &CaseEvent, delivery: Delivery) -> CaseEvent {
+    match event {
+        CaseEvent::FieldSet { field, value } => match mask_field(*field, value) {
+            Some(value) => CaseEvent::FieldSet { field: *field, value },
+            None => event.clone(),
+        },
+        CaseEvent::FormValueSet { form, field, value } => CaseEvent::FormValueSet {
+            form: form.clone(),
+            field: field.clone(),
+            value: mask_form_value(kb, form, field, value),
+        },
+        CaseEvent::HandedOver { to, reference, at } if delivery == Delivery::Window => {
+            CaseEvent::HandedOver { to: to.clone(), reference: mask_id(reference), at: *at }
+        }
+        _ => event.clone(),
+    }
 }
 
 /// Runs a case subcommand against the desk store in `data_dir`.
@@ -50,7 +127,7 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
                     println!(
                         "{}\t{}\t{}\t{}\t{}\t{}",
                         r.number.as_deref().unwrap_or("-"),
-                        r.created_at.format("%Y-%m-%d %H:%M"),
+                        crate::time::show(r.created_at, "%Y-%m-%d %H:%M"),
                         r.item_code.as_deref().unwrap_or("-"),
                         r.applicant_name.as_deref().unwrap_or("-"),
                         r.id_number.as_deref().unwrap_or("-"),
@@ -61,13 +138,29 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
             }
             Ok(ExitCode::SUCCESS)
         }
-        CaseCommand::Show { case, json } => {
+        CaseCommand::Show { case, json, reveal } => {
             let Some(id) = store.find(&case)? else {
                 eprintln!("没有案件 {case}");
                 return Ok(ExitCode::from(1));
             };
-            let snapshot = store.load(&id)?;
-            let events = store.events(&id)?;
+            let mut snapshot = store.load(&id)?;
+            let mut events = store.events(&id)?;
+            if reveal {
+                // PIPL: who saw the personal numbers in full, and when.
+                let config = crate::tui::effects::load_config(&store)?;
+                let desk = config
+                    .map(|c| format!("{} {}-{} 号窗口", c.clerk, c.center, c.window))
+                    .unwrap_or_else(|| "未设置的窗口".into());
+                let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_default();
+                let detail = format!("case show --reveal（{desk}，系统用户 {user}）");
+                store.audit(crate::time::now(), desk.trim(), "reveal", Some(&id), &detail)?;
+            } else {
+                let delivery = snapshot.delivery;
+                snapshot = masked_case(kb, &snapshot);
+                for (_, _, event) in &mut events {
+                    *event = masked_event(kb, event, delivery);
+                }
+            }
             if json {
                 let journal: Vec<_> = events
                     .iter()
@@ -81,7 +174,7 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
                 for (seq, at, event) in events {
                     println!(
                         "{seq:>4} {} {}",
-                        at.format("%Y-%m-%d %H:%M:%S"),
+                        crate::time::show(at, "%Y-%m-%d %H:%M:%S"),
                         serde_json::to_string(&event)?
                     );
                 }

@@ -46,6 +46,58 @@ pub struct DeskArgs {
     /// The trainee's name, recorded with drill scores.
     #[arg(long, default_value = "学员")]
     pub trainee: String,
+    /// A second directory (another disk, a USB stick, a share) the desk backs its store up to on a
+    /// schedule with SQLite's online backup; kept. `--backup-dir ''` turns backups off.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<String>,
+    /// Minutes between backups (default 30); kept.
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..))]
+    pub backup_every: Option<u32>,
+}
+
+/// Setting keys of the scheduled backup.
+const BACKUP_DIR: &str = "backup_dir";
+const BACKUP_MINUTES: &str = "backup_minutes";
+
+/// Minutes between backups when not set.
+pub const DEFAULT_BACKUP_MINUTES: u32 = 30;
+
+/// The scheduled backup (directory, interval) from the flags and the store's settings, if on.
+pub fn backup_config(
+    store: &Store,
+    args: &DeskArgs,
+) -> anyhow::Result<Option<(PathBuf, std::time::Duration)>> {
+    if let Some(dir) = &args.backup_dir {
+        store.set_setting(BACKUP_DIR, dir.trim())?;
+    }
+    if let Some(minutes) = args.backup_every {
+        store.set_setting(BACKUP_MINUTES, &minutes.to_string())?;
+    }
+    let Some(dir) = store.setting(BACKUP_DIR)?.filter(|d| !d.is_empty()) else { return Ok(None) };
+    let minutes = store
+        .setting(BACKUP_MINUTES)?
+        .and_then(|m| m.parse::<u32>().ok())
+        .filter(|m| *m > 0)
+        .unwrap_or(DEFAULT_BACKUP_MINUTES);
+    Ok(Some((PathBuf::from(dir), std::time::Duration::from_secs(u64::from(minutes) * 60))))
+}
+
+/// Refuses to open a damaged store: `PRAGMA quick_check` first; on damage the file is copied
+/// aside untouched and the clerk is told to run `yichuang doctor`, so no new case is ever written
+/// into a malformed database.
+fn refuse_damaged(path: &Path) -> anyhow::Result<()> {
+    let problems = crate::store::check_file(path)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let copy = crate::store::copy_aside(path, "damaged", crate::time::now())
+        .map(|p| format!("已原样复制到 {}", p.display()))
+        .unwrap_or_else(|e| format!("无法复制（{e}）"));
+    anyhow::bail!(
+        "本地数据库 {} 已损坏（PRAGMA quick_check：{}）。{copy}。请运行 `yichuang doctor` 检查并抢救后再启动窗口",
+        path.display(),
+        problems.iter().take(3).cloned().collect::<Vec<_>>().join("；")
+    )
 }
 
 /// The default data directory: the user's data dir, e.g. `~/.local/share/yichuang`.
@@ -57,7 +109,27 @@ pub fn default_data_dir() -> PathBuf {
 pub fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| anyhow::anyhow!("无法创建数据目录 {}: {e}", data_dir.display()))?;
-    Ok(Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk)?)
+    let store = Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk)?;
+    keep_zone(&store)?;
+    Ok(store)
+}
+
+/// Setting that names the hall's time zone (src/time.rs).
+const HALL_ZONE: &str = "hall_zone";
+
+/// `--zone` is kept in the store; without it, the kept zone applies (default Asia/Shanghai).
+pub(super) fn keep_zone(store: &Store) -> anyhow::Result<()> {
+    match super::ZONE_FLAG.get() {
+        Some(zone) => store.set_setting(HALL_ZONE, zone.name)?,
+        None => {
+            if let Some(name) = store.setting(HALL_ZONE)? {
+                let zone = crate::time::HallZone::parse(&name)
+                    .map_err(|e| anyhow::anyhow!("本地数据库中的时区设置有误: {e}"))?;
+                crate::time::set_hall_zone(zone);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Merges the flags into the stored configuration; `None` when set-up is still needed.
@@ -99,6 +171,7 @@ pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyho
     if let Some(which) = &args.drill {
         return run_drill(kb, data_dir, which, &args.trainee);
     }
+    refuse_damaged(&data_dir.join("desk.sqlite3"))?;
     let store = open_store(data_dir)?;
     let active = store.latest_kb()?.filter(|k| k.active_at.is_some()).is_some();
     let kb = match crate::sync::ready_kb(&store) {
@@ -114,7 +187,12 @@ pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyho
         store.set_setting(crate::sync::HQ_TOKEN, token.trim())?;
     }
     let sync = crate::sync::SyncConfig::from_store(&store)?.map(|c| (data_dir.join("desk.sqlite3"), c));
-    crate::tui::run(Arc::new(kb), store, config, print, None, sync)
+    let backup = backup_config(&store, args)?.map(|(dir, every)| crate::tui::Backup {
+        db: data_dir.join("desk.sqlite3"),
+        dir,
+        every,
+    });
+    crate::tui::run(Arc::new(kb), store, config, print, None, sync, backup)
 }
 
 /// The desk in drill mode on the drill database.
@@ -138,5 +216,5 @@ fn run_drill(kb: Kb, data_dir: &Path, which: &str, trainee: &str) -> anyhow::Res
     };
     let print = PrintConfig::files(data_dir.join("drill-notices"));
     let session = crate::tui::drill::DrillSession::new(scenarios, trainee.to_string());
-    crate::tui::run(Arc::new(kb), store, Some(config), print, Some(session), None)
+    crate::tui::run(Arc::new(kb), store, Some(config), print, Some(session), None, None)
 }

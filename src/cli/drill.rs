@@ -42,7 +42,7 @@ pub fn run(command: DrillCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Ex
                 println!("{}", serde_json::to_string_pretty(&results)?);
             } else {
                 for r in &results {
-                    let when = r.finished_at.format("%Y-%m-%d %H:%M");
+                    let when = crate::time::show(r.finished_at, "%Y-%m-%d %H:%M");
                     println!("{}\t{}\t{when}\t{} 分\t{}", r.trainee, r.drill, r.score, r.missed.join("；"));
                 }
                 println!("共 {} 次演练", results.len());
@@ -68,7 +68,7 @@ fn check(kb: &Kb) -> ExitCode {
     for drill in &kb.drills {
         // `kb check` has already refused drills naming unknown items; stay total anyway.
         let mismatches = match kb.item(&drill.item) {
-            Some(item) => drill.verify(item, &kb.calendar),
+            Some(item) => crate::drill::verify::verify(drill, item, &kb.calendar),
             None => vec![format!("没有编码为 {} 的事项", drill.item)],
         };
         if !mismatches.is_empty() {

@@ -29,7 +29,7 @@ pub enum HqCommand {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// TOML settings file (keys: listen, db, tls_cert, tls_key, allow_plain_http,
-    /// request_timeout_secs, max_body_bytes, escalate_after_secs, unattended_after_secs).
+    /// request_timeout_secs, max_body_bytes, escalate_after_secs, unattended_after_secs, zone).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on (default 127.0.0.1:8440; port 0 picks a free port).
@@ -109,7 +109,7 @@ pub struct PublishArgs {
 }
 
 /// Runs an `hq` subcommand.
-pub fn run(command: HqCommand) -> anyhow::Result<ExitCode> {
+pub fn run(command: HqCommand, zone: Option<crate::time::HallZone>) -> anyhow::Result<ExitCode> {
     match command {
         HqCommand::Serve(args) => {
             let file = match &args.config {
@@ -126,6 +126,7 @@ pub fn run(command: HqCommand) -> anyhow::Result<ExitCode> {
                 max_body_bytes: args.max_body_bytes,
                 escalate_after_secs: args.escalate_after,
                 unattended_after_secs: args.unattended_after,
+                zone: zone.map(|z| z.name.to_string()),
             };
             crate::hq::serve(file.overlay(flags))?;
             Ok(ExitCode::SUCCESS)

@@ -3,6 +3,7 @@
 mod case;
 mod console;
 pub mod desk;
+mod doctor;
 pub mod drill;
 mod hq;
 mod kb;
@@ -26,6 +27,11 @@ pub struct Cli {
     /// Where the desk keeps its database and printed notices (default: the user data dir).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The hall's time zone, e.g. `Asia/Shanghai` (the default): dates of deadlines, notices and
+    /// case numbers, and the times on screen. The desk keeps it in its store; HQ also reads `zone`
+    /// from its `--config`.
+    #[arg(long, global = true, value_name = "ZONE")]
+    pub zone: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -61,7 +67,12 @@ pub enum Command {
     Console(console::ConsoleArgs),
     /// Sync the desk's cases with HQ (同步).
     Sync(sync::SyncArgs),
+    /// Check the desk's store; back up and salvage a damaged one, listing what was lost (检修).
+    Doctor(doctor::DoctorArgs),
 }
+
+/// The hall zone given with `--zone`, if any (the desk's store keeps it for later runs).
+static ZONE_FLAG: std::sync::OnceLock<crate::time::HallZone> = std::sync::OnceLock::new();
 
 /// Parses the command line, runs the part, and turns errors into a message and exit code.
 pub fn main() -> ExitCode {
@@ -77,6 +88,12 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.clone().unwrap_or_else(desk::default_data_dir);
+    let zone =
+        cli.zone.as_deref().map(crate::time::HallZone::parse).transpose().map_err(anyhow::Error::msg)?;
+    if let Some(zone) = zone {
+        crate::time::set_hall_zone(zone);
+        let _ = ZONE_FLAG.set(zone);
+    }
     match cli.command {
         Some(Command::Kb { command }) => kb::run(command, cli.kb),
         Some(Command::Precheck(args)) => {
@@ -85,12 +102,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Case { command }) => case::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
         Some(Command::Drill { command }) => drill::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir),
-        Some(Command::Hq { command }) => hq::run(command),
+        Some(Command::Hq { command }) => hq::run(command, zone),
         Some(Command::Console(args)) => {
             console::run(args)?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Sync(args)) => sync::run(args, &data_dir),
+        Some(Command::Doctor(args)) => doctor::run(&args, &data_dir),
         Some(Command::Desk(args)) => {
             desk::run(Kb::load(cli.kb.as_deref())?, cli.kb.is_some(), &data_dir, &args)?;
             Ok(ExitCode::SUCCESS)

@@ -16,7 +16,8 @@ use crate::kb::{Item, Kb};
 pub struct PrecheckArgs {
     /// Item code (事项编码).
     pub code: String,
-    /// A material's state: `ID=ok`, `ID=missing`, `ID=defect` or `ID=defect:缺陷说明`; ID is the
+    /// A material's state: `ID=ok`, `ID=missing`, `ID=defect`, `ID=defect:缺陷说明` or
+    /// `ID=committed` (以告知承诺替代, where the item allows it); ID is the
     /// material id or its exact name. Materials not named count as missing, except those the
     /// window obtains through government data sharing (免提交), which count as ok.
     #[arg(long = "state", value_name = "MATERIAL=STATE")]
@@ -79,7 +80,7 @@ pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
         let (id, holds) = parse_situation(item, spec)?;
         app.answers.insert(id, holds);
     }
-    let today = args.date.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = args.date.unwrap_or_else(|| crate::time::hall_date(crate::time::now()));
     let outcome = decide(item, &app, today, &kb.calendar);
     let (decision, unanswered) = match &outcome {
         Outcome::Decided { decision } => (Some(decision), &[][..]),
@@ -136,20 +137,26 @@ fn parse_state(item: &Item, spec: &str) -> anyhow::Result<(String, MaterialState
     let state = match state.trim() {
         "ok" => MaterialState::Ok,
         "missing" => MaterialState::Missing,
+        "committed" => MaterialState::Committed,
         "defect" => {
             MaterialState::Defect { text: if text.is_empty() { "有缺陷".into() } else { text.into() } }
         }
-        other => bail!("--state {spec}：状态 {other} 无效，应为 ok、defect 或 missing"),
+        other => bail!("--state {spec}：状态 {other} 无效，应为 ok、defect、missing 或 committed"),
     };
     Ok((material.id.clone(), state))
 }
 
 fn last_date(decision: &Decision) -> Option<NaiveDate> {
     match decision {
-        Decision::Accept { promised_date, .. } => Some(*promised_date),
-        Decision::AcceptPending { supplements, promised_date, .. } => {
-            supplements.iter().map(|s| s.deadline).chain([*promised_date]).max()
+        Decision::Accept { promised_date, commitments } => {
+            commitments.iter().map(|c| c.check_deadline).chain([*promised_date]).max()
         }
+        Decision::AcceptPending { supplements, promised_date, commitments } => supplements
+            .iter()
+            .map(|s| s.deadline)
+            .chain(commitments.iter().map(|c| c.check_deadline))
+            .chain([*promised_date])
+            .max(),
         _ => None,
     }
 }
@@ -174,6 +181,15 @@ fn render(r: &Report) -> String {
     let Some(decision) = r.decision else {
         return out;
     };
+    if let Decision::Accept { commitments, .. } | Decision::AcceptPending { commitments, .. } = decision
+        && !commitments.is_empty()
+    {
+        let _ = writeln!(out, "告知承诺（不是容缺）：以下证明由申请人签署告知承诺书代替，受理后核查：");
+        for (i, c) in commitments.iter().enumerate() {
+            let _ = writeln!(out, "  {}. {}  核查期限：{}", i + 1, c.name, c.check_deadline);
+            let _ = writeln!(out, "     承诺不实：{}", c.consequence);
+        }
+    }
     match decision {
         Decision::Accept { promised_date, .. } => {
             let _ = writeln!(out, "材料齐全，符合法定形式。承诺办结日期：{promised_date}");

@@ -2,7 +2,7 @@
 //! waiting time, my open calls, the department's queue of accepted cases — and the selected entry's
 //! detail. No IO here: commands go to the HQ client, its answers come back as messages.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyEvent, KeyEventKind};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -24,10 +24,12 @@ use crate::tui::widgets::{self, ASCII_BORDER, popup_block};
 pub enum ConsoleMsg {
     /// A key press.
     Key(KeyEvent),
+    /// SIGTERM, SIGHUP or SIGINT: the console ends as on quit, restoring the terminal.
+    Terminate,
     /// Pasted text, treated as typed.
     Paste(String),
     /// The clock advanced.
-    Tick(NaiveDateTime),
+    Tick(DateTime<Utc>),
     /// Every open call of the department, as HQ has them now.
     Calls(Vec<CallItem>),
     /// The department's queue.
@@ -93,7 +95,7 @@ pub struct Console {
     pane: Pane,
     selected: [usize; 3],
     composer: Option<Composer>,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     online: bool,
     status: Option<(String, bool)>,
     help: bool,
@@ -101,7 +103,7 @@ pub struct Console {
 
 impl Console {
     /// A console for `approver` of `department`.
-    pub fn new(approver: &str, department: &str, now: NaiveDateTime) -> Self {
+    pub fn new(approver: &str, department: &str, now: DateTime<Utc>) -> Self {
         Self {
             approver: approver.to_string(),
             department: department.to_string(),
@@ -179,6 +181,7 @@ impl Console {
     pub fn update(&mut self, msg: ConsoleMsg) -> Vec<ConsoleCmd> {
         match msg {
             ConsoleMsg::Key(key) => return self.on_key(key),
+            ConsoleMsg::Terminate => return vec![ConsoleCmd::Quit],
             ConsoleMsg::Paste(text) => match &mut self.composer {
                 Some(Composer::Answer(input)) => input.insert(&text),
                 Some(Composer::Refuse(form)) => {
@@ -500,7 +503,7 @@ impl Console {
             }
             for r in &call.replies {
                 push(
-                    &format!("{} {}：{}", r.at.format("%H:%M"), r.by, r.text),
+                    &format!("{} {}：{}", crate::time::show(r.at, "%H:%M"), r.by, r.text),
                     Style::new().fg(Color::Green),
                 );
             }
@@ -517,7 +520,7 @@ impl Console {
                     "申请人 {} | {} | {}",
                     case.applicant,
                     case.intake_decision,
-                    case.accepted_at.format("%m-%d %H:%M")
+                    crate::time::show(case.accepted_at, "%m-%d %H:%M")
                 ),
                 Style::new(),
             );

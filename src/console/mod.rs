@@ -18,8 +18,8 @@ use app::{Console, ConsoleMsg};
 use model::ConsoleCmd;
 
 /// HQ's clock (UTC): call times come from HQ, so waiting times use the same clock.
-fn hq_now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
+fn hq_now() -> chrono::DateTime<chrono::Utc> {
+    crate::time::now()
 }
 
 /// Carries out one console command against HQ; the answer for the status line.
@@ -121,16 +121,8 @@ pub fn run(client: HqClient) -> anyhow::Result<()> {
             }
         });
     }
-    let events = tx.clone();
-    std::thread::spawn(move || {
-        while let Ok(event) = crossterm::event::read() {
-            if let Some(msg) = ConsoleMsg::from_event(event)
-                && events.send(msg).is_err()
-            {
-                break;
-            }
-        }
-    });
+    crate::tui::terminal::spawn_reader(tx.clone(), ConsoleMsg::from_event);
+    crate::tui::terminal::spawn_signals(tx.clone(), |_| ConsoleMsg::Terminate)?;
     let mut terminal = ratatui::init();
     execute!(std::io::stdout(), EnableBracketedPaste)?;
     let result = (|| -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! What the approver's console shows and asks for: calls waiting or owned, the department's queue
 //! of accepted cases, and the commands that go to HQ.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::intake::approval::ApprovalDecision;
@@ -23,7 +23,8 @@ pub struct CallItem {
     /// Current state.
     pub state: CallState,
     /// When the desk raised it.
-    pub raised_at: NaiveDateTime,
+    #[serde(with = "crate::time::serde_utc")]
+    pub raised_at: DateTime<Utc>,
     /// The approver who took it.
     #[serde(default)]
     pub owner: Option<String>,
@@ -34,7 +35,7 @@ pub struct CallItem {
 
 impl CallItem {
     /// Seconds the call has waited for its first answer.
-    pub fn waiting(&self, now: NaiveDateTime) -> i64 {
+    pub fn waiting(&self, now: DateTime<Utc>) -> i64 {
         let end = self.replies.first().map_or(now, |r| r.at);
         (end - self.raised_at).num_seconds().max(0)
     }
@@ -54,7 +55,8 @@ pub struct QueueCase {
     /// 受理 or 容缺受理.
     pub intake_decision: String,
     /// When intake finished.
-    pub accepted_at: NaiveDateTime,
+    #[serde(with = "crate::time::serde_hall")]
+    pub accepted_at: DateTime<Utc>,
     /// Materials as checked at the window.
     pub materials: Vec<MaterialLine>,
     /// Checkpoints per material, from the KB (for review).

@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sqlite::{add_feed_item, department_target, parse_time, time, window_target};
@@ -53,7 +53,7 @@ fn announce(
     conn: &Connection,
     call_id: &str,
     state: CallState,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<(), StorageError> {
     let row: Option<(String, String, String, String)> = conn
         .query_row(
@@ -75,7 +75,7 @@ pub fn take(
     conn: &Connection,
     device: &Device,
     call_id: &str,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<TakeOutcome, StorageError> {
     let row: Option<(Option<String>, Option<String>, String)> = conn
         .query_row("SELECT owner, owner_label, state FROM calls WHERE call_id = ?1", [call_id], |r| {
@@ -105,7 +105,7 @@ pub fn resolve(
     conn: &Connection,
     device: &Device,
     call_id: &str,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     let owner: Option<Option<String>> =
         conn.query_row("SELECT owner FROM calls WHERE call_id = ?1", [call_id], |r| r.get(0)).optional()?;
@@ -130,7 +130,7 @@ pub struct Escalation {
 }
 
 /// Ringing calls nobody took escalate to supervisors by `rule`; returns how many.
-pub fn escalate(conn: &Connection, rule: &Escalation, at: NaiveDateTime) -> Result<usize, StorageError> {
+pub fn escalate(conn: &Connection, rule: &Escalation, at: DateTime<Utc>) -> Result<usize, StorageError> {
     let before = |d: std::time::Duration| time(at - chrono::Duration::from_std(d).unwrap_or_default());
     let attended = serde_json::to_string(&rule.attended).unwrap_or_else(|_| "[]".into());
     let calls: Vec<(String, String)> = conn

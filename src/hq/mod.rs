@@ -50,6 +50,9 @@ pub struct ServeConfig {
     /// Seconds a call may ring while no approver of its department is connected before it
     /// escalates (default 10).
     pub unattended_after_secs: Option<u64>,
+    /// The hall's time zone (default `Asia/Shanghai`; see src/time.rs): how naive times of older
+    /// desks' journals are read.
+    pub zone: Option<String>,
 }
 
 impl ServeConfig {
@@ -72,6 +75,7 @@ impl ServeConfig {
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             escalate_after_secs: over.escalate_after_secs.or(self.escalate_after_secs),
             unattended_after_secs: over.unattended_after_secs.or(self.unattended_after_secs),
+            zone: over.zone.or(self.zone),
         }
     }
 
@@ -87,6 +91,9 @@ impl ServeConfig {
 /// Runs HQ until Ctrl-C or SIGTERM: opens the store, binds, prints `listening on URL` (tests and
 /// scripts read that line to learn a port picked by the system), serves.
 pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    if let Some(zone) = &config.zone {
+        crate::time::set_hall_zone(crate::time::HallZone::parse(zone).map_err(anyhow::Error::msg)?);
+    }
     let db =
         config.db.clone().ok_or_else(|| anyhow::anyhow!("须指定数据库文件：--db PATH 或配置文件中的 db"))?;
     let listen = config.listen.clone().unwrap_or_else(|| "127.0.0.1:8440".into());

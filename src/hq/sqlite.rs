@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use tokio::sync::{oneshot, watch};
@@ -132,23 +132,21 @@ pub const MIGRATIONS: &[&str] = &[
 "#,
 ];
 
-const TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f";
-
 /// Reader connections kept open: every live stream reads the feed when it changes, so with
 /// hundreds of connected devices a small pool would open a fresh connection per read.
 const READER_POOL: usize = 256;
 
-fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
+fn now() -> DateTime<Utc> {
+    crate::time::now()
 }
 
 /// A time as HQ stores it.
-pub(crate) fn time(at: NaiveDateTime) -> String {
+pub(crate) fn time(at: DateTime<Utc>) -> String {
     ts(at)
 }
 
 /// A stored time.
-pub(crate) fn parse_time(s: &str) -> NaiveDateTime {
+pub(crate) fn parse_time(s: &str) -> DateTime<Utc> {
     parse_ts(s)
 }
 
@@ -158,17 +156,18 @@ pub(crate) fn add_feed_item(
     target: &str,
     case_id: Option<&str>,
     body: &FeedBody,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<i64, StorageError> {
     add_feed(conn, target, case_id, body, at)
 }
 
-fn ts(at: NaiveDateTime) -> String {
-    at.format(TIME).to_string()
+fn ts(at: DateTime<Utc>) -> String {
+    crate::time::to_db(at)
 }
 
-fn parse_ts(s: &str) -> NaiveDateTime {
-    NaiveDateTime::parse_from_str(s, TIME).unwrap_or_default()
+/// HQ always stamped UTC; older databases hold it without an offset.
+fn parse_ts(s: &str) -> DateTime<Utc> {
+    crate::time::parse_utc(s).unwrap_or_default()
 }
 
 /// Opens an HQ database with the pragmas HQ relies on (WAL, full sync, busy timeout).
@@ -463,7 +462,7 @@ fn role_of(s: &str) -> Role {
 
 fn audit(
     conn: &Connection,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
     device: &Device,
     action: &str,
     case_id: Option<&str>,
@@ -476,12 +475,12 @@ fn audit(
 struct Stamp<'a> {
     device: &'a Device,
     actor: String,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
     time: String,
 }
 
 impl<'a> Stamp<'a> {
-    fn new(device: &'a Device, at: NaiveDateTime) -> Self {
+    fn new(device: &'a Device, at: DateTime<Utc>) -> Self {
         Self { device, actor: device.label(), at, time: ts(at) }
     }
 
@@ -505,7 +504,7 @@ fn add_feed(
     target: &str,
     case_id: Option<&str>,
     body: &FeedBody,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<i64, StorageError> {
     let json = serde_json::to_string(body).map_err(|e| StorageError::Database(e.to_string()))?;
     conn.prepare_cached("INSERT INTO feed(target, kind, case_id, body, at) VALUES (?1, ?2, ?3, ?4, ?5)")?

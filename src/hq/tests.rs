@@ -19,7 +19,10 @@ fn change(case_id: &str, seq: i64, event: &CaseEvent) -> Change {
 }
 
 fn events() -> Vec<CaseEvent> {
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     vec![
         CaseEvent::Started { at },
         CaseEvent::ItemChosen { code: "00013112700401".into(), kb_version: "2026.11.1".into() },
@@ -125,7 +128,10 @@ async fn a_call_rings_in_the_items_department_whatever_the_desk_says() {
         department: "人社".into(),
         ..CallSnapshot::default()
     };
-    let at = NaiveDate::from_ymd_opt(2026, 11, 30).and_then(|d| d.and_hms_opt(9, 5, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 5, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let raised = CaseEvent::CallRaised { call_id: "k1".into(), question: "?".into(), snapshot, at };
     storage.push(clerk, vec![change("c", 1, &raised)]).await.expect("push");
     assert!(storage.open_calls(Some("人社".into())).await.expect("calls").is_empty());
@@ -147,8 +153,42 @@ async fn a_case_terminated_at_the_window_leaves_the_departments_queue() {
     storage.push(clerk.clone(), all).await.expect("push");
     let queued = || async { storage.queue(Some("市场监管".into())).await.expect("queue").len() };
     assert_eq!(queued().await, 1);
-    let at = NaiveDate::from_ymd_opt(2026, 12, 9).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("time");
+    let at = NaiveDate::from_ymd_opt(2026, 12, 9)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
     let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
     storage.push(clerk, vec![change("c", 5, &ended)]).await.expect("push");
     assert_eq!(queued().await, 0);
+}
+
+#[tokio::test]
+async fn naive_times_of_an_older_hq_read_as_utc_and_an_older_desks_as_the_halls_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    let clerk = clerk(&SqliteStorage::open(&path).expect("open"), "01").await;
+    // An older HQ stamped its feed in UTC without an offset.
+    let body = r#"{"kind":"kb_version","version":"2026.11.1","hash":"h"}"#;
+    rusqlite::Connection::open(&path)
+        .expect("db")
+        .execute(
+            "INSERT INTO feed(target, kind, body, at) VALUES ('all', 'kb_version', ?1, '2026-11-30T16:10:00.000')",
+            [body],
+        )
+        .expect("old feed row");
+    let storage = SqliteStorage::open(&path).expect("reopen");
+    let feed = storage.feed(None, 0, 10).await.expect("feed");
+    let utc = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&chrono::Utc);
+    assert_eq!(feed.last().map(|i| i.at), Some(utc("2026-11-30T16:10:00Z")));
+    // An older desk's outbox still holds its wall-clock time (Shanghai): 00:10 is 16:10 UTC.
+    let old = Change {
+        id: "old-1".into(),
+        case_id: "old".into(),
+        seq: 1,
+        kind: ChangeKind::CaseEvent,
+        body: serde_json::json!({"event": "started", "at": "2026-12-01T00:10:00"}),
+    };
+    assert_eq!(storage.push(clerk, vec![old.clone()]).await.expect("push")[0].status, ChangeStatus::Applied);
+    let event: CaseEvent = serde_json::from_value(old.body).expect("reads");
+    assert_eq!(event, CaseEvent::Started { at: utc("2026-11-30T16:10:00Z") });
 }

@@ -2,7 +2,7 @@
 //! the case in front of the window. A call carries a snapshot of the case — item, checklist states
 //! and defects, applicant masked — so the approver can answer without access to the desk.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::case::{ApplicantKind, Case, Field};
@@ -115,7 +115,8 @@ pub struct Reply {
     /// The answer.
     pub text: String,
     /// When.
-    pub at: NaiveDateTime,
+    #[serde(with = "crate::time::serde_utc")]
+    pub at: DateTime<Utc>,
 }
 
 /// A call and its history, folded from case events.
@@ -130,14 +131,15 @@ pub struct Call {
     /// Current state.
     pub state: CallState,
     /// When it was raised.
-    pub raised_at: NaiveDateTime,
+    #[serde(with = "crate::time::serde_hall")]
+    pub raised_at: DateTime<Utc>,
     /// Answers, in order.
     pub replies: Vec<Reply>,
 }
 
 impl Call {
     /// Seconds the call has waited for its first answer (or waited until it).
-    pub fn waiting(&self, now: NaiveDateTime) -> i64 {
+    pub fn waiting(&self, now: DateTime<Utc>) -> i64 {
         let end = self.replies.first().map_or(now, |r| r.at);
         (end - self.raised_at).num_seconds().max(0)
     }

@@ -6,13 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::call::{Call, CallSnapshot, CallState, Reply};
 use super::rules::{Application, Decision, MaterialState};
 use crate::kb::Item;
 use crate::kb::model::ExpiryRule;
+pub use crate::kb::terms::ApplicantKind;
 
 /// A step of the intake flow; journaled so the desk reopens where the clerk was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, PartialOrd, Ord, Hash)]
@@ -105,15 +106,35 @@ pub enum Field {
     HomeVisitAddress,
 }
 
-/// Who applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicantKind {
-    /// A natural person (自然人).
-    #[default]
-    Person,
-    /// A company or other organisation (法人或其他组织).
-    Organisation,
+impl Field {
+    /// The form this field's value is stored and compared in: ID numbers and credit codes without
+    /// whitespace, half-width and upper case; phone numbers as digits without separators or `+86`
+    /// (`src/intake/validate.rs`). Other fields keep what was typed.
+    pub fn normalise(self, value: &str) -> String {
+        self.normaliser()(value)
+    }
+
+    /// The function giving this field's stored form ([`Field::normalise`]).
+    pub fn normaliser(self) -> fn(&str) -> String {
+        match self {
+            Field::IdNumber | Field::AgentIdNumber | Field::CreditCode => super::validate::normalise_code,
+            Field::Phone | Field::AgentPhone | Field::MailPhone => super::validate::normalise_phone,
+            _ => str::to_string,
+        }
+    }
+
+    /// Whether the field holds a number with a stored form of its own ([`Field::normalise`]).
+    pub fn is_number(self) -> bool {
+        matches!(
+            self,
+            Field::IdNumber
+                | Field::AgentIdNumber
+                | Field::CreditCode
+                | Field::Phone
+                | Field::AgentPhone
+                | Field::MailPhone
+        )
+    }
 }
 
 /// How the result reaches the applicant (GLOSSARY: `Delivery`).
@@ -210,6 +231,9 @@ pub enum Status {
     HandedOver,
     /// The clerk discarded the draft.
     Abandoned,
+    /// A draft whose journal has a record that cannot be read: set aside (by the desk at start or
+    /// by `yichuang doctor`) so the desk starts; support looks at it with `case show`.
+    SetAside,
 }
 
 impl Status {
@@ -226,6 +250,7 @@ impl Status {
             Self::CorrectionRequested => "退回补正・待补正",
             Self::HandedOver => "已出件",
             Self::Abandoned => "已放弃",
+            Self::SetAside => "已搁置・记录损坏",
         }
     }
 }
@@ -237,7 +262,8 @@ pub enum CaseEvent {
     /// The clerk began serving an applicant (the clock starts).
     Started {
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
     /// The clerk moved to another step.
     StepEntered {
@@ -309,19 +335,22 @@ pub enum CaseEvent {
         /// The decision made.
         decision: Decision,
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
     /// A 容缺 material was supplemented.
     Supplemented {
         /// Material id.
         material: String,
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
     /// The 容缺 deadline passed; the case was closed per the item's rule.
     Terminated {
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
         /// The item's rule applied (终止受理 / 不予发证 / 撤销决定); absent in older journals.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rule: Option<ExpiryRule>,
@@ -336,12 +365,14 @@ pub enum CaseEvent {
         /// Collector's ID number (checked against the case) or the tracking number.
         reference: String,
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
     /// The clerk discarded the draft.
     Abandoned {
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
     /// The clerk called the back office about this case (一键呼叫).
     CallRaised {
@@ -352,7 +383,8 @@ pub enum CaseEvent {
         /// The case as the approver will see it.
         snapshot: CallSnapshot,
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
     /// Agency staff filled a field of the item's application form.
     FormValueSet {
@@ -375,7 +407,8 @@ pub enum CaseEvent {
         /// New state.
         state: CallState,
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_utc")]
+        at: DateTime<Utc>,
     },
     /// An approver answered a call (from sync).
     CallReplied {
@@ -391,16 +424,30 @@ pub enum CaseEvent {
         /// What the approver requires.
         note: String,
         /// When the decision arrived.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_utc")]
+        at: DateTime<Utc>,
     },
     /// The applicant brought the corrected materials; the case goes back to the back office.
     Corrected {
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
 }
 
 impl CaseEvent {
+    /// The event as it must be journaled, when it differs from `self`: a number field's value in
+    /// its stored form ([`Field::normalise`]), so the store never holds a garbled number.
+    pub fn normalised(&self) -> Option<CaseEvent> {
+        match self {
+            Self::FieldSet { field, value } if field.is_number() => {
+                let normal = field.normalise(value);
+                (normal != *value).then_some(Self::FieldSet { field: *field, value: normal })
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the event came from HQ (and so must not be pushed back to it).
     pub fn is_from_hq(&self) -> bool {
         matches!(
@@ -419,7 +466,7 @@ impl CaseEvent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Case {
     /// When the applicant's service started.
-    pub started_at: Option<NaiveDateTime>,
+    pub started_at: Option<DateTime<Utc>>,
     /// Current step of the intake flow.
     pub step: Step,
     /// Item code, once chosen.
@@ -448,13 +495,13 @@ pub struct Case {
     /// Final decision, once finished.
     pub decision: Option<Decision>,
     /// When intake finished.
-    pub finished_at: Option<NaiveDateTime>,
+    pub finished_at: Option<DateTime<Utc>>,
     /// Status.
     pub status: Status,
     /// Supplemented materials with dates.
-    pub supplemented: BTreeMap<String, NaiveDateTime>,
+    pub supplemented: BTreeMap<String, DateTime<Utc>>,
     /// Handover record: (to, reference, at).
-    pub handover: Option<(String, String, NaiveDateTime)>,
+    pub handover: Option<(String, String, DateTime<Utc>)>,
     /// Calls to the back office about this case.
     #[serde(default)]
     pub calls: Vec<Call>,
@@ -496,7 +543,7 @@ pub struct Correction {
     /// What the approver requires.
     pub note: String,
     /// When the decision arrived.
-    pub at: NaiveDateTime,
+    pub at: DateTime<Utc>,
 }
 
 impl Case {
@@ -540,10 +587,12 @@ impl Case {
             CaseEvent::CommitmentAgreed { agrees } => self.agrees_to_commitment = *agrees,
             CaseEvent::BadCreditSet { bad } => self.bad_credit = *bad,
             CaseEvent::FieldSet { field, value } => {
+                // Journals written before numbers were normalised fold to the same stored form.
+                let value = field.normalise(value);
                 if value.is_empty() {
                     self.fields.remove(field);
                 } else {
-                    self.fields.insert(*field, value.clone());
+                    self.fields.insert(*field, value);
                 }
             }
             CaseEvent::ApplicantKindSet { kind } => self.applicant_kind = *kind,
@@ -693,6 +742,77 @@ impl Case {
     }
 }
 
+/// What one value-setting event sets: a later event of the same slot makes it obsolete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot<'a> {
+    Field(Field),
+    Form(&'a str, &'a str),
+    Material(&'a str),
+    Situation(&'a str),
+    Commitment,
+    BadCredit,
+    ApplicantKind,
+    Delivery,
+    Rating,
+    HomeVisit,
+}
+
+fn slot(event: &CaseEvent) -> Option<Slot<'_>> {
+    Some(match event {
+        CaseEvent::FieldSet { field, .. } => Slot::Field(*field),
+        CaseEvent::FormValueSet { form, field, .. } => Slot::Form(form, field),
+        CaseEvent::MaterialMarked { id, .. } => Slot::Material(id),
+        // Taking an answer back sets the situation too (to unanswered).
+        CaseEvent::SituationSet { id, .. } | CaseEvent::SituationCleared { id } => Slot::Situation(id),
+        CaseEvent::CommitmentAgreed { .. } => Slot::Commitment,
+        CaseEvent::BadCreditSet { .. } => Slot::BadCredit,
+        CaseEvent::ApplicantKindSet { .. } => Slot::ApplicantKind,
+        CaseEvent::DeliverySet { .. } => Slot::Delivery,
+        CaseEvent::Rated { .. } => Slot::Rating,
+        CaseEvent::HomeVisitSet { .. } => Slot::HomeVisit,
+        _ => return None,
+    })
+}
+
+/// Which events of a case's journal leave the desk (`true`) — the case, not the keystrokes.
+///
+/// The journal keeps every keystroke for crash safety (a name typed `张`, `张三`, `张三丰` is three
+/// events). HQ needs what the clerk settled on: a value-setting event (a field, a form value, a
+/// material mark, a situation, a choice) is sent only when no later event sets the same thing
+/// before the clerk leaves the step or the case finishes — the value when its step was left.
+/// Step moves themselves stay local (they are navigation); every other event (item chosen, calls,
+/// the decision, supplements, handover …) is sent. Folding the sent events gives the same case as
+/// folding the whole journal: a dropped event is always overwritten by a kept one of its slot with
+/// nothing in between that reads or clears it.
+pub fn leaves_desk(events: &[CaseEvent]) -> Vec<bool> {
+    let mut keep = vec![true; events.len()];
+    // Walking backwards: the slots set later within the current stretch of one step.
+    let mut later: Vec<Slot> = Vec::new();
+    for (i, event) in events.iter().enumerate().rev() {
+        match slot(event) {
+            Some(s) => {
+                if later.contains(&s) {
+                    keep[i] = false;
+                } else {
+                    // A form value of another form switches forms: values of other forms before
+                    // it must stay, so it ends their stretch.
+                    if let Slot::Form(form, _) = s {
+                        later.retain(|l| !matches!(l, Slot::Form(f, _) if *f != form));
+                    }
+                    later.push(s);
+                }
+            }
+            None => {
+                later.clear();
+                if matches!(event, CaseEvent::StepEntered { .. }) {
+                    keep[i] = false;
+                }
+            }
+        }
+    }
+    keep
+}
+
 /// A case number: center, window, date and the day's sequence — unique without HQ because each
 /// window numbers only its own cases.
 pub fn case_number(center: &str, window: &str, date: NaiveDate, sequence: u32) -> String {
@@ -704,8 +824,8 @@ mod tests {
     use super::*;
     use crate::intake::rules::{Deficiency, Supplement};
 
-    fn at(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    fn at(s: &str) -> DateTime<Utc> {
+        crate::time::parse_hall(s).unwrap()
     }
 
     #[test]
@@ -785,6 +905,110 @@ mod tests {
         assert_eq!(RatingLevel::from_stars(1), Some(RatingLevel::VeryDissatisfied));
         assert_eq!(RatingLevel::from_stars(0), None);
         assert!(RatingLevel::Dissatisfied.is_bad());
+    }
+
+    fn typed(field: Field, text: &str) -> Vec<CaseEvent> {
+        let chars: Vec<char> = text.chars().collect();
+        (1..=chars.len()).map(|n| CaseEvent::FieldSet { field, value: chars[..n].iter().collect() }).collect()
+    }
+
+    fn sent(events: &[CaseEvent]) -> Vec<CaseEvent> {
+        events.iter().zip(leaves_desk(events)).filter(|(_, keep)| *keep).map(|(e, _)| e.clone()).collect()
+    }
+
+    #[test]
+    fn only_the_value_a_field_had_when_its_step_was_left_leaves_the_desk() {
+        let mut events = vec![CaseEvent::StepEntered { step: Step::Applicant }];
+        events.extend(typed(Field::IdNumber, "230102199003071234"));
+        events.extend(typed(Field::ApplicantName, "张三丰"));
+        // Back to the ID: one more correction in the same step.
+        events.push(CaseEvent::FieldSet { field: Field::IdNumber, value: "23010219900307123".into() });
+        events.push(CaseEvent::FieldSet { field: Field::IdNumber, value: "23010219900307123X".into() });
+        events.push(CaseEvent::StepEntered { step: Step::Delivery });
+        events.extend(typed(Field::Phone, "13900001111"));
+        let out = sent(&events);
+        assert_eq!(
+            out,
+            vec![
+                CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三丰".into() },
+                CaseEvent::FieldSet { field: Field::IdNumber, value: "23010219900307123X".into() },
+                CaseEvent::FieldSet { field: Field::Phone, value: "13900001111".into() },
+            ]
+        );
+        assert_eq!(Case::from_events(&out).fields, Case::from_events(&events).fields);
+    }
+
+    #[test]
+    fn a_value_left_in_one_step_and_changed_in_a_later_one_is_sent_both_times() {
+        let mut events = typed(Field::Ticket, "A05");
+        events.push(CaseEvent::StepEntered { step: Step::Item });
+        events.push(CaseEvent::ItemChosen { code: "X".into(), kb_version: "1".into() });
+        events.push(CaseEvent::StepEntered { step: Step::Ticket });
+        events.extend(typed(Field::Ticket, "A06"));
+        let out = sent(&events);
+        let tickets: Vec<&CaseEvent> =
+            out.iter().filter(|e| matches!(e, CaseEvent::FieldSet { .. })).collect();
+        assert_eq!(tickets.len(), 2);
+        assert_eq!(Case::from_events(&out).field(Field::Ticket), "A06");
+    }
+
+    #[test]
+    fn a_defect_typed_into_a_mark_is_sent_once_and_choosing_another_item_keeps_earlier_marks() {
+        let defect = |t: &str| CaseEvent::MaterialMarked {
+            id: "a".into(),
+            state: Some(MaterialState::Defect { text: t.into() }),
+        };
+        let events = vec![
+            CaseEvent::ItemChosen { code: "X1".into(), kb_version: "1".into() },
+            defect("未"),
+            defect("未签"),
+            defect("未签字"),
+            CaseEvent::ItemChosen { code: "X2".into(), kb_version: "1".into() },
+            CaseEvent::MaterialMarked { id: "a".into(), state: Some(MaterialState::Ok) },
+        ];
+        let out = sent(&events);
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert_eq!(out[1], defect("未签字"));
+        assert_eq!(Case::from_events(&out), Case::from_events(&events));
+    }
+
+    mod folding {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn event() -> impl Strategy<Value = CaseEvent> {
+            let field = prop_oneof![Just(Field::IdNumber), Just(Field::ApplicantName), Just(Field::Phone)];
+            let text = "[0-9a]{0,3}";
+            let mark = prop_oneof![
+                Just(None),
+                Just(Some(MaterialState::Ok)),
+                "[a-c]{1,2}".prop_map(|t| Some(MaterialState::Defect { text: t })),
+            ];
+            prop_oneof![
+                4 => (field, text).prop_map(|(field, value)| CaseEvent::FieldSet { field, value }),
+                2 => ("[ab]", "[xy]", text).prop_map(|(form, field, value)| CaseEvent::FormValueSet { form, field, value }),
+                2 => ("[ab]", mark).prop_map(|(id, state)| CaseEvent::MaterialMarked { id, state }),
+                1 => ("[ab]", any::<bool>()).prop_map(|(id, holds)| CaseEvent::SituationSet { id, holds }),
+                1 => "[ab]".prop_map(|id| CaseEvent::SituationCleared { id }),
+                1 => any::<bool>().prop_map(|agrees| CaseEvent::CommitmentAgreed { agrees }),
+                1 => "[XY]".prop_map(|code| CaseEvent::ItemChosen { code, kb_version: "1".into() }),
+                1 => Just(CaseEvent::StepEntered { step: Step::Applicant }),
+                1 => Just(CaseEvent::StepEntered { step: Step::Delivery }),
+            ]
+        }
+
+        proptest! {
+            /// HQ rebuilds the same case from what the desk sends as the desk from its journal
+            /// (but for the step the clerk is on, which is navigation and stays at the desk).
+            #[test]
+            fn the_sent_events_fold_to_the_same_case(events in proptest::collection::vec(event(), 0..40)) {
+                let mut all = Case::from_events(&events);
+                let mut out = Case::from_events(&sent(&events));
+                all.step = Step::default();
+                out.step = Step::default();
+                prop_assert_eq!(out, all);
+            }
+        }
     }
 
     #[test]

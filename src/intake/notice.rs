@@ -227,7 +227,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
     else {
         return Vec::new();
     };
-    let on = finished.date();
+    let on = crate::time::hall_date(finished);
     let notice = |kind: NoticeKind, mut blocks: Vec<Block>| {
         explain_marks(&mut blocks);
         Notice {
@@ -650,3 +650,6 @@ impl Notice {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+pub(crate) mod tests_limits;

@@ -12,58 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::kb::conditions;
 pub use crate::kb::conditions::{Answers, Question};
 use crate::kb::model::ItemKind;
+pub use crate::kb::terms::{CenterLevel, MaterialState};
 use crate::kb::{Calendar, Item, Material};
-
-/// What the clerk found for one material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum MaterialState {
-    /// 合格: present and acceptable.
-    Ok,
-    /// 有缺陷: present but not acceptable, with the defect.
-    Defect {
-        /// The defect, from the KB's typical defects or typed by the clerk.
-        text: String,
-    },
-    /// 缺少: not brought.
-    Missing,
-    /// 以告知承诺替代: not brought; the applicant signs a commitment instead (告知承诺制), where the
-    /// item and the material allow it. Neither 缺少 nor 容缺: the certificate is never supplied.
-    Committed,
-}
-
-impl MaterialState {
-    /// The state's name on screen and on notices.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Ok => "合格",
-            Self::Defect { .. } => "有缺陷",
-            Self::Missing => "缺少",
-            Self::Committed => "以告知承诺替代",
-        }
-    }
-}
-
-/// Where the desk's center sits, to tell whether an item is handled here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum CenterLevel {
-    /// District service center (区级政务服务中心).
-    #[default]
-    District,
-    /// Sub-district / community service center (街道、社区便民服务中心).
-    Community,
-}
-
-impl CenterLevel {
-    /// The center's name as printed.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::District => "区级政务服务中心",
-            Self::Community => "街道（社区）便民服务中心",
-        }
-    }
-}
 
 /// Everything the rules need to know about one application besides the item.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -625,6 +575,140 @@ mod tests {
             let days = item.lenient.as_ref().and_then(|l| l.supplement_days).unwrap_or(0);
             prop_assert!(kb.calendar.working_days_between(today, deadline) <= i64::from(days));
             prop_assert!(deadline <= item.time_limits.promised_date(today, &kb.calendar));
+        }
+    }
+
+    /// Time limits in their units and 告知承诺 (issue 9, items 1 and 5).
+    mod limits_and_commitment {
+        use super::*;
+
+        const HYGIENE: &str = "WJ0003";
+
+        #[test]
+        fn a_commitment_replaces_the_certificate_and_the_decision_stays_accept() {
+            let item = kb().item(HYGIENE).unwrap();
+            let mut app = all_ok(item);
+            app.states.insert("hygiene_test_report".into(), MaterialState::Committed);
+            // Two months from Monday 2026-06-01 end on Saturday 08-01: the next working day is 08-03.
+            let Decision::Accept { commitments, .. } =
+                decided(item, &app, date("2026-06-01"), &kb().calendar)
+            else {
+                panic!("a commitment is not 容缺: the decision stays 受理")
+            };
+            assert_eq!(commitments.len(), 1);
+            assert_eq!(commitments[0].material, "hygiene_test_report");
+            assert_eq!(commitments[0].check_deadline, date("2026-08-03"));
+            assert!(commitments[0].consequence.contains("撤销"));
+        }
+
+        #[test]
+        fn a_commitment_the_material_does_not_allow_leaves_it_missing() {
+            let item = kb().item(HYGIENE).unwrap();
+            let mut app = all_ok(item);
+            app.states.insert("application_form".into(), MaterialState::Committed);
+            let Decision::NoticeOfDeficiency { deficiencies, .. } =
+                decided(item, &app, date("2026-06-01"), &kb().calendar)
+            else {
+                panic!("the application form cannot be replaced by a commitment")
+            };
+            assert_eq!(deficiencies[0].material, "application_form");
+            assert_eq!(deficiencies[0].state, MaterialState::Missing);
+        }
+
+        #[test]
+        fn commitments_and_lenient_supplements_are_kept_apart() {
+            let item = kb().item(HYGIENE).unwrap();
+            let mut app = all_ok(item);
+            app.states.insert("hygiene_test_report".into(), MaterialState::Committed);
+            app.states.insert("hygiene_rules".into(), MaterialState::Missing);
+            app.agrees_to_commitment = true;
+            let Decision::AcceptPending { supplements, commitments, .. } =
+                decided(item, &app, date("2026-06-01"), &kb().calendar)
+            else {
+                panic!("a missing 容缺 material still makes it 容缺受理")
+            };
+            assert_eq!(
+                supplements.iter().map(|s| s.deficiency.material.as_str()).collect::<Vec<_>>(),
+                ["hygiene_rules"]
+            );
+            assert_eq!(
+                commitments.iter().map(|c| c.material.as_str()).collect::<Vec<_>>(),
+                ["hygiene_test_report"]
+            );
+        }
+
+        #[test]
+        fn the_promised_date_is_clamped_to_a_statutory_date_in_calendar_days() {
+            use crate::kb::limits::{Limit, Statutory, StatutoryLimit, Unit};
+            let mut item = kb().item(HYGIENE).unwrap().clone();
+            item.time_limits.statutory =
+                Statutory::Set(StatutoryLimit { amount: 15, unit: Unit::CalendarDays, basis: "test".into() });
+            item.time_limits.promised = Limit { amount: 10, unit: Unit::WorkingDays };
+            // From 2026-02-10, 10 working days end on 03-02; 15 calendar days on 02-25.
+            let Decision::Accept { promised_date, .. } =
+                decided(&item, &all_ok(&item), date("2026-02-10"), &kb().calendar)
+            else {
+                panic!("expected 受理")
+            };
+            assert_eq!(promised_date, date("2026-02-25"));
+        }
+
+        fn arb_state() -> impl Strategy<Value = MaterialState> {
+            prop_oneof![
+                Just(MaterialState::Ok),
+                Just(MaterialState::Missing),
+                Just(MaterialState::Committed),
+                "[缺少签字]{1,3}".prop_map(|text| MaterialState::Defect { text }),
+            ]
+        }
+
+        proptest! {
+            /// For every embedded item, any answers and material states and any intake date in the
+            /// calendar's years: a promised date is never after the statutory date (nor before intake),
+            /// a 容缺 deadline never after the promised date, and a commitment only where allowed.
+            #[test]
+            fn dates_of_every_decision_keep_their_order(
+                item_index in 0usize..1000,
+                states in proptest::collection::vec(arb_state(), 24),
+                answers in proptest::collection::vec(any::<bool>(), 24),
+                agrees in any::<bool>(),
+                day in 0u32..730,
+            ) {
+                let kb = kb();
+                let item = &kb.items[item_index % kb.items.len()];
+                let app = Application {
+                    states: item.materials.iter().map(|m| m.id.clone()).zip(states).collect(),
+                    answers: item.situations.iter().map(|s| s.id.clone()).zip(answers).collect(),
+                    agrees_to_commitment: agrees,
+                    ..Default::default()
+                };
+                let today = date("2026-01-01") + chrono::Days::new(day.into());
+                let Some(decision) = decide(item, &app, today, &kb.calendar).into_decision() else {
+                    return Ok(());
+                };
+                let statutory = item.time_limits.statutory_date(today, &kb.calendar);
+                let (promised, supplements, commitments) = match &decision {
+                    Decision::Accept { promised_date, commitments } => (*promised_date, &[][..], commitments),
+                    Decision::AcceptPending { promised_date, supplements, commitments } => {
+                        (*promised_date, &supplements[..], commitments)
+                    }
+                    _ => return Ok(()),
+                };
+                prop_assert!(promised >= today);
+                if let Some(statutory) = statutory {
+                    prop_assert!(promised <= statutory, "{}: promised {promised} > statutory {statutory}", item.code);
+                }
+                if !item.time_limits.promised.is_immediate() {
+                    for s in supplements {
+                        prop_assert!(s.deadline <= promised, "{}: supplement {} > {promised}", item.code, s.deadline);
+                    }
+                }
+                for c in commitments {
+                    let m = item.materials.iter().find(|m| m.id == c.material).unwrap();
+                    prop_assert!(commitment_allowed(item, m));
+                    prop_assert!(c.check_deadline > today);
+                }
+            }
         }
     }
 }

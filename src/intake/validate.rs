@@ -3,6 +3,11 @@
 //!
 //! Every error says exactly what is wrong (which position, which check character was expected), so
 //! the clerk can compare it with the document in hand.
+//!
+//! The `normalise_*` functions give the one form a number is stored, compared, searched and masked
+//! in: a pasted trailing newline, a full-width digit typed with a Chinese input method, a lower-case
+//! `x` or a `+86` prefix never reach the store. The validators normalise first, so they judge the
+//! number the store will hold.
 
 use chrono::{Datelike, NaiveDate};
 use thiserror::Error;
@@ -21,14 +26,9 @@ pub enum Invalid {
         /// Actual character count.
         actual: usize,
     },
-    /// Full-width digits or letters (typed with a Chinese input method).
-    #[error("第 {position} 位是全角字符「{found}」，请切换到半角输入")]
-    FullWidth {
-        /// 1-based position.
-        position: usize,
-        /// The character.
-        found: char,
-    },
+    /// A 15-digit first-generation ID number: those cards stopped being valid on 2013-01-01.
+    #[error("是 15 位第一代居民身份证号码，第一代身份证已于 2013 年 1 月 1 日停止使用，请出示第二代身份证")]
+    FirstGeneration,
     /// A character not allowed at that position.
     #[error("第 {position} 位「{found}」不是有效字符（{allowed}）")]
     Character {
@@ -58,6 +58,9 @@ pub enum Invalid {
     /// Mobile number not of the form 1[3-9]xxxxxxxxx.
     #[error("手机号码应为 1 开头的 11 位数字，第二位为 3–9")]
     Mobile,
+    /// Neither a mobile nor a landline with its area code.
+    #[error("联系电话应为 11 位手机号码，或带区号的固定电话（如 0451-86661234）")]
+    ContactPhone,
 }
 
 /// A valid resident ID number with what it encodes.
@@ -82,58 +85,80 @@ const PROVINCES: &[&str] = &[
 const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK: &[u8; 11] = b"10X98765432";
 
-fn full_width(chars: &[char]) -> Result<(), Invalid> {
-    match chars.iter().position(|c| ('\u{FF01}'..='\u{FF5E}').contains(c) || *c == '\u{3000}') {
-        Some(i) => Err(Invalid::FullWidth { position: i + 1, found: chars[i] }),
-        None => Ok(()),
+/// Full-width ASCII (`０`–`９`, `Ａ`–`ｚ`, `＋`, `－` …, typed with a Chinese input method) as
+/// half-width; other characters unchanged.
+fn half_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        c => c,
     }
 }
 
-/// Validates an 18-digit (or legacy 15-digit) resident ID number as of `today`.
+/// The stored form of an ID number or a credit code: whitespace (a pasted newline, spaces between
+/// digit groups) removed, full-width characters half-width, letters upper case (`x` → `X`).
+/// Idempotent; every other character is kept so the validator can name it.
+pub fn normalise_code(input: &str) -> String {
+    input.chars().map(half_width).filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// The stored form of a phone number: half-width, without whitespace, separators (`-`, `(`, `)`,
+/// `.`) or the country prefix (`+86`, `0086`). Idempotent; other characters are kept so the
+/// validator refuses them.
+pub fn normalise_phone(input: &str) -> String {
+    let compact: String = input
+        .chars()
+        .map(half_width)
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '(' | ')' | '.' | '\u{2010}'..='\u{2015}'))
+        .collect();
+    let mut number = compact.as_str();
+    while let Some(rest) = number.strip_prefix("+86").or_else(|| number.strip_prefix("0086")) {
+        number = rest;
+    }
+    number.to_string()
+}
+
+/// Validates an 18-digit resident ID number as of `today` (after [`normalise_code`]).
+/// A 15-digit first-generation number is refused: those cards are void since 2013-01-01.
 ///
 /// Only the province prefix of the region is checked: IDs keep the code of the district where they
 /// were issued, and abolished districts stay valid.
 pub fn id_card(input: &str, today: NaiveDate) -> Result<IdCard, Invalid> {
-    let chars: Vec<char> = input.trim().chars().collect();
+    let number = normalise_code(input);
+    let chars: Vec<char> = number.chars().collect();
     if chars.is_empty() {
         return Err(Invalid::Empty);
     }
-    full_width(&chars)?;
-    if chars.len() != 18 && chars.len() != 15 {
-        return Err(Invalid::Length { expected: "18（旧证 15）", actual: chars.len() });
+    if chars.len() == 15 && chars.iter().all(char::is_ascii_digit) {
+        return Err(Invalid::FirstGeneration);
     }
-    let digits_end = if chars.len() == 18 { 17 } else { 15 };
-    for (i, c) in chars.iter().enumerate().take(digits_end) {
+    if chars.len() != 18 {
+        return Err(Invalid::Length { expected: "18", actual: chars.len() });
+    }
+    for (i, c) in chars.iter().enumerate().take(17) {
         if !c.is_ascii_digit() {
             return Err(Invalid::Character { position: i + 1, found: *c, allowed: "应为数字" });
         }
     }
-    let number: String = chars.iter().map(|c| c.to_ascii_uppercase()).collect();
+    let found = chars[17];
+    if !(found.is_ascii_digit() || found == 'X') {
+        return Err(Invalid::Character { position: 18, found, allowed: "应为数字或 X" });
+    }
     let province = &number[..2];
     if !PROVINCES.contains(&province) {
         return Err(Invalid::Province(province.to_string()));
     }
-    let (birth, sequence) = if chars.len() == 18 {
-        (number[6..14].to_string(), &number[14..17])
-    } else {
-        (format!("19{}", &number[6..12]), &number[12..15])
-    };
+    let birth = number[6..14].to_string();
     let birth_date = NaiveDate::parse_from_str(&birth, "%Y%m%d")
         .ok()
         .filter(|d| *d <= today && d.year() >= 1850)
         .ok_or_else(|| Invalid::BirthDate(birth.clone()))?;
-    if chars.len() == 18 {
-        let found = chars[17].to_ascii_uppercase();
-        if !(found.is_ascii_digit() || found == 'X') {
-            return Err(Invalid::Character { position: 18, found: chars[17], allowed: "应为数字或 X" });
-        }
-        let sum: u32 = number.bytes().take(17).zip(ID_WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
-        let expected = char::from(ID_CHECK[(sum % 11) as usize]);
-        if expected != found {
-            return Err(Invalid::CheckCharacter { position: 18, expected, found });
-        }
+    let sum: u32 = number.bytes().take(17).zip(ID_WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+    let expected = char::from(ID_CHECK[(sum % 11) as usize]);
+    if expected != found {
+        return Err(Invalid::CheckCharacter { position: 18, expected, found });
     }
-    let male = sequence.bytes().last().is_some_and(|b| (b - b'0') % 2 == 1);
+    let male = number.as_bytes()[16].is_ascii_digit() && (number.as_bytes()[16] - b'0') % 2 == 1;
     Ok(IdCard { region: number[..6].to_string(), number, birth_date, male })
 }
 
@@ -151,17 +176,16 @@ pub struct CreditCode {
     pub check_warning: Option<Invalid>,
 }
 
-/// Validates a unified social credit code (统一社会信用代码).
+/// Validates a unified social credit code (统一社会信用代码), after [`normalise_code`].
 pub fn credit_code(input: &str) -> Result<CreditCode, Invalid> {
-    let chars: Vec<char> = input.trim().chars().collect();
+    let code = normalise_code(input);
+    let chars: Vec<char> = code.chars().collect();
     if chars.is_empty() {
         return Err(Invalid::Empty);
     }
-    full_width(&chars)?;
     if chars.len() != 18 {
         return Err(Invalid::Length { expected: "18", actual: chars.len() });
     }
-    let code: String = chars.iter().map(|c| c.to_ascii_uppercase()).collect();
     let mut values = Vec::with_capacity(18);
     for (i, c) in code.chars().enumerate() {
         match CREDIT_ALPHABET.find(c) {
@@ -191,36 +215,58 @@ pub fn credit_code(input: &str) -> Result<CreditCode, Invalid> {
     Ok(CreditCode { code, check_warning })
 }
 
-/// Validates a mainland mobile number; accepts `+86`/`0086` prefixes, spaces and dashes.
-/// Returns the 11 digits.
+/// Validates a mainland mobile number after [`normalise_phone`] (`+86`/`0086`, spaces and dashes
+/// are fine). Returns the 11 digits.
 pub fn mobile(input: &str) -> Result<String, Invalid> {
-    let chars: Vec<char> = input.trim().chars().collect();
-    if chars.is_empty() {
+    let digits = normalise_phone(input);
+    if digits.is_empty() {
         return Err(Invalid::Empty);
     }
-    full_width(&chars)?;
-    let compact: String = chars.iter().filter(|c| !matches!(c, ' ' | '-')).collect();
-    let digits = compact.strip_prefix("+86").or_else(|| compact.strip_prefix("0086")).unwrap_or(&compact);
     let bytes = digits.as_bytes();
     if bytes.len() == 11
         && bytes.iter().all(u8::is_ascii_digit)
         && bytes[0] == b'1'
         && (b'3'..=b'9').contains(&bytes[1])
     {
-        Ok(digits.to_string())
+        Ok(digits)
     } else {
         Err(Invalid::Mobile)
     }
 }
 
-/// An ID number for lists and logs: first 6 and last 4 visible (`230108********123X`).
-pub fn mask_id(number: &str) -> String {
-    mask_middle(number, 6, 4)
+/// Validates a contact phone (an organisation's 联系电话): a mobile, or a landline with its area
+/// code (`0` + 2–3 digit area code + 7–8 digit number, 10–12 digits once normalised). Returns the
+/// normalised number.
+pub fn contact_phone(input: &str) -> Result<String, Invalid> {
+    let digits = normalise_phone(input);
+    if digits.is_empty() {
+        return Err(Invalid::Empty);
+    }
+    if let Ok(mobile) = mobile(&digits) {
+        return Ok(mobile);
+    }
+    let bytes = digits.as_bytes();
+    if (10..=12).contains(&bytes.len())
+        && bytes.iter().all(u8::is_ascii_digit)
+        && bytes[0] == b'0'
+        && bytes[1] != b'0'
+    {
+        Ok(digits)
+    } else {
+        Err(Invalid::ContactPhone)
+    }
 }
 
-/// A phone number for lists and logs: `138****3210`.
+/// An ID number (or credit code) for lists and logs, normalised first: first 6 and last 4 visible
+/// (`230108********123X`).
+pub fn mask_id(number: &str) -> String {
+    mask_middle(&normalise_code(number), 6, 4)
+}
+
+/// A phone number for lists and logs, normalised first (so `+86 138…` masks the number, not the
+/// prefix): `138****3210`.
 pub fn mask_phone(number: &str) -> String {
-    mask_middle(number, 3, 4)
+    mask_middle(&normalise_phone(number), 3, 4)
 }
 
 /// A name for lists and call snapshots: `张*`, `李*敏`, `欧阳**锋`.
@@ -302,18 +348,22 @@ mod tests {
     }
 
     #[test]
-    fn full_width_digits_are_refused_with_the_position() {
+    fn pasted_and_full_width_ids_are_normalised_not_refused() {
         assert_eq!(
-            id_card("２30108198001010011", today()),
-            Err(Invalid::FullWidth { position: 1, found: '２' })
+            id_card("１１０１０５１９４９１２３１００２ｘ", today()).unwrap().number,
+            "11010519491231002X"
         );
+        assert_eq!(id_card("11010519491231002X\n", today()).unwrap().number, "11010519491231002X");
+        assert_eq!(id_card(" 110105 19491231 002x ", today()).unwrap().number, "11010519491231002X");
+        assert_eq!(normalise_code("11010519491231002x\r\n"), "11010519491231002X");
+        assert_eq!(normalise_code("９１３５０１００ｍ０００１００ｙ４３"), "91350100M000100Y43");
     }
 
     #[test]
-    fn legacy_15_digit_ids_have_no_check_digit() {
-        let id = id_card("230108800101001", today()).unwrap();
-        assert_eq!(id.birth_date, NaiveDate::from_ymd_opt(1980, 1, 1).unwrap());
-        assert!(id.male);
+    fn first_generation_ids_are_refused_with_the_reason() {
+        assert_eq!(id_card("230108800101001", today()), Err(Invalid::FirstGeneration));
+        let message = id_card("230108800101001", today()).unwrap_err().to_string();
+        assert!(message.contains("2013 年 1 月 1 日停止使用"), "{message}");
         assert!(matches!(id_card("2301088001010", today()), Err(Invalid::Length { actual: 13, .. })));
     }
 
@@ -351,13 +401,27 @@ mod tests {
         assert_eq!(mobile("008619912343210").unwrap(), "19912343210");
         assert_eq!(mobile("12812343210"), Err(Invalid::Mobile));
         assert_eq!(mobile("1381234321"), Err(Invalid::Mobile));
-        assert!(matches!(mobile("１3812343210"), Err(Invalid::FullWidth { position: 1, .. })));
+        assert_eq!(mobile("＋８６ １3812343210").unwrap(), "13812343210");
+        assert_eq!(mobile("(+86) 138.1234.3210\n").unwrap(), "13812343210");
+        assert_eq!(mobile("0451-86661234"), Err(Invalid::Mobile));
+    }
+
+    #[test]
+    fn contact_phones_take_landlines_with_area_code() {
+        assert_eq!(contact_phone("0451-86661234").unwrap(), "045186661234");
+        assert_eq!(contact_phone("010 6552 8000").unwrap(), "01065528000");
+        assert_eq!(contact_phone("+86 139 1234 5678").unwrap(), "13912345678");
+        assert_eq!(contact_phone("86661234"), Err(Invalid::ContactPhone));
+        assert_eq!(contact_phone("0045186661234"), Err(Invalid::ContactPhone));
+        assert_eq!(contact_phone(""), Err(Invalid::Empty));
     }
 
     #[test]
     fn masks() {
         assert_eq!(mask_id("23010819800101123X"), "230108********123X");
         assert_eq!(mask_phone("13812343210"), "138****3210");
+        assert_eq!(mask_phone("+86 138 1234 3210"), "138****3210");
+        assert_eq!(mask_id("11010519491231002x\n"), "110105********002X");
         assert_eq!(mask_name("张三"), "张*");
         assert_eq!(mask_name("李晓敏"), "李*敏");
         assert_eq!(mask_name("欧阳小锋"), "欧**锋");
@@ -369,7 +433,9 @@ mod tests {
             let _ = id_card(&s, today());
             let _ = credit_code(&s);
             let _ = mobile(&s);
+            let _ = contact_phone(&s);
             let _ = mask_id(&s);
+            let _ = mask_phone(&s);
             let _ = mask_name(&s);
         }
 
@@ -382,6 +448,47 @@ mod tests {
             bytes[pos] = b'0' + (bytes[pos] - b'0' + delta) % 10;
             let changed = String::from_utf8(bytes).unwrap();
             prop_assert!(id_card(&changed, today()).is_err());
+        }
+
+        #[test]
+        fn normalising_is_idempotent(s in "\\PC{0,40}") {
+            let code = normalise_code(&s);
+            prop_assert_eq!(normalise_code(&code), code.clone());
+            let phone = normalise_phone(&s);
+            prop_assert_eq!(normalise_phone(&phone), phone);
+        }
+
+        /// A valid ID survives any mix of spaces, line breaks, full-width digits and a lower-case x.
+        #[test]
+        fn a_valid_id_survives_any_garbling(
+            body in "[1-6][0-9]{5}19[5-9][0-9]0[1-9]1[0-9][0-9]{3}",
+            garble in proptest::collection::vec((0u8..4, 0u8..3), 18),
+            trailing in "[ \\n\\r\\t\u{3000}]{0,3}",
+        ) {
+            prop_assume!(PROVINCES.contains(&&body[..2]));
+            let valid = with_check(&body);
+            prop_assume!(id_card(&valid, today()).is_ok());
+            let mut typed = String::new();
+            for (c, (how, space)) in valid.chars().zip(garble) {
+                typed.push(match how {
+                    0 => char::from_u32(c as u32 + 0xFEE0).unwrap(),
+                    1 => c.to_ascii_lowercase(),
+                    _ => c,
+                });
+                typed.push_str(["", " ", "\u{3000}"][usize::from(space)]);
+            }
+            typed.push_str(&trailing);
+            prop_assert_eq!(normalise_code(&typed), valid.clone());
+            prop_assert_eq!(id_card(&typed, today()).unwrap().number, valid);
+        }
+
+        /// A valid mobile survives prefixes, separators and full-width digits.
+        #[test]
+        fn a_valid_mobile_survives_any_garbling(rest in "1[3-9][0-9]{9}", prefix in 0u8..3, sep in "[ \\-]{0,1}") {
+            let typed: String = rest.chars().enumerate().map(|(i, c)| if i % 4 == 3 { format!("{sep}{c}") } else { c.to_string() }).collect();
+            let typed = format!("{}{typed}", ["", "+86 ", "0086-"][usize::from(prefix)]);
+            prop_assert_eq!(mobile(&typed).unwrap(), rest.clone());
+            prop_assert_eq!(normalise_phone(&typed), rest);
         }
     }
 }

@@ -10,10 +10,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
-use super::drills::{ApplicantType, CHECKED_FIELDS, Drill, DrillState, ExpectedDecision};
+use super::drills::{CHECKED_FIELDS, Drill, ExpectedDecision};
 use super::forms::{FieldKind, Form, from_key};
 use super::model::{CalendarYear, Item, KbMeta, Necessity};
 use super::source::{KbFile, KbSource};
+use super::terms::{ApplicantKind, MaterialState};
 
 /// One problem found in a knowledge-base file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -180,22 +181,30 @@ fn read_library(source: &KbSource, problems: &mut Vec<Problem>) -> super::librar
         if shared.name.trim().is_empty() {
             r.at(&["name"], "材料名称不能为空".into());
         }
-        if shared.checkpoints.is_empty() {
-            r.at(&["checkpoints"], "至少需要一条审查要点".into());
-        }
-        for (j, c) in shared.checkpoints.iter().enumerate() {
-            if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
-                r.at(
-                    &["checkpoints", &j.to_string()],
-                    format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
-                );
-            }
-        }
+        check_checkpoints(&mut r, &[], &shared.checkpoints);
         if let Ok(table) = toml::from_str::<toml::Table>(&file.text) {
             library.insert(shared.id.clone(), table);
         }
     }
     library
+}
+
+/// Checkpoints of a material (at `prefix`): at least one, and none a clerk cannot look at.
+fn check_checkpoints(r: &mut Reporter, prefix: &[&str], checkpoints: &[String]) {
+    let at = |rest: &[&str]| prefix.iter().chain(rest).map(|s| s.to_string()).collect::<Vec<_>>();
+    if checkpoints.is_empty() {
+        let path = at(&["checkpoints"]);
+        r.at(&path.iter().map(String::as_str).collect::<Vec<_>>(), "至少需要一条审查要点".into());
+    }
+    for (j, c) in checkpoints.iter().enumerate() {
+        if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
+            let path = at(&["checkpoints", &j.to_string()]);
+            r.at(
+                &path.iter().map(String::as_str).collect::<Vec<_>>(),
+                format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
+            );
+        }
+    }
 }
 
 /// Collects problems of one file, turning field paths into line and column.
@@ -676,17 +685,7 @@ fn check_item(r: &mut Reporter, item: &Item) {
         if m.originals == 0 && m.copies == 0 && !m.shared_data {
             r.at(&at("originals"), "原件和复印件份数都为 0".into());
         }
-        if m.checkpoints.is_empty() {
-            r.at(&at("checkpoints"), "至少需要一条审查要点".into());
-        }
-        for (j, c) in m.checkpoints.iter().enumerate() {
-            if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
-                r.at(
-                    &["materials", &idx, "checkpoints", &j.to_string()],
-                    format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
-                );
-            }
-        }
+        check_checkpoints(r, &["materials", &idx], &m.checkpoints);
         if m.lenient && m.key {
             r.at(&at("lenient"), "核心材料 (key = true) 不得容缺".into());
         } else if m.lenient && !lenient_allowed {
@@ -833,10 +832,10 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
     }
     let applicant = &drill.applicant;
     match applicant.kind {
-        ApplicantType::Person if applicant.id_number.is_none() => {
+        ApplicantKind::Person if applicant.id_number.is_none() => {
             r.at(&["applicant"], "自然人申请须有 id_number".into())
         }
-        ApplicantType::Organisation if applicant.credit_code.is_none() => {
+        ApplicantKind::Organisation if applicant.credit_code.is_none() => {
             r.at(&["applicant"], "单位申请须有 credit_code".into())
         }
         _ => {}
@@ -884,11 +883,11 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
         if !seen.insert(m.id.as_str()) {
             r.at(&["materials", &idx, "id"], format!("材料 {} 重复", m.id));
         }
-        match (m.state, &m.defect) {
-            (DrillState::Defect, None) => {
+        match (&m.state, &m.defect) {
+            (MaterialState::Defect { .. }, None) => {
                 r.at(&["materials", &idx, "state"], "有缺陷的材料须写明 defect".into())
             }
-            (DrillState::Ok | DrillState::Missing, Some(_)) => {
+            (_, Some(_)) if !matches!(m.state, MaterialState::Defect { .. }) => {
                 r.at(&["materials", &idx, "defect"], "只有“有缺陷”的材料才写 defect".into())
             }
             _ => {}

@@ -99,10 +99,10 @@ pub struct ResultDoc {
 }
 
 impl ResultDoc {
-    /// As shown in the guide: “食品经营许可证（有效期 5年）”.
+    /// As shown in the guide: “食品经营许可证（有效期：5年）”.
     pub fn text(&self) -> String {
         match &self.validity {
-            Some(v) => format!("{}（有效期 {v}）", self.name),
+            Some(v) => format!("{}（有效期：{v}）", self.name),
             None => self.name.clone(),
         }
     }

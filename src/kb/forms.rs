@@ -243,6 +243,17 @@ impl Form {
     }
 }
 
+/// The function giving a value's stored form for a field of `kind`: ID numbers and credit codes
+/// without whitespace, half-width and upper case, phones as digits without `+86` or separators
+/// (`src/intake/validate.rs`); other kinds as typed.
+pub fn normaliser(kind: FieldKind) -> fn(&str) -> String {
+    match kind {
+        FieldKind::IdCard | FieldKind::CreditCode => validate::normalise_code,
+        FieldKind::Mobile | FieldKind::Phone => validate::normalise_phone,
+        _ => str::to_string,
+    }
+}
+
 /// Checks one value typed into `field`; `Err` says what is wrong, in Chinese, for the clerk.
 /// An empty value is an error only for required fields. `today` is needed for ID birth dates.
 pub fn validate(field: &FormField, value: &str, today: NaiveDate) -> Result<(), String> {
@@ -291,19 +302,7 @@ pub fn validate(field: &FormField, value: &str, today: NaiveDate) -> Result<(), 
             Err(e) => Err(format!("统一社会信用代码{e}")),
         },
         K::Mobile => validate::mobile(value).map(drop).map_err(|e| e.to_string()),
-        K::Phone => {
-            if validate::mobile(value).is_ok() {
-                return Ok(());
-            }
-            let digits: String = value.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
-            let landline = value.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ' '))
-                && (7..=12).contains(&digits.len());
-            if landline {
-                Ok(())
-            } else {
-                Err("应为手机号码或固定电话（如 0451-86661234）".into())
-            }
-        }
+        K::Phone => validate::contact_phone(value).map(drop).map_err(|e| e.to_string()),
         K::BankAccount => {
             let digits: String = value.chars().filter(|c| *c != ' ').collect();
             if digits.chars().all(|c| c.is_ascii_digit()) && (12..=19).contains(&digits.len()) {
@@ -395,6 +394,18 @@ mod tests {
         assert!(validate(&n, "0", today()).is_err());
         assert!(validate(&n, "51", today()).is_err());
         assert_eq!(validate(&n, "50", today()), Ok(()));
+    }
+
+    #[test]
+    fn agency_values_are_journaled_in_their_stored_form() {
+        assert_eq!(normaliser(FieldKind::IdCard)("11010519491231002x\n"), "11010519491231002X");
+        assert_eq!(normaliser(FieldKind::CreditCode)("91350100m000100y43 "), "91350100M000100Y43");
+        assert_eq!(normaliser(FieldKind::Mobile)("+86 138 0013 8000"), "13800138000");
+        assert_eq!(normaliser(FieldKind::Phone)("0451-86661234"), "045186661234");
+        assert_eq!(normaliser(FieldKind::Text)(" 张三 "), " 张三 ");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert!(validate(&field(FieldKind::Phone), "0451-86661234", today).is_ok());
+        assert!(validate(&field(FieldKind::IdCard), "110105491231002", today).unwrap_err().contains("2013"));
     }
 
     #[test]

@@ -190,6 +190,39 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
         out.push(line(LineKind::Heading, 0, "申请条件"));
         out.extend(item.requirements.iter().map(|r| line(LineKind::Bullet, 1, r)));
     }
+    if !item.situations.is_empty() {
+        // The questions the clerk must answer at intake, with their groups and refusing answers.
+        out.push(line(LineKind::Heading, 0, "受理时须回答的情形"));
+        for g in &item.groups {
+            let names: Vec<&str> = g
+                .situations
+                .iter()
+                .filter_map(|id| item.situations.iter().find(|s| &s.id == id))
+                .map(|s| s.label.as_str())
+                .collect();
+            out.push(line(
+                LineKind::Bullet,
+                1,
+                format!("{}（{}）：{}", g.label, g.rule.label(), names.join(" / ")),
+            ));
+        }
+        for s in item
+            .situations
+            .iter()
+            .filter(|s| s.ineligible_if.is_some() || super::conditions::group_of(item, &s.id).is_none())
+        {
+            let text = match s.ineligible_if {
+                Some(bad) => format!(
+                    "{}（资格条件：答“{}”不予受理，依据{}）",
+                    s.label,
+                    if bad { "是" } else { "否" },
+                    s.basis.join("；")
+                ),
+                None => format!("{}（是/否）", s.label),
+            };
+            out.push(line(LineKind::Bullet, 1, text));
+        }
+    }
     out.push(line(LineKind::Heading, 0, format!("申请材料（{} 项）", item.materials.len())));
     for (i, m) in item.materials.iter().enumerate() {
         let necessity = match m.necessity {
@@ -207,6 +240,11 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
             tags.push("数据共享获取".into());
         }
         out.push(line(LineKind::Material, 0, format!("{}. {}  [{}]", i + 1, m.name, tags.join(" | "))));
+        // 来源渠道 only when it says more than the source (数据共享, 电子证照).
+        let channel = match m.channel().label() {
+            same if same == m.source.label() => String::new(),
+            other => format!(" | 来源渠道：{other}"),
+        };
         let quantity = match (m.originals, m.copies) {
             (0, c) => format!("复印件 {c} 份"),
             (o, 0) => format!("原件 {o} 份"),
@@ -215,13 +253,7 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
         out.push(line(
             LineKind::Fact,
             1,
-            format!(
-                "{quantity} | {} | {} | {} | 来源渠道：{}",
-                m.medium.label(),
-                m.source.label(),
-                m.kind.label(),
-                m.channel().label()
-            ),
+            format!("{quantity} | {} | {} | {}{channel}", m.medium.label(), m.source.label(), m.kind.label()),
         ));
         if let Some(c) = &m.informed_commitment {
             out.push(line(

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod model;
 pub mod search;
 pub mod source;
+pub mod terms;
 
 use std::path::Path;
 

@@ -110,3 +110,37 @@ fn a_long_notice_breaks_into_pages() {
     let text = pdf_text(&outcome.pdf);
     assert!(text.contains("第 2 页"), "{text}");
 }
+
+#[test]
+fn a_notice_with_a_date_in_a_provisional_year_prints_the_mark_and_the_sentence() {
+    use crate::intake::notice::tests::finished;
+    let item = KB.item("00013112700401").unwrap();
+    let case = finished(item, &[], false, "2027-03-01 10:00");
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
+    let text = squeeze(&pdf_text(&outcome.pdf));
+    assert!(text.contains("2027年03月02日（暂定）前办结"), "{text}");
+    assert!(text.contains(&squeeze(crate::kb::PROVISIONAL_NOTE)), "{text}");
+}
+
+#[test]
+fn the_informed_commitment_notice_prints_as_a_pdf() {
+    use crate::intake::notice::tests::finished;
+    let item = KB.item("WJ0003").unwrap();
+    let case =
+        finished(item, &[("hygiene_test_report", MaterialState::Committed)], false, "2026-06-01 10:00");
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
+    let notice = notices.iter().find(|n| n.kind == NoticeKind::InformedCommitment).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
+    assert!(outcome.missing_glyphs.is_empty(), "{:?}", outcome.missing_glyphs);
+    let text = squeeze(&pdf_text(&outcome.pdf));
+    // Table cells wrap, so the deadline is looked for without its last characters; the name is
+    // whole in the paragraph on the consequences.
+    for expected in ["告知承诺书", "公共场所卫生检测或者评价报告——", "2026年08月03", "撤销卫生许可"]
+    {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(!text.contains("容缺"), "{text}");
+}

@@ -1,6 +1,6 @@
 #![doc = include_str!("PROTOCOL.md")]
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -299,7 +299,8 @@ pub struct FeedItem {
     /// HQ's feed sequence number (the cursor; the SSE event id).
     pub seq: i64,
     /// When HQ recorded it.
-    pub at: NaiveDateTime,
+    #[serde(with = "crate::time::serde_utc")]
+    pub at: DateTime<Utc>,
     /// The content.
     pub body: FeedBody,
 }
@@ -319,7 +320,8 @@ pub enum FeedBody {
         /// The deciding device.
         by: String,
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_utc")]
+        at: DateTime<Utc>,
     },
     /// A call was raised (to the department's approvers).
     Call {
@@ -334,7 +336,8 @@ pub enum FeedBody {
         /// The case as the approver sees it.
         snapshot: CallSnapshot,
         /// When the desk raised it.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
     /// A call changed state (to the calling window).
     CallState {
@@ -345,7 +348,8 @@ pub enum FeedBody {
         /// New state.
         state: CallState,
         /// When.
-        at: NaiveDateTime,
+        #[serde(with = "crate::time::serde_utc")]
+        at: DateTime<Utc>,
     },
     /// An approver answered a call (to the calling window).
     CallReply {
@@ -415,7 +419,8 @@ pub struct CaseChange {
     /// The change.
     pub body: serde_json::Value,
     /// When HQ stored it.
-    pub received_at: NaiveDateTime,
+    #[serde(with = "crate::time::serde_utc")]
+    pub received_at: DateTime<Utc>,
 }
 
 /// `GET /v1/cases/{case_id}`: the case as HQ has it.

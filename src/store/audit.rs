@@ -1,7 +1,7 @@
 //! The audit log: who viewed or changed which case, hash-chained so that an edited or deleted
 //! entry is detected by `verify` (PIPL: record who processed personal information).
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
@@ -30,7 +30,7 @@ fn digest(prev: &str, at: &str, actor: &str, action: &str, case_id: Option<&str>
 /// Appends an entry inside `tx`.
 pub(super) fn record(
     tx: &Transaction,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
     actor: &str,
     action: &str,
     case_id: Option<&str>,
@@ -40,7 +40,7 @@ pub(super) fn record(
         .query_row("SELECT hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
         .optional()?
         .unwrap_or_else(|| GENESIS.to_string());
-    let at = at.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let at = crate::time::to_db(at);
     let hash = digest(&prev, &at, actor, action, case_id, detail);
     tx.execute(
         "INSERT INTO audit(at, actor, action, case_id, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -75,4 +75,36 @@ pub(super) fn verify(conn: &Connection) -> Result<usize, AuditError> {
         count += 1;
     }
     Ok(count)
+}
+
+/// One entry of the audit log, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    /// When (desk's clock).
+    pub at: String,
+    /// Who: the clerk and window, or the command's user.
+    pub actor: String,
+    /// What: `finish`, `reveal` …
+    pub action: String,
+    /// The case concerned.
+    pub case_id: Option<String>,
+    /// Details.
+    pub detail: String,
+}
+
+/// The entries about `case_id` (all when `None`), oldest first.
+pub(super) fn entries(conn: &Connection, case_id: Option<&str>) -> rusqlite::Result<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT at, actor, action, case_id, detail FROM audit WHERE ?1 IS NULL OR case_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([case_id], |r| {
+        Ok(AuditEntry {
+            at: r.get(0)?,
+            actor: r.get(1)?,
+            action: r.get(2)?,
+            case_id: r.get(3)?,
+            detail: r.get(4)?,
+        })
+    })?;
+    rows.collect()
 }

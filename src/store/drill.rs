@@ -1,6 +1,6 @@
 //! Results of drills, kept in the drill database only (a desk database refuses them).
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -14,7 +14,7 @@ pub struct DrillResult {
     /// The trainee's name.
     pub trainee: String,
     /// When it was finished.
-    pub finished_at: NaiveDateTime,
+    pub finished_at: DateTime<Utc>,
     /// Score 0–100.
     pub score: u32,
     /// Seconds taken.

@@ -1,13 +1,14 @@
 //! Results coming back from the back office (DESIGN §6–7): HQ decisions recorded against a case
 //! number, and the list of results waiting for handover (出件) at the window or by mail.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
 use super::{Store, StoreError, parse_ts, ts};
 use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::{Delivery, Field, Status};
+use crate::intake::rules::Decision;
 
 /// A back-office result ready to hand over.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,7 +24,7 @@ pub struct HandoverRow {
     /// The decision kind from HQ (准予 …).
     pub kind: String,
     /// When the decision arrived.
-    pub received_at: NaiveDateTime,
+    pub received_at: DateTime<Utc>,
     /// Window pickup or mail.
     pub delivery: Delivery,
     /// ID numbers allowed to collect: the applicant's and the agent's (never shown unmasked).
@@ -32,6 +33,8 @@ pub struct HandoverRow {
     pub collector_ids: Vec<String>,
     /// The case's status: a 容缺 case may still wait for its supplements.
     pub status: Status,
+    /// The promised completion date of the acceptance, shown (and marked when provisional).
+    pub promised: Option<chrono::NaiveDate>,
 }
 
 impl Store {
@@ -41,7 +44,7 @@ impl Store {
         case_number: &str,
         kind: &str,
         body: &str,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO decisions(case_number, kind, body, received_at) VALUES (?1, ?2, ?3, ?4)",
@@ -73,6 +76,7 @@ impl Store {
                         delivery: Delivery::Window,
                         collector_ids: Vec::new(),
                         status: Status::Accepted,
+                        promised: None,
                     })
                 },
             )?;
@@ -82,9 +86,15 @@ impl Store {
             let case = self.load(&row.case_id)?;
             row.delivery = case.delivery;
             row.status = case.status;
+            row.promised = match &case.decision {
+                Some(
+                    Decision::Accept { promised_date, .. } | Decision::AcceptPending { promised_date, .. },
+                ) => Some(*promised_date),
+                _ => None,
+            };
             row.collector_ids = [Field::IdNumber, Field::AgentIdNumber]
                 .into_iter()
-                .map(|f| case.field(f).to_uppercase())
+                .map(|f| f.normalise(case.field(f)))
                 .filter(|id| !id.is_empty())
                 .collect();
         }
@@ -95,7 +105,7 @@ impl Store {
     pub fn hq_decisions(
         &self,
         case_number: &str,
-    ) -> Result<Vec<(ApprovalDecision, NaiveDateTime)>, StoreError> {
+    ) -> Result<Vec<(ApprovalDecision, DateTime<Utc>)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT body, received_at FROM decisions WHERE case_number = ?1 ORDER BY id")?;

@@ -3,10 +3,13 @@
 //! terminal loses nothing.
 //!
 //! Cases are journals of [`CaseEvent`]s (append-only, enforced by triggers); the `cases` table is a
-//! snapshot for lists and search, updated in the same transaction. Once a case is finished, each of
-//! its events also enters the outbox, which the sync worker delivers to HQ exactly once.
+//! snapshot for lists and search, updated in the same transaction. Once a case is finished, its
+//! case-level events (not the keystrokes: [`leaves_desk`]) enter the outbox, and so does each later
+//! event; the sync worker delivers them to HQ exactly once. Instants are stored as UTC with an offset
+//! (`crate::time`).
 
 mod audit;
+mod doctor;
 mod drill;
 mod handover;
 pub mod schema;
@@ -15,14 +18,15 @@ mod sync;
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 
-use crate::intake::case::{Case, CaseEvent, Field, Status, case_number};
+use crate::intake::case::{Case, CaseEvent, Field, Status, case_number, leaves_desk};
 use crate::intake::rules::Decision;
 
-pub use audit::AuditError;
+pub use audit::{AuditEntry, AuditError};
+pub use doctor::{BACKUPS_KEPT, Salvage, backup_to, check_file, copy_aside, salvage};
 pub use drill::DrillResult;
 pub use handover::HandoverRow;
 pub use sync::{Delivery, KbVersionRow, Pulled};
@@ -104,9 +108,9 @@ pub struct CaseSummary {
     /// Earliest pending 容缺 deadline.
     pub deadline: Option<NaiveDate>,
     /// When the case was created.
-    pub created_at: NaiveDateTime,
+    pub created_at: DateTime<Utc>,
     /// When intake finished.
-    pub finished_at: Option<NaiveDateTime>,
+    pub finished_at: Option<DateTime<Utc>>,
     /// The back office's latest decision (准予 / 不予 / 退回补正), once HQ sent one.
     pub hq_decision: Option<String>,
 }
@@ -133,14 +137,13 @@ pub struct Store {
     kind: StoreKind,
 }
 
-const TIME: &str = "%Y-%m-%dT%H:%M:%S%.3f";
-
-fn ts(at: NaiveDateTime) -> String {
-    at.format(TIME).to_string()
+fn ts(at: DateTime<Utc>) -> String {
+    crate::time::to_db(at)
 }
 
-fn parse_ts(s: &str) -> NaiveDateTime {
-    NaiveDateTime::parse_from_str(s, TIME).unwrap_or_default()
+/// A stored instant; one without an offset was written by an older desk in the hall's time.
+fn parse_ts(s: &str) -> DateTime<Utc> {
+    crate::time::parse_hall(s).unwrap_or_default()
 }
 
 impl Store {
@@ -169,7 +172,10 @@ impl Store {
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
+            tx.execute_batch(&schema::prepare(sql, crate::time::hall_zone()))?;
+            if i + 1 == schema::CASE_LEVEL_OUTBOX {
+                compact_outbox(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
@@ -182,6 +188,19 @@ impl Store {
             Some(_) => {}
         }
         Ok(store)
+    }
+
+    /// Caps the database at `pages` pages for this connection (SQLite `max_page_count`; `None`
+    /// lifts the cap): a full disk without filling one, for the tests that show no write is
+    /// dropped. Returns the cap in force.
+    pub fn limit_pages(&self, pages: Option<u64>) -> Result<u64, StoreError> {
+        let pages = pages.unwrap_or(u64::from(u32::MAX - 1));
+        Ok(self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?)
+    }
+
+    /// The database's size in pages (`PRAGMA page_count`).
+    pub fn page_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?)
     }
 
     /// Whether this is a desk's or a drill's database.
@@ -222,14 +241,14 @@ impl Store {
     }
 
     /// Starts a new case with a fresh id at `at`; returns the id.
-    pub fn create_case(&mut self, at: NaiveDateTime) -> Result<String, StoreError> {
+    pub fn create_case(&mut self, at: DateTime<Utc>) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
         self.create_case_with_id(&id, at)?;
         Ok(id)
     }
 
     /// Starts a new case with an id chosen by the caller (the desk makes ids so the UI never waits).
-    pub fn create_case_with_id(&mut self, id: &str, at: NaiveDateTime) -> Result<(), StoreError> {
+    pub fn create_case_with_id(&mut self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let id = id.to_string();
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -248,7 +267,7 @@ impl Store {
         &mut self,
         case_id: &str,
         event: CaseEvent,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     ) -> Result<&Case, StoreError> {
         let mut case = self.load(case_id)?;
         let tx = self.conn.transaction()?;
@@ -265,18 +284,18 @@ impl Store {
         center: &str,
         window: &str,
         decision: Decision,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     ) -> Result<&Case, StoreError> {
         let mut case = self.load(case_id)?;
         let tx = self.conn.transaction()?;
-        let day = at.date().format("%Y-%m-%d").to_string();
+        let day = crate::time::hall_date(at).format("%Y-%m-%d").to_string();
         let sequence: u32 = tx.query_row(
             "INSERT INTO day_sequence(day, last) VALUES (?1, 1)
              ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last",
             [&day],
             |r| r.get(0),
         )?;
-        let number = case_number(center, window, at.date(), sequence);
+        let number = case_number(center, window, crate::time::hall_date(at), sequence);
         write_event(&tx, case_id, &mut case, &CaseEvent::Finished { number, decision, at }, at)?;
         audit::record(&tx, at, window, "finish", Some(case_id), case.number.as_deref().unwrap_or(""))?;
         tx.commit()?;
@@ -299,7 +318,7 @@ impl Store {
     }
 
     /// A case's journal: (sequence, time, event).
-    pub fn events(&self, case_id: &str) -> Result<Vec<(i64, NaiveDateTime, CaseEvent)>, StoreError> {
+    pub fn events(&self, case_id: &str) -> Result<Vec<(i64, DateTime<Utc>, CaseEvent)>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT seq, at, body FROM case_events WHERE case_id = ?1 ORDER BY seq")?;
@@ -319,6 +338,30 @@ impl Store {
         Ok(out)
     }
 
+    /// Sets a draft aside whose journal cannot be read (`Status::SetAside` in the snapshot; the
+    /// journal itself stays as it is, append-only), so the desk does not reopen it, and records
+    /// why in the audit. Returns how the clerk finds it again: its ticket and applicant's name.
+    pub fn set_aside(&mut self, case_id: &str, why: &str, at: DateTime<Utc>) -> Result<String, StoreError> {
+        self.cache.remove(case_id);
+        let tx = self.conn.transaction()?;
+        let (ticket, name): (Option<String>, Option<String>) =
+            tx.query_row("SELECT ticket, applicant_name FROM cases WHERE id = ?1", [case_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        tx.execute(
+            "UPDATE cases SET status = ?2 WHERE id = ?1",
+            params![case_id, status_str(Status::SetAside)],
+        )?;
+        audit::record(&tx, at, "desk", "set_aside", Some(case_id), why)?;
+        tx.commit()?;
+        let label = [ticket.map(|t| format!("排队号 {t}")), name]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("，");
+        Ok(if label.is_empty() { case_id.to_string() } else { label })
+    }
+
     /// The most recently touched unfinished case, to reopen after a restart.
     pub fn open_draft(&self) -> Result<Option<String>, StoreError> {
         Ok(self
@@ -335,7 +378,11 @@ impl Store {
     /// of one of `items` (the codes of the items whose names match, which the caller's KB knows),
     /// newest first.
     pub fn list(&self, query: &str, items: &[&str], limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
-        let like = format!("%{}%", query.trim().replace('%', "\\%").replace('_', "\\_"));
+        let escape = |s: &str| format!("%{}%", s.trim().replace('%', "\\%").replace('_', "\\_"));
+        let like = escape(query);
+        // Numbers are stored normalised: `110105 19491231 002x` finds `11010519491231002X`.
+        let code = crate::intake::validate::normalise_code(query);
+        let code_like = if code.is_empty() { like.clone() } else { escape(&code) };
         let items = serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, number, status, item_code, applicant_name, id_number, ticket, decision, deadline,
@@ -343,11 +390,11 @@ impl Store {
                     (SELECT kind FROM decisions d WHERE d.case_number = cases.number ORDER BY d.id DESC LIMIT 1)
              FROM cases
              WHERE status != 'abandoned' AND (?1 = '%%' OR number LIKE ?1 ESCAPE '\\' OR applicant_name LIKE ?1 ESCAPE '\\'
-                OR id_number LIKE ?1 ESCAPE '\\' OR credit_code LIKE ?1 ESCAPE '\\' OR item_code LIKE ?1 ESCAPE '\\'
+                OR id_number LIKE ?4 ESCAPE '\\' OR credit_code LIKE ?4 ESCAPE '\\' OR item_code LIKE ?1 ESCAPE '\\'
                 OR ticket LIKE ?1 ESCAPE '\\' OR item_code IN (SELECT value FROM json_each(?3)))
              ORDER BY created_at DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![like, limit as i64, items], |r| {
+        let rows = stmt.query_map(params![like, limit as i64, items, code_like], |r| {
             Ok(CaseSummary {
                 id: r.get(0)?,
                 number: r.get(1)?,
@@ -398,7 +445,7 @@ impl Store {
     /// Records an action in the hash-chained audit log (who viewed or changed what).
     pub fn audit(
         &mut self,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
         actor: &str,
         action: &str,
         case_id: Option<&str>,
@@ -408,6 +455,11 @@ impl Store {
         audit::record(&tx, at, actor, action, case_id, detail)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The audit log's entries about a case (all when `None`), oldest first.
+    pub fn audit_entries(&self, case_id: Option<&str>) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(audit::entries(&self.conn, case_id)?)
     }
 
     /// Verifies the audit chain; returns the number of entries checked.
@@ -430,8 +482,11 @@ fn write_event(
     case_id: &str,
     case: &mut Case,
     event: &CaseEvent,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // The stored form of a number, never the garbled one typed or pasted (`Field::normalise`).
+    let normalised = event.normalised();
+    let event = normalised.as_ref().unwrap_or(event);
     let was_finished = case.number.is_some();
     case.apply(event);
     let seq: i64 = tx.query_row(
@@ -445,6 +500,39 @@ fn write_event(
         "INSERT INTO case_events(case_id, seq, event_id, at, body) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![case_id, seq, event_id, ts(at), body],
     )?;
+    update_snapshot(tx, case_id, case, at)?;
+    // On finishing, the whole history enters the outbox; afterwards, each new event. Calls go at
+    // once, even from a draft; what came from HQ never goes back.
+    let from = match (case.number.is_some(), was_finished) {
+        _ if event.is_from_hq() => return Ok(()),
+        (true, false) => 1,
+        (true, true) => seq,
+        (false, _) if event.is_urgent() => seq,
+        (false, _) => return Ok(()),
+    };
+    let mut select = tx.prepare_cached(
+        "SELECT event_id, body FROM case_events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq",
+    )?;
+    let rows: Vec<(String, String)> = select
+        .query_map(params![case_id, from], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    // What leaves the desk is the case, not the keystrokes (`leaves_desk`).
+    let events: Vec<Option<CaseEvent>> =
+        rows.iter().map(|(_, body)| serde_json::from_str(body).ok()).collect();
+    let keep = outgoing(&events);
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO outbox(event_id, case_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for ((event_id, body), keep) in rows.into_iter().zip(keep) {
+        if keep {
+            insert.execute(params![event_id, case_id, body, ts(at)])?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the `cases` row (the snapshot lists and search read) from the folded case.
+fn update_snapshot(tx: &Connection, case_id: &str, case: &Case, at: DateTime<Utc>) -> Result<(), StoreError> {
     let deadline =
         case.pending_supplements().iter().map(|(_, _, d)| *d).min().map(|d| d.format("%Y-%m-%d").to_string());
     let nonempty = |f: Field| Some(case.field(f)).filter(|s| !s.is_empty());
@@ -467,31 +555,46 @@ fn write_event(
             case.finished_at.map(ts),
         ],
     )?;
-    // On finishing, the whole history enters the outbox; afterwards, each new event. Calls go at
-    // once, even from a draft; what came from HQ never goes back.
-    let from = match (case.number.is_some(), was_finished) {
-        _ if event.is_from_hq() => return Ok(()),
-        (true, false) => 1,
-        (true, true) => seq,
-        (false, _) if event.is_urgent() => seq,
-        (false, _) => return Ok(()),
-    };
-    let mut select = tx.prepare_cached(
-        "SELECT event_id, body FROM case_events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq",
-    )?;
-    let rows: Vec<(String, String)> = select
-        .query_map(params![case_id, from], |r| Ok((r.get(0)?, r.get(1)?)))?
+    Ok(())
+}
+
+/// Which of a case's journal entries go to HQ: the case-level ones ([`leaves_desk`]), never what
+/// came from HQ. An entry that cannot be read is sent as it is (HQ keeps what it cannot fold).
+fn outgoing(events: &[Option<CaseEvent>]) -> Vec<bool> {
+    let readable: Vec<CaseEvent> = events.iter().flatten().cloned().collect();
+    let mut keep = leaves_desk(&readable).into_iter();
+    events
+        .iter()
+        .map(|e| match e {
+            Some(e) => keep.next().unwrap_or(true) && !e.is_from_hq(),
+            None => true,
+        })
+        .collect()
+}
+
+/// Migration 4: pending outbox entries of older desks carried every keystroke. Keeps, per case, only
+/// the pending entries [`outgoing`] would send now — the last value of each field per step, in
+/// their order and with their ids, so whatever HQ already has stays exactly-once.
+fn compact_outbox(tx: &Transaction) -> Result<usize, StoreError> {
+    let cases: Vec<String> = tx
+        .prepare("SELECT DISTINCT case_id FROM outbox WHERE sent_at IS NULL")?
+        .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO outbox(event_id, case_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (event_id, body) in rows {
-        let from_hq = serde_json::from_str::<CaseEvent>(&body).is_ok_and(|e| e.is_from_hq());
-        if !from_hq {
-            insert.execute(params![event_id, case_id, body, ts(at)])?;
+    let mut dropped = 0;
+    for case_id in cases {
+        let rows: Vec<(String, String)> = tx
+            .prepare_cached("SELECT event_id, body FROM case_events WHERE case_id = ?1 ORDER BY seq")?
+            .query_map([&case_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let events: Vec<Option<CaseEvent>> = rows.iter().map(|(_, b)| serde_json::from_str(b).ok()).collect();
+        for ((event_id, _), keep) in rows.iter().zip(outgoing(&events)) {
+            if !keep {
+                dropped +=
+                    tx.execute("DELETE FROM outbox WHERE event_id = ?1 AND sent_at IS NULL", [event_id])?;
+            }
         }
     }
-    Ok(())
+    Ok(dropped)
 }
 
 #[cfg(test)]

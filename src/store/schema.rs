@@ -2,6 +2,45 @@
 //! `PRAGMA user_version` records how far a database has come. Never edit a released migration:
 //! add a new one.
 
+/// The schema version whose migration also collapses pending keystroke entries of the outbox into
+/// case-level changes (done in Rust by the store after the SQL below).
+pub const CASE_LEVEL_OUTBOX: usize = 4;
+
+/// Stands for migration 4's statements, which depend on the hall's zone.
+const UTC_TIMES: &str = "-- naive hall times to UTC";
+
+/// The columns (table, column) where a version-3 desk wrote naive wall-clock times of the hall.
+const NAIVE_TIMES: &[(&str, &str)] = &[
+    ("cases", "created_at"),
+    ("cases", "updated_at"),
+    ("cases", "finished_at"),
+    ("outbox", "created_at"),
+    ("outbox", "sent_at"),
+    ("decisions", "received_at"),
+    ("kb_versions", "announced_at"),
+    ("kb_versions", "downloaded_at"),
+    ("kb_versions", "active_at"),
+    ("drill_results", "finished_at"),
+];
+
+/// A migration's SQL, with the hall zone filled in: migration 4 turns each naive time of
+/// [`NAIVE_TIMES`] into UTC in `time::to_db`'s format; a value it cannot read stays as it was.
+pub fn prepare(sql: &str, zone: crate::time::HallZone) -> String {
+    if sql != UTC_TIMES {
+        return sql.to_string();
+    }
+    let shift = -i64::from(zone.offset_secs);
+    NAIVE_TIMES
+        .iter()
+        .map(|(table, column)| {
+            format!(
+                "UPDATE {table} SET {column} = coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', {column}, '{shift} seconds'), {column})
+                 WHERE {column} IS NOT NULL AND {column} NOT LIKE '%Z';\n"
+            )
+        })
+        .collect()
+}
+
 /// The migrations, in order; index + 1 is the schema version they produce.
 pub const MIGRATIONS: &[&str] = &[
     // 1: cases, their append-only journal, the outbox, settings, per-day case numbers, audit.
@@ -101,4 +140,10 @@ pub const MIGRATIONS: &[&str] = &[
         missed      TEXT NOT NULL
     );
     "#,
+    // 4: one time model (src/time.rs). Instants were the desk's naive wall-clock time; they become
+    //    UTC with an offset (the statements are made by `prepare` from NAIVE_TIMES). The journal
+    //    (case_events) and the audit chain are append-only and keep their text (a naive time there
+    //    is read as the hall's time). The outbox also drops pending keystroke entries
+    //    (CASE_LEVEL_OUTBOX, done by the store).
+    UTC_TIMES,
 ];

@@ -2,7 +2,7 @@
 //! cursor (kept in the same transaction as what was pulled, so a crash between the two cannot lose
 //! or repeat anything), results and call replies from HQ, and KB versions HQ announced.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, parse_ts, ts};
@@ -51,15 +51,15 @@ pub struct KbVersionRow {
     /// The files as JSON (a list of `{path, text}`), once downloaded and verified.
     pub files: Option<String>,
     /// When HQ announced it.
-    pub announced_at: NaiveDateTime,
+    pub announced_at: DateTime<Utc>,
     /// When the desk switched to it.
-    pub active_at: Option<NaiveDateTime>,
+    pub active_at: Option<DateTime<Utc>>,
 }
 
 impl Store {
     /// Records HQ's answers for outbox entries, all in one transaction. Applied and duplicate
     /// entries are delivered; a conflict is kept with HQ's message and never sent again.
-    pub fn mark_delivered(&mut self, deliveries: &[Delivery], at: NaiveDateTime) -> Result<(), StoreError> {
+    pub fn mark_delivered(&mut self, deliveries: &[Delivery], at: DateTime<Utc>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
@@ -94,7 +94,7 @@ impl Store {
         &mut self,
         items: &[FeedItem],
         next: i64,
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     ) -> Result<Pulled, StoreError> {
         let mut pulled = Pulled::default();
         // Fold the cases that get events before the transaction (reads use the cache).
@@ -206,7 +206,7 @@ impl Store {
     }
 
     /// Keeps a downloaded KB's files (already verified against `hash`).
-    pub fn save_kb_files(&self, hash: &str, files_json: &str, at: NaiveDateTime) -> Result<(), StoreError> {
+    pub fn save_kb_files(&self, hash: &str, files_json: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE kb_versions SET files = ?2, downloaded_at = ?3 WHERE hash = ?1",
             params![hash, files_json, ts(at)],
@@ -236,7 +236,7 @@ impl Store {
     }
 
     /// Records that the desk switched to this KB version (between intakes).
-    pub fn activate_kb(&self, hash: &str, at: NaiveDateTime) -> Result<(), StoreError> {
+    pub fn activate_kb(&self, hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE kb_versions SET active_at = ?2 WHERE hash = ?1 AND active_at IS NULL",
             params![hash, ts(at)],
@@ -260,8 +260,10 @@ mod tests {
     use crate::intake::rules::Decision;
     use crate::store::StoreKind;
 
-    fn at(h: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(h, 0, 0).unwrap()
+    fn at(h: u32) -> DateTime<Utc> {
+        crate::time::from_hall_local(
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(h, 0, 0).unwrap(),
+        )
     }
 
     #[test]

@@ -2,8 +2,8 @@ use super::*;
 use crate::intake::MaterialState;
 use crate::intake::case::Step;
 
-fn at(s: &str) -> NaiveDateTime {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+fn at(s: &str) -> DateTime<Utc> {
+    crate::time::parse_hall(s).unwrap()
 }
 
 fn accept() -> Decision {
@@ -194,4 +194,192 @@ fn a_drill_database_is_never_a_desk_database() {
         missed: vec![],
     };
     assert!(desk.record_drill(&result).is_err(), "drill scores never go into a desk database");
+}
+
+#[test]
+fn numbers_are_journaled_in_their_stored_form_and_found_as_typed() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    for (field, value) in [
+        (Field::IdNumber, "11010519491231002x\n"),
+        (Field::Phone, "+86 139 1234 5678"),
+        (Field::CreditCode, "９１３５０１００m000100y43"),
+        (Field::ApplicantName, " 张三 "),
+    ] {
+        store
+            .append(&id, CaseEvent::FieldSet { field, value: value.into() }, at("2026-11-30 09:01"))
+            .unwrap();
+    }
+    let journal: Vec<String> =
+        store.events(&id).unwrap().into_iter().map(|(_, _, e)| serde_json::to_string(&e).unwrap()).collect();
+    let journal = journal.join("\n");
+    for stored in ["\"11010519491231002X\"", "\"13912345678\"", "\"91350100M000100Y43\"", "\" 张三 \""] {
+        assert!(journal.contains(stored), "{stored} not in {journal}");
+    }
+    for garbled in ["002x", "+86", "m000"] {
+        assert!(!journal.contains(garbled), "{garbled} in {journal}");
+    }
+    store.forget(&id);
+    let case = store.load(&id).unwrap();
+    assert_eq!(case.field(Field::IdNumber), "11010519491231002X");
+    for q in ["11010519491231002x", "110105 1949", "91350100m000100y43"] {
+        assert_eq!(store.list(q, &[], 10).unwrap().len(), 1, "{q}");
+    }
+}
+
+#[test]
+fn journals_written_before_normalising_fold_to_the_stored_form() {
+    let mut case = Case::default();
+    case.apply(&CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002x ".into() });
+    assert_eq!(case.field(Field::IdNumber), "11010519491231002X");
+}
+
+#[test]
+fn the_online_backup_is_a_sound_copy_and_only_the_newest_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.sqlite3");
+    let mut store = Store::open(&path, StoreKind::Desk).unwrap();
+    let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+    store
+        .append(
+            &id,
+            CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三".into() },
+            at("2026-11-30 09:01"),
+        )
+        .unwrap();
+    let backups = dir.path().join("backups");
+    let mut made = Vec::new();
+    for minute in 0..(doctor::BACKUPS_KEPT as u32 + 3) {
+        let when = at("2026-11-30 10:00") + chrono::Duration::minutes(i64::from(minute));
+        made.push(backup_to(&path, &backups, when).unwrap());
+    }
+    let mut files: Vec<_> = std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    assert_eq!(files.len(), doctor::BACKUPS_KEPT);
+    assert_eq!(files.last(), made.last());
+    assert!(check_file(files.last().unwrap()).unwrap().is_empty());
+    let mut copy = Store::open(files.last().unwrap(), StoreKind::Desk).unwrap();
+    assert_eq!(copy.load(&id).unwrap().field(Field::ApplicantName), "张三");
+}
+
+#[test]
+fn keystrokes_stay_in_the_journal_and_the_outbox_gets_the_case() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let t = at("2026-11-30 09:00");
+    let id = store.create_case(t).unwrap();
+    store.append(&id, CaseEvent::StepEntered { step: Step::Applicant }, t).unwrap();
+    for n in 1..=18 {
+        let value = "11010519491231002X"[..n].to_string();
+        store.append(&id, CaseEvent::FieldSet { field: Field::IdNumber, value }, t).unwrap();
+    }
+    store.append(&id, CaseEvent::StepEntered { step: Step::Delivery }, t).unwrap();
+    store.finish(&id, "PF", "W03", accept(), at("2026-11-30 09:10")).unwrap();
+    assert_eq!(store.events(&id).unwrap().len(), 22, "the journal keeps every keystroke");
+    let bodies: Vec<CaseEvent> =
+        store.outbox_pending(100).unwrap().iter().map(|e| serde_json::from_str(&e.body).unwrap()).collect();
+    assert_eq!(
+        bodies
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap()["event"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>(),
+        ["started", "field_set", "finished"]
+    );
+    assert_eq!(bodies[1], CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002X".into() });
+}
+
+#[test]
+fn a_finished_case_is_numbered_by_the_hall_date() {
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    // 00:10 in Shanghai on 1 December is 16:10 UTC on 30 November.
+    let id = store.create_case(at("2026-12-01 00:05")).unwrap();
+    let case = store.finish(&id, "PF", "W03", accept(), at("2026-12-01 00:10")).unwrap();
+    assert_eq!(case.number.as_deref(), Some("PF-W03-20261201-0001"));
+    assert_eq!(case.finished_at.map(crate::time::to_db).as_deref(), Some("2026-11-30T16:10:00.000Z"));
+}
+
+/// What a version-3 desk wrote: naive wall-clock times and one outbox entry per keystroke.
+#[test]
+fn an_older_store_migrates_its_times_to_utc_and_its_outbox_to_case_level_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.sqlite3");
+    let naive = |mut v: serde_json::Value, t: &str| {
+        if v.get("at").is_some() {
+            v["at"] = t.into();
+        }
+        v.to_string()
+    };
+    let mut events = vec![
+        (CaseEvent::Started { at: at("2026-12-01 00:10") }, "2026-12-01T00:10:00"),
+        (CaseEvent::FieldSet { field: Field::Ticket, value: "A".into() }, ""),
+        (CaseEvent::FieldSet { field: Field::Ticket, value: "A0".into() }, ""),
+        (CaseEvent::FieldSet { field: Field::Ticket, value: "A05".into() }, ""),
+        (CaseEvent::StepEntered { step: Step::Applicant }, ""),
+    ];
+    for value in ["2", "23", "230"] {
+        events.push((CaseEvent::FieldSet { field: Field::IdNumber, value: value.into() }, ""));
+    }
+    events.push((
+        CaseEvent::Finished {
+            number: "PF-W03-20261201-0001".into(),
+            decision: accept(),
+            at: at("2026-12-01 00:20"),
+        },
+        "2026-12-01T00:20:00",
+    ));
+    {
+        let conn = Connection::open(&path).unwrap();
+        for sql in &schema::MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute("INSERT INTO settings(key, value) VALUES ('store_kind', 'desk')", []).unwrap();
+        conn.execute(
+            "INSERT INTO cases(id, created_at, updated_at, status, number, finished_at)
+             VALUES ('c1', '2026-12-01T00:10:00.000', '2026-12-01T00:20:00.000', 'accepted', 'PF-W03-20261201-0001',
+                     '2026-12-01T00:20:00.000')",
+            [],
+        )
+        .unwrap();
+        for (seq, (event, t)) in events.iter().enumerate() {
+            let body = naive(serde_json::to_value(event).unwrap(), t);
+            conn.execute(
+                "INSERT INTO case_events(case_id, seq, event_id, at, body) VALUES ('c1', ?1, ?2, '2026-12-01T00:20:00.000', ?3)",
+                params![seq as i64 + 1, format!("e{}", seq + 1), body],
+            )
+            .unwrap();
+            // The first two were already at HQ.
+            let sent = (seq < 2).then_some("2026-12-01T00:21:00.000");
+            conn.execute(
+                "INSERT INTO outbox(event_id, case_id, body, created_at, sent_at) VALUES (?1, 'c1', ?2, '2026-12-01T00:20:00.000', ?3)",
+                params![format!("e{}", seq + 1), body, sent],
+            )
+            .unwrap();
+        }
+    }
+    let mut store = Store::open(&path, StoreKind::Desk).unwrap();
+    // Pending keystrokes collapsed to the last value per field and step, in order, ids kept; what
+    // HQ has already is untouched; bodies are as they were (HQ compares their hashes).
+    let pending: Vec<String> = store.outbox_pending(100).unwrap().into_iter().map(|e| e.event_id).collect();
+    assert_eq!(pending, ["e4", "e8", "e9"]);
+    let sent: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sent, 2);
+    // Naive desk times were the hall's wall clock: now UTC with an offset.
+    let row: (String, String) = store
+        .conn
+        .query_row("SELECT created_at, finished_at FROM cases WHERE id = 'c1'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(row, ("2026-11-30T16:10:00.000Z".to_string(), "2026-11-30T16:20:00.000Z".to_string()));
+    let listed = store.list("", &[], 10).unwrap();
+    assert_eq!(listed[0].created_at, at("2026-12-01 00:10"));
+    // The journal is append-only and keeps its text; it reads as what it was.
+    let case = store.load("c1").unwrap();
+    assert_eq!(case.started_at, Some(at("2026-12-01 00:10")));
+    assert_eq!(case.finished_at.map(crate::time::to_db).as_deref(), Some("2026-11-30T16:20:00.000Z"));
+    assert_eq!(case.field(Field::IdNumber), "230");
+    assert_eq!(store.events("c1").unwrap()[0].1, at("2026-12-01 00:20"));
 }

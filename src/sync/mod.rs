@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 pub use client::{HqClient, SyncError};
 
@@ -95,7 +95,7 @@ pub struct SyncStatus {
     /// Entries HQ refused as conflicts (support must look).
     pub conflicts: usize,
     /// When the last round succeeded.
-    pub last_sync: Option<NaiveDateTime>,
+    pub last_sync: Option<DateTime<Utc>>,
     /// Why the last round failed.
     pub last_error: Option<String>,
     /// A downloaded KB version the desk has not switched to yet.
@@ -115,7 +115,7 @@ impl SyncStatus {
             parts.push(format!("{} 冲突", self.conflicts));
         }
         match self.last_sync {
-            Some(t) => parts.push(format!("上次同步 {}", t.format("%m-%d %H:%M"))),
+            Some(t) => parts.push(format!("上次同步 {}", crate::time::show(t, "%m-%d %H:%M"))),
             None => parts.push("尚未同步".into()),
         }
         if let Some(v) = &self.kb_ready {
@@ -142,8 +142,8 @@ pub struct RoundReport {
     pub changed_cases: Vec<String>,
 }
 
-fn now() -> NaiveDateTime {
-    chrono::Local::now().naive_local()
+fn now() -> DateTime<Utc> {
+    crate::time::now()
 }
 
 /// Pushes every pending outbox entry, in order, one batch in flight at a time.
@@ -435,7 +435,10 @@ mod tests {
         assert_eq!(s.summary(), "离线 · 3 待同步 · 尚未同步");
         s.online = true;
         s.pending = 0;
-        s.last_sync = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(10, 32, 0);
+        s.last_sync = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .unwrap()
+            .and_hms_opt(10, 32, 0)
+            .map(crate::time::from_hall_local);
         assert_eq!(s.summary(), "在线 · 上次同步 11-30 10:32");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use crossterm::event::{Event, KeyEvent, KeyEventKind};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -48,7 +48,7 @@ pub enum Msg {
     /// The terminal changed size; the next draw adapts.
     Resize,
     /// The clock advanced (the shell sends the wall clock; tests send what they need).
-    Tick(NaiveDateTime),
+    Tick(DateTime<Utc>),
     /// The store finished a case and gave it its number.
     Finished {
         /// The case.
@@ -80,6 +80,20 @@ pub enum Msg {
     Sync(crate::sync::SyncStatus),
     /// An effect failed; shown in the status bar (nothing typed is lost).
     Failed(String),
+    /// The store cannot write: `held` commands wait in memory, in order, and are retried. The desk
+    /// shows a blocking banner with `reason` (what is wrong and what to do) until
+    /// [`Msg::StoreRecovered`].
+    StoreBlocked {
+        /// What is wrong and what to do, for the clerk.
+        reason: String,
+        /// How many commands wait.
+        held: usize,
+    },
+    /// Every held write is on disk again.
+    StoreRecovered,
+    /// The process got SIGTERM, SIGHUP or SIGINT: the desk ends as on quit (terminal restored,
+    /// every journal entry sent is written first).
+    Terminate,
     /// The desk switched to a newer KB version (between intakes).
     KbSwitched(SharedKb),
     /// HQ sent an event for a case (call state, reply); already stored by the sync worker.
@@ -118,7 +132,7 @@ pub struct App {
     handover: HandoverScreen,
     browser: Browser,
     help: bool,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     pending: usize,
     sync: Option<crate::sync::SyncStatus>,
     error: Option<String>,
@@ -130,11 +144,15 @@ pub struct App {
     drill: Option<DrillSession>,
     /// The drill's "today" minus the wall clock (zero outside drills).
     clock_offset: chrono::TimeDelta,
+    /// The store cannot write: (what is wrong and what to do, commands held). Input waits.
+    blocked: Option<(String, usize)>,
+    /// Quit was pressed once while writes are held: a second press quits and loses them.
+    quit_armed: bool,
 }
 
 impl App {
     /// A desk on this knowledge base. Without a config it starts with the set-up form.
-    pub fn new(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime) -> Self {
+    pub fn new(kb: Arc<Kb>, config: Option<DeskConfig>, now: DateTime<Utc>) -> Self {
         let index = SearchIndex::new(&kb.items);
         let browser = Browser::new(&kb, &index);
         let mut app = Self {
@@ -157,6 +175,8 @@ impl App {
             reply: None,
             drill: None,
             clock_offset: chrono::TimeDelta::zero(),
+            blocked: None,
+            quit_armed: false,
         };
         if let Some(config) = config {
             app.configure(config);
@@ -182,7 +202,7 @@ impl App {
         self.clock_offset = session.clock_offset(&self.kb, wall);
         self.now = wall + self.clock_offset;
         if let (Some(config), Some(drill)) = (self.config.as_mut(), session.current(&self.kb)) {
-            config.level = drill.at.into();
+            config.level = drill.at;
         }
         self.drill = Some(session);
         self.screen = ScreenId::Intake;
@@ -365,6 +385,17 @@ impl App {
                 self.error = Some(e);
                 vec![]
             }
+            Msg::StoreBlocked { reason, held } => {
+                self.blocked = Some((reason, held));
+                vec![]
+            }
+            Msg::Terminate => vec![Cmd::Quit],
+            Msg::StoreRecovered => {
+                self.blocked = None;
+                self.quit_armed = false;
+                self.error = Some("本地数据库已恢复写入，暂存的内容已全部保存".into());
+                vec![]
+            }
             Msg::KbSwitched(SharedKb(kb)) => {
                 self.index = SearchIndex::new(&kb.items);
                 self.browser = Browser::new(&kb, &self.index);
@@ -389,7 +420,22 @@ impl App {
         }
     }
 
+    /// Whether the store cannot write and the desk waits (the blocking banner is up).
+    pub fn blocked(&self) -> bool {
+        self.blocked.is_some()
+    }
+
     fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        // Nothing more is accepted while writes are held: it could not be saved either.
+        if self.blocked.is_some() {
+            if keys::action(Context::Global, key) == Some(Action::Quit) {
+                if self.quit_armed {
+                    return vec![Cmd::Quit];
+                }
+                self.quit_armed = true;
+            }
+            return vec![];
+        }
         if self.help {
             self.help = false;
             if keys::action(Context::Global, key) == Some(Action::Quit) {
@@ -507,6 +553,9 @@ impl App {
     }
 
     fn on_paste(&mut self, text: &str) -> Vec<Cmd> {
+        if self.blocked.is_some() {
+            return vec![];
+        }
         if let Some(prompt) = &mut self.call_prompt {
             prompt.insert(text);
             return vec![];
@@ -575,6 +624,9 @@ impl App {
             frame.render_widget(block, popup);
             prompt.render(frame, Rect { height: 1, ..inner }, Style::new().bg(Color::Indexed(236)), true);
         }
+        if let Some((reason, held)) = &self.blocked {
+            self.view_blocked(frame, area, reason, *held);
+        }
         if let Some((by, text)) = &self.reply {
             let lines = super::text::wrap(text, 66, "", "");
             let popup = centered(area, 70, lines.len() as u16 + 3);
@@ -584,6 +636,29 @@ impl App {
             let lines: Vec<Line> = lines.into_iter().map(Line::from).collect();
             frame.render_widget(Paragraph::new(lines).block(block), popup);
         }
+    }
+
+    /// The blocking banner while the store cannot write.
+    fn view_blocked(&self, frame: &mut Frame, area: Rect, reason: &str, held: usize) {
+        let width = area.width.saturating_sub(4).min(76);
+        let mut paragraphs = vec![
+            reason.to_string(),
+            format!(
+                "已输入的内容暂存在内存中（{held} 条待写入），写入恢复后自动保存并继续；在此之前不能继续输入。"
+            ),
+        ];
+        if self.quit_armed {
+            paragraphs.push(format!("再按一次退出键将放弃这 {held} 条未保存的记录并退出。"));
+        }
+        let text: Vec<String> =
+            paragraphs.iter().flat_map(|p| super::text::wrap(p, width.saturating_sub(2), "", "")).collect();
+        let popup = centered(area, width, text.len() as u16 + 2);
+        clear_popup(frame, popup);
+        let block = popup_block(" 无法保存：本地数据库写入失败 ")
+            .border_style(Style::new().fg(Color::Red))
+            .title_style(Style::new().fg(Color::Red).bold());
+        let lines: Vec<Line> = text.into_iter().map(Line::from).collect();
+        frame.render_widget(Paragraph::new(lines).block(block), popup);
     }
 
     fn view_title(&self, frame: &mut Frame, area: Rect) {

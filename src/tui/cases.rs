@@ -42,14 +42,30 @@ pub struct CasesScreen {
     detail: Option<Detail>,
 }
 
-/// How a 容缺 deadline stands today, in working days.
+/// How a 容缺 deadline stands today, in working days; the date marked when provisional.
 pub fn deadline_text(calendar: &Calendar, today: NaiveDate, deadline: NaiveDate) -> (String, Color) {
+    deadline_status(calendar, today, deadline, &calendar.show(deadline))
+}
+
+/// As [`deadline_text`], for a list row: the date without its year (`03-08（暂定）`), so the row
+/// keeps the date and its mark within the screen.
+fn deadline_short(calendar: &Calendar, today: NaiveDate, deadline: NaiveDate) -> (String, Color) {
+    let shown = format!("{}{}", deadline.format("%m-%d"), calendar.mark(deadline));
+    deadline_status(calendar, today, deadline, &shown)
+}
+
+fn deadline_status(
+    calendar: &Calendar,
+    today: NaiveDate,
+    deadline: NaiveDate,
+    shown: &str,
+) -> (String, Color) {
     if today > deadline {
-        (format!("已逾期 {} 天", (today - deadline).num_days()), Color::Red)
+        (format!("已逾期 {} 天（{shown}）", (today - deadline).num_days()), Color::Red)
     } else {
         let left = calendar.working_days_between(today, deadline);
         let color = if left <= 1 { Color::Yellow } else { Color::Cyan };
-        (format!("剩 {left} 个工作日（{} 前）", calendar.show(deadline)), color)
+        (format!("剩 {left} 个工作日（{shown} 前）",), color)
     }
 }
 
@@ -177,7 +193,8 @@ impl CasesScreen {
                 }
             },
             Some(Action::Terminate) => {
-                let overdue = pending.iter().any(|(_, _, deadline)| ctx.now.date() > *deadline);
+                let overdue =
+                    pending.iter().any(|(_, _, deadline)| crate::time::hall_date(ctx.now) > *deadline);
                 if case.status == Status::AwaitingSupplement && overdue {
                     // The item's rule decides what the missed deadline means.
                     let lenient = case
@@ -228,38 +245,45 @@ impl CasesScreen {
     fn view_list(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
         let [search, list] = Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(area);
         labelled_input(frame, search, "查找案件 > ", &self.query, true);
-        let today = ctx.now.date();
+        let today = crate::time::hall_date(ctx.now);
         let mut lines = vec![Line::styled(
             format!("共 {} 件（输入案件编号、姓名、身份证号或事项编码查找）", self.rows.len()),
             Style::new().fg(Color::DarkGray),
         )];
         for (i, row) in self.rows.iter().enumerate() {
             let selected = i == self.selected;
-            let when = row.created_at.format(if row.created_at.date() == today { "%H:%M" } else { "%m-%d" });
+            let when = crate::time::show(
+                row.created_at,
+                if crate::time::hall_date(row.created_at) == today { "%H:%M" } else { "%m-%d" },
+            );
+            // Status and deadline come before the item and the masked ID, so that a narrow
+            // screen cuts those rather than the deadline and its provisional mark.
             let mut spans = vec![
                 Span::raw(if selected { "> " } else { "  " }),
                 Span::styled(
                     format!("{:<24}", row.number.as_deref().unwrap_or("（办理中）")),
                     Style::new().bold(),
                 ),
-                Span::raw(format!(" {when} ")),
-                Span::raw(layout_safe(&item_name(ctx.kb, row.item_code.as_deref())).into_owned()),
+                Span::raw(format!(" {when}")),
+                Span::styled(format!(" {}", row.status.label()), Style::new().fg(Color::Cyan)),
+            ];
+            if row.status == Status::AwaitingSupplement
+                && let Some(deadline) = row.deadline
+            {
+                let (text, color) = deadline_short(&ctx.kb.calendar, today, deadline);
+                spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
+            }
+            if let Some(kind) = &row.hq_decision {
+                spans.push(Span::styled(format!(" 后台：{kind}"), Style::new().fg(Color::Magenta)));
+            }
+            spans.extend([
                 Span::raw(format!(" {}", row.applicant_name.as_deref().unwrap_or(""))),
+                Span::raw(format!(" {}", layout_safe(&item_name(ctx.kb, row.item_code.as_deref())))),
                 Span::styled(
                     format!(" {}", row.id_number.as_deref().map(mask_id).unwrap_or_default()),
                     Style::new().fg(Color::DarkGray),
                 ),
-                Span::styled(format!(" {}", row.status.label()), Style::new().fg(Color::Cyan)),
-            ];
-            if let Some(kind) = &row.hq_decision {
-                spans.push(Span::styled(format!(" 后台：{kind}"), Style::new().fg(Color::Magenta)));
-            }
-            if row.status == Status::AwaitingSupplement
-                && let Some(deadline) = row.deadline
-            {
-                let (text, color) = deadline_text(&ctx.kb.calendar, today, deadline);
-                spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
-            }
+            ]);
             let line = Line::from(spans);
             lines.push(if selected { line.style(Style::new().bg(Color::Indexed(236))) } else { line });
         }
@@ -333,7 +357,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         lines.push(Line::from(""));
         lines.push(Line::styled("待补正材料（s 登记已补正）：", Style::new().fg(Color::Cyan)));
         for (i, (_, name, deadline)) in pending.iter().enumerate() {
-            let (text, color) = deadline_text(&ctx.kb.calendar, ctx.now.date(), *deadline);
+            let (text, color) = deadline_text(&ctx.kb.calendar, crate::time::hall_date(ctx.now), *deadline);
             let marker = if i == detail.selected { "> " } else { "  " };
             lines.push(Line::from(vec![
                 Span::raw(format!("{marker}{} ", layout_safe(name))),
@@ -358,7 +382,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
             .and_then(|i| i.materials.iter().find(|m| &m.id == material))
             .map_or(material.as_str(), |m| m.name.as_str());
         lines.push(Line::styled(
-            format!("  已补正 {} {}", layout_safe(name), at.format("%Y-%m-%d %H:%M")),
+            format!("  已补正 {} {}", layout_safe(name), crate::time::show(*at, "%Y-%m-%d %H:%M")),
             Style::new().fg(Color::Green),
         ));
     }
@@ -368,7 +392,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         lines.push(Line::styled(
             format!(
                 "呼叫后台 {} {}：{}",
-                call.raised_at.format("%H:%M"),
+                crate::time::show(call.raised_at, "%H:%M"),
                 call.state.label(),
                 layout_safe(question)
             ),
@@ -377,7 +401,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         for reply in &call.replies {
             lines.push(Line::from(format!(
                 "  {} {}：{}",
-                reply.at.format("%H:%M"),
+                crate::time::show(reply.at, "%H:%M"),
                 reply.by,
                 layout_safe(&reply.text)
             )));
@@ -387,7 +411,10 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         // A collector's ID number is masked like every other; a tracking number is not.
         let reference =
             if case.delivery == Delivery::Window { mask_id(reference) } else { reference.clone() };
-        lines.push(Line::from(format!("已出件：{to} {reference} {}", at.format("%Y-%m-%d %H:%M"))));
+        lines.push(Line::from(format!(
+            "已出件：{to} {reference} {}",
+            crate::time::show(*at, "%Y-%m-%d %H:%M")
+        )));
     }
     if let Some(message) = &detail.message {
         lines.push(Line::from(""));

@@ -2,7 +2,7 @@
 //! applicant's visit described on screen; at the end the desk scores the intake and lists what was
 //! missed. Runs only on a drill database, which never syncs.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::{DateTime, TimeDelta, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -45,8 +45,12 @@ impl DrillSession {
     }
 
     /// How far the drill's "today" is from the wall clock, so deadlines fall as the scenario says.
-    pub fn clock_offset(&self, kb: &Kb, wall: NaiveDateTime) -> TimeDelta {
-        self.current(kb).map_or(TimeDelta::zero(), |d| d.date.and_time(wall.time()) - wall)
+    pub fn clock_offset(&self, kb: &Kb, wall: DateTime<Utc>) -> TimeDelta {
+        self.current(kb).map_or(TimeDelta::zero(), |d| {
+            // The scenario's date at the hall's wall-clock time of day.
+            let local = crate::time::hall_local(wall);
+            d.date.and_time(local.time()) - local
+        })
     }
 
     /// Lines the narrative needs at `width`.

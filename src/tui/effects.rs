@@ -1,12 +1,19 @@
 //! The desk's effects: the commands the update loop asks for and the executor that carries them out
 //! against the local store and the printer. The executor runs on a worker thread in the real desk,
 //! so a slow disk or printer never blocks a keystroke; tests drive it synchronously.
+//!
+//! No write is ever dropped: when the store cannot write (disk full, I/O error, locked), the command
+//! and every command after it are held in order in memory, the desk is told
+//! ([`Msg::StoreBlocked`]: it shows a blocking banner) and the executor retries until the write
+//! succeeds ([`Msg::StoreRecovered`]). Nothing is answered as done before it is on disk.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::app::Msg;
 use crate::intake::agency::form_notice;
@@ -43,7 +50,7 @@ pub enum Cmd {
         /// The new case's id.
         case_id: String,
         /// When service started.
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     },
     /// Journal one change of a case.
     Journal {
@@ -52,7 +59,7 @@ pub enum Cmd {
         /// The change.
         event: CaseEvent,
         /// When.
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     },
     /// Finish intake: allocate the case number and record the decision; answers `Msg::Finished`.
     Finish {
@@ -61,7 +68,7 @@ pub enum Cmd {
         /// The decision the rules gave.
         decision: Decision,
         /// When.
-        at: NaiveDateTime,
+        at: DateTime<Utc>,
     },
     /// Print the case's notices; answers `Msg::Printed`.
     Print {
@@ -88,6 +95,44 @@ pub enum Cmd {
     SwitchKb,
 }
 
+impl Cmd {
+    /// Whether the command writes to the store (and so must be held and retried, never dropped).
+    fn writes(&self) -> bool {
+        matches!(
+            self,
+            Cmd::CreateCase { .. }
+                | Cmd::Journal { .. }
+                | Cmd::Finish { .. }
+                | Cmd::SaveConfig(_)
+                | Cmd::RecordDrill(_)
+        )
+    }
+}
+
+/// How long the worker waits before retrying a held write.
+pub const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// What the clerk reads on the blocking banner for a write that failed with `error`: what is
+/// wrong, and what to do.
+fn blocked_reason(error: &rusqlite::Error) -> Option<String> {
+    use rusqlite::ErrorCode as C;
+    let what = match error.sqlite_error_code()? {
+        C::DiskFull => "磁盘空间已满，本地数据库无法写入。请释放磁盘空间（删除不需要的文件，或请运维扩容）",
+        C::SystemIoFailure => {
+            "磁盘读写出错，本地数据库无法写入。请检查磁盘（是否已满、已拔出或损坏），或请运维处理"
+        }
+        C::DatabaseBusy | C::DatabaseLocked | C::FileLockingProtocolFailed => {
+            "本地数据库被其他程序占用。请关闭同时打开本数据库的其他程序"
+        }
+        C::ReadOnly | C::CannotOpen | C::PermissionDenied => {
+            "本地数据库无法写入（只读或无权限）。请检查数据目录的权限，或请运维处理"
+        }
+        C::OutOfMemory => "内存不足，本地数据库无法写入。请关闭其他程序",
+        _ => return None,
+    };
+    Some(format!("{what}（{error}）"))
+}
+
 /// Carries out commands against the store; holds everything IO needs.
 pub struct Effects {
     /// The local store.
@@ -97,12 +142,21 @@ pub struct Effects {
     print: PrintConfig,
     /// Called after something went into the outbox, so sync sends it at once.
     outbox_written: Option<Box<dyn Fn() + Send>>,
+    /// A write that failed and every command after it, in order, until the store writes again.
+    held: VecDeque<Cmd>,
+    /// Whether the desk was told the store is blocked (and must be told when it writes again).
+    blocked: bool,
 }
 
 impl Effects {
     /// An executor over `store`.
     pub fn new(store: Store, kb: Arc<Kb>, config: DeskConfig, print: PrintConfig) -> Self {
-        Self { store, kb, config, print, outbox_written: None }
+        Self { store, kb, config, print, outbox_written: None, held: VecDeque::new(), blocked: false }
+    }
+
+    /// How many commands wait for the store to write again (0 when nothing is held).
+    pub fn held(&self) -> usize {
+        self.held.len()
     }
 
     /// Asks to be told when the outbox gets new entries (the sync worker's nudge).
@@ -116,13 +170,39 @@ impl Effects {
         }
     }
 
-    /// Runs one command; returns the message answering it, if any. Store errors become a message
-    /// for the status bar: what was typed stays on screen and the clerk can retry.
-    pub fn run(&mut self, cmd: Cmd) -> Option<Msg> {
-        match self.try_run(cmd) {
-            Ok(msg) => msg,
-            Err(e) => Some(Msg::Failed(e.to_string())),
+    /// Runs one command after any held ones; returns the messages answering them. A write the store
+    /// cannot make now is held with everything after it ([`Msg::StoreBlocked`]); other errors become
+    /// a message for the status bar.
+    pub fn run(&mut self, cmd: Cmd) -> Vec<Msg> {
+        self.held.push_back(cmd);
+        self.drain()
+    }
+
+    /// Retries the held commands (the worker calls this every [`RETRY_EVERY`] while any are held).
+    pub fn retry(&mut self) -> Vec<Msg> {
+        if self.held.is_empty() { vec![] } else { self.drain() }
+    }
+
+    fn drain(&mut self) -> Vec<Msg> {
+        let mut out = Vec::new();
+        while let Some(cmd) = self.held.pop_front() {
+            let writes = cmd.writes();
+            match self.try_run(cmd.clone()) {
+                Ok(msg) => out.extend(msg),
+                Err(StoreError::Sqlite(e)) if writes && blocked_reason(&e).is_some() => {
+                    self.held.push_front(cmd);
+                    let reason = blocked_reason(&e).unwrap_or_default();
+                    out.push(Msg::StoreBlocked { reason, held: self.held.len() });
+                    self.blocked = true;
+                    return out;
+                }
+                Err(e) => out.push(Msg::Failed(e.to_string())),
+            }
         }
+        if std::mem::take(&mut self.blocked) {
+            out.push(Msg::StoreRecovered);
+        }
+        out
     }
 
     fn try_run(&mut self, cmd: Cmd) -> Result<Option<Msg>, StoreError> {
@@ -162,7 +242,14 @@ impl Effects {
                         let form =
                             case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));
                         if let (Some(form), Some(number), Some(at)) = (form, &case.number, case.finished_at) {
-                            notices.push(form_notice(&case, item, form, &center, number, at.date()));
+                            notices.push(form_notice(
+                                &case,
+                                item,
+                                form,
+                                &center,
+                                number,
+                                crate::time::hall_date(at),
+                            ));
                         }
                         // The back office sent materials back (退回补正): their 一次性告知书.
                         let latest = match &case.number {
@@ -170,8 +257,14 @@ impl Effects {
                             None => None,
                         };
                         if let Some((ApprovalDecision::RequestCorrection { materials, note }, at)) = latest
-                            && let Some(n) =
-                                correction_notice(&case, item, &center, &materials, &note, at.date())
+                            && let Some(n) = correction_notice(
+                                &case,
+                                item,
+                                &center,
+                                &materials,
+                                &note,
+                                crate::time::hall_date(at),
+                            )
                         {
                             notices.push(n);
                         }
@@ -193,7 +286,7 @@ impl Effects {
             Cmd::LoadHandover => Some(Msg::Handover(self.store.ready_for_handover()?)),
             Cmd::SwitchKb => match crate::sync::ready_kb(&self.store) {
                 Ok(Some((hash, kb))) => {
-                    self.store.activate_kb(&hash, chrono::Local::now().naive_local())?;
+                    self.store.activate_kb(&hash, crate::time::now())?;
                     self.kb = Arc::new(kb);
                     Some(Msg::KbSwitched(super::app::SharedKb(self.kb.clone())))
                 }
@@ -213,19 +306,35 @@ impl Effects {
     }
 }
 
-/// Runs `effects` on its own thread: commands in, answers out as desk messages. Dropping the
-/// sender ends the thread after it has carried out every command already sent; join it before exit
-/// so nothing journaled is lost.
-pub fn spawn_worker(mut effects: Effects, answers: Sender<Msg>) -> (Sender<Cmd>, JoinHandle<()>) {
+/// How often a desk that is quitting retries writes still held before giving up.
+const FINAL_RETRIES: u32 = 5;
+
+/// Runs `effects` on its own thread: commands in, answers out as desk messages; held writes are
+/// retried every [`RETRY_EVERY`]. Dropping the sender ends the thread after it has carried out
+/// every command already sent (retrying held writes a few more times); join it before exit so
+/// nothing journaled is lost. Returns how many commands could not be written in the end.
+pub fn spawn_worker(mut effects: Effects, answers: Sender<Msg>) -> (Sender<Cmd>, JoinHandle<usize>) {
     let (tx, rx): (Sender<Cmd>, Receiver<Cmd>) = std::sync::mpsc::channel();
     let handle = std::thread::spawn(move || {
-        while let Ok(cmd) = rx.recv() {
-            if let Some(msg) = effects.run(cmd)
-                && answers.send(msg).is_err()
-            {
-                break;
+        loop {
+            let msgs = match rx.recv_timeout(RETRY_EVERY) {
+                Ok(cmd) => effects.run(cmd),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => effects.retry(),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            for msg in msgs {
+                // The desk is gone (quitting): keep writing what was sent.
+                let _ = answers.send(msg);
             }
         }
+        for _ in 0..FINAL_RETRIES {
+            if effects.held() == 0 {
+                break;
+            }
+            std::thread::sleep(RETRY_EVERY);
+            effects.retry();
+        }
+        effects.held()
     });
     (tx, handle)
 }

@@ -52,6 +52,9 @@ pub struct FormField<K> {
     pub check: Check,
     /// Whether the clerk has left the field at least once (errors show only then, or on submit).
     pub touched: bool,
+    /// The stored form of the field's value (ID numbers, phones: `src/intake/validate.rs`); the
+    /// field shows it once left or pasted into, so the screen shows what the store holds.
+    pub normalise: fn(&str) -> String,
 }
 
 /// What a key did to the form.
@@ -74,6 +77,11 @@ pub struct Form<K> {
     pub focus: usize,
 }
 
+/// The value as typed: the normaliser of fields without a stored form of their own.
+pub fn as_typed(value: &str) -> String {
+    value.to_string()
+}
+
 impl<K: Copy + PartialEq> Form<K> {
     /// A form of (key, label, initial text) fields.
     pub fn new<L: Into<String>>(fields: impl IntoIterator<Item = (K, L, String)>) -> Self {
@@ -85,6 +93,7 @@ impl<K: Copy + PartialEq> Form<K> {
                 input: TextInput::with_text(&text),
                 check: Check::ok(),
                 touched: !text.is_empty(),
+                normalise: as_typed,
             })
             .collect();
         Self { fields, focus: 0 }
@@ -93,6 +102,24 @@ impl<K: Copy + PartialEq> Form<K> {
     /// A form without fields (filled in later).
     pub fn empty() -> Self {
         Self { fields: Vec::new(), focus: 0 }
+    }
+
+    /// The form with each field's stored form given by `normaliser(key)`.
+    pub fn normalised_by(mut self, normaliser: impl Fn(K) -> fn(&str) -> String) -> Self {
+        for field in &mut self.fields {
+            field.normalise = normaliser(field.key);
+        }
+        self
+    }
+
+    /// Shows the focused field's value in its stored form (after leaving it or a paste).
+    fn normalise_focused(&mut self) {
+        if let Some(field) = self.fields.get_mut(self.focus) {
+            let normal = (field.normalise)(field.input.text());
+            if normal != field.input.text() {
+                field.input = TextInput::with_text(&normal);
+            }
+        }
     }
 
     /// The text of a field.
@@ -117,6 +144,10 @@ impl<K: Copy + PartialEq> Form<K> {
     pub fn on_key(&mut self, key: KeyEvent) -> FormEvent<K> {
         if self.fields.is_empty() {
             return if key.code == KeyCode::Enter { FormEvent::Submit } else { FormEvent::None };
+        }
+        if matches!(key.code, KeyCode::Up | KeyCode::BackTab | KeyCode::Down | KeyCode::Tab | KeyCode::Enter)
+        {
+            self.normalise_focused();
         }
         match key.code {
             KeyCode::Up | KeyCode::BackTab => {
@@ -164,6 +195,8 @@ impl<K: Copy + PartialEq> Form<K> {
     pub fn paste(&mut self, text: &str) -> FormEvent<K> {
         let Some(field) = self.fields.get_mut(self.focus) else { return FormEvent::None };
         field.input.insert(text);
+        self.normalise_focused();
+        let field = &self.fields[self.focus];
         FormEvent::Changed(field.key, field.input.text().to_string())
     }
 

@@ -93,19 +93,19 @@ impl HandoverScreen {
                 return vec![];
             }
             let event = form.on_key(key);
-            form.validate(check(row, ctx.now.date()));
+            form.validate(check(row, crate::time::hall_date(ctx.now)));
             if event != FormEvent::Submit {
                 return vec![];
             }
+            // The collector's ID in its stored form, as it was compared with the case's.
             let (to, reference) = match row.delivery {
-                Delivery::Window => (form.value(Key::Collector).trim(), form.value(Key::CollectorId).trim()),
-                Delivery::Mail => ("邮寄", form.value(Key::Tracking).trim()),
+                Delivery::Window => (
+                    form.value(Key::Collector).trim(),
+                    validate::normalise_code(form.value(Key::CollectorId)),
+                ),
+                Delivery::Mail => ("邮寄", form.value(Key::Tracking).trim().to_uppercase()),
             };
-            let event = CaseEvent::HandedOver {
-                to: to.to_string(),
-                reference: reference.to_uppercase(),
-                at: ctx.now,
-            };
+            let event = CaseEvent::HandedOver { to: to.to_string(), reference, at: ctx.now };
             self.message = Some(format!("{} 已出件", row.number));
             let case_id = row.case_id.clone();
             self.form = None;
@@ -122,10 +122,14 @@ impl HandoverScreen {
                     Delivery::Window => Form::new([
                         (Key::Collector, "领取人姓名", String::new()),
                         (Key::CollectorId, "领取人身份证号", String::new()),
-                    ]),
+                    ])
+                    .normalised_by(|key| match key {
+                        Key::CollectorId => validate::normalise_code,
+                        _ => crate::tui::form::as_typed,
+                    }),
                     Delivery::Mail => Form::new([(Key::Tracking, "快递单号", String::new())]),
                 };
-                form.validate(check(row, ctx.now.date()));
+                form.validate(check(row, crate::time::hall_date(ctx.now)));
                 self.form = Some(form);
             }
             _ => {}
@@ -137,7 +141,7 @@ impl HandoverScreen {
     pub fn on_paste(&mut self, ctx: &Ctx, text: &str) -> Vec<Cmd> {
         if let (Some(form), Some(row)) = (&mut self.form, self.rows.get(self.selected)) {
             form.paste(text);
-            form.validate(check(row, ctx.now.date()));
+            form.validate(check(row, crate::time::hall_date(ctx.now)));
         }
         vec![]
     }
@@ -161,10 +165,16 @@ impl HandoverScreen {
                 Span::raw(row.applicant_name.clone().unwrap_or_default()),
                 Span::styled(format!(" {} {how}", row.kind), Style::new().fg(Color::Cyan)),
                 Span::styled(
-                    format!(" {}", row.received_at.format("%m-%d %H:%M")),
+                    format!(" {}", crate::time::show(row.received_at, "%m-%d %H:%M")),
                     Style::new().fg(Color::DarkGray),
                 ),
             ]);
+            if let Some(promised) = row.promised {
+                line.push_span(Span::styled(
+                    format!(" 承诺 {}", ctx.kb.calendar.show(promised)),
+                    Style::new().fg(Color::DarkGray),
+                ));
+            }
             if withheld(ctx, row) {
                 line.push_span(Span::styled(" 待补正，补齐前不出件", Style::new().fg(Color::Red)));
             }
@@ -174,6 +184,7 @@ impl HandoverScreen {
                 line
             });
         }
+        crate::tui::text::provisional_note(&mut lines);
         if let Some(message) = &self.message {
             lines.push(Line::styled(message.clone(), Style::new().fg(Color::Green)));
         }

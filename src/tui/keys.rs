@@ -227,7 +227,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Checklist, K::Char('3'), NONE, Action::MarkMissing, "3", "缺少", true),
     bind(C::Checklist, K::Char('4'), NONE, Action::MarkCommitted, "4", "以告知承诺替代", false),
     bind(C::Checklist, K::Char('0'), NONE, Action::ClearMark, "0", "清除标记/回答", false),
-    bind(C::Checklist, K::Char(' '), NONE, Action::Toggle, "Space", "情形答是/否", true),
+    bind(C::Checklist, K::Char(' '), NONE, Action::Toggle, "Space", "情形答是/否", false),
     bind(C::Checklist, K::Char('f'), NONE, Action::AnswerRestNo, "f", "其余情形答否", true),
     bind(C::Checklist, K::Char('y'), NONE, Action::AgreeLenient, "y", "申请人同意容缺承诺", false),
     bind(C::Checklist, K::Char('c'), NONE, Action::BadCredit, "c", "信用记录不良（不得容缺）", false),

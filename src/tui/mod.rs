@@ -7,6 +7,7 @@ pub mod browser;
 pub mod cases;
 pub mod drill;
 pub mod effects;
+pub mod escape;
 pub mod form;
 pub mod handover;
 pub mod input;
@@ -14,6 +15,7 @@ pub mod intake;
 pub mod item_list;
 pub mod keys;
 pub mod setup;
+pub mod terminal;
 pub mod text;
 pub mod widgets;
 
@@ -35,11 +37,23 @@ use crate::store::Store;
 const TICK: Duration = Duration::from_millis(500);
 
 /// The desk's clock: local wall time.
-fn now() -> chrono::NaiveDateTime {
-    chrono::Local::now().naive_local()
+fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::time::now()
 }
 
-/// Runs the desk until the clerk quits; reopens an unfinished case first.
+/// The scheduled backup of the desk's store to a second directory.
+#[derive(Debug, Clone)]
+pub struct Backup {
+    /// The store's file.
+    pub db: std::path::PathBuf,
+    /// Where backups go.
+    pub dir: std::path::PathBuf,
+    /// How often.
+    pub every: Duration,
+}
+
+/// Runs the desk until the clerk quits; reopens an unfinished case first. A draft whose journal
+/// cannot be read is set aside (the desk starts and says so).
 pub fn run(
     kb: Arc<Kb>,
     mut store: Store,
@@ -47,18 +61,46 @@ pub fn run(
     print: PrintConfig,
     drill: Option<drill::DrillSession>,
     sync: Option<(std::path::PathBuf, crate::sync::SyncConfig)>,
+    backup: Option<Backup>,
 ) -> anyhow::Result<()> {
     let mut app = App::new(kb.clone(), config.clone(), now());
+    let (tx, rx) = mpsc::channel::<Msg>();
     if let Some(session) = drill {
         // A drill always starts fresh; drafts of earlier drills are not resumed.
         app.start_drill(session);
-    } else if let Some(case_id) = store.open_draft()? {
-        let case = store.load(&case_id)?;
-        app.resume(case_id, case);
+    } else {
+        while let Some(case_id) = store.open_draft()? {
+            match store.load(&case_id) {
+                Ok(case) => {
+                    app.resume(case_id, case);
+                    break;
+                }
+                Err(e) => {
+                    let label = store.set_aside(&case_id, &e.to_string(), now())?;
+                    let _ = tx.send(Msg::Failed(format!(
+                        "上次未办完的案件（{label}）有记录无法读取，已搁置：{e}。请运行 yichuang doctor 检查"
+                    )));
+                }
+            }
+        }
     }
     let pending = store.outbox_count()?;
-    let (tx, rx) = mpsc::channel::<Msg>();
     let _ = tx.send(Msg::Pending(pending));
+    // Backups off the UI thread; dropping `_stop_backups` ends the thread.
+    let (_stop_backups, stop) = mpsc::channel::<()>();
+    if let Some(backup) = backup {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            loop {
+                if let Err(e) = crate::store::backup_to(&backup.db, &backup.dir, now()) {
+                    let _ = tx.send(Msg::Failed(format!("定时备份失败：{e}")));
+                }
+                if !matches!(stop.recv_timeout(backup.every), Err(mpsc::RecvTimeoutError::Timeout)) {
+                    return;
+                }
+            }
+        });
+    }
     let mut effects = Effects::new(store, kb, config.unwrap_or_default(), print);
     // Sync with HQ off the UI thread; a drill database never gets here (the worker refuses it too).
     let sync_worker = match sync {
@@ -83,8 +125,11 @@ pub fn run(
     ratatui::restore();
     // Let the worker journal everything already sent before the process ends.
     drop(commands);
-    let _ = worker.join();
+    let lost = worker.join().unwrap_or(0);
     drop(sync_worker);
+    if lost > 0 {
+        eprintln!("警告：本地数据库仍无法写入，最后 {lost} 条记录未能保存（请释放磁盘空间后重新核对本案件）");
+    }
     result
 }
 
@@ -95,16 +140,9 @@ fn event_loop(
     rx: &mpsc::Receiver<Msg>,
     commands: &mpsc::Sender<Cmd>,
 ) -> anyhow::Result<()> {
-    let events = tx.clone();
-    std::thread::spawn(move || {
-        while let Ok(event) = crossterm::event::read() {
-            if let Some(msg) = Msg::from_event(event)
-                && events.send(msg).is_err()
-            {
-                break;
-            }
-        }
-    });
+    terminal::spawn_reader(tx.clone(), Msg::from_event);
+    terminal::spawn_signals(tx.clone(), |_| Msg::Terminate)?;
+    terminal::survive_file_size_limit()?;
     loop {
         terminal.draw(|frame| app.view(frame))?;
         let msg = match rx.recv_timeout(TICK) {

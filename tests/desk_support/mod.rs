@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -29,9 +29,11 @@ pub fn config() -> DeskConfig {
     }
 }
 
-/// Monday 2026-11-30, 09:00.
-pub fn monday_morning() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(9, 0, 0).unwrap()
+/// Monday 2026-11-30, 09:00 in the hall (01:00 UTC).
+pub fn monday_morning() -> DateTime<Utc> {
+    yichuang::time::from_hall_local(
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap().and_hms_opt(9, 0, 0).unwrap(),
+    )
 }
 
 /// The fixture KB with one company-registration item.
@@ -50,21 +52,21 @@ pub struct Desk {
 
 impl Desk {
     /// A configured desk on `kb` at `now`.
-    pub fn new(kb: Arc<Kb>, now: NaiveDateTime) -> Self {
+    pub fn new(kb: Arc<Kb>, now: DateTime<Utc>) -> Self {
         Self::with_config(kb, Some(config()), now)
     }
 
     /// A desk with or without configuration (first run).
-    pub fn with_config(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime) -> Self {
+    pub fn with_config(kb: Arc<Kb>, config: Option<DeskConfig>, now: DateTime<Utc>) -> Self {
         Self::open(kb, config, now, StoreKind::Desk)
     }
 
     /// A configured desk on a drill database.
-    pub fn drill(kb: Arc<Kb>, now: NaiveDateTime) -> Self {
+    pub fn drill(kb: Arc<Kb>, now: DateTime<Utc>) -> Self {
         Self::open(kb, Some(config()), now, StoreKind::Drill)
     }
 
-    fn open(kb: Arc<Kb>, config: Option<DeskConfig>, now: NaiveDateTime, kind: StoreKind) -> Self {
+    fn open(kb: Arc<Kb>, config: Option<DeskConfig>, now: DateTime<Utc>, kind: StoreKind) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("desk.sqlite3"), kind).unwrap();
         let print = PrintConfig::files(dir.path().join("notices"));
@@ -81,10 +83,16 @@ impl Desk {
                     self.quit = true;
                     continue;
                 }
-                if let Some(answer) = self.effects.run(cmd) {
-                    queue.push_back(answer);
-                }
+                queue.extend(self.effects.run(cmd));
             }
+        }
+    }
+
+    /// Retries held writes, as the worker does every second, and feeds the answers back.
+    pub fn retry(&mut self) {
+        let answers = self.effects.retry();
+        for msg in answers {
+            self.send(msg);
         }
     }
 
@@ -111,7 +119,7 @@ impl Desk {
     }
 
     /// Moves the clock.
-    pub fn at(&mut self, now: NaiveDateTime) {
+    pub fn at(&mut self, now: DateTime<Utc>) {
         self.send(Msg::Tick(now));
     }
 
@@ -119,6 +127,32 @@ impl Desk {
     pub fn screen(&self, width: u16, height: u16) -> String {
         screen(&self.app, width, height)
     }
+}
+
+/// The standard intake of the fixture item, typed key by key as a clerk does: ticket, item, the
+/// situations answered 否, all five materials present, a person's name, ID number and phone, window pickup, a rating; returns the
+/// finished case's id, back on the start screen.
+pub fn standard_intake(desk: &mut Desk) -> String {
+    desk.key(KeyCode::F(2));
+    desk.type_text("A006");
+    desk.key(KeyCode::Enter);
+    desk.type_text("公司");
+    desk.key(KeyCode::Enter);
+    // `f` answers both situations 否 (no agent, no prior approval); then the five materials.
+    desk.type_text("f11111");
+    desk.key(KeyCode::Enter);
+    for text in ["张三丰", "11010519491231002X", "13800138000"] {
+        desk.type_text(text);
+        desk.key(KeyCode::Enter);
+    }
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('5'));
+    desk.key(KeyCode::Enter);
+    let intake = desk.app.intake().expect("intake");
+    assert!(intake.case.number.is_some(), "finished");
+    let id = intake.case_id.clone().expect("case id");
+    desk.key(KeyCode::Enter);
+    id
 }
 
 /// Renders the app and returns its text, then the cursor position.

@@ -27,17 +27,45 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 impl Tmux {
     /// Starts `args` (after the binary) in a detached `width`x`height` session.
     pub fn start(args: &[&str], width: u16, height: u16) -> Self {
+        Self::start_command(&binary_command(args), width, height)
+    }
+
+    /// An interactive shell without rc files, to run the binary from and see the terminal it
+    /// leaves behind (`stty`, the alternate screen).
+    pub fn shell(width: u16, height: u16) -> Self {
+        let tmux = Self::start_command("env PS1='$ ' bash --norc --noprofile -i", width, height);
+        tmux.wait_for("$");
+        tmux
+    }
+
+    /// Types a command line into the shell and presses Enter.
+    pub fn command(&self, line: &str) {
+        self.type_text(line);
+        self.keys(&["Enter"]);
+    }
+
+    /// Whether the pane shows the alternate screen (a full-screen program that has not left it).
+    pub fn alternate_on(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", &self.name, "#{alternate_on}"]).trim() == "1"
+    }
+
+    /// The process the pane's shell runs now, if any.
+    pub fn child_pid(&self) -> Option<u32> {
+        let children = std::fs::read_to_string(format!("/proc/{}/task/{}/children", self.pid(), self.pid()))
+            .unwrap_or_default();
+        children.split_whitespace().next().and_then(|p| p.parse().ok())
+    }
+
+    fn start_command(command: &str, width: u16, height: u16) -> Self {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let socket = format!("yichuang-test-{}-{n}", std::process::id());
         let tmux = Self { socket, name: format!("desk{n}") };
-        let mut command = vec![BIN.to_string()];
-        command.extend(args.iter().map(|a| shell_quote(a)));
         let status = Command::new("tmux")
             .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d", "-s", &tmux.name])
             .args(["-x", &width.to_string(), "-y", &height.to_string()])
             .arg("-e")
             .arg("LANG=C.UTF-8")
-            .arg(command.join(" "))
+            .arg(command)
             .status()
             .expect("tmux runs");
         assert!(status.success(), "tmux new-session failed");
@@ -60,6 +88,14 @@ impl Tmux {
         for key in keys {
             self.tmux(&["send-keys", "-t", &self.name, key]);
         }
+    }
+
+    /// Presses named keys in one tmux command, so they reach the program in one burst (as a fast
+    /// clerk's Esc and arrow do).
+    pub fn burst(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.name];
+        args.extend(keys);
+        self.tmux(&args);
     }
 
     /// Pastes text as one bracketed paste.
@@ -137,6 +173,13 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
     }
+}
+
+/// The binary with `args`, quoted for a shell.
+pub fn binary_command(args: &[&str]) -> String {
+    let mut command = vec![BIN.to_string()];
+    command.extend(args.iter().map(|a| shell_quote(a)));
+    command.join(" ")
 }
 
 fn shell_quote(s: &str) -> String {

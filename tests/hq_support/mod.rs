@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, Utc};
 use yichuang::intake::case::{CaseEvent, Field};
 use yichuang::intake::rules::Decision;
 use yichuang::store::{Store, StoreKind};
@@ -99,9 +99,9 @@ pub fn desk(dir: &Path, center: &str, window: &str) -> PathBuf {
 /// An item code of the embedded KB and its department group.
 pub const ITEM: &str = "00013112700401";
 
-fn at(minute: u32) -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2026, 11, 30).expect("date").and_hms_opt(9, 0, 0).expect("time")
-        + chrono::Duration::minutes(i64::from(minute))
+fn at(minute: u32) -> DateTime<Utc> {
+    let nine = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date").and_hms_opt(9, 0, 0).expect("time");
+    yichuang::time::from_hall_local(nine) + chrono::Duration::minutes(i64::from(minute))
 }
 
 /// Adds one finished case (started, item chosen, ticket, finished: 4 outbox entries); returns its id.

@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::intake::case::CaseEvent;
@@ -16,16 +16,20 @@ pub(crate) fn center() -> Center {
     }
 }
 
-fn at() -> NaiveDateTime {
-    NaiveDateTime::parse_from_str("2026-09-30 10:00", "%Y-%m-%d %H:%M").unwrap()
-}
-
-/// A finished case of the company item with these material states.
+/// A finished case of the company item with these material states, on 2026-09-30 (the day before
+/// the National Day holiday).
 pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'static Item) {
     let item = KB.item(COMPANY).unwrap();
+    (finished(item, states, agrees, "2026-09-30 10:00"), item)
+}
+
+/// A finished case of `item` at `at` (`YYYY-MM-DD HH:MM`): every material as given (else 合格), every
+/// situation 否, numbered `HRBDL-05-<date>-0001`.
+pub(crate) fn finished(item: &Item, states: &[(&str, MaterialState)], agrees: bool, at: &str) -> Case {
+    let at: DateTime<Utc> = crate::time::parse_hall(at).unwrap();
     let mut events = vec![
-        CaseEvent::Started { at: at() },
-        CaseEvent::ItemChosen { code: COMPANY.into(), kb_version: "1".into() },
+        CaseEvent::Started { at },
+        CaseEvent::ItemChosen { code: item.code.clone(), kb_version: "1".into() },
         CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三丰".into() },
         CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002X".into() },
         CaseEvent::FieldSet { field: Field::Phone, value: "13800138000".into() },
@@ -40,9 +44,11 @@ pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'s
         case.apply(&CaseEvent::SituationSet { id: s.id.clone(), holds: false });
     }
     let app: Application = case.application(item, Default::default());
-    let decision = decide(item, &app, at().date(), &KB.calendar).into_decision().expect("all answered");
-    case.apply(&CaseEvent::Finished { number: "HRBDL-05-20260930-0001".into(), decision, at: at() });
-    (case, item)
+    let decision =
+        decide(item, &app, crate::time::hall_date(at), &KB.calendar).into_decision().expect("all answered");
+    let number = format!("HRBDL-05-{}-0001", crate::time::hall_date(at).format("%Y%m%d"));
+    case.apply(&CaseEvent::Finished { number, decision, at });
+    case
 }
 
 #[test]

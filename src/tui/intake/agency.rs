@@ -14,7 +14,7 @@ use super::Ctx;
 use crate::intake::agency::{applicable_fields, check, numbered_choices, prefill};
 use crate::intake::case::{Case, CaseEvent, Field};
 use crate::kb::Item;
-use crate::kb::forms::{FieldKind, Form as FormSpec, FormField};
+use crate::kb::forms::{FieldKind, Form as FormSpec, FormField, normaliser};
 use crate::tui::form::{Check, Form, FormEvent};
 use crate::tui::keys::Action;
 use crate::tui::text::wrap;
@@ -56,7 +56,7 @@ impl AgencyPanel {
     /// Opens `spec` for `case`: recorded values first, else the case's data, else empty.
     pub fn open(ctx: &Ctx, spec: &FormSpec, item: &Item, case: &Case) -> (Self, Vec<CaseEvent>) {
         let fields: Vec<FormField> = applicable_fields(spec, case).into_iter().cloned().collect();
-        let today = ctx.now.date();
+        let today = crate::time::hall_date(ctx.now);
         // Values recorded for this form, whether it is the one in progress or one filled earlier.
         let recorded_values = if case.form_id.as_deref() == Some(spec.id.as_str()) {
             Some(&case.form_values)
@@ -94,10 +94,14 @@ impl AgencyPanel {
             let value = rows.iter().find(|r| r.0 == Key::Field(0)).map(|r| r.2.clone()).unwrap_or_default();
             events.push(CaseEvent::FormValueSet { form: spec.id.clone(), field: f.id.clone(), value });
         }
+        let normalisers: Vec<fn(&str) -> String> = fields.iter().map(|f| normaliser(f.kind)).collect();
         let mut panel = Self {
             form_id: spec.id.clone(),
             fields,
-            form: Form::new(rows),
+            form: Form::new(rows).normalised_by(|key| match key {
+                Key::Field(i) => normalisers.get(i).copied().unwrap_or(crate::tui::form::as_typed),
+                _ => crate::tui::form::as_typed,
+            }),
             title: spec.title.clone(),
             choice: (0, 1),
         };
@@ -116,7 +120,7 @@ impl AgencyPanel {
     }
 
     fn validate(&mut self, ctx: &Ctx, case: &Case) {
-        let today = ctx.now.date();
+        let today = crate::time::hall_date(ctx.now);
         let fields = &self.fields;
         let home_visit = yes_no(self.form.value(Key::HomeVisit)).unwrap_or(case.home_visit);
         self.form.validate(|key, value| match key {
@@ -179,7 +183,11 @@ impl AgencyPanel {
             Key::Field(i) => self
                 .fields
                 .get(i)
-                .map(|f| CaseEvent::FormValueSet { form: self.form_id.clone(), field: f.id.clone(), value })
+                .map(|f| CaseEvent::FormValueSet {
+                    form: self.form_id.clone(),
+                    field: f.id.clone(),
+                    value: normaliser(f.kind)(&value),
+                })
                 .into_iter()
                 .collect(),
         }
@@ -202,7 +210,7 @@ impl AgencyPanel {
         };
         frame.render_widget(Line::styled(heading, Style::new().bold().fg(Color::Yellow)), title);
         // Keep the focused row visible: skip whole fields above it when the form is taller.
-        let mut view = Form { fields: self.form.fields.clone(), focus: self.form.focus };
+        let mut view = self.form.clone();
         let skip = (self.form.focus + 3).saturating_sub(usize::from(form.height.max(3)));
         view.fields.drain(..skip.min(view.fields.len()));
         view.focus = self.form.focus - skip.min(self.form.focus);

@@ -110,8 +110,14 @@ pub fn suggested_kind(item: &Item) -> ApplicantKind {
 }
 
 /// Validates one applicant field; `overridden` is set when a supervisor accepted a credit-code
-/// check-character warning.
-pub fn check_field(field: Field, value: &str, today: NaiveDate, overridden: bool) -> Check {
+/// check-character warning. An organisation's 联系电话 may be a landline; a person's must be a mobile.
+pub fn check_field(
+    field: Field,
+    kind: ApplicantKind,
+    value: &str,
+    today: NaiveDate,
+    overridden: bool,
+) -> Check {
     let required = |what: &str| {
         if value.trim().is_empty() { Check::error(format!("请填写{what}")) } else { Check::ok() }
     };
@@ -145,6 +151,10 @@ pub fn check_field(field: Field, value: &str, today: NaiveDate, overridden: bool
             },
             Err(e) => Check::error(format!("统一社会信用代码{e}")),
         },
+        Field::Phone if kind == ApplicantKind::Organisation => match validate::contact_phone(value) {
+            Ok(_) => Check::ok(),
+            Err(e) => Check::error(e.to_string()),
+        },
         Field::Phone | Field::AgentPhone => match validate::mobile(value) {
             Ok(_) => Check::ok(),
             Err(e) => Check::error(e.to_string()),
@@ -162,7 +172,8 @@ impl ApplicantStep {
         let focus = self.form.focus;
         self.form = Form::new(
             fields(shape.0, shape.1).into_iter().map(|(f, label)| (f, label, case.field(f).to_string())),
-        );
+        )
+        .normalised_by(Field::normaliser);
         self.shape = Some(shape);
         self.validate(ctx, case);
         // Back on the step (or after a restart), the cursor goes where work remains.
@@ -176,11 +187,12 @@ impl ApplicantStep {
     }
 
     fn validate(&mut self, ctx: &Ctx, case: &Case) {
-        let today = ctx.now.date();
+        let today = crate::time::hall_date(ctx.now);
         let overridden = !case.field(Field::CreditCodeOverride).is_empty();
         let strict = self.strict;
+        let kind = case.applicant_kind;
         self.form.validate(|f, v| {
-            let check = check_field(f, v, today, overridden);
+            let check = check_field(f, kind, v, today, overridden);
             let number = !matches!(f, Field::ApplicantName | Field::AgentName | Field::LegalRepresentative);
             match check.error {
                 Some(error) if !strict && number && !v.trim().is_empty() => Check {

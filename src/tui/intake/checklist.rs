@@ -359,7 +359,7 @@ impl ChecklistStep {
                 let outcome = crate::intake::decide(
                     item,
                     &case.application(item, ctx.config.level),
-                    ctx.now.date(),
+                    crate::time::hall_date(ctx.now),
                     &ctx.kb.calendar,
                 );
                 if let RuleOutcome::Unanswered { questions } = &outcome {
@@ -377,10 +377,8 @@ impl ChecklistStep {
                     {
                         self.row = i;
                     }
-                    self.message = Some(format!(
-                        "还有 {} 个情形待回答，回答前不能受理：Space 答是/否，f 其余情形答否",
-                        questions.len()
-                    ));
+                    self.message =
+                        Some(format!("还有 {} 个情形未回答：Space 答是/否，f 其余答否", questions.len()));
                     return (Outcome::Stay, vec![]);
                 }
                 let rejected = matches!(outcome, RuleOutcome::Decided { decision: Decision::Reject { .. } });
@@ -530,6 +528,11 @@ impl ChecklistStep {
                 }
                 facts.extend([m.medium.label().to_string(), m.source.label().to_string()]);
                 push(&facts.join(" | "), "", "", Style::new());
+                for (label, value) in [("要求依据", &m.basis), ("填写说明", &m.fill_notes)] {
+                    if let Some(v) = value {
+                        push(&format!("{label}：{v}"), "", "", Style::new().fg(Color::DarkGray));
+                    }
+                }
                 push("审查要点：", "", "", Style::new().fg(Color::Cyan));
                 for c in &m.checkpoints {
                     push(c, "  - ", "    ", Style::new());

@@ -66,7 +66,8 @@ impl DeliveryStep {
             (Field::MailRecipient, "收件人", or(Field::MailRecipient, Field::ApplicantName)),
             (Field::MailPhone, "收件人电话", or(Field::MailPhone, Field::Phone)),
             (Field::MailAddress, "邮寄地址", or(Field::MailAddress, Field::Address)),
-        ]);
+        ])
+        .normalised_by(Field::normaliser);
         self.mail.validate(check);
         self.editing = false;
         self.message = None;

@@ -14,7 +14,7 @@ mod rating;
 
 pub use applicant::{AGENT_SITUATION, check_field};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -40,7 +40,7 @@ pub struct Ctx<'a> {
     /// Center and window.
     pub config: &'a DeskConfig,
     /// The desk's clock.
-    pub now: NaiveDateTime,
+    pub now: DateTime<Utc>,
 }
 
 /// What the intake screen asks of the app besides commands.
@@ -117,7 +117,12 @@ impl Intake {
     /// What the rules give for the case as it stands: a decision, or the questions still open.
     pub fn outcome(&self, ctx: &Ctx) -> Option<RuleOutcome> {
         let item = self.item(ctx.kb)?;
-        Some(decide(item, &self.case.application(item, ctx.config.level), ctx.now.date(), &ctx.kb.calendar))
+        Some(decide(
+            item,
+            &self.case.application(item, ctx.config.level),
+            crate::time::hall_date(ctx.now),
+            &ctx.kb.calendar,
+        ))
     }
 
     /// The decision the rules give for the case as it stands (none while a situation is open).
@@ -482,7 +487,7 @@ impl Intake {
     }
 
     /// Seconds since the applicant's service started.
-    pub fn elapsed(&self, now: NaiveDateTime) -> Option<i64> {
+    pub fn elapsed(&self, now: DateTime<Utc>) -> Option<i64> {
         let start = self.case.started_at?;
         let end = self.case.finished_at.unwrap_or(now);
         Some((end - start).num_seconds().max(0))
