@@ -1,6 +1,6 @@
 //! The desk never loses what was typed when the store cannot write: a full disk (SQLite's
 //! `max_page_count` on the real store file) holds every entry in order, shows a blocking banner
-//! and goes on — finishing included — once space is back; a restart finds everything typed.
+//! and goes on once space is back, to the finished case; a restart finds everything typed.
 
 mod desk_support;
 
@@ -87,7 +87,8 @@ fn a_full_disk_holds_every_keystroke_blocks_and_goes_on_when_space_is_back() {
     assert_eq!(stored_name(&desk), typed, "every character typed before the banner is on disk");
     assert!(desk.screen(120, 40).contains("已恢复写入"));
 
-    // Finishing with the disk full again: held, then done once space is back.
+    // Space is back: the intake goes on and finishes. (A finish held by a full disk is shown on
+    // the real binary: tests/e2e_integrity.rs.)
     desk.key(KeyCode::Enter);
     desk.type_text(ID);
     desk.key(KeyCode::Enter);
@@ -96,17 +97,7 @@ fn a_full_disk_holds_every_keystroke_blocks_and_goes_on_when_space_is_back() {
     desk.key(KeyCode::Enter);
     desk.key(KeyCode::Char('5'));
     assert_eq!(step(&desk), Step::Rating);
-    // Fill until even the finishing write cannot fit.
-    fill_disk(&desk);
-    // Finishing puts the whole history into the outbox: more than the pages left.
     desk.key(KeyCode::Enter);
-    assert!(desk.app.blocked(), "{}", desk.screen(120, 40));
-    assert_ne!(step(&desk), Step::Done);
-    desk.retry();
-    assert!(desk.app.blocked());
-    free_disk(&desk);
-    desk.retry();
-    assert!(!desk.app.blocked());
     assert_eq!(step(&desk), Step::Done, "{}", desk.screen(120, 40));
     assert!(desk.screen(120, 40).contains("HRBDL-05-20261130-0001"));
 
