@@ -1,7 +1,7 @@
 //! Call delivery on loopback with 240 connected windows and 30 approvers (10 departments of 3):
 //! clerk → approver (push of the call until the approver's live stream has it) and answer → clerk
 //! (the approver's reply until the window's live stream has it). Goal p99 < 50 ms. Printed beside
-//! a plain loopback HTTP round trip (`GET /v1/health`) as the floor. Run: `cargo bench --bench hq_calls`.
+//! a plain loopback HTTP round trip (`GET /v1/version`) as the floor. Run: `cargo bench --bench hq_calls`.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -74,7 +74,16 @@ fn main() {
     let windows: Vec<String> = (0..WINDOWS)
         .map(|w| enroll(&db, &["--center", "HRB", "--window", &format!("W{w:03}"), "--role", "clerk"]))
         .collect();
-    let departments: Vec<String> = (0..DEPARTMENTS).map(|d| format!("部门{d}")).collect();
+    // Ten real department groups of the embedded KB, each with one of its items: HQ routes a
+    // call by its item and enrols approvers of known departments only.
+    let kb = yichuang::kb::Kb::embedded().unwrap();
+    let mut by_department = std::collections::BTreeMap::new();
+    for item in &kb.items {
+        by_department.entry(item.department_group.clone()).or_insert_with(|| item.code.clone());
+    }
+    let (departments, items): (Vec<String>, Vec<String>) =
+        by_department.into_iter().take(DEPARTMENTS).unzip();
+    assert_eq!(departments.len(), DEPARTMENTS, "the embedded KB has {DEPARTMENTS} department groups");
     let approvers: Vec<(usize, String)> = (0..DEPARTMENTS * APPROVERS_PER_DEPARTMENT)
         .map(|i| {
             let d = i % DEPARTMENTS;
@@ -96,7 +105,7 @@ fn main() {
     let floor: Vec<Duration> = (0..1000)
         .map(|_| {
             let t = Instant::now();
-            http.get(format!("{url}/v1/health")).send().unwrap().bytes().unwrap();
+            http.get(format!("{url}/v1/version")).send().unwrap().bytes().unwrap();
             t.elapsed()
         })
         .collect();
@@ -137,7 +146,11 @@ fn main() {
         let event = CaseEvent::CallRaised {
             call_id: call_id.clone(),
             question: "能否容缺".into(),
-            snapshot: CallSnapshot { department: departments[d].clone(), ..CallSnapshot::default() },
+            snapshot: CallSnapshot {
+                item_code: items[d].clone(),
+                department: departments[d].clone(),
+                ..CallSnapshot::default()
+            },
             at: now,
         };
         store.append(&case_id, event, now).unwrap();

@@ -128,6 +128,7 @@ fn main() {
                     window: Some(format!("W{w:03}")),
                     department: None,
                     role: Role::Clerk,
+                    expires_at: None,
                 };
                 storage.enroll(device).await.expect("enroll").1
             }

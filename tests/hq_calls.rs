@@ -25,7 +25,11 @@ fn desk_with_call(dir: &std::path::Path, call_id: &str) -> (Store, String) {
     let raised = CaseEvent::CallRaised {
         call_id: call_id.into(),
         question: "复印件可以吗".into(),
-        snapshot: CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() },
+        snapshot: CallSnapshot {
+            item_code: hq_support::ITEM.into(),
+            department: "市场监管".into(),
+            ..CallSnapshot::default()
+        },
         at: yichuang::time::now(),
     };
     store.append(&id, raised, yichuang::time::now()).unwrap();
@@ -103,7 +107,7 @@ fn an_unanswered_call_escalates_to_supervisors() {
     let audit = rusqlite::Connection::open(&hq_db).unwrap();
     let escalations: i64 = audit
         .query_row(
-            "SELECT count(*) FROM audit WHERE action = 'escalate' AND detail = 'call call-late'",
+            "SELECT count(*) FROM audit WHERE action = 'escalate' AND subject = 'call-late'",
             [],
             |r| r.get(0),
         )
@@ -194,7 +198,11 @@ fn hq_restarted_mid_flow_loses_and_doubles_nothing() {
     let second = CaseEvent::CallRaised {
         call_id: "call-offline".into(),
         question: "原件遗失怎么办".into(),
-        snapshot: CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() },
+        snapshot: CallSnapshot {
+            item_code: hq_support::ITEM.into(),
+            department: "市场监管".into(),
+            ..CallSnapshot::default()
+        },
         at: now,
     };
     Store::open(&data_dir.join("desk.sqlite3"), StoreKind::Desk)

@@ -92,7 +92,11 @@ fn decisions_call_replies_and_kb_versions_reach_the_desk_by_pull_and_live_stream
         let raised = CaseEvent::CallRaised {
             call_id: "call-1".into(),
             question: "复印件可以吗".into(),
-            snapshot: CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() },
+            snapshot: CallSnapshot {
+                item_code: hq_support::ITEM.into(),
+                department: "市场监管".into(),
+                ..CallSnapshot::default()
+            },
             at: chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
                 .expect("d")
                 .and_hms_opt(9, 5, 0)

@@ -71,7 +71,7 @@ fn push_body(case_id: &str, id: &str) -> Value {
         {"id": format!("{id}-b"), "case_id": case_id, "seq": 2, "kind": "case_event",
          "body": {"event": "item_chosen", "code": ITEM, "kb_version": "2026.11.1"}},
         {"id": format!("{id}-c"), "case_id": case_id, "seq": 3, "kind": "case_event",
-         "body": {"event": "finished", "number": format!("HRB-{id}-20261130-0001"),
+         "body": {"event": "finished", "number": "HRB-W1-20261130-0001",
                   "decision": {"decision": "accept", "promised_date": "2026-12-04"}, "at": "2026-11-30T09:10:00"}}
     ]})
 }

@@ -29,7 +29,11 @@ fn desks_sync_and_listen_over_https_with_the_centers_ca() {
     let mut store = Store::open(&db, StoreKind::Desk).unwrap();
     let case_id = finished_case(&mut store, "HRB", "W1", 1);
     let now = yichuang::time::now();
-    let snapshot = CallSnapshot { department: "市场监管".into(), ..CallSnapshot::default() };
+    let snapshot = CallSnapshot {
+        item_code: hq_support::ITEM.into(),
+        department: "市场监管".into(),
+        ..CallSnapshot::default()
+    };
     let raised =
         CaseEvent::CallRaised { call_id: "tls-call".into(), question: "?".into(), snapshot, at: now };
     store.append(&case_id, raised, now).unwrap();

@@ -1,4 +1,5 @@
-//! `yichuang hq serve | enroll | kb publish`: run headquarters, issue device tokens, publish a KB.
+//! `yichuang hq serve | enroll | devices | revoke | rotate | audit | kb publish`: run headquarters,
+//! manage device tokens on HQ's machine, check and export the audit, publish a KB.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,6 +19,18 @@ pub enum HqCommand {
     /// Issue a device token for a window, an approver, a supervisor or a KB maintainer; the token
     /// is printed once and HQ keeps only its hash.
     Enroll(EnrollArgs),
+    /// List enrolled devices with their token's state (有效 / 已过期 / 已吊销).
+    Devices(DbArgs),
+    /// Revoke a device's token at once: HQ refuses it from the next request and closes its open
+    /// event streams (within a fraction of a second when HQ runs on the same database).
+    Revoke(DeviceArgs),
+    /// Give a device a new token (printed once); the old one keeps working for the grace period.
+    Rotate(RotateArgs),
+    /// HQ's tamper-evident audit: verify the hash chain, export rows for a supervisor.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Knowledge-base publishing.
     Kb {
         #[command(subcommand)]
@@ -29,7 +42,8 @@ pub enum HqCommand {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// TOML settings file (keys: listen, db, tls_cert, tls_key, allow_plain_http,
-    /// request_timeout_secs, max_body_bytes, escalate_after_secs, unattended_after_secs, zone).
+    /// request_timeout_secs, max_body_bytes, escalate_after_secs, unattended_after_secs,
+    /// idle_timeout_secs, zone).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on (default 127.0.0.1:8440; port 0 picks a free port).
@@ -60,6 +74,63 @@ pub struct ServeArgs {
     /// escalates (default 10).
     #[arg(long)]
     pub unattended_after: Option<u64>,
+    /// Seconds a connection may stay idle before HQ closes it (default 10).
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<u64>,
+}
+
+/// Where HQ's database is: `--db` or the `db` of `hq serve`'s `--config`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// HQ's database file (or `db` in `--config`).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// TOML settings file of `hq serve`, to find the database.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Flags of `hq revoke`.
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The device id (as `hq devices` lists it, e.g. d-1a2b3c4d5e6f).
+    pub device: String,
+}
+
+/// Flags of `hq rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The device id.
+    pub device: String,
+    /// How long the old token keeps working, in hours (default 24; 0 = stops at once).
+    #[arg(long, value_name = "HOURS", default_value_t = 24)]
+    pub grace_hours: u64,
+}
+
+/// `yichuang hq audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit's hash chain; exits non-zero and names the first broken link.
+    Verify(DbArgs),
+    /// Write audit rows to standard output (CSV or JSON lines), for a supervisor.
+    Export(ExportArgs),
+}
+
+/// Flags of `hq audit export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Only this center's rows (a supervisor's export); all centers without it.
+    #[arg(long)]
+    pub center: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: crate::hq::audit::Format,
 }
 
 /// Flags of `hq enroll`.
@@ -83,6 +154,9 @@ pub struct EnrollArgs {
     /// What the token may do.
     #[arg(long, value_enum)]
     pub role: Role,
+    /// The token stops working after this many days (default: until revoked).
+    #[arg(long, value_name = "DAYS")]
+    pub expires_in_days: Option<u32>,
 }
 
 /// `yichuang hq kb …`
@@ -126,24 +200,142 @@ pub fn run(command: HqCommand, zone: Option<crate::time::HallZone>) -> anyhow::R
                 max_body_bytes: args.max_body_bytes,
                 escalate_after_secs: args.escalate_after,
                 unattended_after_secs: args.unattended_after,
+                idle_timeout_secs: args.idle_timeout,
                 zone: zone.map(|z| z.name.to_string()),
             };
             crate::hq::serve(file.overlay(flags))?;
             Ok(ExitCode::SUCCESS)
         }
         HqCommand::Enroll(args) => enroll(args),
+        HqCommand::Devices(args) => devices(args),
+        HqCommand::Revoke(args) => revoke(args),
+        HqCommand::Rotate(args) => rotate(args),
+        HqCommand::Audit { command: AuditCommand::Verify(args) } => verify(args),
+        HqCommand::Audit { command: AuditCommand::Export(args) } => export(args),
         HqCommand::Kb { command: KbCommand::Publish(args) } => publish(args),
     }
 }
 
-fn enroll(args: EnrollArgs) -> anyhow::Result<ExitCode> {
-    let db = match (args.db, &args.config) {
+fn db_path(db: Option<PathBuf>, config: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    Ok(match (db, config) {
         (Some(db), _) => db,
         (None, Some(config)) => ServeConfig::from_file(config)?
             .db
             .ok_or_else(|| anyhow::anyhow!("配置文件 {} 中没有 db", config.display()))?,
         (None, None) => anyhow::bail!("须指定总部数据库：--db PATH 或 --config FILE"),
-    };
+    })
+}
+
+impl DbArgs {
+    fn open(&self) -> anyhow::Result<crate::hq::SqliteStorage> {
+        let path = db_path(self.db.clone(), self.config.as_ref())?;
+        if !path.exists() {
+            anyhow::bail!("总部数据库 {} 不存在", path.display());
+        }
+        Ok(crate::hq::SqliteStorage::open(&path)?)
+    }
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(f))
+}
+
+fn devices(args: DbArgs) -> anyhow::Result<ExitCode> {
+    let storage = args.open()?;
+    let rows = block_on(storage.devices())??;
+    let now = crate::time::now();
+    println!("设备\t角色\t中心/窗口或部门\t签发(UTC)\t到期(UTC)\t状态");
+    for r in rows {
+        let state = match (r.revoked_at, r.expires_at) {
+            (Some(at), _) => format!("已吊销 {}", at.format("%Y-%m-%d %H:%M")),
+            (None, Some(until)) if until <= now => "已过期".to_string(),
+            _ => match r.old_token_until {
+                Some(until) if until > now => {
+                    format!("有效（旧令牌至 {} 仍可用）", until.format("%Y-%m-%d %H:%M"))
+                }
+                _ => "有效".to_string(),
+            },
+        };
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{state}",
+            r.device.id,
+            r.device.role.as_str(),
+            r.device.label(),
+            r.created_at.format("%Y-%m-%d %H:%M"),
+            r.expires_at.map_or_else(|| "-".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn revoke(args: DeviceArgs) -> anyhow::Result<ExitCode> {
+    let storage = args.db.open()?;
+    match block_on(storage.revoke(args.device.clone()))?? {
+        Some(device) => {
+            println!(
+                "已吊销{} {}（设备 {}）的令牌；运行中的总部即刻拒绝它并关闭其事件流",
+                device.role.label(),
+                device.label(),
+                device.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => anyhow::bail!("没有未吊销的设备 {}（用 yichuang hq devices 查看）", args.device),
+    }
+}
+
+fn rotate(args: RotateArgs) -> anyhow::Result<ExitCode> {
+    let storage = args.db.open()?;
+    let grace = Duration::from_secs(args.grace_hours * 3600);
+    match block_on(storage.rotate(args.device.clone(), grace))?? {
+        Some((device, token)) => {
+            eprintln!(
+                "已为{} {}（设备 {}）换发新令牌；旧令牌在 {} 小时内仍可用。新令牌只显示这一次：",
+                device.role.label(),
+                device.label(),
+                device.id,
+                args.grace_hours
+            );
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => anyhow::bail!("没有未吊销的设备 {}（用 yichuang hq devices 查看）", args.device),
+    }
+}
+
+fn verify(args: DbArgs) -> anyhow::Result<ExitCode> {
+    let storage = args.open()?;
+    let report = block_on(storage.verify_audit())??;
+    match report.broken {
+        None => {
+            println!("审计链完整：{} 条记录", report.rows);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(b) => {
+            println!("审计链在第 {} 条记录处断开：{}", b.seq, b.problem);
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let path = db_path(args.db.db.clone(), args.db.config.as_ref())?;
+    if !path.exists() {
+        anyhow::bail!("总部数据库 {} 不存在", path.display());
+    }
+    let conn = crate::hq::sqlite::open_connection(&path)?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let n = crate::hq::audit::export(&conn, args.center.as_deref(), args.format, &mut out)?;
+    use std::io::Write as _;
+    out.flush()?;
+    eprintln!("已导出 {n} 条审计记录");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn enroll(args: EnrollArgs) -> anyhow::Result<ExitCode> {
+    let db = db_path(args.db, args.config.as_ref())?;
     let valid = |s: &str| crate::protocol::valid_id(s);
     if !valid(&args.center) {
         anyhow::bail!("中心编号 {:?} 无效：只能用字母、数字、-、_、.", args.center);
@@ -162,6 +354,9 @@ fn enroll(args: EnrollArgs) -> anyhow::Result<ExitCode> {
         window: args.window.filter(|_| args.role == Role::Clerk),
         department: args.department.filter(|_| matches!(args.role, Role::Approver)),
         role: args.role,
+        expires_at: args
+            .expires_in_days
+            .map(|days| crate::time::now() + chrono::Duration::days(i64::from(days))),
     };
     let (device, token) = crate::hq::enroll(&db, device)?;
     eprintln!(

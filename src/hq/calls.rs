@@ -8,10 +8,13 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::sqlite::{add_feed_item, department_target, parse_time, time, window_target};
-use super::storage::StorageError;
+use super::audit::{Action, Entry};
+use super::rules::{self, CallFacts, CaseStage, DecisionKind, ResolveStep, TakeStep};
+use super::sqlite::{
+    add_feed_item, call_facts, case_facts, department_target, parse_time, time, window_target,
+};
+use super::storage::{Scope, StorageError};
 use crate::console::model::{CallItem, QueueCase};
-use crate::intake::approval::ApprovalDecision;
 use crate::intake::call::{CallSnapshot, CallState, MaterialLine, Reply};
 use crate::intake::case::{Case, CaseEvent, Field};
 use crate::intake::validate::mask_name;
@@ -39,13 +42,7 @@ pub enum TakeOutcome {
 }
 
 fn parse_state(s: &str) -> CallState {
-    match s {
-        "answered" => CallState::Answered,
-        "resolved" => CallState::Resolved,
-        "escalated" => CallState::Escalated,
-        "pending" => CallState::Pending,
-        _ => CallState::Ringing,
-    }
+    CallState::parse(s).unwrap_or(CallState::Ringing)
 }
 
 /// Announces a call's new state to the calling window and to the department's consoles.
@@ -66,7 +63,7 @@ fn announce(
     let Some((case_id, department, center, window)) = row else { return Ok(()) };
     let body = FeedBody::CallState { case_id: case_id.clone(), call_id: call_id.to_string(), state, at };
     add_feed_item(conn, &window_target(&center, &window), Some(&case_id), &body, at)?;
-    add_feed_item(conn, &department_target(&department), Some(&case_id), &body, at)?;
+    add_feed_item(conn, &department_target(&center, &department), Some(&case_id), &body, at)?;
     Ok(())
 }
 
@@ -77,45 +74,45 @@ pub fn take(
     call_id: &str,
     at: DateTime<Utc>,
 ) -> Result<TakeOutcome, StorageError> {
-    let row: Option<(Option<String>, Option<String>, String)> = conn
-        .query_row("SELECT owner, owner_label, state FROM calls WHERE call_id = ?1", [call_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    let Some((owner, owner_label, state)) = row else { return Ok(TakeOutcome::NoCall) };
-    if state == "resolved" {
-        return Ok(TakeOutcome::NoCall);
-    }
-    match owner {
-        Some(owner) if owner == device.id => return Ok(TakeOutcome::AlreadyYours),
-        Some(_) => return Ok(TakeOutcome::TakenBy { owner: owner_label.unwrap_or_default() }),
-        None => {}
+    let Some(call) = call_facts(conn, call_id)? else { return Ok(TakeOutcome::NoCall) };
+    match rules::take(&call, &device.id) {
+        TakeStep::Closed => return Ok(TakeOutcome::NoCall),
+        TakeStep::AlreadyYours => return Ok(TakeOutcome::AlreadyYours),
+        TakeStep::TakenByOther => {
+            let label: Option<String> = conn
+                .query_row("SELECT owner_label FROM calls WHERE call_id = ?1", [call_id], |r| r.get(0))
+                .optional()?
+                .flatten();
+            return Ok(TakeOutcome::TakenBy { owner: label.unwrap_or_default() });
+        }
+        TakeStep::Take => {}
     }
     conn.execute(
-        "UPDATE calls SET owner = ?2, owner_label = ?3, taken_at = ?4, state = 'answered'
+        "UPDATE calls SET owner = ?2, owner_label = ?3, taken_at = ?4, state = ?5
          WHERE call_id = ?1 AND owner IS NULL",
-        params![call_id, device.id, device.name(), time(at)],
+        params![call_id, device.id, device.name(), time(at), CallState::Answered.as_str()],
     )?;
     announce(conn, call_id, CallState::Answered, at)?;
     Ok(TakeOutcome::Taken)
 }
 
-/// The owner (or a supervisor) closes a call.
+/// The owner (or a supervisor) closes a call; closing it again is a no-op that succeeds.
 pub fn resolve(
     conn: &Connection,
     device: &Device,
     call_id: &str,
     at: DateTime<Utc>,
-) -> Result<bool, StorageError> {
-    let owner: Option<Option<String>> =
-        conn.query_row("SELECT owner FROM calls WHERE call_id = ?1", [call_id], |r| r.get(0)).optional()?;
-    let Some(owner) = owner else { return Ok(false) };
-    if device.role != Role::Supervisor && owner.as_deref() != Some(device.id.as_str()) {
-        return Ok(false);
+) -> Result<ResolveStep, StorageError> {
+    let Some(call) = call_facts(conn, call_id)? else { return Ok(ResolveStep::NotYours) };
+    let step = rules::resolve(&call, &device.id, device.role == Role::Supervisor);
+    if step == ResolveStep::Resolve {
+        conn.execute(
+            "UPDATE calls SET state = ?2 WHERE call_id = ?1",
+            params![call_id, CallState::Resolved.as_str()],
+        )?;
+        announce(conn, call_id, CallState::Resolved, at)?;
     }
-    conn.execute("UPDATE calls SET state = 'resolved' WHERE call_id = ?1", [call_id])?;
-    announce(conn, call_id, CallState::Resolved, at)?;
-    Ok(true)
+    Ok(step)
 }
 
 /// When ringing calls escalate to supervisors.
@@ -133,37 +130,60 @@ pub struct Escalation {
 pub fn escalate(conn: &Connection, rule: &Escalation, at: DateTime<Utc>) -> Result<usize, StorageError> {
     let before = |d: std::time::Duration| time(at - chrono::Duration::from_std(d).unwrap_or_default());
     let attended = serde_json::to_string(&rule.attended).unwrap_or_else(|_| "[]".into());
-    let calls: Vec<(String, String)> = conn
+    // The time limits select candidates; the state machine decides which of them escalate.
+    let candidates: Vec<(String, String, String, String, Option<String>)> = conn
         .prepare_cached(
-            "SELECT call_id, case_id FROM calls WHERE state = 'ringing' AND owner IS NULL
-               AND (raised_at < ?1
-                    OR (raised_at < ?2 AND department NOT IN (SELECT value FROM json_each(?3))))",
+            "SELECT c.call_id, c.case_id, coalesce(k.center, ''), c.state, c.owner
+               FROM calls c LEFT JOIN cases k ON k.case_id = c.case_id
+              WHERE c.state = ?4
+               AND (c.raised_at < ?1
+                    OR (c.raised_at < ?2 AND c.department NOT IN (SELECT value FROM json_each(?3))))",
         )?
-        .query_map(params![before(rule.after), before(rule.unattended_after), attended], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
+        .query_map(
+            params![before(rule.after), before(rule.unattended_after), attended, CallState::Ringing.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?
         .collect::<Result<_, _>>()?;
-    for (id, case_id) in &calls {
-        conn.execute("UPDATE calls SET state = 'escalated' WHERE call_id = ?1", [id])?;
-        announce(conn, id, CallState::Escalated, at)?;
+    let mut n = 0;
+    for (id, case_id, center, state, owner) in candidates {
+        let call = CallFacts { state: parse_state(&state), owner };
+        if !rules::may_escalate(&call) {
+            continue;
+        }
+        conn.execute(
+            "UPDATE calls SET state = ?2 WHERE call_id = ?1",
+            params![id, CallState::Escalated.as_str()],
+        )?;
+        announce(conn, &id, CallState::Escalated, at)?;
         // HQ itself acts here; the audit names it.
-        conn.prepare_cached(
-            "INSERT INTO audit(at, actor, device, action, case_id, detail) VALUES (?1, 'HQ', 'hq', 'escalate', ?2, ?3)",
-        )?
-        .execute(rusqlite::params![time(at), case_id, format!("call {id}")])?;
+        let entry = Entry {
+            at,
+            center,
+            actor: "HQ".into(),
+            device: "hq".into(),
+            action: Action::Escalate,
+            case_id: Some(case_id),
+            subject: Some(id),
+            status: 200,
+            reason: None,
+        };
+        super::audit::append(conn, &entry)?;
+        n += 1;
     }
-    Ok(calls.len())
+    Ok(n)
 }
 
-/// Open calls of `department` (`None`: every department, for supervisors), oldest first.
-pub fn open_calls(conn: &Connection, department: Option<&str>) -> Result<Vec<CallItem>, StorageError> {
+/// Open calls in `scope`, oldest first.
+pub fn open_calls(conn: &Connection, scope: &Scope) -> Result<Vec<CallItem>, StorageError> {
     type Row = (String, String, String, String, String, Option<String>, Option<String>, Option<String>);
     let rows: Vec<Row> = conn
         .prepare_cached(
             "SELECT call_id, case_id, state, raised_at, coalesce(window, ''), owner_label, question, snapshot
-             FROM calls WHERE state != 'resolved' AND (?1 IS NULL OR department = ?1) ORDER BY raised_at",
+             FROM calls c WHERE state != ?3 AND (?1 IS NULL OR department = ?1)
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM cases k WHERE k.case_id = c.case_id AND k.center = ?2))
+             ORDER BY raised_at",
         )?
-        .query_map(params![department], |r| {
+        .query_map(params![scope.department, scope.center, CallState::Resolved.as_str()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
         })?
         .collect::<Result<_, _>>()?;
@@ -201,20 +221,31 @@ pub fn open_calls(conn: &Connection, department: Option<&str>) -> Result<Vec<Cal
     Ok(out)
 }
 
-/// Accepted cases of `department` waiting for the back office, oldest first: not terminated at
-/// the window, and no decision yet or sent back for correction (退回补正) and corrected since.
-pub fn queue(conn: &Connection, department: Option<&str>) -> Result<Vec<QueueCase>, StorageError> {
-    let cases: Vec<(String, String)> = conn
+/// Accepted cases in `scope` waiting for the back office, oldest first: those the state machine
+/// ([`rules::CaseStage`]) says await a decision — accepted, not terminated, not decided, or sent
+/// back (退回补正) and corrected since.
+pub fn queue(conn: &Connection, scope: &Scope) -> Result<Vec<QueueCase>, StorageError> {
+    let candidates: Vec<(String, String)> = conn
         .prepare_cached(
             "SELECT case_id, coalesce(number, '') FROM cases c
-             WHERE decision IN ('受理', '容缺受理') AND (?1 IS NULL OR department = ?1)
-               AND terminated_at IS NULL
-               AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.case_id
-                   AND (d.kind != ?2 OR c.corrected_at IS NULL OR d.at >= c.corrected_at))
-             ORDER BY created_at LIMIT 200",
+             WHERE number IS NOT NULL AND (?1 IS NULL OR department = ?1) AND (?2 IS NULL OR center = ?2)
+               AND terminated_at IS NULL AND decision IN ('受理', '容缺受理')
+               AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.case_id AND d.kind != ?3)
+             ORDER BY created_at",
         )?
-        .query_map(params![department, ApprovalDecision::CORRECTION_LABEL], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![scope.department, scope.center, DecisionKind::RequestCorrection.label()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
+    let mut cases = Vec::new();
+    for (case_id, number) in candidates {
+        if CaseStage::of(&case_facts(conn, &case_id)?.1) == CaseStage::AwaitingDecision {
+            cases.push((case_id, number));
+            if cases.len() == 200 {
+                break;
+            }
+        }
+    }
     let mut out = Vec::with_capacity(cases.len());
     for (case_id, number) in cases {
         let bodies: Vec<String> = conn

@@ -6,10 +6,13 @@
 //! cursor, and listens to a live event stream; approvers decide cases and answer calls; the KB
 //! maintainer publishes KB versions. Every state change is in HQ's append-only audit.
 
+pub mod audit;
 pub mod calls;
 pub mod kb;
+pub mod pii;
 pub mod presence;
 pub mod routes;
+pub mod rules;
 pub mod sqlite;
 pub mod storage;
 #[cfg(test)]
@@ -50,6 +53,9 @@ pub struct ServeConfig {
     /// Seconds a call may ring while no approver of its department is connected before it
     /// escalates (default 10).
     pub unattended_after_secs: Option<u64>,
+    /// Seconds a connection may stay idle (no request, or a request's headers not complete; a
+    /// TLS handshake not done) before HQ closes it (default 10).
+    pub idle_timeout_secs: Option<u64>,
     /// The hall's time zone (default `Asia/Shanghai`; see src/time.rs): how naive times of older
     /// desks' journals are read.
     pub zone: Option<String>,
@@ -75,6 +81,7 @@ impl ServeConfig {
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             escalate_after_secs: over.escalate_after_secs.or(self.escalate_after_secs),
             unattended_after_secs: over.unattended_after_secs.or(self.unattended_after_secs),
+            idle_timeout_secs: over.idle_timeout_secs.or(self.idle_timeout_secs),
             zone: over.zone.or(self.zone),
         }
     }
@@ -91,6 +98,9 @@ impl ServeConfig {
 /// Runs HQ until Ctrl-C or SIGTERM: opens the store, binds, prints `listening on URL` (tests and
 /// scripts read that line to learn a port picked by the system), serves.
 pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    init_logging();
+    let idle =
+        config.idle_timeout_secs.map_or(IDLE_TIMEOUT, Duration::from_secs).max(Duration::from_millis(100));
     if let Some(zone) = &config.zone {
         crate::time::set_hall_zone(crate::time::HallZone::parse(zone).map_err(anyhow::Error::msg)?);
     }
@@ -132,7 +142,7 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     attended: attended.attended(),
                 };
                 if let Err(e) = escalating.escalate_calls(rule).await {
-                    eprintln!("升级呼叫失败: {e}");
+                    tracing::error!(target: "hq::calls", error = %e, "升级呼叫失败");
                 }
             }
         });
@@ -150,8 +160,8 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
             None => {
                 println!("listening on http://{local}");
                 flush_stdout();
-                let mut server = axum_server::from_tcp(listener)?.handle(handle);
-                slow_headers_time_out(server.http_builder());
+                let mut server = axum_server::from_tcp(listener)?.http1_only().handle(handle);
+                idle_connections_close(server.http_builder(), idle);
                 server.serve(app.into_make_service()).await?;
             }
             Some((cert, key)) => {
@@ -162,8 +172,10 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     })?;
                 println!("listening on https://{local}");
                 flush_stdout();
-                let mut server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle);
-                slow_headers_time_out(server.http_builder());
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls).handshake_timeout(idle);
+                let mut server =
+                    axum_server::from_tcp(listener)?.acceptor(acceptor).http1_only().handle(handle);
+                idle_connections_close(server.http_builder(), idle);
                 server.serve(app.into_make_service()).await?;
             }
         }
@@ -171,14 +183,30 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
     })
 }
 
-/// How long a client may take to send its request headers: a connection that trickles them
-/// would otherwise hold a slot for ever (the request timeout only starts with the handler).
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may wait for the next request's headers: a connection that sends
+/// nothing, trickles its headers, or idles between requests would otherwise hold a file
+/// descriptor for ever (the request timeout only starts with the handler).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn slow_headers_time_out(
+/// HQ speaks HTTP/1.1 only (`http1_only` on the server), so hyper serves each connection straight
+/// away instead of first waiting, without a limit, for bytes that tell HTTP/1 from HTTP/2; then
+/// its header-read timeout covers a connection's whole idle time — before the first request and
+/// between keep-alive requests, plain and TLS alike (the TLS handshake has the same limit).
+fn idle_connections_close(
     builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    idle: Duration,
 ) {
-    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(idle);
+}
+
+/// HQ's log: `tracing` lines on standard error (the access log is target `hq::access`). Never a
+/// personal number: routes are logged by their template, bodies never.
+fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
 }
 
 fn flush_stdout() {

@@ -21,7 +21,7 @@ use futures_util::Stream;
 use serde::Deserialize;
 
 use super::sqlite::{ALL, department_target, window_target};
-use super::storage::{CaseOwner, FeedTargets, HqStorage, StorageError};
+use super::storage::{CaseOwner, FeedTargets, HqStorage, Scope, StorageError};
 use crate::protocol::{
     self, DecisionRequest, Device, ErrorBody, ErrorDetail, FeedItem, Health, KbPackage, PullResponse,
     PushResponse, ReplyRequest, Role, Version, token_hash, valid_id,
@@ -82,12 +82,21 @@ impl ApiError {
     fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
+    fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
 }
+
+/// The machine code of an error answer, kept on the response so the access layer can audit a
+/// refusal with a fixed code (never its message).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
         let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -99,7 +108,10 @@ impl IntoResponse for ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e}；请稍后重试"))
+        match e {
+            StorageError::Refused(message) => Self::conflict("conflict", message),
+            e => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{e}；请稍后重试")),
+        }
     }
 }
 
@@ -118,7 +130,29 @@ impl From<QueryRejection> for ApiError {
 /// The authenticated device of a request.
 pub struct Authed(pub Device);
 
-impl<S: HqStorage> FromRequestParts<AppState<S>> for Authed {
+/// Where the access layer learns which device made a request (filled by authentication).
+#[derive(Debug, Clone, Default)]
+pub struct Caller(Arc<std::sync::Mutex<Option<Device>>>);
+
+impl Caller {
+    fn set(&self, device: &Device) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(device.clone());
+        }
+    }
+
+    fn get(&self) -> Option<Device> {
+        self.0.lock().ok().and_then(|slot| slot.clone())
+    }
+}
+
+/// A device with what its token grants: streams end when it expires.
+struct Authenticated {
+    grant: super::storage::Grant,
+    token_hash: String,
+}
+
+impl<S: HqStorage> FromRequestParts<AppState<S>> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
@@ -133,10 +167,26 @@ impl<S: HqStorage> FromRequestParts<AppState<S>> for Authed {
             .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty() && t.len() <= 256)
             .ok_or_else(|| ApiError::unauthorized("Authorization 头格式应为 Bearer <令牌>"))?;
-        match state.storage.device_for_token(token_hash(token)).await? {
-            Some(device) => Ok(Self(device)),
-            None => Err(ApiError::unauthorized("设备令牌无效或已吊销，请用 yichuang hq enroll 重新签发")),
+        let hash = token_hash(token);
+        match state.storage.device_for_token(hash.clone()).await? {
+            Some(grant) => {
+                if let Some(caller) = parts.extensions.get::<Caller>() {
+                    caller.set(&grant.device);
+                }
+                Ok(Self { grant, token_hash: hash })
+            }
+            None => Err(ApiError::unauthorized(
+                "设备令牌无效、已过期或已吊销，请向总部申请新令牌（yichuang hq enroll / hq rotate）",
+            )),
         }
+    }
+}
+
+impl<S: HqStorage> FromRequestParts<AppState<S>> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, ApiError> {
+        Authenticated::from_request_parts(parts, state).await.map(|a| Self(a.grant.device))
     }
 }
 
@@ -241,7 +291,58 @@ pub fn router<S: HqStorage>(state: AppState<S>) -> Router {
         })
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(move |req: Request, next: Next| request_timeout(req, next, timeout)))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), access::<S>))
         .with_state(state)
+}
+
+/// Numbers requests for the access log.
+static REQUEST_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// The access log and the audit of refusals: one `tracing` line per request with its id, route
+/// (the template, e.g. `/v1/cases/{case_id}` — never the raw path or query), status, latency and
+/// device id; a 401, 403 or 409 also goes into the audit with its error code.
+async fn access<S: HqStorage>(State(state): State<AppState<S>>, mut req: Request, next: Next) -> Response {
+    let id = REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "-".to_string(), |p| p.as_str().to_string());
+    let method = req.method().clone();
+    let caller = Caller::default();
+    req.extensions_mut().insert(caller.clone());
+    let response = next.run(req).await;
+    let status = response.status();
+    let device = caller.get();
+    let device_id = device.as_ref().map_or("-", |d| d.id.as_str());
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        target: "hq::access",
+        request = id,
+        method = %method,
+        route = %route,
+        status = status.as_u16(),
+        latency_ms = format_args!("{latency_ms:.1}"),
+        device = device_id,
+    );
+    if matches!(status.as_u16(), 401 | 403 | 409) {
+        let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
+        let entry = super::audit::Entry {
+            at: crate::time::now(),
+            center: device.as_ref().map(|d| d.center.clone()).unwrap_or_default(),
+            actor: device.as_ref().map_or_else(|| "-".to_string(), Device::label),
+            device: device_id.to_string(),
+            action: super::audit::Action::Refused,
+            case_id: None,
+            subject: Some(route),
+            status: status.as_u16(),
+            reason: code,
+        };
+        if let Err(e) = state.storage.audit(entry).await {
+            tracing::warn!(target: "hq::audit", request = id, error = %e, "refusal not audited");
+        }
+    }
+    response
 }
 
 async fn request_timeout(req: Request, next: Next, limit: Duration) -> Response {
@@ -258,8 +359,16 @@ async fn version() -> Json<Version> {
     Json(Version::current())
 }
 
-async fn health<S: HqStorage>(State(state): State<AppState<S>>) -> Json<Health> {
-    Json(Health { status: "ok".into(), feed_seq: *state.storage.feed_watch().borrow() })
+async fn health<S: HqStorage>(State(state): State<AppState<S>>) -> Response {
+    let feed_seq = *state.storage.feed_watch().borrow();
+    match state.storage.health().await {
+        Ok(()) => Json(Health { status: "ok".into(), feed_seq }).into_response(),
+        Err(e) => {
+            tracing::error!(target: "hq::health", error = %e, "store unhealthy");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable".into(), feed_seq }))
+                .into_response()
+        }
+    }
 }
 
 async fn whoami(Authed(device): Authed) -> Json<Device> {
@@ -277,6 +386,9 @@ async fn push<S: HqStorage>(
             device.role.label()
         )));
     }
+    if let Some(problem) = protocol::oversized_text(&req) {
+        return Err(field_too_long(problem));
+    }
     let n = req.changes.len();
     let results = state.storage.push(device, req.changes).await?;
     if results.len() != n {
@@ -285,19 +397,24 @@ async fn push<S: HqStorage>(
     Ok(Json(PushResponse { results }))
 }
 
-/// Which feed items a device receives.
+fn field_too_long(problem: String) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "field_too_long", problem)
+}
+
+/// Which feed items a device receives: a window its own, an approver their department's at
+/// their center, a supervisor everything of their center.
 pub fn targets(device: &Device) -> FeedTargets {
     match device.role {
-        Role::Supervisor => None,
-        Role::Clerk => Some(match &device.window {
+        Role::Supervisor => FeedTargets::Center(device.center.clone()),
+        Role::Clerk => FeedTargets::Only(match &device.window {
             Some(w) => vec![ALL.to_string(), window_target(&device.center, w)],
             None => vec![ALL.to_string()],
         }),
-        Role::Approver => Some(match &device.department {
-            Some(d) => vec![ALL.to_string(), department_target(d)],
+        Role::Approver => FeedTargets::Only(match &device.department {
+            Some(d) => vec![ALL.to_string(), department_target(&device.center, d)],
             None => vec![ALL.to_string()],
         }),
-        Role::KbAdmin => Some(vec![ALL.to_string()]),
+        Role::KbAdmin => FeedTargets::Only(vec![ALL.to_string()]),
     }
 }
 
@@ -318,12 +435,25 @@ async fn pull<S: HqStorage>(
     if q.since < 0 {
         return Err(ApiError::bad_request("since 不能为负数"));
     }
+    let newest = *state.storage.feed_watch().borrow();
+    if q.since > newest {
+        return Err(cursor_ahead(q.since, newest));
+    }
     let limit = q.limit.unwrap_or(protocol::MAX_PULL_LIMIT).clamp(1, protocol::MAX_PULL_LIMIT);
     let mut items = state.storage.feed(targets(&device), q.since, limit + 1).await?;
     let more = items.len() > limit;
     items.truncate(limit);
     let next = items.last().map_or(q.since, |i| i.seq);
     Ok(Json(PullResponse { items, next, more }))
+}
+
+/// A cursor beyond HQ's newest item (HQ's database was restored from a backup): the client must
+/// start again from 0 (PROTOCOL.md, "Cursor ahead").
+fn cursor_ahead(since: i64, newest: i64) -> ApiError {
+    ApiError::conflict(
+        protocol::CURSOR_AHEAD,
+        format!("游标 {since} 超出总部最新序号 {newest}：总部数据可能已从备份恢复，请从 0 重新同步"),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -337,6 +467,12 @@ struct StreamState<S> {
     targets: FeedTargets,
     last: i64,
     watch: tokio::sync::watch::Receiver<i64>,
+    /// Revocations and rotations: the stream checks its token again on each.
+    revocations: tokio::sync::watch::Receiver<u64>,
+    token_hash: String,
+    device_id: String,
+    /// The token stops working then; so does the stream.
+    valid_until: Option<chrono::DateTime<chrono::Utc>>,
     buffer: VecDeque<FeedItem>,
     /// An approver's stream counts their department as attended while it is open.
     _connected: Option<super::presence::Connected>,
@@ -347,9 +483,29 @@ fn sse_event(item: &FeedItem) -> Event {
     Event::default().id(item.seq.to_string()).event(item.body.kind()).data(data)
 }
 
+/// Whether the stream's token still works; checked whenever a token is revoked or rotated.
+async fn still_valid<S: HqStorage>(st: &mut StreamState<S>) -> bool {
+    match st.storage.device_for_token(st.token_hash.clone()).await {
+        Ok(Some(grant)) if grant.device.id == st.device_id => {
+            st.valid_until = grant.valid_until;
+            true
+        }
+        Ok(_) => false,
+        // The store cannot answer: keep the stream; the next revocation check decides.
+        Err(_) => true,
+    }
+}
+
+/// How long until `until` (UTC), for a stream whose token expires.
+fn time_left(until: Option<chrono::DateTime<chrono::Utc>>) -> Duration {
+    until.map_or(Duration::from_secs(86_400 * 365), |u| {
+        (u - crate::time::now()).to_std().unwrap_or(Duration::ZERO)
+    })
+}
+
 async fn events<S: HqStorage>(
     State(state): State<AppState<S>>,
-    Authed(device): Authed,
+    auth: Authenticated,
     headers: HeaderMap,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -368,7 +524,18 @@ async fn events<S: HqStorage>(
         return Err(ApiError::bad_request("since 不能为负数"));
     }
     let last = header_id.or(q.since).unwrap_or(0);
+    let newest = *state.storage.feed_watch().borrow();
+    if last > newest {
+        return Err(cursor_ahead(last, newest));
+    }
+    let device = auth.grant.device;
+    let mut revocations = state.storage.revocations();
+    revocations.borrow_and_update();
     let start = StreamState {
+        revocations,
+        token_hash: auth.token_hash,
+        device_id: device.id.clone(),
+        valid_until: auth.grant.valid_until,
         watch: state.storage.feed_watch(),
         storage: state.storage.clone(),
         targets: targets(&device),
@@ -381,6 +548,12 @@ async fn events<S: HqStorage>(
     };
     let stream = futures_util::stream::unfold(start, |mut st| async move {
         loop {
+            if st.revocations.has_changed().unwrap_or(true) {
+                st.revocations.borrow_and_update();
+                if !still_valid(&mut st).await {
+                    return None;
+                }
+            }
             if let Some(item) = st.buffer.pop_front() {
                 st.last = item.seq;
                 let event = sse_event(&item);
@@ -390,8 +563,19 @@ async fn events<S: HqStorage>(
             match st.storage.feed(st.targets.clone(), st.last, 100).await {
                 Ok(items) if !items.is_empty() => st.buffer.extend(items),
                 Ok(_) => {
-                    if st.watch.changed().await.is_err() {
-                        return None;
+                    let expiry = time_left(st.valid_until);
+                    tokio::select! {
+                        changed = st.watch.changed() => if changed.is_err() { return None },
+                        changed = st.revocations.changed() => {
+                            if changed.is_err() || !still_valid(&mut st).await {
+                                return None;
+                            }
+                        }
+                        () = tokio::time::sleep(expiry) => {
+                            if !still_valid(&mut st).await || time_left(st.valid_until).is_zero() {
+                                return None;
+                            }
+                        }
                     }
                 }
                 Err(_) => return None,
@@ -401,10 +585,21 @@ async fn events<S: HqStorage>(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// Whether `device` may read a case owned by `owner`; the error says why not.
+/// Whether `device` may read (and, for approvers and supervisors, decide) a case owned by
+/// `owner`; the error says why not. Every device belongs to a center: a window sees its own
+/// cases, an approver their center's cases of their department, a supervisor their center's.
 pub fn may_read(device: &Device, owner: &CaseOwner) -> Result<(), ApiError> {
+    let other_center = || {
+        ApiError::forbidden(format!(
+            "{}只能处理本中心（{}）的案件；此案件属于中心 {}",
+            device.role.label(),
+            device.center,
+            owner.center
+        ))
+    };
     match device.role {
-        Role::Supervisor => Ok(()),
+        Role::Supervisor if owner.center == device.center => Ok(()),
+        Role::Supervisor => Err(other_center()),
         Role::Clerk => {
             if owner.center == device.center && device.window.as_deref() == Some(owner.window.as_str()) {
                 Ok(())
@@ -417,12 +612,13 @@ pub fn may_read(device: &Device, owner: &CaseOwner) -> Result<(), ApiError> {
                 )))
             }
         }
+        Role::Approver if owner.center != device.center => Err(other_center()),
         Role::Approver => {
             if owner.department.is_some() && owner.department == device.department {
                 Ok(())
             } else {
                 Err(ApiError::forbidden(format!(
-                    "审批人员只能查看本部门（{}）的案件",
+                    "审批人员只能处理本部门（{}）的案件",
                     device.department.as_deref().unwrap_or("未指定")
                 )))
             }
@@ -435,20 +631,49 @@ fn check_path_id(what: &str, id: &str) -> Result<(), ApiError> {
     if valid_id(id) { Ok(()) } else { Err(ApiError::bad_request(format!("{what} 格式无效"))) }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseQuery {
+    /// An approver asks for ID and phone numbers in full (issuing the result needs them).
+    #[serde(default)]
+    unmasked: bool,
+}
+
 async fn case<S: HqStorage>(
     State(state): State<AppState<S>>,
     Authed(device): Authed,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<CaseQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Path(case_id) = path?;
+    let Query(q) = query?;
     check_path_id("案件编号", &case_id)?;
     let owner = state.storage.case_owner(case_id.clone()).await?;
     let Some(owner) = owner else { return Err(ApiError::not_found(format!("总部没有案件 {case_id}"))) };
     may_read(&device, &owner)?;
-    match state.storage.case(case_id.clone()).await? {
-        Some(view) => Ok(Json(view).into_response()),
-        None => Err(ApiError::not_found(format!("总部没有案件 {case_id}"))),
+    // The window typed the numbers; an approver may ask for them to issue the result; a
+    // supervisor's figures never need them.
+    let unmasked = match device.role {
+        Role::Clerk => true,
+        Role::Approver => q.unmasked,
+        Role::Supervisor | Role::KbAdmin => {
+            if q.unmasked {
+                return Err(ApiError::forbidden("大厅主管只能查看脱敏后的证件号码和电话号码"));
+            }
+            false
+        }
+    };
+    let Some(mut view) = state.storage.case(case_id.clone()).await? else {
+        return Err(ApiError::not_found(format!("总部没有案件 {case_id}")));
+    };
+    if !unmasked {
+        super::pii::mask_case(&mut view);
     }
+    let action =
+        if unmasked { super::audit::Action::ReadCaseUnmasked } else { super::audit::Action::ReadCase };
+    let entry = super::audit::Entry::by(&device, crate::time::now(), action).case(&case_id);
+    state.storage.audit(entry).await?;
+    Ok(Json(view).into_response())
 }
 
 async fn decide<S: HqStorage>(
@@ -466,13 +691,13 @@ async fn decide<S: HqStorage>(
     if let Some(problem) = req.decision.problem() {
         return Err(ApiError::bad_request(problem));
     }
+    if let Some(problem) = protocol::oversized_decision(&req.decision) {
+        return Err(field_too_long(problem));
+    }
     let Some(owner) = state.storage.case_owner(req.case_id.clone()).await? else {
         return Err(ApiError::not_found(format!("总部没有案件 {}", req.case_id)));
     };
-    if device.role == Role::Approver && (owner.department.is_none() || owner.department != device.department)
-    {
-        return Err(ApiError::forbidden("审批人员只能决定本部门的案件"));
-    }
+    may_read(&device, &owner)?;
     Ok(Json(state.storage.decide(device, req).await?).into_response())
 }
 
@@ -491,12 +716,13 @@ async fn reply<S: HqStorage>(
     if req.text.trim().is_empty() {
         return Err(ApiError::bad_request("答复内容不能为空"));
     }
+    if req.text.len() > protocol::MAX_TEXT_BYTES {
+        return Err(field_too_long(format!("答复内容超过 {} 字节的上限", protocol::MAX_TEXT_BYTES)));
+    }
     let Some((_, owner)) = state.storage.call_owner(call_id.clone()).await? else {
         return Err(ApiError::not_found(format!("总部没有呼叫 {call_id}")));
     };
-    if device.role == Role::Approver && owner.department != device.department {
-        return Err(ApiError::forbidden("审批人员只能答复本部门的呼叫"));
-    }
+    may_read(&device, &owner)?;
     Ok(Json(state.storage.reply(device, call_id, req).await?).into_response())
 }
 
@@ -513,10 +739,7 @@ async fn call_access<S: HqStorage>(
     let Some((_, owner)) = state.storage.call_owner(call_id.to_string()).await? else {
         return Err(ApiError::not_found(format!("总部没有呼叫 {call_id}")));
     };
-    if device.role == Role::Approver && owner.department != device.department {
-        return Err(ApiError::forbidden("审批人员只能处理本部门的呼叫"));
-    }
-    Ok(())
+    may_read(device, &owner)
 }
 
 async fn take<S: HqStorage>(
@@ -542,18 +765,27 @@ async fn resolve<S: HqStorage>(
 ) -> Result<Response, ApiError> {
     let Path(call_id) = path?;
     call_access(&state, &device, &call_id).await?;
-    if state.storage.resolve_call(device, call_id).await? {
-        Ok(Json(serde_json::json!({"status": "resolved"})).into_response())
-    } else {
-        Err(ApiError::forbidden("只有接听该呼叫的审批人员或主管可以结束呼叫"))
+    match state.storage.resolve_call(device, call_id).await? {
+        super::rules::ResolveStep::Resolve => {
+            Ok(Json(serde_json::json!({"status": "resolved"})).into_response())
+        }
+        super::rules::ResolveStep::AlreadyResolved => {
+            Ok(Json(serde_json::json!({"status": "resolved", "repeat": true})).into_response())
+        }
+        super::rules::ResolveStep::NotYours => {
+            Err(ApiError::forbidden("只有接听该呼叫的审批人员或主管可以结束呼叫"))
+        }
     }
 }
 
-/// The department an approver sees (`None` for supervisors: all).
-fn scope(device: &Device) -> Result<Option<String>, ApiError> {
+/// What an approver's or supervisor's lists show: their center, and an approver's department.
+fn scope(device: &Device) -> Result<Scope, ApiError> {
     match device.role {
-        Role::Supervisor => Ok(None),
-        Role::Approver => Ok(device.department.clone()),
+        Role::Supervisor => Ok(Scope { center: Some(device.center.clone()), department: None }),
+        Role::Approver => Ok(Scope {
+            center: Some(device.center.clone()),
+            department: Some(device.department.clone().unwrap_or_default()),
+        }),
         _ => Err(ApiError::forbidden("只有后台审批人员和主管可以查看呼叫和待审批案件")),
     }
 }
@@ -562,16 +794,16 @@ async fn open_calls<S: HqStorage>(
     State(state): State<AppState<S>>,
     Authed(device): Authed,
 ) -> Result<Response, ApiError> {
-    let department = scope(&device)?;
-    Ok(Json(state.storage.open_calls(department).await?).into_response())
+    let scope = scope(&device)?;
+    Ok(Json(state.storage.open_calls(scope).await?).into_response())
 }
 
 async fn queue<S: HqStorage>(
     State(state): State<AppState<S>>,
     Authed(device): Authed,
 ) -> Result<Response, ApiError> {
-    let department = scope(&device)?;
-    Ok(Json(state.storage.queue(department).await?).into_response())
+    let scope = scope(&device)?;
+    Ok(Json(state.storage.queue(scope).await?).into_response())
 }
 
 async fn publish_kb<S: HqStorage>(

@@ -15,8 +15,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use tokio::sync::{oneshot, watch};
 
-use super::storage::{CaseOwner, FeedTargets, HqStorage, NewDevice, StorageError};
-use crate::intake::approval::ApprovalDecision;
+use super::audit::{Action, Entry};
+use super::rules::{CallFacts, CaseFacts, CaseStage, DecisionKind, IntakeOutcome};
+use super::storage::{
+    CaseOwner, DeviceRecord, FeedTargets, Grant, HqStorage, NewDevice, Scope, StorageError,
+};
 use crate::intake::call::{CallState, Reply};
 use crate::intake::case::CaseEvent;
 use crate::kb::Kb;
@@ -130,6 +133,32 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE cases ADD COLUMN corrected_at TEXT;
     ALTER TABLE cases ADD COLUMN terminated_at TEXT;
 "#,
+    // Trust (issue 15): a 退回补正 waiting for its correction, token lifecycle, the audit's hash
+    // chain with structured fields, and department feeds per center.
+    r#"
+    ALTER TABLE cases ADD COLUMN correction_open INTEGER NOT NULL DEFAULT 0;
+    UPDATE cases SET correction_open = 1
+     WHERE (SELECT kind FROM decisions d WHERE d.case_id = cases.case_id ORDER BY rowid DESC LIMIT 1) = '退回补正'
+       AND (corrected_at IS NULL
+            OR corrected_at <= (SELECT max(at) FROM decisions d WHERE d.case_id = cases.case_id));
+    ALTER TABLE devices ADD COLUMN revoked_at TEXT;
+    ALTER TABLE devices ADD COLUMN expires_at TEXT;
+    ALTER TABLE devices ADD COLUMN old_token_hash TEXT;
+    ALTER TABLE devices ADD COLUMN old_valid_until TEXT;
+    CREATE INDEX devices_old_token ON devices(old_token_hash);
+    CREATE TABLE device_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), epoch INTEGER NOT NULL);
+    INSERT INTO device_epoch VALUES (1, 0);
+    ALTER TABLE audit ADD COLUMN center TEXT;
+    ALTER TABLE audit ADD COLUMN subject TEXT;
+    ALTER TABLE audit ADD COLUMN status INTEGER;
+    ALTER TABLE audit ADD COLUMN reason TEXT;
+    ALTER TABLE audit ADD COLUMN prev_hash TEXT;
+    ALTER TABLE audit ADD COLUMN hash TEXT;
+    CREATE INDEX audit_center ON audit(center, seq);
+    UPDATE feed SET target = 'dept:' || coalesce((SELECT center FROM cases k WHERE k.case_id = feed.case_id), '')
+                             || '/' || substr(target, 6)
+     WHERE target LIKE 'dept:%';
+"#,
 ];
 
 /// Reader connections kept open: every live stream reads the feed when it changes, so with
@@ -196,6 +225,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
+    let tx = conn.transaction()?;
+    super::audit::backfill(&tx)?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -314,10 +346,15 @@ fn run_batch(
     }
 }
 
-/// Every feed item added since HQ started (up to [`TAIL`] of the newest), with its target.
+/// Every feed item added since HQ started (up to [`TAIL`] of the newest and [`TAIL_BYTES`] of
+/// their stored size), with its target.
 #[derive(Debug, Default)]
 struct FeedTail {
     items: std::collections::VecDeque<(i64, String, FeedItem)>,
+    /// Stored size of each item in `items`, same order.
+    sizes: std::collections::VecDeque<usize>,
+    /// Sum of `sizes`.
+    bytes: usize,
     /// The newest seq in the database when published (items above it are not there yet).
     max_seq: i64,
 }
@@ -325,14 +362,21 @@ struct FeedTail {
 /// How many recent feed items HQ keeps in memory for live streams.
 const TAIL: usize = 20_000;
 
+/// How many bytes of recent feed items HQ keeps in memory: large items (a long question) make
+/// the tail shorter, never HQ's memory larger; streams read older items from the database.
+pub const TAIL_BYTES: usize = 16 * 1024 * 1024;
+
 impl FeedTail {
-    fn extend(&mut self, rows: Vec<(i64, String, FeedItem)>) {
-        for row in rows {
-            self.max_seq = self.max_seq.max(row.0);
-            self.items.push_back(row);
+    fn extend(&mut self, rows: Vec<(i64, String, FeedItem, usize)>) {
+        for (seq, target, item, size) in rows {
+            self.max_seq = self.max_seq.max(seq);
+            self.items.push_back((seq, target, item));
+            self.sizes.push_back(size);
+            self.bytes += size;
         }
-        while self.items.len() > TAIL {
+        while self.items.len() > TAIL || (self.bytes > TAIL_BYTES && !self.items.is_empty()) {
             self.items.pop_front();
+            self.bytes -= self.sizes.pop_front().unwrap_or(0);
         }
     }
 
@@ -343,9 +387,7 @@ impl FeedTail {
         complete.then(|| {
             self.items
                 .iter()
-                .filter(|(seq, target, _)| {
-                    *seq > since && targets.as_ref().is_none_or(|ts| ts.iter().any(|t| t == target))
-                })
+                .filter(|(seq, target, _)| *seq > since && receives(targets, target))
                 .take(limit)
                 .map(|(_, _, item)| item.clone())
                 .collect()
@@ -353,8 +395,16 @@ impl FeedTail {
     }
 }
 
+/// Whether a device with `targets` receives an item for `target`.
+fn receives(targets: &FeedTargets, target: &str) -> bool {
+    match targets {
+        FeedTargets::Only(ts) => ts.iter().any(|t| t == target),
+        FeedTargets::Center(center) => target == ALL || target_center(target) == Some(center.as_str()),
+    }
+}
+
 /// Feed rows after `since`, with their targets, from the database.
-fn feed_since(conn: &Connection, since: i64) -> Result<Vec<(i64, String, FeedItem)>, StorageError> {
+fn feed_since(conn: &Connection, since: i64) -> Result<Vec<(i64, String, FeedItem, usize)>, StorageError> {
     let rows: Vec<(i64, String, String, String)> = conn
         .prepare_cached("SELECT seq, target, at, body FROM feed WHERE seq > ?1 ORDER BY seq")?
         .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
@@ -362,12 +412,17 @@ fn feed_since(conn: &Connection, since: i64) -> Result<Vec<(i64, String, FeedIte
     Ok(rows
         .into_iter()
         .filter_map(|(seq, target, at, body)| {
+            // What the item costs in memory, roughly: its JSON and its target.
+            let size = body.len() + target.len() + 64;
             serde_json::from_str(&body)
                 .ok()
-                .map(|body| (seq, target, FeedItem { seq, at: parse_ts(&at), body }))
+                .map(|body| (seq, target, FeedItem { seq, at: parse_ts(&at), body }, size))
         })
         .collect())
 }
+
+/// Tokens HQ has looked up, by hash; emptied whenever a token is revoked or rotated.
+type TokenCache = Arc<RwLock<HashMap<String, Grant>>>;
 
 /// HQ's SQLite store.
 pub struct SqliteStorage {
@@ -375,13 +430,52 @@ pub struct SqliteStorage {
     jobs: Mutex<mpsc::Sender<Job>>,
     readers: Mutex<Vec<Connection>>,
     feed: watch::Receiver<i64>,
-    devices: RwLock<HashMap<String, Device>>,
+    devices: TokenCache,
+    revocations: Arc<watch::Sender<u64>>,
+    /// The database error of the newest write that failed, cleared by the next that succeeds.
+    write_error: Mutex<Option<String>>,
+    depts: Departments,
     tail: Arc<RwLock<FeedTail>>,
+}
+
+/// How often HQ looks for revocations made by another process (`yichuang hq revoke`).
+const REVOCATION_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Watches `device_epoch` (bumped by every revocation and rotation, whichever process made it):
+/// on a change it empties the token cache and tells open streams to check their token again.
+/// Ends when the store is dropped.
+fn watch_revocations(
+    path: PathBuf,
+    cache: std::sync::Weak<RwLock<HashMap<String, Grant>>>,
+    sender: std::sync::Weak<watch::Sender<u64>>,
+    mut seen: u64,
+) {
+    let Ok(conn) = open_connection(&path) else { return };
+    loop {
+        std::thread::sleep(REVOCATION_POLL);
+        let (Some(cache), Some(sender)) = (cache.upgrade(), sender.upgrade()) else { return };
+        let Ok(epoch) = device_epoch(&conn) else { continue };
+        if epoch != seen {
+            seen = epoch;
+            if let Ok(mut c) = cache.write() {
+                c.clear();
+            }
+            sender.send_replace(epoch);
+        }
+    }
+}
+
+fn device_epoch(conn: &Connection) -> Result<u64, StorageError> {
+    let epoch: i64 = conn.query_row("SELECT epoch FROM device_epoch WHERE id = 1", [], |r| r.get(0))?;
+    Ok(epoch as u64)
 }
 
 impl SqliteStorage {
     /// Opens (creating and migrating) the database at `path` and starts its writer thread.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
+        crate::store::private_file(path).map_err(|e| {
+            StorageError::Database(format!("无法设置数据库文件 {} 的权限: {e}", path.display()))
+        })?;
         let mut conn = open_connection(path)?;
         migrate(&mut conn)?;
         let mut depts = Kb::embedded().map(|kb| departments_of(&kb)).unwrap_or_default();
@@ -397,24 +491,155 @@ impl SqliteStorage {
         let seq: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |r| r.get(0))?;
         let (feed_tx, feed_rx) = watch::channel(seq);
         let (tx, rx) = mpsc::channel();
+        let epoch = device_epoch(&conn)?;
         let depts = Arc::new(RwLock::new(depts));
         let tail = Arc::new(RwLock::new(FeedTail { max_seq: seq, ..FeedTail::default() }));
         let writer_tail = tail.clone();
+        let writer_depts = depts.clone();
         std::thread::Builder::new()
             .name("hq-writer".into())
-            .spawn(move || writer_loop(conn, rx, feed_tx, depts, writer_tail))
+            .spawn(move || writer_loop(conn, rx, feed_tx, writer_depts, writer_tail))
             .map_err(|e| StorageError::Unavailable(format!("无法启动写入线程: {e}")))?;
+        let devices: TokenCache = Arc::default();
+        let revocations = Arc::new(watch::channel(epoch).0);
+        let (cache, sender, watched) =
+            (Arc::downgrade(&devices), Arc::downgrade(&revocations), path.to_path_buf());
+        std::thread::Builder::new()
+            .name("hq-revocations".into())
+            .spawn(move || watch_revocations(watched, cache, sender, epoch))
+            .map_err(|e| StorageError::Unavailable(format!("无法启动吊销监视线程: {e}")))?;
         Ok(Self {
             path: path.to_path_buf(),
             jobs: Mutex::new(tx),
             readers: Mutex::new(Vec::new()),
             feed: feed_rx,
-            devices: RwLock::new(HashMap::new()),
+            devices,
+            revocations,
+            write_error: Mutex::new(None),
+            depts,
             tail,
         })
     }
 
+    /// The department groups HQ knows (the embedded KB's and the newest published one's): an
+    /// approver can only be enrolled for one of them.
+    pub fn departments(&self) -> std::collections::BTreeSet<String> {
+        self.depts.read().map(|d| d.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Every enrolled device with its token's lifecycle, oldest first (`hq devices`).
+    pub async fn devices(&self) -> Result<Vec<DeviceRecord>, StorageError> {
+        self.read(|conn| {
+            let rows = conn
+                .prepare(
+                    "SELECT id, center, window, department, role, created_at, expires_at, revoked_at, old_valid_until
+                     FROM devices ORDER BY created_at, id",
+                )?
+                .query_map([], |r| {
+                    let opt = |s: Option<String>| s.map(|s| parse_ts(&s));
+                    Ok(DeviceRecord {
+                        device: Device {
+                            id: r.get(0)?,
+                            center: r.get(1)?,
+                            window: r.get(2)?,
+                            department: r.get(3)?,
+                            role: role_of(&r.get::<_, String>(4)?),
+                        },
+                        created_at: parse_ts(&r.get::<_, String>(5)?),
+                        expires_at: opt(r.get(6)?),
+                        revoked_at: opt(r.get(7)?),
+                        old_token_until: opt(r.get(8)?),
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    /// Revokes a device's token (and a rotated-out one) at once: the cache is emptied and open
+    /// streams close. Returns the device; `None` when there is no such device or it was revoked.
+    pub async fn revoke(&self, device_id: String) -> Result<Option<Device>, StorageError> {
+        let done = self
+            .write(2, move |conn, _| {
+                let at = now();
+                let device = device_by_id(conn, &device_id)?;
+                let changed = conn.execute(
+                    "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    params![device_id, ts(at)],
+                )?;
+                let Some(device) = device.filter(|_| changed > 0) else { return Ok(None) };
+                conn.execute("UPDATE device_epoch SET epoch = epoch + 1 WHERE id = 1", [])?;
+                audit(conn, admin_entry(&device, at, Action::Revoke))?;
+                Ok(Some(device))
+            })
+            .await?;
+        self.tokens_changed();
+        Ok(done)
+    }
+
+    /// Gives a device a new token; the old one keeps working for `grace` so the device can switch
+    /// without a gap. Returns the new token (shown once); `None` for an unknown or revoked device.
+    pub async fn rotate(
+        &self,
+        device_id: String,
+        grace: std::time::Duration,
+    ) -> Result<Option<(Device, String)>, StorageError> {
+        let done = self
+            .write(2, move |conn, _| {
+                let at = now();
+                let token = new_token();
+                let until = at + chrono::Duration::from_std(grace).unwrap_or_default();
+                let changed = conn.execute(
+                    "UPDATE devices SET old_token_hash = token_hash, old_valid_until = ?3, token_hash = ?2
+                     WHERE id = ?1 AND revoked_at IS NULL",
+                    params![device_id, token_hash(&token), ts(until)],
+                )?;
+                let Some(device) = device_by_id(conn, &device_id)?.filter(|_| changed > 0) else {
+                    return Ok(None);
+                };
+                conn.execute("UPDATE device_epoch SET epoch = epoch + 1 WHERE id = 1", [])?;
+                audit(conn, admin_entry(&device, at, Action::Rotate))?;
+                Ok(Some((device, token)))
+            })
+            .await?;
+        self.tokens_changed();
+        Ok(done)
+    }
+
+    /// Forgets cached tokens and wakes open streams (this process's own revocations; the watcher
+    /// thread catches other processes').
+    fn tokens_changed(&self) {
+        if let Ok(mut cache) = self.devices.write() {
+            cache.clear();
+        }
+        self.revocations.send_modify(|epoch| *epoch += 1);
+    }
+
+    /// Checks the audit chain (`hq audit verify`).
+    pub async fn verify_audit(&self) -> Result<super::audit::Report, StorageError> {
+        self.read(super::audit::verify).await
+    }
+
+    /// Runs `f` in the writer's next group transaction; remembers whether the database failed,
+    /// for `/v1/health`.
     async fn write<T: Send + 'static>(
+        &self,
+        weight: usize,
+        f: impl FnOnce(&Connection, &Departments) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let result = self.submit(weight, f).await;
+        if let Ok(mut failed) = self.write_error.lock() {
+            match &result {
+                Err(StorageError::Database(e)) => *failed = Some(e.clone()),
+                Ok(_) => *failed = None,
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    async fn submit<T: Send + 'static>(
         &self,
         weight: usize,
         f: impl FnOnce(&Connection, &Departments) -> Result<T, StorageError> + Send + 'static,
@@ -456,46 +681,57 @@ impl SqliteStorage {
     }
 }
 
+/// An audit row for a maintenance command run on HQ's machine about `device`.
+fn admin_entry(device: &Device, at: DateTime<Utc>, action: Action) -> Entry {
+    Entry {
+        at,
+        center: device.center.clone(),
+        actor: "HQ".into(),
+        device: "hq".into(),
+        action,
+        case_id: None,
+        subject: Some(device.id.clone()),
+        status: 200,
+        reason: None,
+    }
+}
+
+fn device_by_id(conn: &Connection, id: &str) -> Result<Option<Device>, StorageError> {
+    Ok(conn
+        .query_row("SELECT id, center, window, department, role FROM devices WHERE id = ?1", [id], |r| {
+            Ok(Device {
+                id: r.get(0)?,
+                center: r.get(1)?,
+                window: r.get(2)?,
+                department: r.get(3)?,
+                role: role_of(&r.get::<_, String>(4)?),
+            })
+        })
+        .optional()?)
+}
+
 fn role_of(s: &str) -> Role {
     Role::parse(s).unwrap_or(Role::Clerk)
 }
 
-fn audit(
-    conn: &Connection,
-    at: DateTime<Utc>,
-    device: &Device,
-    action: &str,
-    case_id: Option<&str>,
-    detail: &str,
-) -> Result<(), StorageError> {
-    Stamp::new(device, at).audit(conn, action, case_id, detail)
+fn audit(conn: &Connection, entry: Entry) -> Result<(), StorageError> {
+    super::audit::append(conn, &entry)
 }
 
 /// Who did something and when, formatted once: a push writes an audit line per change.
 struct Stamp<'a> {
     device: &'a Device,
-    actor: String,
     at: DateTime<Utc>,
     time: String,
 }
 
 impl<'a> Stamp<'a> {
     fn new(device: &'a Device, at: DateTime<Utc>) -> Self {
-        Self { device, actor: device.label(), at, time: ts(at) }
+        Self { device, at, time: ts(at) }
     }
 
-    fn audit(
-        &self,
-        conn: &Connection,
-        action: &str,
-        case_id: Option<&str>,
-        detail: &str,
-    ) -> Result<(), StorageError> {
-        conn.prepare_cached(
-            "INSERT INTO audit(at, actor, device, action, case_id, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![self.time, self.actor, self.device.id, action, case_id, detail])?;
-        Ok(())
+    fn entry(&self, action: Action) -> Entry {
+        Entry::by(self.device, self.at, action)
     }
 }
 
@@ -517,13 +753,57 @@ pub fn window_target(center: &str, window: &str) -> String {
     format!("window:{center}/{window}")
 }
 
-/// The feed target of a department's approvers.
-pub fn department_target(department: &str) -> String {
-    format!("dept:{department}")
+/// The feed target of a department's approvers at a center: a call rings only in its own center.
+pub fn department_target(center: &str, department: &str) -> String {
+    format!("dept:{center}/{department}")
+}
+
+/// The center a feed target belongs to (`None` for [`ALL`]).
+fn target_center(target: &str) -> Option<&str> {
+    let rest = target.strip_prefix("window:").or_else(|| target.strip_prefix("dept:"))?;
+    rest.split_once('/').map(|(center, _)| center)
 }
 
 /// The feed target every device receives.
 pub const ALL: &str = "all";
+
+/// A case's number and what the state machine needs to know of it ([`super::rules`]).
+pub(crate) fn case_facts(
+    conn: &Connection,
+    case_id: &str,
+) -> Result<(Option<String>, CaseFacts), StorageError> {
+    type Row = (Option<String>, Option<String>, bool, bool, Option<String>);
+    let row: Option<Row> = conn
+        .prepare_cached(
+            "SELECT number, decision, terminated_at IS NOT NULL, correction_open,
+                    (SELECT kind FROM decisions d WHERE d.case_id = c.case_id ORDER BY rowid DESC LIMIT 1)
+             FROM cases c WHERE case_id = ?1",
+        )?
+        .query_row([case_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .optional()?;
+    let Some((number, decision, terminated, correction_open, last)) = row else {
+        return Ok((None, CaseFacts::default()));
+    };
+    let facts = CaseFacts {
+        intake: number.as_ref().and(decision.as_deref()).and_then(IntakeOutcome::from_label),
+        terminated,
+        last_decision: last.as_deref().and_then(DecisionKind::from_label),
+        corrected_since: !correction_open,
+    };
+    Ok((number, facts))
+}
+
+/// A call's state and owner, if HQ has the call.
+pub(crate) fn call_facts(conn: &Connection, call_id: &str) -> Result<Option<CallFacts>, StorageError> {
+    let row: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT state, owner FROM calls WHERE call_id = ?1")?
+        .query_row([call_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.map(|(state, owner)| CallFacts {
+        state: CallState::parse(&state).unwrap_or(CallState::Ringing),
+        owner,
+    }))
+}
 
 fn owner_of(conn: &Connection, case_id: &str) -> Result<Option<CaseOwner>, StorageError> {
     Ok(conn
@@ -601,6 +881,7 @@ impl PushedCase {
                     "UPDATE cases SET item_code = coalesce(?2, item_code), kb_version = coalesce(?3, kb_version),
                             department = coalesce(?4, department), number = coalesce(?5, number),
                             decision = coalesce(?6, decision), corrected_at = coalesce(?7, corrected_at),
+                            correction_open = CASE WHEN ?7 IS NULL THEN correction_open ELSE 0 END,
                             terminated_at = coalesce(?8, terminated_at)
                      WHERE case_id = ?1",
                 )?
@@ -649,14 +930,22 @@ fn apply_change(
         cases.insert(c.case_id.clone(), case);
     }
     let Some(case) = cases.get_mut(&c.case_id) else { unreachable!("inserted above") };
+    let refuse = |reason: &'static str, message: String| -> Result<ChangeResult, StorageError> {
+        audit(conn, stamp.entry(Action::Push).case(&c.case_id).subject(&c.id).status(409, Some(reason)))?;
+        Ok(result(ChangeStatus::Conflict, None, Some(message)))
+    };
     if let Some(owner) = &case.owner
         && (owner.center != device.center || owner.window != window)
     {
-        return Ok(result(
-            ChangeStatus::Conflict,
-            None,
-            Some(format!("案件 {} 属于窗口 {}/{}，本窗口不能修改", c.case_id, owner.center, owner.window)),
-        ));
+        return refuse(
+            "foreign_case",
+            format!("案件 {} 属于窗口 {}/{}，本窗口不能修改", c.case_id, owner.center, owner.window),
+        );
+    }
+    if let Some(event) = &prepared.event
+        && let Err((reason, message)) = check_event(event, &device.center, window, depts)
+    {
+        return refuse(reason, message);
     }
     // Each change id is stored once: the insert is ignored for an id HQ already has, and only then
     // is the stored one read to tell a repeat (duplicate) from different content (conflict).
@@ -687,7 +976,7 @@ fn apply_change(
             Some(CaseOwner { center: device.center.clone(), window: window.to_string(), department: None });
         case.new = true;
     }
-    let mut detail = format!("change {}", c.id);
+    let mut subject = c.id.clone();
     match &prepared.event {
         Some(CaseEvent::ItemChosen { code, kb_version }) => {
             case.item = Some((code.clone(), kb_version.clone()));
@@ -699,17 +988,15 @@ fn apply_change(
         Some(CaseEvent::Terminated { .. }) => case.terminated = true,
         Some(CaseEvent::Finished { number, decision, .. }) => {
             case.finished = Some((number.clone(), decision.label()));
-            detail = format!("change {} finished {number} {}", c.id, decision.label());
         }
         Some(CaseEvent::CallRaised { call_id, question, snapshot, at: raised }) => {
             let at = stamp.at;
-            // The department comes from HQ's KB for the item: a desk cannot route a call (and
-            // the right to read the case) to a department of its choosing.
-            let department = depts
-                .read()
-                .ok()
-                .and_then(|d| d.get(&snapshot.item_code).cloned())
-                .unwrap_or_else(|| snapshot.department.clone());
+            // The department comes from HQ's KB for the item (check_event refused an unknown
+            // one): a desk cannot route a call (and the right to read the case) to a department
+            // of its choosing.
+            let Some(department) = depts.read().ok().and_then(|d| d.get(&snapshot.item_code).cloned()) else {
+                return refuse("unknown_item", format!("总部知识库中没有事项 {}", snapshot.item_code));
+            };
             let snapshot = &crate::intake::call::CallSnapshot { department, ..snapshot.clone() };
             // A call from a draft may be all HQ knows of the case: its department lets the
             // approver who answers read the case.
@@ -719,7 +1006,7 @@ fn apply_change(
             let new = conn
                 .prepare_cached(
                     "INSERT OR IGNORE INTO calls(call_id, case_id, department, state, raised_at, window, question, snapshot)
-                     VALUES (?1, ?2, ?3, 'ringing', ?4, ?5, ?6, ?7)",
+                     VALUES (?1, ?2, ?3, ?8, ?4, ?5, ?6, ?7)",
                 )?
                 .execute(params![
                     call_id,
@@ -729,7 +1016,8 @@ fn apply_change(
                     stamp.time,
                     format!("{}-{window}", device.center),
                     question,
-                    serde_json::to_string(snapshot).unwrap_or_default()
+                    serde_json::to_string(snapshot).unwrap_or_default(),
+                    CallState::Ringing.as_str()
                 ])?;
             if new > 0 {
                 let call = FeedBody::Call {
@@ -740,7 +1028,8 @@ fn apply_change(
                     snapshot: snapshot.clone(),
                     at: *raised,
                 };
-                add_feed(conn, &department_target(&snapshot.department), Some(&c.case_id), &call, at)?;
+                let target = department_target(&device.center, &snapshot.department);
+                add_feed(conn, &target, Some(&c.case_id), &call, at)?;
                 let ringing = FeedBody::CallState {
                     case_id: c.case_id.clone(),
                     call_id: call_id.clone(),
@@ -749,12 +1038,55 @@ fn apply_change(
                 };
                 add_feed(conn, &window_target(&device.center, window), Some(&c.case_id), &ringing, at)?;
             }
-            detail = format!("change {} call {call_id}", c.id);
+            subject = call_id.clone();
         }
         _ => {}
     }
-    stamp.audit(conn, "push", Some(&c.case_id), &detail)?;
+    audit(conn, stamp.entry(Action::Push).case(&c.case_id).subject(&subject))?;
     Ok(result(ChangeStatus::Applied, Some(seq), None))
+}
+
+/// Checks a pushed event's identifiers the way the rest of HQ checks them: a call id as every
+/// call route does, a case number as this window's own (`center-window-date-sequence`), an item
+/// as one HQ's KB knows. The error is a reason code for the audit and a message for the desk.
+fn check_event(
+    event: &CaseEvent,
+    center: &str,
+    window: &str,
+    depts: &Departments,
+) -> Result<(), (&'static str, String)> {
+    let known = |code: &str| depts.read().ok().is_some_and(|d| d.contains_key(code));
+    match event {
+        CaseEvent::ItemChosen { code, .. } if !known(code) => {
+            Err(("unknown_item", format!("总部知识库中没有事项 {code}")))
+        }
+        CaseEvent::CallRaised { call_id, .. } if !crate::protocol::valid_id(call_id) => Err((
+            "invalid_call_id",
+            format!("呼叫编号须为 1–{} 个字母、数字、-、_ 或 . 字符", crate::protocol::MAX_ID_LEN),
+        )),
+        CaseEvent::CallRaised { snapshot, .. } if !known(&snapshot.item_code) => {
+            Err(("unknown_item", format!("总部知识库中没有事项 {}", snapshot.item_code)))
+        }
+        CaseEvent::Finished { number, .. } if !own_case_number(number, center, window) => Err((
+            "invalid_case_number",
+            format!(
+                "案件号 {number:?} 不是本窗口（{center}/{window}）的案件号：应为 {center}-{window}-年月日-序号"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `number` is a case number of `center`/`window` as [`crate::intake::case::case_number`]
+/// makes them: `center-window-YYYYMMDD-NNNN`, a real date, a sequence of four or more digits.
+pub fn own_case_number(number: &str, center: &str, window: &str) -> bool {
+    let Some(rest) = number.strip_prefix(center).and_then(|r| r.strip_prefix('-')) else { return false };
+    let Some(rest) = rest.strip_prefix(window).and_then(|r| r.strip_prefix('-')) else { return false };
+    let Some((date, sequence)) = rest.split_once('-') else { return false };
+    date.len() == 8
+        && chrono::NaiveDate::parse_from_str(date, "%Y%m%d").is_ok()
+        && sequence.len() >= 4
+        && sequence.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn feed_rows(
@@ -767,11 +1099,18 @@ fn feed_rows(
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     };
     let rows: Vec<(i64, String, String)> = match targets {
-        None => conn
-            .prepare_cached("SELECT seq, at, body FROM feed WHERE seq > ?1 ORDER BY seq LIMIT ?2")?
-            .query_map(params![since, limit as i64], map)?
+        FeedTargets::Center(center) => conn
+            .prepare_cached(
+                "SELECT seq, at, body FROM feed WHERE seq > ?1
+                   AND (target = 'all' OR substr(target, 1, length(?3)) = ?3 OR substr(target, 1, length(?4)) = ?4)
+                 ORDER BY seq LIMIT ?2",
+            )?
+            .query_map(
+                params![since, limit as i64, format!("window:{center}/"), format!("dept:{center}/")],
+                map,
+            )?
             .collect::<Result<_, _>>()?,
-        Some(targets) => {
+        FeedTargets::Only(targets) => {
             let placeholders =
                 (0..targets.len()).map(|i| format!("?{}", i + 3)).collect::<Vec<_>>().join(", ");
             let sql = format!(
@@ -799,36 +1138,87 @@ fn new_token() -> String {
 }
 
 impl HqStorage for SqliteStorage {
-    async fn device_for_token(&self, hash: String) -> Result<Option<Device>, StorageError> {
-        if let Some(d) = self.devices.read().ok().and_then(|m| m.get(&hash).cloned()) {
-            return Ok(Some(d));
+    async fn device_for_token(&self, hash: String) -> Result<Option<Grant>, StorageError> {
+        let at = now();
+        let live = |g: &Grant| g.valid_until.is_none_or(|until| until > at);
+        if let Some(g) = self.devices.read().ok().and_then(|m| m.get(&hash).cloned()) {
+            return Ok(live(&g).then_some(g));
         }
         let key = hash.clone();
         let found = self
             .read(move |conn| {
-                Ok(conn
+                let row = conn
                     .prepare_cached(
-                        "SELECT id, center, window, department, role FROM devices WHERE token_hash = ?1",
+                        "SELECT id, center, window, department, role, expires_at, NULL FROM devices
+                          WHERE token_hash = ?1 AND revoked_at IS NULL
+                         UNION ALL
+                         SELECT id, center, window, department, role, expires_at, old_valid_until FROM devices
+                          WHERE old_token_hash = ?1 AND revoked_at IS NULL
+                         LIMIT 1",
                     )?
                     .query_row([key], |r| {
-                        Ok(Device {
+                        let device = Device {
                             id: r.get(0)?,
                             center: r.get(1)?,
                             window: r.get(2)?,
                             department: r.get(3)?,
                             role: role_of(&r.get::<_, String>(4)?),
-                        })
+                        };
+                        let expires = r.get::<_, Option<String>>(5)?.map(|s| parse_ts(&s));
+                        let grace = r.get::<_, Option<String>>(6)?.map(|s| parse_ts(&s));
+                        let valid_until = match (expires, grace) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
+                        Ok(Grant { device, valid_until })
                     })
-                    .optional()?)
+                    .optional()?;
+                Ok(row)
             })
             .await?;
-        if let (Some(d), Ok(mut cache)) = (&found, self.devices.write()) {
-            cache.insert(hash, d.clone());
+        if let (Some(g), Ok(mut cache)) = (&found, self.devices.write()) {
+            cache.insert(hash, g.clone());
         }
-        Ok(found)
+        Ok(found.filter(live))
+    }
+
+    fn revocations(&self) -> watch::Receiver<u64> {
+        self.revocations.subscribe()
+    }
+
+    async fn audit(&self, entry: Entry) -> Result<(), StorageError> {
+        self.write(1, move |conn, _| audit(conn, entry)).await
+    }
+
+    async fn health(&self) -> Result<(), StorageError> {
+        // Through the writer, like a push (its BEGIN IMMEDIATE included): a database the writer
+        // cannot use is not healthy; nor is one on which the newest real write failed.
+        self.submit(1, |conn, _| {
+            conn.query_row("SELECT count(*) FROM devices", [], |r| r.get::<_, i64>(0))?;
+            for table in ["changes", "feed", "audit"] {
+                conn.query_row(&format!("SELECT coalesce(max(seq), 0) FROM {table}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })?;
+            }
+            Ok(())
+        })
+        .await?;
+        match self.write_error.lock().ok().and_then(|e| e.clone()) {
+            Some(e) => Err(StorageError::Database(format!("最近一次写入失败: {e}"))),
+            None => Ok(()),
+        }
     }
 
     async fn enroll(&self, new: NewDevice) -> Result<(Device, String), StorageError> {
+        if new.role == Role::Approver
+            && !new.department.as_ref().is_some_and(|d| self.departments().contains(d))
+        {
+            let known = self.departments().into_iter().collect::<Vec<_>>().join("、");
+            return Err(StorageError::refused(format!(
+                "部门 {:?} 不在总部知识库中；可用的部门：{known}",
+                new.department.unwrap_or_default()
+            )));
+        }
         self.write(2, move |conn, _| {
             let token = new_token();
             let device = Device {
@@ -840,8 +1230,8 @@ impl HqStorage for SqliteStorage {
             };
             let at = now();
             conn.execute(
-                "INSERT INTO devices(id, token_hash, center, window, department, role, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO devices(id, token_hash, center, window, department, role, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     device.id,
                     token_hash(&token),
@@ -849,10 +1239,11 @@ impl HqStorage for SqliteStorage {
                     device.window,
                     device.department,
                     device.role.as_str(),
-                    ts(at)
+                    ts(at),
+                    new.expires_at.map(ts)
                 ],
             )?;
-            audit(conn, at, &device, "enroll", None, &format!("role {}", device.role.as_str()))?;
+            audit(conn, admin_entry(&device, at, Action::Enroll))?;
             Ok((device, token))
         })
         .await
@@ -976,27 +1367,17 @@ impl HqStorage for SqliteStorage {
             let Some(owner) = owner_of(conn, &request.case_id)? else {
                 return Ok(result(ChangeStatus::Conflict, Some(format!("总部没有案件 {}", request.case_id))));
             };
-            let number: Option<String> =
-                conn.query_row("SELECT number FROM cases WHERE case_id = ?1", [&request.case_id], |r| r.get(0))?;
-            // Only a case the window has finished can be decided, and only once: a 准予 or 不予
-            // stands; after 退回补正 the corrected case can be decided again.
-            let Some(number) = number else {
-                return Ok(result(
-                    ChangeStatus::Conflict,
-                    Some(format!("案件 {} 尚未在窗口办结受理，不能作出审批决定", request.case_id)),
-                ));
-            };
-            let last: Option<String> = conn
-                .prepare_cached("SELECT kind FROM decisions WHERE case_id = ?1 ORDER BY rowid DESC LIMIT 1")?
-                .query_row([&request.case_id], |r| r.get(0))
-                .optional()?;
-            if let Some(kind) = last.filter(|kind| kind != ApprovalDecision::CORRECTION_LABEL) {
-                return Ok(result(
-                    ChangeStatus::Conflict,
-                    Some(format!("案件 {number} 已作出「{kind}」决定，不能再次决定")),
-                ));
+            let (number, facts) = case_facts(conn, &request.case_id)?;
+            let kind = DecisionKind::of(&request.decision);
+            if let Err(refusal) = CaseStage::of(&facts).may_decide(kind) {
+                let entry = Entry::by(&device, now(), Action::Decide)
+                    .case(&request.case_id)
+                    .subject(&request.id)
+                    .status(409, Some(refusal.code()));
+                audit(conn, entry)?;
+                let name = number.as_deref().unwrap_or(&request.case_id);
+                return Ok(result(ChangeStatus::Conflict, Some(refusal.message(name))));
             }
-            let number = Some(number);
             let at = now();
             conn.execute(
                 "INSERT INTO decisions(id, case_id, kind, body, device_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1010,7 +1391,10 @@ impl HqStorage for SqliteStorage {
                 at,
             };
             let seq = add_feed(conn, &window_target(&owner.center, &owner.window), Some(&request.case_id), &feed, at)?;
-            audit(conn, at, &device, "decide", Some(&request.case_id), request.decision.label())?;
+            if kind == DecisionKind::RequestCorrection {
+                conn.execute("UPDATE cases SET correction_open = 1 WHERE case_id = ?1", [&request.case_id])?;
+            }
+            audit(conn, Entry::by(&device, at, Action::Decide).case(&request.case_id).subject(&request.id))?;
             Ok(ChangeResult { id: request.id.clone(), status: ChangeStatus::Applied, seq: Some(seq), message: None })
         })
         .await
@@ -1051,25 +1435,27 @@ impl HqStorage for SqliteStorage {
                 return Ok(result(ChangeStatus::Conflict, None, Some(format!("总部没有案件 {case_id}"))));
             };
             // The first approver who took the call owns it; a supervisor may step in. A resolved
-            // call takes no more answers.
-            let (state_now, call_owner, owner_label): (String, Option<String>, Option<String>) = conn
-                .query_row("SELECT state, owner, owner_label FROM calls WHERE call_id = ?1", [&call_id], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            if state_now == "resolved" {
-                return Ok(result(ChangeStatus::Conflict, None, Some(format!("呼叫 {call_id} 已解决，不能再答复"))));
-            }
-            if let Some(other) = call_owner.filter(|o| *o != device.id && device.role != Role::Supervisor) {
-                let by = owner_label.unwrap_or(other);
-                return Ok(result(ChangeStatus::Conflict, None, Some(format!("呼叫 {call_id} 已由 {by} 接听"))));
+            // call, or a call about a terminated case, takes no more answers.
+            let call = call_facts(conn, &call_id)?.unwrap_or(CallFacts { state: CallState::Resolved, owner: None });
+            let (_, facts) = case_facts(conn, &case_id)?;
+            let allowed = super::rules::may_reply(&call, &device.id, device.role == Role::Supervisor)
+                .and_then(|()| CaseStage::of(&facts).may_answer_calls());
+            if let Err(refusal) = allowed {
+                let entry = Entry::by(&device, now(), Action::Reply)
+                    .case(&case_id)
+                    .subject(&call_id)
+                    .status(409, Some(refusal.code()));
+                audit(conn, entry)?;
+                let name = if refusal == super::rules::Refusal::Terminated { &case_id } else { &call_id };
+                return Ok(result(ChangeStatus::Conflict, None, Some(refusal.message(name))));
             }
             let at = now();
             conn.execute(
                 "INSERT INTO replies(id, call_id, body, device_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![request.id, call_id, body, device.id, ts(at)],
             )?;
-            let state = if request.resolve { CallState::Resolved } else { CallState::Answered };
-            let state_name = if request.resolve { "resolved" } else { "answered" };
+            let state = super::rules::after_reply(request.resolve);
+            let state_name = state.as_str();
             // Answering an untaken call takes it.
             conn.execute(
                 "UPDATE calls SET state = ?2, owner = coalesce(owner, ?3), owner_label = coalesce(owner_label, ?4),
@@ -1089,8 +1475,8 @@ impl HqStorage for SqliteStorage {
                     FeedBody::CallState { case_id: case_id.clone(), call_id: call_id.clone(), state, at };
                 add_feed(conn, &target, Some(&case_id), &resolved, at)?;
             }
-            let action = if request.resolve { "reply_resolve" } else { "reply" };
-            audit(conn, at, &device, action, Some(&case_id), &format!("call {call_id}"))?;
+            let action = if request.resolve { Action::ReplyResolve } else { Action::Reply };
+            audit(conn, Entry::by(&device, at, action).case(&case_id).subject(&call_id))?;
             Ok(result(ChangeStatus::Applied, Some(seq), None))
         })
         .await
@@ -1105,21 +1491,25 @@ impl HqStorage for SqliteStorage {
             let at = now();
             let outcome = super::calls::take(conn, &device, &call_id, at)?;
             if outcome == super::calls::TakeOutcome::Taken {
-                audit(conn, at, &device, "take", None, &format!("call {call_id}"))?;
+                audit(conn, Entry::by(&device, at, Action::Take).subject(&call_id))?;
             }
             Ok(outcome)
         })
         .await
     }
 
-    async fn resolve_call(&self, device: Device, call_id: String) -> Result<bool, StorageError> {
+    async fn resolve_call(
+        &self,
+        device: Device,
+        call_id: String,
+    ) -> Result<super::rules::ResolveStep, StorageError> {
         self.write(3, move |conn, _| {
             let at = now();
-            let done = super::calls::resolve(conn, &device, &call_id, at)?;
-            if done {
-                audit(conn, at, &device, "resolve", None, &format!("call {call_id}"))?;
+            let step = super::calls::resolve(conn, &device, &call_id, at)?;
+            if step == super::rules::ResolveStep::Resolve {
+                audit(conn, Entry::by(&device, at, Action::Resolve).subject(&call_id))?;
             }
-            Ok(done)
+            Ok(step)
         })
         .await
     }
@@ -1128,18 +1518,12 @@ impl HqStorage for SqliteStorage {
         self.write(1, move |conn, _| super::calls::escalate(conn, &rule, now())).await
     }
 
-    async fn open_calls(
-        &self,
-        department: Option<String>,
-    ) -> Result<Vec<crate::console::model::CallItem>, StorageError> {
-        self.read(move |conn| super::calls::open_calls(conn, department.as_deref())).await
+    async fn open_calls(&self, scope: Scope) -> Result<Vec<crate::console::model::CallItem>, StorageError> {
+        self.read(move |conn| super::calls::open_calls(conn, &scope)).await
     }
 
-    async fn queue(
-        &self,
-        department: Option<String>,
-    ) -> Result<Vec<crate::console::model::QueueCase>, StorageError> {
-        self.read(move |conn| super::calls::queue(conn, department.as_deref())).await
+    async fn queue(&self, scope: Scope) -> Result<Vec<crate::console::model::QueueCase>, StorageError> {
+        self.read(move |conn| super::calls::queue(conn, &scope)).await
     }
 
     async fn publish_kb(&self, device: Device, package: KbPackage) -> Result<KbPublished, StorageError> {
@@ -1173,14 +1557,7 @@ impl HqStorage for SqliteStorage {
                 let body =
                     FeedBody::KbVersion { version: package.version.clone(), hash: package.hash.clone() };
                 add_feed(conn, ALL, None, &body, at)?;
-                audit(
-                    conn,
-                    at,
-                    &device,
-                    "kb_publish",
-                    None,
-                    &format!("{} {}", package.version, package.hash),
-                )?;
+                audit(conn, Entry::by(&device, at, Action::KbPublish).subject(&package.hash))?;
                 if let (Some(new_depts), Ok(mut map)) = (departments, depts.write()) {
                     map.extend(new_depts);
                 }
@@ -1206,5 +1583,28 @@ impl HqStorage for SqliteStorage {
             }))
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tail_tests {
+    use super::*;
+
+    fn item(seq: i64, text: &str) -> (i64, String, FeedItem, usize) {
+        let body = FeedBody::KbVersion { version: text.to_string(), hash: String::new() };
+        (seq, ALL.to_string(), FeedItem { seq, at: DateTime::<Utc>::default(), body }, text.len() + 64)
+    }
+
+    #[test]
+    fn the_in_memory_feed_is_bounded_by_bytes_and_falls_back_to_the_database() {
+        let mut tail = FeedTail::default();
+        let big = "x".repeat(1024 * 1024);
+        tail.extend((1..=40).map(|seq| item(seq, &big)).collect());
+        assert!(tail.bytes <= TAIL_BYTES, "{} bytes kept", tail.bytes);
+        assert!(tail.items.len() < 40 && !tail.items.is_empty());
+        let targets = FeedTargets::Only(vec![ALL.to_string()]);
+        // Recent items come from memory; older ones are not claimed (the database answers them).
+        assert_eq!(tail.after(&targets, 39, 10).map(|v| v.len()), Some(1));
+        assert!(tail.after(&targets, 0, 10).is_none());
     }
 }

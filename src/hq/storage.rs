@@ -6,6 +6,8 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
+
 use crate::protocol::{
     CaseView, Change, ChangeResult, DecisionRequest, Device, FeedItem, KbPackage, KbPublished, ReplyRequest,
     Role,
@@ -20,6 +22,16 @@ pub enum StorageError {
     /// The store is shutting down or its writer stopped.
     #[error("总部数据库不可用: {0}")]
     Unavailable(String),
+    /// The request contradicts what the store holds (maintenance commands only).
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl StorageError {
+    /// A refusal by the store's own checks (an unknown department …), shown as is.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::Refused(message.into())
+    }
 }
 
 impl From<rusqlite::Error> for StorageError {
@@ -39,6 +51,42 @@ pub struct NewDevice {
     pub department: Option<String>,
     /// Role.
     pub role: Role,
+    /// When the token stops working (`None`: until revoked).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What a token grants: the device, and until when (expiry, or the end of a rotation's grace).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The device.
+    pub device: Device,
+    /// The token works until this instant (UTC); `None`: until revoked.
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// An enrolled device with its token's lifecycle, for `hq devices`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeviceRecord {
+    /// The device.
+    #[serde(flatten)]
+    pub device: Device,
+    /// When it was enrolled (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When its token expires, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Until when the token it had before its last rotation still works.
+    pub old_token_until: Option<DateTime<Utc>>,
+}
+
+/// Which cases and calls an approver's or supervisor's lists show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// Only this center's (`None`: every center — no role has that today).
+    pub center: Option<String>,
+    /// Only this department's (`None`: every department of the center, for supervisors).
+    pub department: Option<String>,
 }
 
 /// Where a case belongs, for authorisation.
@@ -52,16 +100,33 @@ pub struct CaseOwner {
     pub department: Option<String>,
 }
 
-/// Which feed items a device receives: `None` = every item (supervisors).
-pub type FeedTargets = Option<Vec<String>>;
+/// Which feed items a device receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedTargets {
+    /// Items for these targets (a window's, a department's at a center, and everyone's).
+    Only(Vec<String>),
+    /// Every item of this center and everyone's (supervisors).
+    Center(String),
+}
 
 /// HQ's store, as the routes use it. Implementations must be safe to share between request tasks.
 pub trait HqStorage: Send + Sync + 'static {
-    /// The device holding the token with this SHA-256, if enrolled.
+    /// The device holding the token with this SHA-256, if enrolled, not revoked and not expired
+    /// (a rotated-out token works until its grace period ends).
     fn device_for_token(
         &self,
         token_hash: String,
-    ) -> impl Future<Output = Result<Option<Device>, StorageError>> + Send;
+    ) -> impl Future<Output = Result<Option<Grant>, StorageError>> + Send;
+
+    /// Changes whenever a token is revoked or rotated (by this process or by `hq revoke` on the
+    /// same database): open event streams check their token again.
+    fn revocations(&self) -> tokio::sync::watch::Receiver<u64>;
+
+    /// Appends a row to the audit chain (reads of a case, refused requests).
+    fn audit(&self, entry: super::audit::Entry) -> impl Future<Output = Result<(), StorageError>> + Send;
+
+    /// Whether the store can read and write now (for `/v1/health`).
+    fn health(&self) -> impl Future<Output = Result<(), StorageError>> + Send;
 
     /// Enrolls a device; returns it with its token (shown once; only its hash is stored).
     fn enroll(
@@ -135,12 +200,12 @@ pub trait HqStorage: Send + Sync + 'static {
         call_id: String,
     ) -> impl Future<Output = Result<super::calls::TakeOutcome, StorageError>> + Send;
 
-    /// The owner (or a supervisor) closes a call; `false` when the call is unknown or not theirs.
+    /// The owner (or a supervisor) closes a call; closing a closed call again changes nothing.
     fn resolve_call(
         &self,
         device: Device,
         call_id: String,
-    ) -> impl Future<Output = Result<bool, StorageError>> + Send;
+    ) -> impl Future<Output = Result<super::rules::ResolveStep, StorageError>> + Send;
 
     /// Escalates to supervisors the ringing calls the rule says; returns how many.
     fn escalate_calls(
@@ -148,15 +213,15 @@ pub trait HqStorage: Send + Sync + 'static {
         rule: super::calls::Escalation,
     ) -> impl Future<Output = Result<usize, StorageError>> + Send;
 
-    /// Open calls of a department (`None`: all, for supervisors).
+    /// Open calls in `scope`.
     fn open_calls(
         &self,
-        department: Option<String>,
+        scope: Scope,
     ) -> impl Future<Output = Result<Vec<crate::console::model::CallItem>, StorageError>> + Send;
 
-    /// Accepted cases of a department waiting for its decision (`None`: all).
+    /// Accepted cases in `scope` waiting for the back office's decision.
     fn queue(
         &self,
-        department: Option<String>,
+        scope: Scope,
     ) -> impl Future<Output = Result<Vec<crate::console::model::QueueCase>, StorageError>> + Send;
 }

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 
+use super::storage::{FeedTargets, Scope};
 use super::{HqStorage, NewDevice, SqliteStorage};
 use crate::intake::case::{CaseEvent, Field};
 use crate::intake::rules::Decision;
@@ -39,9 +40,29 @@ fn events() -> Vec<CaseEvent> {
 }
 
 async fn clerk(storage: &SqliteStorage, window: &str) -> Device {
-    let new =
-        NewDevice { center: "HRB".into(), window: Some(window.into()), department: None, role: Role::Clerk };
+    let new = NewDevice {
+        center: "HRB".into(),
+        window: Some(window.into()),
+        department: None,
+        role: Role::Clerk,
+        expires_at: None,
+    };
     storage.enroll(new).await.expect("enroll").0
+}
+
+async fn approver(storage: &SqliteStorage, center: &str) -> Device {
+    let new = NewDevice {
+        center: center.into(),
+        window: None,
+        department: Some("市场监管".into()),
+        role: Role::Approver,
+        expires_at: None,
+    };
+    storage.enroll(new).await.expect("enroll").0
+}
+
+fn scope(department: &str) -> Scope {
+    Scope { center: Some("HRB".into()), department: Some(department.into()) }
 }
 
 #[tokio::test]
@@ -93,13 +114,7 @@ async fn only_a_finished_case_is_decided_and_only_once_unless_sent_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
     let clerk = clerk(&storage, "01").await;
-    let new = NewDevice {
-        center: "HRB".into(),
-        window: None,
-        department: Some("市场监管".into()),
-        role: Role::Approver,
-    };
-    let approver = storage.enroll(new).await.expect("enroll").0;
+    let approver = approver(&storage, "HRB").await;
     let events = events();
     let draft: Vec<Change> = events[..2].iter().zip(1..).map(|(e, seq)| change("c", seq, e)).collect();
     storage.push(clerk.clone(), draft).await.expect("push");
@@ -109,9 +124,18 @@ async fn only_a_finished_case_is_decided_and_only_once_unless_sent_back() {
     };
     let early = decide("d1", ApprovalDecision::Approve).await.expect("decide");
     assert_eq!(early.status, ChangeStatus::Conflict, "{early:?}");
-    storage.push(clerk, vec![change("c", 4, &events[3])]).await.expect("push");
+    storage.push(clerk.clone(), vec![change("c", 4, &events[3])]).await.expect("push");
     let back = ApprovalDecision::RequestCorrection { materials: vec!["章程".into()], note: String::new() };
     assert_eq!(decide("d2", back).await.expect("decide").status, ChangeStatus::Applied);
+    // 准予 straight after 退回补正, before the window recorded the correction: refused.
+    let early = decide("d3", ApprovalDecision::Approve).await.expect("decide");
+    assert_eq!(early.status, ChangeStatus::Conflict, "{early:?}");
+    assert!(early.message.as_deref().is_some_and(|m| m.contains("尚未登记补正")), "{early:?}");
+    let at = NaiveDate::from_ymd_opt(2026, 12, 1)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
+    storage.push(clerk, vec![change("c", 5, &CaseEvent::Corrected { at })]).await.expect("push");
     assert_eq!(decide("d3", ApprovalDecision::Approve).await.expect("decide").status, ChangeStatus::Applied);
     let twice = decide("d4", ApprovalDecision::Approve).await.expect("decide");
     assert_eq!(twice.status, ChangeStatus::Conflict, "{twice:?}");
@@ -134,8 +158,8 @@ async fn a_call_rings_in_the_items_department_whatever_the_desk_says() {
         .expect("time");
     let raised = CaseEvent::CallRaised { call_id: "k1".into(), question: "?".into(), snapshot, at };
     storage.push(clerk, vec![change("c", 1, &raised)]).await.expect("push");
-    assert!(storage.open_calls(Some("人社".into())).await.expect("calls").is_empty());
-    let calls = storage.open_calls(Some("市场监管".into())).await.expect("calls");
+    assert!(storage.open_calls(scope("人社")).await.expect("calls").is_empty());
+    let calls = storage.open_calls(scope("市场监管")).await.expect("calls");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].snapshot.department, "市场监管");
     // All HQ knows of the draft is the call: the case belongs to that department, so the
@@ -151,7 +175,7 @@ async fn a_case_terminated_at_the_window_leaves_the_departments_queue() {
     let clerk = clerk(&storage, "01").await;
     let all: Vec<Change> = events().iter().zip(1..).map(|(e, seq)| change("c", seq, e)).collect();
     storage.push(clerk.clone(), all).await.expect("push");
-    let queued = || async { storage.queue(Some("市场监管".into())).await.expect("queue").len() };
+    let queued = || async { storage.queue(scope("市场监管")).await.expect("queue").len() };
     assert_eq!(queued().await, 1);
     let at = NaiveDate::from_ymd_opt(2026, 12, 9)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
@@ -160,6 +184,312 @@ async fn a_case_terminated_at_the_window_leaves_the_departments_queue() {
     let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
     storage.push(clerk, vec![change("c", 5, &ended)]).await.expect("push");
     assert_eq!(queued().await, 0);
+}
+
+/// A case of window 01 finished with `decision` (item chosen, number given).
+async fn finished_with(storage: &SqliteStorage, clerk: &Device, case_id: &str, decision: Decision) {
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
+    let mut all = events();
+    all[3] = CaseEvent::Finished { number: format!("HRB-01-20261130-{:04}", case_id.len()), decision, at };
+    let changes: Vec<Change> = all.iter().zip(1..).map(|(e, seq)| change(case_id, seq, e)).collect();
+    let results = storage.push(clerk.clone(), changes).await.expect("push");
+    assert!(results.iter().all(|r| r.status == ChangeStatus::Applied), "{results:?}");
+}
+
+#[tokio::test]
+async fn each_forbidden_decision_is_a_conflict_with_its_reason() {
+    use crate::intake::approval::ApprovalDecision;
+    use crate::intake::rules::RejectReason;
+    use crate::protocol::DecisionRequest;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let clerk = clerk(&storage, "01").await;
+    let approver = approver(&storage, "HRB").await;
+    let refused = Decision::Reject {
+        reason: RejectReason::NotEligible { reason: "不符合条件".into() },
+        basis: vec!["《行政许可法》第三十二条".into()],
+    };
+    finished_with(&storage, &clerk, "r", refused).await;
+    let notice = Decision::NoticeOfDeficiency { deficiencies: Vec::new(), lenient_possible: false };
+    finished_with(&storage, &clerk, "nn", notice).await;
+    let accept = Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") };
+    finished_with(&storage, &clerk, "ttt", accept).await;
+    let at = NaiveDate::from_ymd_opt(2026, 12, 9)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
+    let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
+    storage.push(clerk.clone(), vec![change("ttt", 5, &ended)]).await.expect("push");
+    for (case_id, reason) in [("r", "不予受理"), ("nn", "一次性告知"), ("ttt", "已终止")] {
+        let request = DecisionRequest {
+            id: format!("d-{case_id}"),
+            case_id: case_id.into(),
+            decision: ApprovalDecision::Approve,
+        };
+        let answer = storage.decide(approver.clone(), request).await.expect("decide");
+        assert_eq!(answer.status, ChangeStatus::Conflict, "{case_id}: {answer:?}");
+        assert!(answer.message.as_deref().is_some_and(|m| m.contains(reason)), "{case_id}: {answer:?}");
+    }
+    // None of them is in the department's queue either.
+    assert!(storage.queue(scope("市场监管")).await.expect("queue").is_empty());
+}
+
+#[tokio::test]
+async fn a_push_with_unknown_items_foreign_case_numbers_or_bad_call_ids_is_refused() {
+    use crate::intake::call::CallSnapshot;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let clerk = clerk(&storage, "01").await;
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
+    let accept = Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") };
+    let snapshot = CallSnapshot { item_code: "00013112700401".into(), ..CallSnapshot::default() };
+    let bad = [
+        CaseEvent::ItemChosen { code: "99999999999999".into(), kb_version: "x".into() },
+        CaseEvent::Finished { number: "HRB-02-20261130-0001".into(), decision: accept.clone(), at },
+        CaseEvent::Finished { number: "HRB-01-20261130-0001\nforged".into(), decision: accept, at },
+        CaseEvent::CallRaised {
+            call_id: "k 1\n".into(),
+            question: "?".into(),
+            snapshot: snapshot.clone(),
+            at,
+        },
+        CaseEvent::CallRaised {
+            call_id: "k2".into(),
+            question: "?".into(),
+            snapshot: CallSnapshot { item_code: "99999999999999".into(), ..snapshot },
+            at,
+        },
+    ];
+    for (event, seq) in bad.iter().zip(1..) {
+        let answer = storage.push(clerk.clone(), vec![change("c", seq, event)]).await.expect("push");
+        assert_eq!(answer[0].status, ChangeStatus::Conflict, "{event:?}: {answer:?}");
+    }
+    assert!(storage.case("c".into()).await.expect("read").is_none(), "nothing of it was stored");
+}
+
+/// Opens HQ's file the way an intruder would: directly, append-only triggers dropped.
+fn tamper(path: &std::path::Path, sql: &str) {
+    let conn = rusqlite::Connection::open(path).expect("open directly");
+    conn.execute_batch("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;").expect("drop triggers");
+    conn.execute_batch(sql).expect("tamper");
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_row_deleted_or_edited_behind_hqs_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    let storage = SqliteStorage::open(&path).expect("open");
+    let device = clerk(&storage, "01").await;
+    let all: Vec<Change> = events().iter().zip(1..).map(|(e, seq)| change("c", seq, e)).collect();
+    storage.push(device, all).await.expect("push");
+    let report = storage.verify_audit().await.expect("verify");
+    assert_eq!((report.rows, report.broken.clone()), (5, None), "enroll + 4 pushes: {report:?}");
+    drop(storage);
+
+    for (sql, seq) in [
+        ("DELETE FROM audit WHERE seq = 3", 4),
+        ("UPDATE audit SET actor = 'HRB/09' WHERE seq = 2", 2),
+        ("DELETE FROM audit WHERE seq = 5", 5),
+    ] {
+        let copy = dir.path().join(format!("copy-{seq}.sqlite3"));
+        let source = rusqlite::Connection::open(&path).expect("open");
+        source.execute("VACUUM INTO ?1", [copy.to_string_lossy()]).expect("copy");
+        tamper(&copy, sql);
+        let conn = rusqlite::Connection::open(&copy).expect("open");
+        let report = super::audit::verify(&conn).expect("verify");
+        assert_eq!(report.broken.as_ref().map(|b| b.seq), Some(seq), "{sql}: {report:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_clerk_string_with_a_newline_cannot_forge_an_audit_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    let storage = SqliteStorage::open(&path).expect("open");
+    let device = clerk(&storage, "01").await;
+    let forged = "x\n2026-11-30T09:00:00.000,HRB,HQ,hq,decide,c,,200";
+    let mut c = change("c", 1, &events()[0]);
+    c.id = forged.into();
+    c.case_id = format!("c\n{forged}");
+    storage.push(device, vec![c]).await.expect("push");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let rows: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)).expect("count");
+    for format in [super::audit::Format::Csv, super::audit::Format::Jsonl] {
+        let mut out = Vec::new();
+        super::audit::export(&conn, None, format, &mut out).expect("export");
+        let text = String::from_utf8(out).expect("utf-8");
+        let header = usize::from(format == super::audit::Format::Csv);
+        assert_eq!(text.lines().count(), rows as usize + header, "{text}");
+        assert!(!text.contains("decide"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_at_once_and_a_rotated_one_works_through_its_grace() {
+    use crate::protocol::token_hash;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let new = |expires_at| NewDevice {
+        center: "HRB".into(),
+        window: Some("01".into()),
+        department: None,
+        role: Role::Clerk,
+        expires_at,
+    };
+    let (device, token) = storage.enroll(new(None)).await.expect("enroll");
+    let lookup = |t: &str| storage.device_for_token(token_hash(t));
+    assert!(lookup(&token).await.expect("lookup").is_some(), "cached now");
+    let (_, new_token) = storage
+        .rotate(device.id.clone(), std::time::Duration::from_secs(3600))
+        .await
+        .expect("rotate")
+        .expect("rotated");
+    let old = lookup(&token).await.expect("lookup").expect("old token in its grace period");
+    assert!(old.valid_until.is_some());
+    assert!(lookup(&new_token).await.expect("lookup").is_some());
+    let mut revocations = storage.revocations();
+    revocations.borrow_and_update();
+    assert!(storage.revoke(device.id.clone()).await.expect("revoke").is_some());
+    assert!(revocations.has_changed().expect("watch"), "open streams hear of it");
+    assert!(lookup(&token).await.expect("lookup").is_none());
+    assert!(lookup(&new_token).await.expect("lookup").is_none());
+    assert!(storage.revoke(device.id).await.expect("revoke").is_none(), "revoked once");
+    let yesterday = crate::time::now() - chrono::Duration::days(1);
+    let (_, expired) = storage.enroll(new(Some(yesterday))).await.expect("enroll");
+    assert!(lookup(&expired).await.expect("lookup").is_none());
+    let actions: Vec<String> = {
+        let conn = rusqlite::Connection::open(dir.path().join("hq.sqlite3")).expect("open");
+        let mut stmt = conn.prepare("SELECT action FROM audit ORDER BY seq").expect("prepare");
+        stmt.query_map([], |r| r.get(0)).expect("query").collect::<Result<_, _>>().expect("rows")
+    };
+    assert_eq!(actions, ["enroll", "rotate", "revoke", "enroll"]);
+}
+
+#[tokio::test]
+async fn a_revocation_by_another_process_reaches_the_running_hq() {
+    use crate::protocol::token_hash;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    let running = SqliteStorage::open(&path).expect("open");
+    let (device, token) = running
+        .enroll(NewDevice {
+            center: "HRB".into(),
+            window: Some("01".into()),
+            department: None,
+            role: Role::Clerk,
+            expires_at: None,
+        })
+        .await
+        .expect("enroll");
+    assert!(running.device_for_token(token_hash(&token)).await.expect("lookup").is_some(), "cached");
+    let mut revocations = running.revocations();
+    revocations.borrow_and_update();
+    // `yichuang hq revoke` opens the same file in its own process.
+    let cli = SqliteStorage::open(&path).expect("open");
+    cli.revoke(device.id).await.expect("revoke").expect("revoked");
+    tokio::time::timeout(std::time::Duration::from_secs(5), revocations.changed())
+        .await
+        .expect("the running HQ notices")
+        .expect("watch");
+    assert!(running.device_for_token(token_hash(&token)).await.expect("lookup").is_none());
+}
+
+#[tokio::test]
+async fn lists_and_calls_stay_within_the_center_and_resolve_repeats_succeed() {
+    use crate::hq::rules::ResolveStep;
+    use crate::intake::call::CallSnapshot;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let clerk = clerk(&storage, "01").await;
+    let here = approver(&storage, "HRB").await;
+    let all: Vec<Change> = events().iter().zip(1..).map(|(e, seq)| change("c", seq, e)).collect();
+    storage.push(clerk.clone(), all).await.expect("push");
+    let snapshot = CallSnapshot { item_code: "00013112700401".into(), ..CallSnapshot::default() };
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 5, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
+    let raised = CaseEvent::CallRaised { call_id: "k1".into(), question: "?".into(), snapshot, at };
+    storage.push(clerk, vec![change("c", 5, &raised)]).await.expect("push");
+    let elsewhere = Scope { center: Some("SH".into()), department: Some("市场监管".into()) };
+    assert!(storage.queue(elsewhere.clone()).await.expect("queue").is_empty());
+    assert!(storage.open_calls(elsewhere).await.expect("calls").is_empty());
+    assert_eq!(storage.queue(scope("市场监管")).await.expect("queue").len(), 1);
+    assert_eq!(storage.open_calls(scope("市场监管")).await.expect("calls").len(), 1);
+    storage.take_call(here.clone(), "k1".into()).await.expect("take");
+    assert_eq!(storage.resolve_call(here.clone(), "k1".into()).await.expect("resolve"), ResolveStep::Resolve);
+    assert_eq!(storage.resolve_call(here, "k1".into()).await.expect("resolve"), ResolveStep::AlreadyResolved);
+}
+
+#[tokio::test]
+async fn enrolment_refuses_a_department_hqs_kb_does_not_know() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let new = NewDevice {
+        center: "HRB".into(),
+        window: None,
+        department: Some("不存在的部门".into()),
+        role: Role::Approver,
+        expires_at: None,
+    };
+    let err = storage.enroll(new).await.expect_err("unknown department");
+    assert!(err.to_string().contains("市场监管"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn hqs_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    drop(SqliteStorage::open(&path).expect("open"));
+    let mode = std::fs::metadata(&path).expect("metadata").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[tokio::test]
+async fn an_older_database_gets_its_audit_chained_and_its_department_feeds_per_center() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    {
+        // A database as HQ left it before the chain existed (three migrations).
+        let mut conn = rusqlite::Connection::open(&path).expect("open");
+        for (i, sql) in super::sqlite::MIGRATIONS[..3].iter().enumerate() {
+            let tx = conn.transaction().expect("tx");
+            tx.execute_batch(sql).expect("migrate");
+            tx.pragma_update(None, "user_version", (i + 1) as i64).expect("version");
+            tx.commit().expect("commit");
+        }
+        conn.execute_batch(
+            "INSERT INTO cases(case_id, center, window, created_at) VALUES ('c', 'HRB', '01', '2026-11-30T09:00:00.000');
+             INSERT INTO feed(target, kind, case_id, body, at) VALUES ('dept:市场监管', 'call', 'c', '{}', '2026-11-30T09:00:00.000');
+             INSERT INTO audit(at, actor, device, action, case_id, detail)
+               VALUES ('2026-11-30T09:00:00.000', 'HRB/01', 'd-1', 'push', 'c', 'change c-1');
+             INSERT INTO audit(at, actor, device, action, case_id, detail)
+               VALUES ('2026-11-30T09:01:00.000', 'HRB/01', 'd-1', 'push', 'c', 'change c-2');",
+        )
+        .expect("old rows");
+    }
+    let storage = SqliteStorage::open(&path).expect("open and migrate");
+    let device = clerk(&storage, "01").await;
+    storage.push(device, vec![change("c2", 1, &events()[0])]).await.expect("push");
+    let report = storage.verify_audit().await.expect("verify");
+    assert_eq!((report.rows, report.broken), (4, None), "two old rows, enrolment, push");
+    drop(storage);
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let target: String = conn.query_row("SELECT target FROM feed", [], |r| r.get(0)).expect("feed");
+    assert_eq!(target, "dept:HRB/市场监管");
+    // The old rows are protected too: editing one breaks the chain there.
+    conn.execute_batch("DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'change c-9' WHERE seq = 2;")
+        .expect("tamper");
+    let report = super::audit::verify(&conn).expect("verify");
+    assert_eq!(report.broken.map(|b| b.seq), Some(2));
 }
 
 #[tokio::test]
@@ -177,7 +507,7 @@ async fn naive_times_of_an_older_hq_read_as_utc_and_an_older_desks_as_the_halls_
         )
         .expect("old feed row");
     let storage = SqliteStorage::open(&path).expect("reopen");
-    let feed = storage.feed(None, 0, 10).await.expect("feed");
+    let feed = storage.feed(FeedTargets::Center("HRB".into()), 0, 10).await.expect("feed");
     let utc = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&chrono::Utc);
     assert_eq!(feed.last().map(|i| i.at), Some(utc("2026-11-30T16:10:00Z")));
     // An older desk's outbox still holds its wall-clock time (Shanghai): 00:10 is 16:10 UTC.

@@ -28,6 +28,24 @@ pub enum CallState {
 }
 
 impl CallState {
+    /// The state's name on the wire and in HQ's store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Ringing => "ringing",
+            Self::Answered => "answered",
+            Self::Resolved => "resolved",
+            Self::Escalated => "escalated",
+        }
+    }
+
+    /// The state for a stored name; `None` for a name this build does not know.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Ringing, Self::Answered, Self::Resolved, Self::Escalated]
+            .into_iter()
+            .find(|state| state.as_str() == s)
+    }
+
     /// The state's name on screen.
     pub fn label(self) -> &'static str {
         match self {

@@ -19,6 +19,11 @@ pub const MAX_PUSH_CHANGES: usize = 1000;
 pub const MAX_ID_LEN: usize = 64;
 /// Most feed items one pull returns.
 pub const MAX_PULL_LIMIT: usize = 1000;
+/// Longest text HQ accepts in one field (a call question, a defect, a reply, a reason), in bytes
+/// of UTF-8; longer gets 413 `field_too_long`.
+pub const MAX_TEXT_BYTES: usize = 8 * 1024;
+/// Error code of a pull or stream whose cursor is beyond HQ's newest item: start again from 0.
+pub const CURSOR_AHEAD: &str = "cursor_ahead";
 
 /// `GET /v1/version`: what HQ speaks, for the handshake before the first push.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,6 +285,46 @@ pub fn decode_push(bytes: &[u8]) -> Result<PushRequest, DecodeError> {
         }
     }
     Ok(req)
+}
+
+/// The first string longer than [`MAX_TEXT_BYTES`] in a value, with its path (`.question`).
+fn oversized_in(value: &serde_json::Value, path: &mut String) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.len() > MAX_TEXT_BYTES => Some(path.clone()),
+        serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = oversized_in(v, path);
+            path.truncate(len);
+            found
+        }),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let len = path.len();
+            path.push('.');
+            path.push_str(k);
+            let found = oversized_in(v, path);
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
+}
+
+/// Which field of a push is longer than [`MAX_TEXT_BYTES`], as a message naming it.
+pub fn oversized_text(req: &PushRequest) -> Option<String> {
+    req.changes.iter().enumerate().find_map(|(i, c)| {
+        let mut path = format!("changes[{i}].body");
+        oversized_in(&c.body, &mut path).map(|p| {
+            format!("{p} 超过单个字段 {MAX_TEXT_BYTES} 字节的上限（一键呼叫的问题、缺陷说明等请简要填写）")
+        })
+    })
+}
+
+/// Which field of a decision is longer than [`MAX_TEXT_BYTES`].
+pub fn oversized_decision(decision: &ApprovalDecision) -> Option<String> {
+    let value = serde_json::to_value(decision).ok()?;
+    let mut path = "decision".to_string();
+    oversized_in(&value, &mut path).map(|p| format!("{p} 超过单个字段 {MAX_TEXT_BYTES} 字节的上限"))
 }
 
 /// `GET /v1/pull?since=N&limit=M` answer.

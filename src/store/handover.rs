@@ -6,6 +6,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::{Store, StoreError, parse_ts, ts};
+use crate::hq::rules::{CaseFacts, CaseStage, DecisionKind, IntakeOutcome};
 use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::{Delivery, Field, Status};
 use crate::intake::rules::Decision;
@@ -53,9 +54,10 @@ impl Store {
         Ok(())
     }
 
-    /// Approved results not yet handed over, oldest first.
+    /// Approved results not yet handed over, oldest first; a 准予 the case's state machine
+    /// ([`crate::hq::rules`]) does not allow is left out.
     pub fn ready_for_handover(&mut self) -> Result<Vec<HandoverRow>, StoreError> {
-        let mut rows: Vec<HandoverRow> = {
+        let rows: Vec<HandoverRow> = {
             let mut stmt = self.conn.prepare_cached(
                 "SELECT c.id, c.number, c.item_code, c.applicant_name, d.kind, d.received_at
                  FROM decisions d JOIN cases c ON c.number = d.case_number
@@ -82,8 +84,28 @@ impl Store {
             )?;
             mapped.collect::<Result<_, _>>()?
         };
-        for row in &mut rows {
+        let mut allowed = Vec::with_capacity(rows.len());
+        for mut row in rows {
             let case = self.load(&row.case_id)?;
+            // HQ's state machine again, on what the desk knows: a 准予 HQ should have refused (on a
+            // case the window refused, after 退回补正 with no correction recorded, on a terminated
+            // case) is never handed over.
+            let kinds: Vec<String> = self
+                .conn
+                .prepare_cached("SELECT kind FROM decisions WHERE case_number = ?1 ORDER BY id")?
+                .query_map([&row.number], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            // The decision before this 准予, if any.
+            let previous = kinds.len().checked_sub(2).and_then(|i| DecisionKind::from_label(&kinds[i]));
+            let facts = CaseFacts {
+                intake: case.decision.as_ref().map(IntakeOutcome::of),
+                terminated: case.status == Status::Terminated,
+                last_decision: previous,
+                corrected_since: case.status != Status::CorrectionRequested,
+            };
+            if CaseStage::of(&facts).may_decide(DecisionKind::Approve).is_err() {
+                continue;
+            }
             row.delivery = case.delivery;
             row.status = case.status;
             row.promised = match &case.decision {
@@ -97,8 +119,9 @@ impl Store {
                 .map(|f| f.normalise(case.field(f)))
                 .filter(|id| !id.is_empty())
                 .collect();
+            allowed.push(row);
         }
-        Ok(rows)
+        Ok(allowed)
     }
 
     /// The back office's decisions on a case number, oldest first.

@@ -146,9 +146,38 @@ fn parse_ts(s: &str) -> DateTime<Utc> {
     crate::time::parse_hall(s).unwrap_or_default()
 }
 
+/// Makes a database file readable and writable by its owner only (0600): created so when it is
+/// missing, tightened when it exists with wider rights. SQLite gives its -wal and -shm files the
+/// database file's mode. Used by the desk's store and HQ's (`src/hq/sqlite.rs`).
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if path.exists() {
+            let mode = std::fs::metadata(path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+            }
+            return Ok(());
+        }
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` for `kind`, migrating it to the newest schema.
     pub fn open(path: &Path, kind: StoreKind) -> Result<Self, StoreError> {
+        // The store holds applicants' ID numbers and HQ's token: its owner's only.
+        let _ = private_file(path);
         let conn = Connection::open(path)?;
         Self::setup(conn, kind)
     }

@@ -82,6 +82,11 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Moves the pull cursor back to `to` (HQ answered that the cursor is ahead of it).
+    pub fn reset_sync_cursor(&self, to: i64) -> Result<(), StoreError> {
+        self.set_setting(CURSOR, &to.max(0).to_string())
+    }
+
     /// The pull cursor: HQ's feed sequence number of the last item applied (0 at first).
     pub fn sync_cursor(&self) -> Result<i64, StoreError> {
         Ok(self.setting(CURSOR)?.and_then(|s| s.parse().ok()).unwrap_or(0))

@@ -197,6 +197,63 @@ fn a_drill_database_is_never_a_desk_database() {
 }
 
 #[test]
+fn a_result_the_case_state_machine_refuses_never_reaches_handover() {
+    use crate::intake::rules::RejectReason;
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let finished = |store: &mut Store, decision: Decision| {
+        let id = store.create_case(at("2026-11-30 09:00")).unwrap();
+        store
+            .append(
+                &id,
+                CaseEvent::ItemChosen { code: "x".into(), kb_version: "1".into() },
+                at("2026-11-30 09:01"),
+            )
+            .unwrap();
+        let number = store.finish(&id, "HRB", "W1", decision, at("2026-11-30 09:10")).unwrap().number.clone();
+        (id, number.unwrap())
+    };
+    let listed = |store: &mut Store| -> Vec<String> {
+        store.ready_for_handover().unwrap().into_iter().map(|r| r.number).collect()
+    };
+    // 准予 on a case the window refused, or gave a 一次性告知: never listed.
+    let refused =
+        Decision::Reject { reason: RejectReason::NotEligible { reason: "不符合".into() }, basis: vec![] };
+    let (_, refused) = finished(&mut store, refused);
+    store.record_decision(&refused, "准予", "{}", at("2026-12-01 09:00")).unwrap();
+    let notice = Decision::NoticeOfDeficiency { deficiencies: vec![], lenient_possible: false };
+    let (_, notice) = finished(&mut store, notice);
+    store.record_decision(&notice, "准予", "{}", at("2026-12-01 09:00")).unwrap();
+    assert!(listed(&mut store).is_empty());
+    // 准予 straight after 退回补正 with no correction recorded: not listed until the correction is.
+    let (id, number) = finished(&mut store, accept());
+    store.record_decision(&number, "退回补正", "{}", at("2026-12-01 09:00")).unwrap();
+    let asked = CaseEvent::CorrectionRequested {
+        materials: vec!["章程".into()],
+        note: String::new(),
+        at: at("2026-12-01 09:00"),
+    };
+    store.append(&id, asked, at("2026-12-01 09:00")).unwrap();
+    store.record_decision(&number, "准予", "{}", at("2026-12-01 10:00")).unwrap();
+    assert!(listed(&mut store).is_empty());
+    store.append(&id, CaseEvent::Corrected { at: at("2026-12-02 09:00") }, at("2026-12-02 09:00")).unwrap();
+    assert_eq!(listed(&mut store), [number]);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_desk_store_file_is_its_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.db");
+    drop(Store::open(&path, StoreKind::Desk).unwrap());
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    // A store created readable by everyone before this check is tightened when opened.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(&path, StoreKind::Desk).unwrap());
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
 fn numbers_are_journaled_in_their_stored_form_and_found_as_typed() {
     let mut store = Store::in_memory(StoreKind::Desk).unwrap();
     let id = store.create_case(at("2026-11-30 09:00")).unwrap();

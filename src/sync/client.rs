@@ -97,12 +97,22 @@ impl HqClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(SyncError::Setup(format!("总部地址 {base} 须以 http:// 或 https:// 开头")));
         }
+        if base.starts_with("http://") && !loopback(&base) {
+            return Err(SyncError::Setup(format!(
+                "总部地址 {base} 未加密：令牌和案件（含身份证号）会明文经过网络；请用 https://（明文 http:// 仅限本机 127.0.0.1）"
+            )));
+        }
         let build = |b: reqwest::blocking::ClientBuilder| {
             b.build().map_err(|e| SyncError::Setup(format!("无法创建 HTTP 客户端: {e}")))
         };
         let http = build(builder(ca)?.timeout(timeout))?;
         let stream = build(builder(ca)?.timeout(None))?;
         Ok(Self { http, stream, base, token: token.to_string() })
+    }
+
+    /// `GET /v1/health`: whether HQ's store works, and its newest feed sequence number.
+    pub fn health(&self) -> Result<crate::protocol::Health, SyncError> {
+        self.get("/v1/health")
     }
 
     /// HQ's address.
@@ -284,4 +294,18 @@ impl HqClient {
         }
         Ok(last)
     }
+}
+
+/// Whether an `http://` address names this machine (127.0.0.0/8, ::1, localhost): the only place
+/// plain HTTP may go.
+fn loopback(base: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(base) else { return false };
+    url.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
 }

@@ -209,7 +209,16 @@ pub fn push_all(
 pub fn pull_all(store: &mut Store, client: &HqClient, report: &mut RoundReport) -> Result<(), SyncError> {
     loop {
         let since = store.sync_cursor()?;
-        let page = client.pull(since, 500)?;
+        let page = match client.pull(since, 500) {
+            // HQ is behind the desk's cursor (its database was restored from a backup): what HQ
+            // has up to its newest item the desk has seen; continue from there.
+            Err(SyncError::Http { code, .. }) if code == crate::protocol::CURSOR_AHEAD => {
+                let newest = client.health()?.feed_seq;
+                store.reset_sync_cursor(newest)?;
+                continue;
+            }
+            page => page?,
+        };
         if page.next < since {
             return Err(SyncError::Protocol(format!("游标倒退：{since} → {}", page.next)));
         }
@@ -403,6 +412,13 @@ fn listen_loop(
             Ok(id) => {
                 last = id;
                 failures = 0;
+            }
+            // HQ is behind the cursor (restored from a backup): listen from its newest item.
+            Err(SyncError::Http { code, .. }) if code == crate::protocol::CURSOR_AHEAD => {
+                match client.health() {
+                    Ok(health) => last = health.feed_seq,
+                    Err(_) => failures = failures.saturating_add(1),
+                }
             }
             Err(_) => failures = failures.saturating_add(1),
         }

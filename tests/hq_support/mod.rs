@@ -33,12 +33,22 @@ impl Hq {
 
     /// Like `start`, with more flags (`--escalate-after 1` …).
     pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> Hq {
+        Self::spawn(db, listen, extra, Stdio::inherit())
+    }
+
+    /// Like `start_with`, HQ's log (standard error) going to the file `log`.
+    pub fn start_logged(db: &Path, listen: &str, extra: &[&str], log: &Path) -> Hq {
+        let file = std::fs::File::create(log).expect("log file");
+        Self::spawn(db, listen, extra, Stdio::from(file))
+    }
+
+    fn spawn(db: &Path, listen: &str, extra: &[&str], stderr: Stdio) -> Hq {
         let mut child = Command::new(bin())
             .args(["hq", "serve", "--listen", listen, "--db"])
             .arg(db)
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start hq serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -70,6 +80,16 @@ impl Drop for Hq {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `yichuang hq ARGS… --db DB`; returns (exit success, stdout, stderr).
+pub fn hq_command(db: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(bin()).arg("hq").args(args).arg("--db").arg(db).output().expect("run hq command");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Enrolls a device; returns its token.
