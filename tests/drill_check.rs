@@ -6,8 +6,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{code, fixture, stdout, temp_kb, yichuang};
+use yichuang::intake::{CenterLevel, MaterialState};
 use yichuang::kb::Kb;
-use yichuang::kb::drills::{Drill, DrillCenter, DrillState, ExpectedDecision};
+use yichuang::kb::drills::{Drill, ExpectedDecision};
 
 #[test]
 fn embedded_drills_agree_with_the_rules() {
@@ -41,19 +42,20 @@ fn a_wrong_answer_key_is_listed_and_fails() {
 fn precheck_args(drill: &Drill) -> Vec<String> {
     let mut args = vec!["precheck".to_string(), drill.item.clone(), "--json".into()];
     args.push(format!("--date={}", drill.date));
-    if drill.at == DrillCenter::Community {
+    if drill.at == CenterLevel::Community {
         args.push("--at=community".into());
     }
     for m in &drill.materials {
-        let state = match m.state {
-            DrillState::Ok => "ok".to_string(),
-            DrillState::Missing => "missing".to_string(),
-            DrillState::Defect => format!("defect:{}", m.defect.as_deref().unwrap_or("有缺陷")),
+        let state = match m.material_state() {
+            MaterialState::Ok => "ok".to_string(),
+            MaterialState::Missing => "missing".to_string(),
+            MaterialState::Committed => "committed".to_string(),
+            MaterialState::Defect { text } => format!("defect:{text}"),
         };
         args.push(format!("--state={}={state}", m.id));
     }
     for s in &drill.situations {
-        args.push(format!("--situation={s}"));
+        args.push(format!("--situation={}={}", s.0, if *s.1 { "是" } else { "否" }));
     }
     if drill.agrees_to_commitment {
         args.push("--agree-commitment".into());
@@ -120,8 +122,8 @@ fn drills_cover_every_kind_of_case_the_trainer_needs() {
             let item = kb.item(&d.item).expect("item exists");
             d.expected.decision == ExpectedDecision::Reject && d.ineligible.is_none() && {
                 let here = match d.at {
-                    DrillCenter::District => item.handled_at.district,
-                    DrillCenter::Community => item.handled_at.community,
+                    CenterLevel::District => item.handled_at.district,
+                    CenterLevel::Community => item.handled_at.community,
                 };
                 !here
             }

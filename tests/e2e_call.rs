@@ -45,7 +45,7 @@ fn call_answer_and_decision_between_desk_and_console() {
     desk.wait_for("有限责任公司设立登记");
     desk.keys(&["Enter"]);
     desk.wait_for("待核验");
-    desk.keys(&["1", "2", "Enter"]);
+    desk.keys(&["f", "1", "2", "Enter"]);
     desk.keys(&["F6"]);
     desk.wait_for("呼叫后台");
     desk.type_text("章程有一名股东未签字，能否容缺？");

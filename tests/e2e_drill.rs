@@ -16,6 +16,8 @@ fn drill(data_dir: &str, scenario: &str, marks: &[&str], name: &str, id: &str) -
     desk.wait_for("有限责任公司设立登记");
     desk.keys(&["Enter"]);
     desk.wait_for("待核验");
+    // The scenarios' applicants send no agent and need no prior approval: `f` answers both 否.
+    desk.keys(&["f"]);
     desk.keys(marks);
     desk.keys(&["Enter"]);
     desk.wait_for("申请人类型");

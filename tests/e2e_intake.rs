@@ -39,6 +39,8 @@ impl Intake {
         self.desk.wait_for("有限责任公司设立登记");
         self.desk.keys(&["Enter"]);
         self.desk.wait_for("待核验");
+        // No agent, no prior approval: `f` answers both situations 否.
+        self.desk.keys(&["f"]);
         self.desk.keys(marks);
     }
 

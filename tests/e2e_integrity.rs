@@ -74,6 +74,8 @@ fn a_pasted_id_with_a_newline_is_approved_at_hq_and_handed_over_to_the_id_typed_
     desk.wait_for("有限责任公司设立登记");
     desk.keys(&["Enter"]);
     desk.wait_for("待核验");
+    // No agent, no prior approval: `f` answers both situations 否.
+    desk.keys(&["f"]);
     for _ in 0..12 {
         if desk.capture().contains("当前决定： 受理") {
             break;
@@ -174,6 +176,8 @@ fn esc_then_another_key_in_one_burst_is_two_keys_never_text() {
     desk.wait_for("有限责任公司设立登记");
     desk.keys(&["Enter"]);
     desk.wait_for("待核验");
+    // No agent, no prior approval: `f` answers both situations 否.
+    desk.keys(&["f"]);
     for _ in 0..5 {
         desk.keys(&["1"]);
     }
@@ -293,6 +297,8 @@ fn the_real_desk_holds_what_was_typed_while_it_cannot_write_and_finishes_once_it
     desk.wait_for("有限责任公司设立登记");
     desk.keys(&["Enter"]);
     desk.wait_for("待核验");
+    // No agent, no prior approval: `f` answers both situations 否.
+    desk.keys(&["f"]);
     for _ in 0..5 {
         desk.keys(&["1"]);
     }

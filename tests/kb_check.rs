@@ -45,7 +45,7 @@ fn every_schema_error_of_one_file() {
     assert_reported("items/MULTI.toml:1:1: department_group", "缺少字段 department_group");
     assert_reported("items/MULTI.toml:4:1: kind", "取值无效 `行政审批`");
     assert_reported("items/MULTI.toml:12:1: visit_note", "未知字段 visit_note");
-    assert_reported("items/MULTI.toml:13:17: time_limits.legal_days", "未规定");
+    assert_reported("items/MULTI.toml:13:17: time_limits.statutory", "未规定");
 }
 
 #[test]
@@ -138,10 +138,53 @@ fn drill_defect_without_the_defect() {
 }
 
 #[test]
+fn group_whose_combination_leaves_no_key_material() {
+    assert_reported(
+        "items/GROUPNOKEY.toml:15:3: groups[0]",
+        "回答组合 {route_a=否, route_b=是} 下没有任何核心材料",
+    );
+}
+
+#[test]
+fn group_contradicting_the_eligibility_conditions() {
+    assert_reported("items/GROUPCONTRA.toml:15:54: groups[0].situations", "分组与资格条件矛盾");
+}
+
+#[test]
+fn eligibility_situation_without_basis() {
+    assert_reported("items/NOBASIS.toml:10:55: situations[0].ineligible_if", "须写明法律依据 basis");
+}
+
+#[test]
+fn material_necessary_by_two_contradicting_rules() {
+    assert_reported(
+        "items/CLASH.toml:25:1: materials[1].use",
+        "在回答组合 {agent=是} 下同时需要，但规定相互矛盾（是否核心材料）",
+    );
+}
+
+#[test]
+fn unknown_shared_material_is_one_problem() {
+    assert_reported("items/UNKNOWNUSE.toml:18:1: materials[0].use", "没有共享材料 passport_card");
+    let (lines, _, _) = broken_kb_problems();
+    assert_eq!(lines.iter().filter(|l| l.starts_with("items/UNKNOWNUSE.toml")).count(), 1, "{lines:?}");
+}
+
+#[test]
+fn shared_material_file_named_after_another_id() {
+    assert_reported("materials/wrong_name.toml:2:1: id", "文件应为 materials/passport.toml");
+}
+
+#[test]
+fn drill_leaving_a_situation_unanswered() {
+    assert_reported("drills/unanswered.toml:1:1: situations", "演练须回答事项的每个情形");
+}
+
+#[test]
 fn count_line_and_exit_code() {
     let (lines, last, code) = broken_kb_problems();
     assert_eq!(last, format!("发现 {} 个问题", lines.len()));
-    assert_eq!(lines.len(), 23, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
+    assert_eq!(lines.len(), 42, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
     assert_eq!(code, 1);
 }
 
@@ -178,4 +221,70 @@ fn readme_examples_parse_and_check_clean() {
     let out =
         yichuang([std::ffi::OsStr::new("--kb"), dir.path().as_os_str(), "drill".as_ref(), "check".as_ref()]);
     assert_eq!(code(&out), 0, "the README drill's answer key must agree with the rules:\n{}", stdout(&out));
+}
+
+// Time limits with units, national elements and 告知承诺 (issue 9, items 1, 3 and 5).
+
+#[test]
+fn time_limit_without_a_unit() {
+    assert_reported("items/LIMITUNIT.toml:13:17: time_limits.statutory.unit", "缺少字段 unit");
+}
+
+#[test]
+fn promised_beyond_statutory_in_mixed_units() {
+    assert_reported(
+        "items/MIXEDUNITS.toml:13:81: time_limits.promised",
+        "承诺时限 10 个工作日 可能晚于法定时限 15 日（自然日）",
+    );
+}
+
+#[test]
+fn extension_without_a_statutory_limit_or_a_condition() {
+    assert_reported("items/BADEXT.toml:13:104: time_limits.extension.unit", "法定时限未规定，不能有延长期限");
+    assert_reported("items/BADEXT.toml:13:118: time_limits.extension.condition", "须写明延长的条件");
+}
+
+#[test]
+fn unknown_special_procedure_kind() {
+    assert_reported(
+        "items/SPECIALKIND.toml:13:147: time_limits.special_procedures[0].kind",
+        "取值无效 `勘验`，可选：检测、检验、检疫、鉴定、评定、公示、听证、招标、拍卖、专家评审",
+    );
+}
+
+#[test]
+fn supplement_deadline_beyond_the_promised_limit_in_its_own_unit() {
+    assert_reported(
+        "items/SUPPLEMENT.toml:18:1: lenient.supplement_days",
+        "补正期限 7 个工作日超过承诺时限 7 日（自然日）",
+    );
+}
+
+#[test]
+fn bad_national_element_codes() {
+    assert_reported("items/BADCODE.toml:15:1: department_code", "第 18 位校验码应为 W，实际为 X");
+    assert_reported(
+        "items/BADCODE.toml:16:1: business_item_code",
+        "应为 1–50 位字母或数字（现为 51 个字符）",
+    );
+}
+
+#[test]
+fn channel_contradicting_shared_data() {
+    assert_reported(
+        "items/CHANNEL.toml:37:1: materials[1].channel",
+        "来源渠道 数据共享 与 shared_data = false 矛盾",
+    );
+}
+
+#[test]
+fn informed_commitment_outside_a_list_and_without_a_check_period() {
+    assert_reported(
+        "items/COMMITNOLIST.toml:38:1: materials[1].informed_commitment",
+        "本事项未列入告知承诺清单",
+    );
+    assert_reported(
+        "items/COMMITNOLIST.toml:38:72: materials[1].informed_commitment.check",
+        "核查期限缺少数值 amount",
+    );
 }

@@ -19,7 +19,7 @@ fn to_delivery(desk: &mut Desk) {
     desk.key(KeyCode::Enter);
     desk.paste("gsdj");
     desk.key(KeyCode::Enter);
-    desk.type_text("11111");
+    desk.type_text("f11111");
     desk.key(KeyCode::Enter);
     for text in ["赵敏", ID, "13800138000"] {
         desk.type_text(text);

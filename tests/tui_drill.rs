@@ -20,7 +20,8 @@ fn intake(desk: &mut Desk, marks: &str, name: &str, id: &str) {
     desk.key(KeyCode::Enter);
     desk.paste("gsdj");
     desk.key(KeyCode::Enter);
-    desk.type_text(marks);
+    // `f` answers the situations 否, as the scenarios say; then the marks.
+    desk.type_text(&format!("f{marks}"));
     desk.key(KeyCode::Enter);
     for text in [name, id, "13804511234"] {
         desk.type_text(text);

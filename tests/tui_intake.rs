@@ -43,6 +43,10 @@ fn standard_intake_screens_and_keystroke_budget() {
     desk.key(KeyCode::Enter);
     assert_eq!(step(&desk), Step::Checklist);
     snap(&desk, "intake_checklist");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("[未答]") && screen.contains("待回答情形"), "{screen}");
+    // One key answers 否 to both situations (no agent, no prior approval).
+    desk.key(KeyCode::Char('f'));
     for _ in 0..5 {
         desk.key(KeyCode::Char('1'));
     }
@@ -78,6 +82,8 @@ fn to_checklist(desk: &mut Desk) {
     desk.paste("公司");
     desk.key(KeyCode::Enter);
     assert_eq!(step(desk), Step::Checklist);
+    // Neither an agent nor a prior approval: `f` answers both situations 否.
+    desk.key(KeyCode::Char('f'));
 }
 
 fn applicant(desk: &mut Desk) {
@@ -256,7 +262,7 @@ fn agent_situation_adds_the_authorisation_and_agent_fields() {
     desk.key(KeyCode::Up);
     desk.key(KeyCode::Char(' '));
     let screen = desk.screen(120, 40);
-    assert!(screen.contains("[是] 委托代理人办理") && screen.contains("授权委托书"), "{screen}");
+    assert!(screen.contains("[是]   委托代理人办理") && screen.contains("授权委托书"), "{screen}");
     desk.key(KeyCode::Down);
     desk.key(KeyCode::Down);
     for _ in 0..6 {
@@ -265,6 +271,41 @@ fn agent_situation_adds_the_authorisation_and_agent_fields() {
     desk.key(KeyCode::Enter);
     snap(&desk, "intake_applicant_agent");
     assert!(desk.screen(120, 40).contains("代理人身份证号"));
+}
+
+#[test]
+fn an_unanswered_situation_blocks_acceptance_until_answered() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    desk.type_text("A007");
+    desk.key(KeyCode::Enter);
+    desk.paste("公司");
+    desk.key(KeyCode::Enter);
+    // Straight to the materials, leaving both situations unanswered.
+    desk.key(KeyCode::Down);
+    desk.key(KeyCode::Down);
+    for _ in 0..5 {
+        desk.key(KeyCode::Char('1'));
+    }
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("当前决定： 待回答情形"), "every material is fine, yet no decision: {screen}");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Checklist, "Enter refused while a situation is unanswered");
+    snap(&desk, "intake_checklist_unanswered");
+    // Space answers the selected one 是 (an agent came): the authorisation appears and is missing.
+    desk.key(KeyCode::Char(' '));
+    desk.key(KeyCode::Char('f'));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("[是]   委托代理人办理") && screen.contains("当前决定： 一次性告知"), "{screen}");
+    // Taking the answer back (0) makes it 未答 again.
+    for _ in 0..10 {
+        desk.key(KeyCode::Up);
+    }
+    desk.key(KeyCode::Char('0'));
+    assert!(desk.screen(120, 40).contains("[未答] 委托代理人办理"));
+    desk.key(KeyCode::Char(' '));
+    desk.key(KeyCode::Char(' '));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("[否]   委托代理人办理") && screen.contains("当前决定： 受理"), "{screen}");
 }
 
 #[test]

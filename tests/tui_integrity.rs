@@ -42,6 +42,8 @@ fn a_full_disk_holds_every_keystroke_blocks_and_goes_on_when_space_is_back() {
     desk.key(KeyCode::Enter);
     desk.paste("公司");
     desk.key(KeyCode::Enter);
+    // No agent, no prior approval: `f` answers both situations 否.
+    desk.key(KeyCode::Char('f'));
     for _ in 0..5 {
         desk.key(KeyCode::Char('1'));
     }

@@ -22,7 +22,8 @@ fn intake_of(desk: &mut Desk, organisation: bool, applicant: &[&str], marks: &st
     desk.key(KeyCode::Enter);
     desk.type_text("公司");
     desk.key(KeyCode::Enter);
-    desk.type_text(marks);
+    // `f` answers every situation 否 (no agent, no prior approval); then the marks.
+    desk.type_text(&format!("f{marks}"));
     if agree {
         desk.key(KeyCode::Char('y'));
     }

@@ -68,7 +68,7 @@ fn check(kb: &Kb) -> ExitCode {
     for drill in &kb.drills {
         // `kb check` has already refused drills naming unknown items; stay total anyway.
         let mismatches = match kb.item(&drill.item) {
-            Some(item) => drill.verify(item, &kb.calendar),
+            Some(item) => crate::drill::verify::verify(drill, item, &kb.calendar),
             None => vec![format!("没有编码为 {} 的事项", drill.item)],
         };
         if !mismatches.is_empty() {

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::intake::rules::{Deficiency, RejectReason};
+use crate::intake::rules::{Deficiency, Outcome, Question, RejectReason};
 use crate::intake::{Application, CenterLevel, Decision, MaterialState, decide};
 use crate::kb::{Item, Kb};
 
@@ -16,13 +16,16 @@ use crate::kb::{Item, Kb};
 pub struct PrecheckArgs {
     /// Item code (事项编码).
     pub code: String,
-    /// A material's state: `ID=ok`, `ID=missing`, `ID=defect` or `ID=defect:缺陷说明`; ID is the
+    /// A material's state: `ID=ok`, `ID=missing`, `ID=defect`, `ID=defect:缺陷说明` or
+    /// `ID=committed` (以告知承诺替代, where the item allows it); ID is the
     /// material id or its exact name. Materials not named count as missing, except those the
     /// window obtains through government data sharing (免提交), which count as ok.
     #[arg(long = "state", value_name = "MATERIAL=STATE")]
     pub states: Vec<String>,
-    /// A situation (情形) that holds, by id (e.g. `agent`).
-    #[arg(long = "situation", value_name = "ID")]
+    /// The answer to a situation (情形): `ID=是` or `ID=否` (also `yes`/`no`); a bare `ID` means 是.
+    /// Situations not answered stay open, and an application with an open situation is never
+    /// accepted (answering one situation of an exclusive group 是 answers the others 否).
+    #[arg(long = "situation", value_name = "ID[=是|否]")]
     pub situations: Vec<String>,
     /// The applicant agrees to sign the 容缺受理承诺书.
     #[arg(long)]
@@ -51,8 +54,12 @@ struct Report<'a> {
     date: NaiveDate,
     /// False when a date in the decision lies in a year whose holidays are not yet announced.
     calendar_confirmed: bool,
+    /// The decision's name, or 待回答情形 while a question is open.
+    outcome: &'static str,
+    /// Situations still unanswered and groups whose answers contradict their rule.
+    unanswered: &'a [Question],
     #[serde(flatten)]
-    decision: &'a Decision,
+    decision: Option<&'a Decision>,
 }
 
 /// Runs `precheck`; prints the decision.
@@ -69,22 +76,25 @@ pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
         let (id, state) = parse_state(item, spec)?;
         app.states.insert(id, state);
     }
-    for s in args.situations {
-        if !item.situations.iter().any(|x| x.id == s) {
-            let known: Vec<_> = item.situations.iter().map(|x| format!("{}（{}）", x.id, x.label)).collect();
-            bail!("事项 {} 没有情形 {s}；可用：{}", item.code, or_none(&known));
-        }
-        app.situations.insert(s);
+    for spec in &args.situations {
+        let (id, holds) = parse_situation(item, spec)?;
+        app.answers.insert(id, holds);
     }
     let today = args.date.unwrap_or_else(|| crate::time::hall_date(crate::time::now()));
-    let decision = decide(item, &app, today, &kb.calendar);
-    let last = last_date(&decision).unwrap_or(today);
+    let outcome = decide(item, &app, today, &kb.calendar);
+    let (decision, unanswered) = match &outcome {
+        Outcome::Decided { decision } => (Some(decision), &[][..]),
+        Outcome::Unanswered { questions } => (None, questions.as_slice()),
+    };
+    let last = decision.and_then(last_date).unwrap_or(today);
     let report = Report {
         code: &item.code,
         name: &item.name,
         date: today,
         calendar_confirmed: kb.calendar.confirmed_between(today, last),
-        decision: &decision,
+        outcome: outcome.label(),
+        unanswered,
+        decision,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -96,6 +106,22 @@ pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
 
 fn or_none(list: &[String]) -> String {
     if list.is_empty() { "（无）".into() } else { list.join("、") }
+}
+
+/// Parses `ID`, `ID=是` or `ID=否` against the item's situations.
+fn parse_situation(item: &Item, spec: &str) -> anyhow::Result<(String, bool)> {
+    let (id, answer) = spec.split_once('=').unwrap_or((spec, "是"));
+    let id = id.trim();
+    if !item.situations.iter().any(|x| x.id == id) {
+        let known: Vec<_> = item.situations.iter().map(|x| format!("{}（{}）", x.id, x.label)).collect();
+        bail!("--situation {spec}：事项 {} 没有情形 {id}；可用：{}", item.code, or_none(&known));
+    }
+    let holds = match answer.trim() {
+        "是" | "yes" | "y" | "true" => true,
+        "否" | "no" | "n" | "false" => false,
+        other => bail!("--situation {spec}：回答 {other} 无效，应为 是 或 否"),
+    };
+    Ok((id.to_string(), holds))
 }
 
 /// Parses `ID=STATE` against the item's materials.
@@ -111,20 +137,26 @@ fn parse_state(item: &Item, spec: &str) -> anyhow::Result<(String, MaterialState
     let state = match state.trim() {
         "ok" => MaterialState::Ok,
         "missing" => MaterialState::Missing,
+        "committed" => MaterialState::Committed,
         "defect" => {
             MaterialState::Defect { text: if text.is_empty() { "有缺陷".into() } else { text.into() } }
         }
-        other => bail!("--state {spec}：状态 {other} 无效，应为 ok、defect 或 missing"),
+        other => bail!("--state {spec}：状态 {other} 无效，应为 ok、defect、missing 或 committed"),
     };
     Ok((material.id.clone(), state))
 }
 
 fn last_date(decision: &Decision) -> Option<NaiveDate> {
     match decision {
-        Decision::Accept { promised_date } => Some(*promised_date),
-        Decision::AcceptPending { supplements, promised_date } => {
-            supplements.iter().map(|s| s.deadline).chain([*promised_date]).max()
+        Decision::Accept { promised_date, commitments } => {
+            commitments.iter().map(|c| c.check_deadline).chain([*promised_date]).max()
         }
+        Decision::AcceptPending { supplements, promised_date, commitments } => supplements
+            .iter()
+            .map(|s| s.deadline)
+            .chain(commitments.iter().map(|c| c.check_deadline))
+            .chain([*promised_date])
+            .max(),
         _ => None,
     }
 }
@@ -139,12 +171,30 @@ fn describe(d: &Deficiency) -> String {
 fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "事项：{}（{}）  日期：{}", r.name, r.code, r.date);
-    let _ = writeln!(out, "决定：{}", r.decision.label());
-    match r.decision {
-        Decision::Accept { promised_date } => {
+    let _ = writeln!(out, "决定：{}", r.outcome);
+    if !r.unanswered.is_empty() {
+        let _ = writeln!(out, "以下情形尚未回答，回答前不能受理（--situation ID=是|否）：");
+        for (i, q) in r.unanswered.iter().enumerate() {
+            let _ = writeln!(out, "  {}. {}（{}）", i + 1, q.label, q.id);
+        }
+    }
+    let Some(decision) = r.decision else {
+        return out;
+    };
+    if let Decision::Accept { commitments, .. } | Decision::AcceptPending { commitments, .. } = decision
+        && !commitments.is_empty()
+    {
+        let _ = writeln!(out, "告知承诺（不是容缺）：以下证明由申请人签署告知承诺书代替，受理后核查：");
+        for (i, c) in commitments.iter().enumerate() {
+            let _ = writeln!(out, "  {}. {}  核查期限：{}", i + 1, c.name, c.check_deadline);
+            let _ = writeln!(out, "     承诺不实：{}", c.consequence);
+        }
+    }
+    match decision {
+        Decision::Accept { promised_date, .. } => {
             let _ = writeln!(out, "材料齐全，符合法定形式。承诺办结日期：{promised_date}");
         }
-        Decision::AcceptPending { supplements, promised_date } => {
+        Decision::AcceptPending { supplements, promised_date, .. } => {
             let _ = writeln!(out, "申请人签署容缺受理承诺书后受理，须在期限内补正：");
             for (i, s) in supplements.iter().enumerate() {
                 let _ = writeln!(out, "  {}. {}  补正期限：{}", i + 1, describe(&s.deficiency), s.deadline);

@@ -10,7 +10,7 @@ use crate::intake::Decision;
 use crate::intake::case::{Case, Field};
 use crate::intake::rules::MaterialState;
 use crate::kb::Kb;
-use crate::kb::drills::{Drill, DrillState};
+use crate::kb::drills::Drill;
 
 /// A scored drill.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +43,7 @@ pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32)
     let weights = drill.scoring;
     let mut missed = Vec::new();
     let expected = drill.expected.decision;
-    let decision_right = case.decision.as_ref().is_some_and(|d| expected.matches(d));
+    let decision_right = case.decision.as_ref().is_some_and(|d| super::verify::matches(expected, d));
     if !decision_right {
         let given = case.decision.as_ref().map_or("未办结", |d| d.label());
         let why = drill.expected.explanation.as_deref().unwrap_or("");
@@ -59,8 +59,8 @@ pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32)
     for id in &drill.expected.deficient {
         let real = drill.materials.iter().find(|m| &m.id == id);
         let marked = case.materials.get(id);
-        let ok = match real.map(|m| m.state) {
-            Some(DrillState::Defect) => matches!(marked, Some(MaterialState::Defect { .. })),
+        let ok = match real.map(|m| &m.state) {
+            Some(MaterialState::Defect { .. }) => matches!(marked, Some(MaterialState::Defect { .. })),
             _ => matches!(marked, Some(MaterialState::Missing)),
         };
         if ok {
@@ -79,7 +79,7 @@ pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32)
         }
     }
     let mut false_alarms = 0u32;
-    for m in drill.materials.iter().filter(|m| m.state == DrillState::Ok) {
+    for m in drill.materials.iter().filter(|m| m.state == MaterialState::Ok) {
         if matches!(case.materials.get(&m.id), Some(MaterialState::Missing | MaterialState::Defect { .. })) {
             false_alarms += 1;
             missed.push(format!("「{}」合格，却被标记为有问题", name(&m.id)));
@@ -87,7 +87,7 @@ pub fn score(kb: &Kb, drill: &Drill, case: &Case, seconds: i64, keystrokes: u32)
     }
     // Invalid numbers: the trainee typed what the document shows (so the desk flagged it at the
     // field), neither "corrected" it nor accepted the case on it.
-    let invalid = drill.invalid_fields();
+    let invalid = super::verify::invalid_fields(drill);
     let mut found = 0u32;
     for (key, problem) in &invalid {
         let shown = drill.field_value(key).unwrap_or("");
@@ -157,7 +157,7 @@ fn notices_match(
     missed: &mut Vec<String>,
 ) -> bool {
     let (listed, deadline, promised): (Vec<&str>, _, _) = match &case.decision {
-        Some(Decision::AcceptPending { supplements, promised_date }) => (
+        Some(Decision::AcceptPending { supplements, promised_date, .. }) => (
             supplements.iter().map(|s| s.deficiency.material.as_str()).collect(),
             supplements.iter().map(|s| s.deadline).max(),
             Some(*promised_date),
@@ -165,7 +165,7 @@ fn notices_match(
         Some(Decision::NoticeOfDeficiency { deficiencies, .. }) => {
             (deficiencies.iter().map(|d| d.material.as_str()).collect(), None, None)
         }
-        Some(Decision::Accept { promised_date }) => (Vec::new(), None, Some(*promised_date)),
+        Some(Decision::Accept { promised_date, .. }) => (Vec::new(), None, Some(*promised_date)),
         _ => (Vec::new(), None, None),
     };
     let expected = &drill.expected;
@@ -216,8 +216,10 @@ mod tests {
     /// typed as the ID number, decided by the rules.
     fn worked(kb: &Kb, drill: &Drill, id: &str) -> Case {
         let item = kb.item(&drill.item).expect("item");
-        let app = drill.application();
-        let decision = crate::intake::decide(item, &app, drill.date, &kb.calendar);
+        let app = crate::drill::verify::application(drill);
+        let decision = crate::intake::decide(item, &app, drill.date, &kb.calendar)
+            .into_decision()
+            .expect("the drill answers every situation");
         let at = drill.date.and_hms_opt(9, 0, 0).map(crate::time::from_hall_local).expect("time");
         let mut events = vec![CaseEvent::ItemChosen { code: drill.item.clone(), kb_version: "t".into() }];
         events.extend(

@@ -30,7 +30,10 @@ fn events() -> Vec<CaseEvent> {
         CaseEvent::FieldSet { field: Field::Ticket, value: "A001".into() },
         CaseEvent::Finished {
             number: "HRB-01-20261130-0001".into(),
-            decision: Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") },
+            decision: Decision::Accept {
+                promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"),
+                commitments: Vec::new(),
+            },
             at,
         },
     ]
@@ -212,7 +215,10 @@ async fn each_forbidden_decision_is_a_conflict_with_its_reason() {
     finished_with(&storage, &clerk, "r", refused).await;
     let notice = Decision::NoticeOfDeficiency { deficiencies: Vec::new(), lenient_possible: false };
     finished_with(&storage, &clerk, "nn", notice).await;
-    let accept = Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") };
+    let accept = Decision::Accept {
+        promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"),
+        commitments: Vec::new(),
+    };
     finished_with(&storage, &clerk, "ttt", accept).await;
     let at = NaiveDate::from_ymd_opt(2026, 12, 9)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
@@ -244,7 +250,10 @@ async fn a_push_with_unknown_items_foreign_case_numbers_or_bad_call_ids_is_refus
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .map(crate::time::from_hall_local)
         .expect("time");
-    let accept = Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") };
+    let accept = Decision::Accept {
+        promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"),
+        commitments: Vec::new(),
+    };
     let snapshot = CallSnapshot { item_code: "00013112700401".into(), ..CallSnapshot::default() };
     let bad = [
         CaseEvent::ItemChosen { code: "99999999999999".into(), kb_version: "x".into() },

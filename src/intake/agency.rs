@@ -24,7 +24,7 @@ pub fn form_for<'k>(kb: &'k Kb, code: &'k str) -> Option<&'k Form> {
 
 /// The fields that apply to `case`: sections and fields with a `when` situation only when it holds.
 pub fn applicable_fields<'f>(form: &'f Form, case: &Case) -> Vec<&'f FormField> {
-    let holds = |when: &Option<String>| when.as_ref().is_none_or(|s| case.situations.contains(s));
+    let holds = |when: &Option<String>| when.as_ref().is_none_or(|s| case.holds(s));
     form.sections
         .iter()
         .filter(|s| holds(&s.when))
@@ -81,7 +81,7 @@ pub fn form_notice(
     on: NaiveDate,
 ) -> Notice {
     let mut blocks = vec![header(case, item, center, number)];
-    let holds = |when: &Option<String>| when.as_ref().is_none_or(|s| case.situations.contains(s));
+    let holds = |when: &Option<String>| when.as_ref().is_none_or(|s| case.holds(s));
     for section in form.sections.iter().filter(|s| holds(&s.when)) {
         blocks.push(Block::Paragraph(format!("【{}】", section.title)));
         blocks.push(Block::Fields(

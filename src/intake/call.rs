@@ -98,6 +98,7 @@ impl CallSnapshot {
                     Some(MaterialState::Ok) => ("合格", None),
                     Some(MaterialState::Defect { text }) => ("有缺陷", Some(text.clone())),
                     Some(MaterialState::Missing) => ("缺少", None),
+                    Some(MaterialState::Committed) => ("以告知承诺替代", None),
                     None => ("待核验", None),
                 };
                 MaterialLine { name: m.name.clone(), state: state.into(), defect }
@@ -117,7 +118,7 @@ impl CallSnapshot {
             situations: item
                 .situations
                 .iter()
-                .filter(|s| case.situations.contains(&s.id))
+                .filter(|s| case.holds(&s.id))
                 .map(|s| s.label.clone())
                 .collect(),
         }

@@ -4,14 +4,16 @@
 //! on, and [`Case::apply`] rebuilds the case from the events. So a crash loses nothing, the history
 //! of a case is complete by construction, and the same events later travel to HQ.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::call::{Call, CallSnapshot, CallState, Reply};
 use super::rules::{Application, Decision, MaterialState};
+use crate::kb::Item;
 use crate::kb::model::ExpiryRule;
+pub use crate::kb::terms::ApplicantKind;
 
 /// A step of the intake flow; journaled so the desk reopens where the clerk was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, PartialOrd, Ord, Hash)]
@@ -133,17 +135,6 @@ impl Field {
                 | Field::MailPhone
         )
     }
-}
-
-/// Who applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicantKind {
-    /// A natural person (自然人).
-    #[default]
-    Person,
-    /// A company or other organisation (法人或其他组织).
-    Organisation,
 }
 
 /// How the result reaches the applicant (GLOSSARY: `Delivery`).
@@ -286,12 +277,17 @@ pub enum CaseEvent {
         /// KB version the case is decided under.
         kb_version: String,
     },
-    /// A situation was answered.
+    /// A situation was answered 是 (`holds`) or 否.
     SituationSet {
         /// Situation id.
         id: String,
         /// Whether it holds.
         holds: bool,
+    },
+    /// A situation's answer was taken back: it is unanswered again.
+    SituationCleared {
+        /// Situation id.
+        id: String,
     },
     /// A material was marked (`None` clears the mark).
     MaterialMarked {
@@ -479,8 +475,9 @@ pub struct Case {
     pub kb_version: Option<String>,
     /// Material states by id (unmarked materials are absent).
     pub materials: BTreeMap<String, MaterialState>,
-    /// Situations that hold.
-    pub situations: BTreeSet<String>,
+    /// The clerk's answers to the item's situations (情形): 是 = `true`, 否 = `false`; an
+    /// unanswered situation is absent.
+    pub answers: BTreeMap<String, bool>,
     /// The applicant agrees to the 容缺 commitment.
     pub agrees_to_commitment: bool,
     /// Credit record bars 容缺.
@@ -567,18 +564,17 @@ impl Case {
             CaseEvent::ItemChosen { code, kb_version } => {
                 if self.item_code.as_deref() != Some(code) {
                     self.materials.clear();
-                    self.situations.clear();
+                    self.answers.clear();
                     self.agrees_to_commitment = false;
                 }
                 self.item_code = Some(code.clone());
                 self.kb_version = Some(kb_version.clone());
             }
             CaseEvent::SituationSet { id, holds } => {
-                if *holds {
-                    self.situations.insert(id.clone());
-                } else {
-                    self.situations.remove(id);
-                }
+                self.answers.insert(id.clone(), *holds);
+            }
+            CaseEvent::SituationCleared { id } => {
+                self.answers.remove(id);
             }
             CaseEvent::MaterialMarked { id, state } => match state {
                 Some(s) => {
@@ -686,17 +682,35 @@ impl Case {
         }
     }
 
+    /// Whether the clerk answered the situation `id` 是 (a group never implies 是, so this is the
+    /// whole truth about 是).
+    pub fn holds(&self, id: &str) -> bool {
+        self.answers.get(id) == Some(&true)
+    }
+
     /// A text field, or "" when not set.
     pub fn field(&self, field: Field) -> &str {
         self.fields.get(&field).map_or("", String::as_str)
     }
 
     /// The rules' view of this case.
-    pub fn application(&self, here: super::rules::CenterLevel) -> Application {
+    ///
+    /// Journals written before situations had to be answered recorded only the situations that
+    /// held (a toggle that defaulted to 否); their cases were finished on that reading. So for a
+    /// finished case, and only for one, an unanswered situation of `item` counts as answered 否 —
+    /// a case finished today cannot have one, since the rules refuse to decide while a question
+    /// is open.
+    pub fn application(&self, item: &Item, here: super::rules::CenterLevel) -> Application {
         let ineligible = self.fields.get(&Field::IneligibleReason).cloned();
+        let mut answers = self.answers.clone();
+        if self.decision.is_some() {
+            for s in &item.situations {
+                answers.entry(s.id.clone()).or_insert(false);
+            }
+        }
         Application {
             states: self.materials.clone(),
-            situations: self.situations.clone(),
+            answers,
             agrees_to_commitment: self.agrees_to_commitment,
             bad_credit: self.bad_credit,
             here,
@@ -713,6 +727,17 @@ impl Case {
                 .map(|s| (s.deficiency.material.as_str(), s.deficiency.name.as_str(), s.deadline))
                 .collect(),
             _ => Vec::new(),
+        }
+    }
+
+    /// The post-acceptance check tasks of 告知承诺 (国办发〔2020〕42号): each certificate replaced by
+    /// a commitment, which the department must check by its deadline.
+    pub fn check_tasks(&self) -> &[super::rules::Commitment] {
+        match &self.decision {
+            Some(Decision::Accept { commitments, .. } | Decision::AcceptPending { commitments, .. }) => {
+                commitments
+            }
+            _ => &[],
         }
     }
 }
@@ -737,7 +762,8 @@ fn slot(event: &CaseEvent) -> Option<Slot<'_>> {
         CaseEvent::FieldSet { field, .. } => Slot::Field(*field),
         CaseEvent::FormValueSet { form, field, .. } => Slot::Form(form, field),
         CaseEvent::MaterialMarked { id, .. } => Slot::Material(id),
-        CaseEvent::SituationSet { id, .. } => Slot::Situation(id),
+        // Taking an answer back sets the situation too (to unanswered).
+        CaseEvent::SituationSet { id, .. } | CaseEvent::SituationCleared { id } => Slot::Situation(id),
         CaseEvent::CommitmentAgreed { .. } => Slot::Commitment,
         CaseEvent::BadCreditSet { .. } => Slot::BadCredit,
         CaseEvent::ApplicantKindSet { .. } => Slot::ApplicantKind,
@@ -837,7 +863,11 @@ mod tests {
         };
         let finished = CaseEvent::Finished {
             number: "N-1".into(),
-            decision: Decision::AcceptPending { supplements: vec![supplement], promised_date: date },
+            decision: Decision::AcceptPending {
+                supplements: vec![supplement],
+                promised_date: date,
+                commitments: Vec::new(),
+            },
             at: at("2026-11-30 09:00"),
         };
         let supplemented = CaseEvent::Supplemented { material: "a".into(), at: at("2026-12-01 09:00") };
@@ -958,7 +988,8 @@ mod tests {
                 4 => (field, text).prop_map(|(field, value)| CaseEvent::FieldSet { field, value }),
                 2 => ("[ab]", "[xy]", text).prop_map(|(form, field, value)| CaseEvent::FormValueSet { form, field, value }),
                 2 => ("[ab]", mark).prop_map(|(id, state)| CaseEvent::MaterialMarked { id, state }),
-                1 => "[ab]".prop_map(|id| CaseEvent::SituationSet { id, holds: true }),
+                1 => ("[ab]", any::<bool>()).prop_map(|(id, holds)| CaseEvent::SituationSet { id, holds }),
+                1 => "[ab]".prop_map(|id| CaseEvent::SituationCleared { id }),
                 1 => any::<bool>().prop_map(|agrees| CaseEvent::CommitmentAgreed { agrees }),
                 1 => "[XY]".prop_map(|code| CaseEvent::ItemChosen { code, kb_version: "1".into() }),
                 1 => Just(CaseEvent::StepEntered { step: Step::Applicant }),

@@ -7,6 +7,8 @@ pub mod call;
 pub mod case;
 pub mod notice;
 pub mod rules;
+#[cfg(test)]
+mod situation_tests;
 pub mod validate;
 
 pub use rules::{Application, CenterLevel, Decision, MaterialState, decide};

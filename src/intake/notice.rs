@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 use unicode_width::UnicodeWidthStr;
 
 use super::case::{ApplicantKind, Case, Delivery, Field};
-use super::rules::{Decision, MaterialState, RejectReason, applies};
+use super::rules::{Commitment, Decision, MaterialState, RejectReason, applies};
 use super::validate::{mask_id, mask_phone};
-use crate::kb::Item;
 use crate::kb::model::ItemKind;
+use crate::kb::{Calendar, Item, PROVISIONAL_NOTE};
 
 /// Which document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum NoticeKind {
     ApplicationForm,
     /// 一次性告知书 for materials the back office sent back (退回补正).
     Correction,
+    /// 告知承诺书: certificates replaced by the applicant's commitment (告知承诺制), never 容缺.
+    InformedCommitment,
 }
 
 impl NoticeKind {
@@ -42,6 +44,7 @@ impl NoticeKind {
             Self::Receipt => "材料接收凭证",
             Self::ApplicationForm => "申请表",
             Self::Correction => "一次性告知书（退回补正）",
+            Self::InformedCommitment => "告知承诺书",
         }
     }
 
@@ -55,6 +58,7 @@ impl NoticeKind {
             Self::Receipt => "receipt",
             Self::ApplicationForm => "form",
             Self::Correction => "correction",
+            Self::InformedCommitment => "informed-commitment",
         }
     }
 }
@@ -113,6 +117,28 @@ pub struct Notice {
 
 fn date(d: NaiveDate) -> String {
     d.format("%Y年%m月%d日").to_string()
+}
+
+/// A computed date (deadline, promised date) as printed: marked “（暂定）” when its year's holiday
+/// arrangement is not yet announced.
+fn due(d: NaiveDate, calendar: &Calendar) -> String {
+    format!("{}{}", date(d), calendar.mark(d))
+}
+
+/// Adds the sentence explaining the provisional mark before the signatures, when a block of the
+/// notice carries the mark.
+fn explain_marks(blocks: &mut Vec<Block>) {
+    let mark = crate::kb::PROVISIONAL_MARK;
+    let marked = blocks.iter().any(|b| match b {
+        Block::Paragraph(t) => t.contains(mark),
+        Block::Fields(f) => f.iter().any(|(_, v)| v.contains(mark)),
+        Block::Table { rows, .. } => rows.iter().flatten().any(|c| c.contains(mark)),
+        Block::Signatures(_) => false,
+    });
+    if marked {
+        let at = blocks.iter().position(|b| matches!(b, Block::Signatures(_))).unwrap_or(blocks.len());
+        blocks.insert(at, Block::Paragraph(PROVISIONAL_NOTE.to_string()));
+    }
 }
 
 /// The applicant as addressed on notices: the name (the applicant's own copy may show it).
@@ -195,27 +221,44 @@ fn legal_text(item: &Item) -> &'static str {
 }
 
 /// The notices a finished case calls for, dated the day intake finished (empty when unfinished).
-pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
+/// Computed dates in a year whose holiday arrangement is provisional on `calendar` are marked.
+pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calendar) -> Vec<Notice> {
     let (Some(number), Some(decision), Some(finished)) = (&case.number, &case.decision, case.finished_at)
     else {
         return Vec::new();
     };
     let on = crate::time::hall_date(finished);
-    let notice = |kind: NoticeKind, blocks: Vec<Block>| Notice {
-        kind,
-        title: kind.title().to_string(),
-        number: number.clone(),
-        issuer: center.name.clone(),
-        blocks,
+    let notice = |kind: NoticeKind, mut blocks: Vec<Block>| {
+        explain_marks(&mut blocks);
+        Notice {
+            kind,
+            title: kind.title().to_string(),
+            number: number.clone(),
+            issuer: center.name.clone(),
+            blocks,
+        }
     };
     let to = addressee(case);
     match decision {
-        Decision::Accept { promised_date } => vec![
-            notice(NoticeKind::Acceptance, acceptance(case, item, center, number, on, *promised_date, 0)),
-            notice(NoticeKind::Receipt, receipt(case, item, center, number, on)),
-        ],
-        Decision::AcceptPending { supplements, promised_date } => {
-            let mut blocks = acceptance(case, item, center, number, on, *promised_date, supplements.len());
+        Decision::Accept { promised_date, commitments } => {
+            let accepted = Accepted { on, promised: *promised_date, supplements: 0, commitments };
+            let mut out = vec![notice(
+                NoticeKind::Acceptance,
+                acceptance(case, item, center, number, &accepted, calendar),
+            )];
+            if !commitments.is_empty() {
+                out.push(notice(
+                    NoticeKind::InformedCommitment,
+                    informed_commitment(case, item, center, number, on, commitments, calendar),
+                ));
+            }
+            out.push(notice(NoticeKind::Receipt, receipt(case, item, center, number, on)));
+            out
+        }
+        Decision::AcceptPending { supplements, promised_date, commitments } => {
+            let accepted =
+                Accepted { on, promised: *promised_date, supplements: supplements.len(), commitments };
+            let mut blocks = acceptance(case, item, center, number, &accepted, calendar);
             let lenient = item.lenient.as_ref();
             let expiry = lenient.and_then(|l| l.on_expiry).map_or("终止受理", |r| r.label());
             let result = if lenient.is_some_and(|l| l.withhold_result) {
@@ -246,7 +289,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
                                 (i + 1).to_string(),
                                 s.deficiency.name.clone(),
                                 requirement(&s.deficiency.state, &s.deficiency.required),
-                                format!("{} 前", date(s.deadline)),
+                                format!("{} 前", due(s.deadline, calendar)),
                             ]
                         })
                         .collect(),
@@ -261,11 +304,18 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
                 )),
             ];
             commitment.push(signatures(center, on, true));
-            vec![
+            let mut out = vec![
                 notice(NoticeKind::Acceptance, blocks),
                 notice(NoticeKind::LenientCommitment, commitment),
-                notice(NoticeKind::Receipt, receipt(case, item, center, number, on)),
-            ]
+            ];
+            if !commitments.is_empty() {
+                out.push(notice(
+                    NoticeKind::InformedCommitment,
+                    informed_commitment(case, item, center, number, on, commitments, calendar),
+                ));
+            }
+            out.push(notice(NoticeKind::Receipt, receipt(case, item, center, number, on)));
+            out
         }
         Decision::NoticeOfDeficiency { deficiencies, .. } => {
             let blocks = vec![
@@ -284,7 +334,7 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center) -> Vec<Notice> {
                             let problem = match &d.state {
                                 MaterialState::Missing => "未提交".to_string(),
                                 MaterialState::Defect { text } => text.clone(),
-                                MaterialState::Ok => String::new(),
+                                MaterialState::Ok | MaterialState::Committed => String::new(),
                             };
                             vec![
                                 (i + 1).to_string(),
@@ -373,24 +423,46 @@ pub fn correction_notice(
     })
 }
 
+/// What a 受理通知书 states about the acceptance.
+struct Accepted<'a> {
+    /// Intake date.
+    on: NaiveDate,
+    /// Promised completion date.
+    promised: NaiveDate,
+    /// How many materials are to be supplemented under 容缺.
+    supplements: usize,
+    /// Certificates replaced by commitments (告知承诺).
+    commitments: &'a [Commitment],
+}
+
 fn acceptance(
     case: &Case,
     item: &Item,
     center: &Center,
     number: &str,
-    on: NaiveDate,
-    promised: NaiveDate,
-    supplements: usize,
+    accepted: &Accepted,
+    calendar: &Calendar,
 ) -> Vec<Block> {
+    let Accepted { on, promised, supplements, commitments } = *accepted;
     let to = addressee(case);
-    let days = item.time_limits.promised_days;
-    let limit =
-        if days == 0 { "当场办结".to_string() } else { format!("承诺时限 {days} 个工作日") };
+    let limits = &item.time_limits;
+    let limit = if limits.promised.is_immediate() {
+        "当场办结".to_string()
+    } else {
+        format!("承诺时限 {}", limits.promised.text())
+    };
     // A 容缺 acceptance must not claim the materials are complete.
     let finding = if supplements == 0 {
         "申请材料齐全、符合法定形式".to_string()
     } else {
         format!("主要申请材料齐全、符合法定形式，尚有 {supplements} 项次要材料需容缺补正")
+    };
+    // 告知承诺 is its own path: the certificates are replaced, not supplemented later.
+    let finding = if commitments.is_empty() {
+        finding
+    } else {
+        let names: Vec<&str> = commitments.iter().map(|c| c.name.as_str()).collect();
+        format!("{finding}（其中{}由申请人以告知承诺方式替代，见《告知承诺书》）", names.join("、"))
     };
     let decided = if supplements == 0 { "决定予以受理" } else { "决定容缺受理" };
     vec![
@@ -401,17 +473,87 @@ fn acceptance(
             item.name,
             legal_text(item)
         )),
-        Block::Paragraph(format!("本中心将于{}前办结（{limit}）。{}", date(promised), delivery_text(case))),
+        Block::Paragraph(format!(
+            "本中心将于{}前办结（{limit}）。{}",
+            due(promised, calendar),
+            delivery_text(case)
+        )),
+        Block::Paragraph(limits_text(item)),
         signatures(center, on, false),
     ]
 }
 
+/// The statutory limit with its basis, the extension and the special procedures, as the
+/// 受理通知书 states them (《行政许可法》第四十五条: the applicant is told in writing how long the
+/// special procedures take, and that their time does not count).
+fn limits_text(item: &Item) -> String {
+    let limits = &item.time_limits;
+    let mut text = format!("法定办结时限：{}。", limits.statutory.text());
+    if let Some(ext) = &limits.extension {
+        text.push_str(&format!("{}。", ext.text()));
+    }
+    if !limits.special_procedures.is_empty() {
+        let list: Vec<String> = limits.special_procedures.iter().map(|p| p.text()).collect();
+        text.push_str(&format!(
+            "本事项需经特别程序：{}；{}。",
+            list.join("；"),
+            crate::kb::limits::SPECIAL_NOT_COUNTED
+        ));
+    }
+    text
+}
+
+/// The 告知承诺书: each certificate replaced, what the applicant commits to, the department's check
+/// deadline and the consequence of a false commitment (国办发〔2020〕42号).
+fn informed_commitment(
+    case: &Case,
+    item: &Item,
+    center: &Center,
+    number: &str,
+    on: NaiveDate,
+    commitments: &[Commitment],
+    calendar: &Calendar,
+) -> Vec<Block> {
+    let list = item.informed_commitment.as_ref().map(|c| c.list.as_str()).unwrap_or_default();
+    vec![
+        header(case, item, center, number),
+        Block::Paragraph(format!(
+            "本人（单位）申请办理{}，已知晓行政机关告知的条件和要求，自愿选择告知承诺制（依据：国务院办公厅关于全面推行证明事项和涉企经营许可事项告知承诺制的指导意见，国办发〔2020〕42号；{list}），以书面承诺代替下列证明材料，不再提交：",
+            item.name
+        )),
+        Block::Table {
+            header: vec!["序号".into(), "以承诺替代的证明".into(), "承诺内容".into(), "核查期限".into()],
+            rows: commitments
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    vec![
+                        (i + 1).to_string(),
+                        c.name.clone(),
+                        c.text.clone(),
+                        format!("{} 前", due(c.check_deadline, calendar)),
+                    ]
+                })
+                .collect(),
+        },
+        Block::Paragraph(
+            "行政机关将在受理后于上述核查期限内对承诺内容进行核查。本人（单位）承诺所作承诺真实、准确、完整，愿意接受核查。"
+                .into(),
+        ),
+        Block::Paragraph(format!(
+            "承诺不实的后果：{}",
+            commitments.iter().map(|c| format!("{}——{}", c.name, c.consequence)).collect::<Vec<_>>().join("；")
+        )),
+        signatures(center, on, true),
+    ]
+}
+
 fn receipt(case: &Case, item: &Item, center: &Center, number: &str, on: NaiveDate) -> Vec<Block> {
-    let app = case.application(Default::default());
+    let app = case.application(item, Default::default());
     let rows = item
         .materials
         .iter()
-        .filter(|m| applies(m, &app) && !m.shared_data)
+        .filter(|m| applies(item, m, &app) && !m.shared_data)
         .filter(|m| {
             matches!(case.materials.get(&m.id), Some(MaterialState::Ok | MaterialState::Defect { .. }))
         })
@@ -508,3 +650,6 @@ impl Notice {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+pub(crate) mod tests_limits;

@@ -10,6 +10,12 @@ use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use super::model::CalendarYear;
 
+/// Printed after a computed date in a year whose holiday arrangement is not yet announced.
+pub const PROVISIONAL_MARK: &str = "（暂定）";
+
+/// The sentence every screen and notice showing a [`PROVISIONAL_MARK`]ed date carries.
+pub const PROVISIONAL_NOTE: &str = "注：标“暂定”的日期所在年度的节假日安排国务院尚未公布，按暂定日历计算；公布后以国务院办公厅通知的安排为准。";
+
 /// The holiday calendar of every year the knowledge base covers.
 #[derive(Debug, Clone, Default)]
 pub struct Calendar {
@@ -53,6 +59,46 @@ impl Calendar {
             }
         }
         day
+    }
+
+    /// `day` itself when it is a working day, else the next working day after it (a period whose
+    /// last day is a holiday ends on the next working day).
+    pub fn next_working_day_from(&self, day: NaiveDate) -> NaiveDate {
+        let mut day = day;
+        // Holidays and weekends never run for more than a few weeks; the bound keeps a bad
+        // calendar from looping.
+        for _ in 0..366 {
+            if self.is_working_day(day) {
+                return day;
+            }
+            match day.checked_add_days(Days::new(1)) {
+                Some(next) => day = next,
+                None => return day,
+            }
+        }
+        day
+    }
+
+    /// The years that have a calendar file, in order.
+    pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
+        self.years.keys().copied()
+    }
+
+    /// Whether `day` lies in a year whose arrangement is provisional or not known: every screen and
+    /// notice marks such a date (see [`crate::kb::PROVISIONAL_NOTE`]).
+    pub fn is_provisional(&self, day: NaiveDate) -> bool {
+        !self.is_confirmed(day.year())
+    }
+
+    /// The mark a computed date carries on screens and notices: [`PROVISIONAL_MARK`] in a year
+    /// whose arrangement is provisional or unknown, else nothing.
+    pub fn mark(&self, day: NaiveDate) -> &'static str {
+        if self.is_provisional(day) { PROVISIONAL_MARK } else { "" }
+    }
+
+    /// A computed date as screens show it: `2027-01-05（暂定）` in a provisional year.
+    pub fn show(&self, day: NaiveDate) -> String {
+        format!("{day}{}", self.mark(day))
     }
 
     /// Working days from `from` (exclusive) to `to` (inclusive); negative when `to` is earlier.

@@ -6,13 +6,15 @@ use std::fmt;
 use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate, Weekday};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use toml::de::{DeTable, DeValue};
 
-use super::drills::{ApplicantType, CHECKED_FIELDS, Drill, DrillState, ExpectedDecision};
+use super::drills::{CHECKED_FIELDS, Drill, ExpectedDecision};
 use super::forms::{FieldKind, Form, from_key};
 use super::model::{CalendarYear, Item, KbMeta, Necessity};
 use super::source::{KbFile, KbSource};
+use super::terms::{ApplicantKind, MaterialState};
 
 /// One problem found in a knowledge-base file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -59,17 +61,24 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut parsed = Parsed::default();
     let mut problems = Vec::new();
     let mut codes: HashMap<String, String> = HashMap::new();
-    // Stand-in paths of forms and drills, for their second pass.
+    // Stand-in paths of items, forms and drills, for their second pass.
     let mut later: HashMap<String, Vec<String>> = HashMap::new();
+    let library = read_library(source, &mut problems);
     for file in &source.files {
         let mut report =
             Reporter { source, file, problems: &mut problems, doc: None, placeholders: Vec::new() };
         let dir = file.path.split('/').next().unwrap_or("");
         match (dir, file.path.as_str()) {
             (_, "kb.toml") => parsed.meta = report.parse::<KbMeta>(),
+            // Shared materials: read before the items that use them (below).
+            ("materials", _) => {}
             ("items", _) => {
-                if let Some(item) = report.parse::<Item>() {
+                if let Some(item) = report.parse_item(&library) {
                     check_item(&mut report, &item);
+                    super::check_situations::check_situations(&mut report, &item);
+                    super::elements::check_elements(&mut report, &item);
+                    super::commitment::check_commitment(&mut report, &item);
+                    later.insert(file.path.clone(), report.placeholders.clone());
                     if !report.suppressed("code")
                         && let Some(first) = codes.insert(item.code.clone(), file.path.clone())
                     {
@@ -97,13 +106,29 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
                     later.insert(file.path.clone(), report.placeholders.clone());
                 }
             }
-            _ => report.at(&[], "未知文件：知识库只包含 kb.toml、items/、calendar/、forms/、drills/".into()),
+            _ => report.at(
+                &[],
+                "未知文件：知识库只包含 kb.toml、items/、materials/、calendar/、forms/、drills/".into(),
+            ),
         }
     }
     // On duplicate codes the first file wins, as in the duplicate report.
     let mut items: HashMap<&str, &Item> = HashMap::new();
     for (_, item) in &parsed.items {
         items.entry(item.code.as_str()).or_insert(item);
+    }
+    // Time limits are compared on every intake date of the calendar's years (the year of kb.toml
+    // and the next when there is no calendar).
+    let calendar = super::Calendar::new(parsed.calendars.clone());
+    let mut years: Vec<i32> = calendar.years().collect();
+    if years.is_empty() {
+        let year = parsed.meta.as_ref().map_or(2026, |m| m.date.year());
+        years = vec![year, year + 1];
+    }
+    for (path, item) in &parsed.items {
+        if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
+            super::check_limits::check_time_limits(&mut r, item, &years, &calendar);
+        }
     }
     // Form and drill ids are unique because each must be its file's name in a flat folder.
     for (path, form) in &parsed.forms {
@@ -139,6 +164,47 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     }
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     (parsed, problems)
+}
+
+/// Reads and checks `materials/*.toml`, the shared material library items refer to with `use`.
+fn read_library(source: &KbSource, problems: &mut Vec<Problem>) -> super::library::Library {
+    let mut library = super::library::Library::default();
+    for file in source.files.iter().filter(|f| f.path.starts_with("materials/")) {
+        let mut r = Reporter { source, file, problems, doc: None, placeholders: Vec::new() };
+        let Some(shared) = r.parse::<super::library::SharedMaterial>() else { continue };
+        if file.path != format!("materials/{}.toml", shared.id) {
+            r.at(&["id"], format!("文件应为 materials/{}.toml（文件名与共享材料标识一致）", shared.id));
+        }
+        if !is_identifier(&shared.id) {
+            r.at(&["id"], format!("共享材料标识 {:?} 只能用小写字母、数字和下划线", shared.id));
+        }
+        if shared.name.trim().is_empty() {
+            r.at(&["name"], "材料名称不能为空".into());
+        }
+        check_checkpoints(&mut r, &[], &shared.checkpoints);
+        if let Ok(table) = toml::from_str::<toml::Table>(&file.text) {
+            library.insert(shared.id.clone(), table);
+        }
+    }
+    library
+}
+
+/// Checkpoints of a material (at `prefix`): at least one, and none a clerk cannot look at.
+fn check_checkpoints(r: &mut Reporter, prefix: &[&str], checkpoints: &[String]) {
+    let at = |rest: &[&str]| prefix.iter().chain(rest).map(|s| s.to_string()).collect::<Vec<_>>();
+    if checkpoints.is_empty() {
+        let path = at(&["checkpoints"]);
+        r.at(&path.iter().map(String::as_str).collect::<Vec<_>>(), "至少需要一条审查要点".into());
+    }
+    for (j, c) in checkpoints.iter().enumerate() {
+        if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
+            let path = at(&["checkpoints", &j.to_string()]);
+            r.at(
+                &path.iter().map(String::as_str).collect::<Vec<_>>(),
+                format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
+            );
+        }
+    }
 }
 
 /// Collects problems of one file, turning field paths into line and column.
@@ -300,12 +366,40 @@ impl<'a> Reporter<'a> {
                 return None;
             }
         }
-        self.recover()
+        let root = toml::Value::Table(toml::from_str::<toml::Table>(&self.file.text).ok()?);
+        self.recover(root)
     }
 
-    /// The repair loop of [`Self::parse`].
-    fn recover<T: DeserializeOwned>(&mut self) -> Option<T> {
-        let mut root = toml::Value::Table(toml::from_str::<toml::Table>(&self.file.text).ok()?);
+    /// Like [`Self::parse`] for an item: every `use` of a shared material is resolved from the
+    /// library first (see `kb/library.rs`), and problems with it are reported at the material.
+    pub(crate) fn parse_item(&mut self, library: &super::library::Library) -> Option<Item> {
+        let mut table = match toml::from_str::<toml::Table>(&self.file.text) {
+            Ok(table) => table,
+            // The syntax error is reported, with its position, by the plain parse.
+            Err(_) => return self.parse(),
+        };
+        for p in library.resolve(&mut table) {
+            let index = p.material.to_string();
+            self.at(&["materials", &index, p.field], p.message);
+            if p.field == "use" {
+                // Without its shared material the entry lacks every field the library would
+                // give: those are consequences, not further problems of the file.
+                self.placeholders.push(format!("materials[{index}]"));
+            }
+        }
+        let root = toml::Value::Table(table);
+        if let Ok(item) = Item::deserialize(root.clone()) {
+            return Some(item);
+        }
+        if self.doc.is_none() {
+            self.doc = DeTable::parse(&self.file.text).ok();
+        }
+        self.recover(root)
+    }
+
+    /// The repair loop of [`Self::parse`], from the file's value.
+    fn recover<T: DeserializeOwned>(&mut self, mut root: toml::Value) -> Option<T> {
+        let known = self.placeholders.clone();
         // Stand-ins: path and how many candidates were tried there.
         let mut stand_ins: Vec<(Vec<Step>, usize)> = Vec::new();
         let candidates = placeholder_candidates();
@@ -377,7 +471,8 @@ impl<'a> Reporter<'a> {
                     return None;
                 }
             }
-            self.placeholders = stand_ins.iter().map(|(p, _)| steps_to_string(p)).collect();
+            self.placeholders =
+                known.iter().cloned().chain(stand_ins.iter().map(|(p, _)| steps_to_string(p))).collect();
         }
         None
     }
@@ -486,7 +581,7 @@ fn translate_serde(message: &str) -> String {
 /// Words that are not a checkpoint: a clerk cannot look at "符合要求".
 const VAGUE_CHECKPOINTS: &[&str] = &["符合要求", "符合规定", "齐全", "合格", "有效"];
 
-fn is_identifier(s: &str) -> bool {
+pub(crate) fn is_identifier(s: &str) -> bool {
     !s.is_empty()
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -518,16 +613,6 @@ fn check_item(r: &mut Reporter, item: &Item) {
     if !item.handled_at.district && !item.handled_at.community {
         r.at(&["handled_at"], "区级中心和社区中心至少一处可办理".into());
     }
-    let limits = &item.time_limits;
-    if let Some(legal) = limits.legal_days
-        && legal > 0
-        && limits.promised_days > legal
-    {
-        r.at(
-            &["time_limits", "promised_days"],
-            format!("承诺时限 {} 个工作日超过法定时限 {legal} 个工作日", limits.promised_days),
-        );
-    }
     if item.materials.is_empty() {
         r.at(&["materials"], "至少需要一项申请材料".into());
     }
@@ -548,10 +633,7 @@ fn check_item(r: &mut Reporter, item: &Item) {
     {
         match lenient.supplement_days {
             None | Some(0) => r.at(&["lenient"], "允许容缺受理，但没有补正期限 supplement_days".into()),
-            Some(days) if limits.promised_days > 0 && days > limits.promised_days => r.at(
-                &["lenient", "supplement_days"],
-                format!("补正期限 {days} 个工作日超过承诺时限 {} 个工作日", limits.promised_days),
-            ),
+            // Against the promised limit in its own unit: see `check_limits`.
             Some(_) => {}
         }
         if lenient.on_expiry.is_none() {
@@ -603,17 +685,7 @@ fn check_item(r: &mut Reporter, item: &Item) {
         if m.originals == 0 && m.copies == 0 && !m.shared_data {
             r.at(&at("originals"), "原件和复印件份数都为 0".into());
         }
-        if m.checkpoints.is_empty() {
-            r.at(&at("checkpoints"), "至少需要一条审查要点".into());
-        }
-        for (j, c) in m.checkpoints.iter().enumerate() {
-            if VAGUE_CHECKPOINTS.contains(&c.trim()) || c.trim().chars().count() < 4 {
-                r.at(
-                    &["materials", &idx, "checkpoints", &j.to_string()],
-                    format!("审查要点 {c:?} 太笼统：写出窗口人员要看的具体内容"),
-                );
-            }
-        }
+        check_checkpoints(r, &["materials", &idx], &m.checkpoints);
         if m.lenient && m.key {
             r.at(&at("lenient"), "核心材料 (key = true) 不得容缺".into());
         } else if m.lenient && !lenient_allowed {
@@ -760,10 +832,10 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
     }
     let applicant = &drill.applicant;
     match applicant.kind {
-        ApplicantType::Person if applicant.id_number.is_none() => {
+        ApplicantKind::Person if applicant.id_number.is_none() => {
             r.at(&["applicant"], "自然人申请须有 id_number".into())
         }
-        ApplicantType::Organisation if applicant.credit_code.is_none() => {
+        ApplicantKind::Organisation if applicant.credit_code.is_none() => {
             r.at(&["applicant"], "单位申请须有 credit_code".into())
         }
         _ => {}
@@ -784,14 +856,19 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
         r.at(&["item"], format!("没有编码为 {} 的事项", drill.item));
         return;
     };
-    for (i, s) in drill.situations.iter().enumerate() {
+    for s in drill.situations.keys() {
         if !item.situations.iter().any(|x| &x.id == s) {
             let known: Vec<_> = item.situations.iter().map(|x| x.id.as_str()).collect();
-            r.at(
-                &["situations", &i.to_string()],
-                format!("事项 {} 没有情形 {s}；可用：{}", item.code, known.join("、")),
-            );
+            r.at(&["situations", s], format!("事项 {} 没有情形 {s}；可用：{}", item.code, known.join("、")));
         }
+    }
+    let open = super::conditions::open_questions(item, &drill.situations);
+    if !open.is_empty() {
+        let list: Vec<String> = open.iter().map(|q| format!("{}（{}）", q.id, q.label)).collect();
+        r.at(
+            &["situations"],
+            format!("演练须回答事项的每个情形（是/否），尚未回答或与分组矛盾：{}", list.join("、")),
+        );
     }
     let mut seen = HashSet::new();
     for (i, m) in drill.materials.iter().enumerate() {
@@ -806,11 +883,11 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
         if !seen.insert(m.id.as_str()) {
             r.at(&["materials", &idx, "id"], format!("材料 {} 重复", m.id));
         }
-        match (m.state, &m.defect) {
-            (DrillState::Defect, None) => {
+        match (&m.state, &m.defect) {
+            (MaterialState::Defect { .. }, None) => {
                 r.at(&["materials", &idx, "state"], "有缺陷的材料须写明 defect".into())
             }
-            (DrillState::Ok | DrillState::Missing, Some(_)) => {
+            (_, Some(_)) if !matches!(m.state, MaterialState::Defect { .. }) => {
                 r.at(&["materials", &idx, "defect"], "只有“有缺陷”的材料才写 defect".into())
             }
             _ => {}
@@ -902,20 +979,6 @@ mod tests {
                 assert!(p.line >= 1 && p.line <= lines.len(), "line {skip}: {p}");
             }
         }
-    }
-
-    #[test]
-    fn legal_days_takes_a_number_or_the_word_for_none() {
-        let limits: super::super::model::TimeLimits =
-            toml::from_str("legal_days = \"未规定\"\npromised_days = 5").unwrap();
-        assert_eq!(limits.legal_days, None);
-        let limits: super::super::model::TimeLimits =
-            toml::from_str("legal_days = 20\npromised_days = 5").unwrap();
-        assert_eq!(limits.legal_days, Some(20));
-        assert!(
-            toml::from_str::<super::super::model::TimeLimits>("legal_days = -1\npromised_days = 5").is_err()
-        );
-        assert_eq!(toml::to_string(&limits).unwrap(), "legal_days = 20\npromised_days = 5\n");
     }
 
     #[test]

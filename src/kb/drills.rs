@@ -4,17 +4,18 @@
 //! the real state of each material, the situations, the applicant data as typed from their
 //! documents, and the answer key — the decision, the materials that must appear on the notice, the
 //! invalid numbers the trainee must catch, and the dates. The answer key is never trusted: `yichuang
-//! drill check` recomputes it with the same rules the desk uses ([`Drill::verify`]).
+//! drill check` recomputes it with the same rules the desk uses (`crate::drill::verify`). This
+//! module is the format only; material states, applicant kinds and center levels are the ones
+//! intake uses ([`super::terms`]).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::Calendar;
+use super::conditions;
 use super::model::{Item, toml_date};
-use crate::intake::rules::{Application, CenterLevel, Decision, MaterialState, applies, decide};
-use crate::intake::validate;
+use super::terms::{ApplicantKind, CenterLevel, MaterialState};
 
 /// One training scenario.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -28,7 +29,7 @@ pub struct Drill {
     pub item: String,
     /// Where the trainee's window is (default: the district center).
     #[serde(default)]
-    pub at: DrillCenter,
+    pub at: CenterLevel,
     /// Intake date of the scenario, so deadlines are the same on every run.
     #[serde(with = "toml_date")]
     pub date: NaiveDate,
@@ -37,9 +38,10 @@ pub struct Drill {
     pub minutes: Option<u16>,
     /// What the applicant says and hands over, in Chinese, shown on screen.
     pub narrative: String,
-    /// Situations (情形) of the item that hold, by id.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub situations: Vec<String>,
+    /// The answer to every situation (情形) of the item, by id: `true` 是, `false` 否. A situation
+    /// left out is unanswered, and the rules then decide nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub situations: BTreeMap<String, bool>,
     /// The applicant agrees to sign the 容缺 commitment if offered.
     #[serde(default)]
     pub agrees_to_commitment: bool,
@@ -65,33 +67,12 @@ pub struct Drill {
     pub note: Option<String>,
 }
 
-/// Where the trainee's window is.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
-pub enum DrillCenter {
-    /// District service center.
-    #[default]
-    #[serde(rename = "区级")]
-    District,
-    /// Sub-district / community service center.
-    #[serde(rename = "社区")]
-    Community,
-}
-
-impl From<DrillCenter> for CenterLevel {
-    fn from(c: DrillCenter) -> Self {
-        match c {
-            DrillCenter::District => CenterLevel::District,
-            DrillCenter::Community => CenterLevel::Community,
-        }
-    }
-}
-
 /// The applicant of a drill, as the trainee reads it from the documents.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DrillApplicant {
     /// 自然人 or 单位.
-    pub kind: ApplicantType,
+    pub kind: ApplicantKind,
     /// Name (person or organisation).
     pub name: String,
     /// Resident ID number (of the person, or the legal representative).
@@ -112,17 +93,6 @@ pub struct DrillApplicant {
     /// The agent, when someone applies on the applicant's behalf (委托代理人).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<DrillAgent>,
-}
-
-/// Person or organisation.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-pub enum ApplicantType {
-    /// A natural person.
-    #[serde(rename = "自然人")]
-    Person,
-    /// A company or other organisation.
-    #[serde(rename = "单位")]
-    Organisation,
 }
 
 /// An authorised agent and the authorisation (委托).
@@ -146,8 +116,10 @@ pub struct DrillAgent {
 pub struct DrillMaterial {
     /// Material id of the item.
     pub id: String,
-    /// 合格 / 有缺陷 / 缺少.
-    pub state: DrillState,
+    /// 合格 / 有缺陷 / 缺少 / 以告知承诺替代 (a [`MaterialState`] by its label; a defect's text is
+    /// `defect`, see [`DrillMaterial::material_state`]).
+    #[serde(with = "state_label")]
+    pub state: MaterialState,
     /// For 有缺陷: the defect the trainee should find (ideally one of the KB's typical defects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defect: Option<String>,
@@ -156,18 +128,36 @@ pub struct DrillMaterial {
     pub shows: Option<String>,
 }
 
-/// A material's true state in a drill.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-pub enum DrillState {
-    /// Acceptable.
-    #[serde(rename = "合格")]
-    Ok,
-    /// Present but defective.
-    #[serde(rename = "有缺陷")]
-    Defect,
-    /// Not brought.
-    #[serde(rename = "缺少")]
-    Missing,
+impl DrillMaterial {
+    /// The state as the rules see it, with the defect's text.
+    pub fn material_state(&self) -> MaterialState {
+        match &self.state {
+            MaterialState::Defect { .. } => {
+                MaterialState::Defect { text: self.defect.clone().unwrap_or_else(|| "有缺陷".into()) }
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+/// A drill writes a material's state by its label (`state = "有缺陷"`), the defect apart.
+mod state_label {
+    use serde::de::{self, Deserializer};
+    use serde::{Deserialize, Serializer};
+
+    use super::MaterialState;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<MaterialState, D::Error> {
+        let label = String::deserialize(d)?;
+        MaterialState::kinds().into_iter().find(|k| k.label() == label).ok_or_else(|| {
+            let labels: Vec<&str> = MaterialState::kinds().iter().map(MaterialState::label).collect();
+            de::Error::custom(format!("材料状态 {label} 无效，可选：{}", labels.join("、")))
+        })
+    }
+
+    pub fn serialize<S: Serializer>(state: &MaterialState, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(state.label())
+    }
 }
 
 /// The answer key of a drill.
@@ -211,7 +201,7 @@ pub enum ExpectedDecision {
 }
 
 impl ExpectedDecision {
-    /// The printed name, the same as [`Decision::label`].
+    /// The printed name, the same as `crate::intake::Decision::label`.
     pub fn label(self) -> &'static str {
         match self {
             Self::Accept => "受理",
@@ -219,11 +209,6 @@ impl ExpectedDecision {
             Self::NoticeOfDeficiency => "一次性告知",
             Self::Reject => "不予受理",
         }
-    }
-
-    /// Whether `decision` is this kind.
-    pub fn matches(self, decision: &Decision) -> bool {
-        self.label() == decision.label()
     }
 }
 
@@ -259,32 +244,6 @@ pub const CHECKED_FIELDS: &[&str] =
     &["applicant.id_number", "applicant.credit_code", "applicant.phone", "agent.id_number", "agent.phone"];
 
 impl Drill {
-    /// The application as the rules see it when the trainee marks every material correctly.
-    pub fn application(&self) -> Application {
-        let states = self
-            .materials
-            .iter()
-            .map(|m| {
-                let state = match m.state {
-                    DrillState::Ok => MaterialState::Ok,
-                    DrillState::Missing => MaterialState::Missing,
-                    DrillState::Defect => {
-                        MaterialState::Defect { text: m.defect.clone().unwrap_or_else(|| "有缺陷".into()) }
-                    }
-                };
-                (m.id.clone(), state)
-            })
-            .collect();
-        Application {
-            states,
-            situations: self.situations.iter().cloned().collect(),
-            agrees_to_commitment: self.agrees_to_commitment,
-            bad_credit: self.bad_credit,
-            here: self.at.into(),
-            ineligible: self.ineligible.clone(),
-        }
-    }
-
     /// The value of an applicant data key of [`CHECKED_FIELDS`], if given.
     pub fn field_value(&self, key: &str) -> Option<&str> {
         let a = &self.applicant;
@@ -298,94 +257,18 @@ impl Drill {
         }
     }
 
-    /// Applicant data that fails validation, with the reason, in [`CHECKED_FIELDS`] order.
-    pub fn invalid_fields(&self) -> Vec<(&'static str, String)> {
-        CHECKED_FIELDS
-            .iter()
-            .filter_map(|&key| {
-                let value = self.field_value(key)?;
-                let problem = match key {
-                    "applicant.id_number" | "agent.id_number" => {
-                        validate::id_card(value, self.date).err().map(|e| e.to_string())
-                    }
-                    "applicant.credit_code" => match validate::credit_code(value) {
-                        Ok(code) => code.check_warning.map(|w| w.to_string()),
-                        Err(e) => Some(e.to_string()),
-                    },
-                    _ => validate::mobile(value).err().map(|e| e.to_string()),
-                };
-                problem.map(|p| (key, p))
-            })
-            .collect()
-    }
-
-    /// Recomputes the answer key with the intake rules; returns every disagreement, in Chinese.
-    pub fn verify(&self, item: &Item, calendar: &Calendar) -> Vec<String> {
-        let mut out = Vec::new();
-        let decision = decide(item, &self.application(), self.date, calendar);
-        if !self.expected.decision.matches(&decision) {
-            out.push(format!("预期决定为 {}，规则得出 {}", self.expected.decision.label(), decision.label()));
-        }
-        let computed: BTreeSet<&str> = match &decision {
-            Decision::NoticeOfDeficiency { deficiencies, .. } => {
-                deficiencies.iter().map(|d| d.material.as_str()).collect()
-            }
-            Decision::AcceptPending { supplements, .. } => {
-                supplements.iter().map(|s| s.deficiency.material.as_str()).collect()
-            }
-            _ => BTreeSet::new(),
-        };
-        let expected: BTreeSet<&str> = self.expected.deficient.iter().map(String::as_str).collect();
-        if computed != expected {
-            let list = |s: &BTreeSet<&str>| {
-                if s.is_empty() {
-                    "（无）".to_string()
-                } else {
-                    s.iter().copied().collect::<Vec<_>>().join("、")
-                }
-            };
-            out.push(format!("预期告知材料为 {}，规则得出 {}", list(&expected), list(&computed)));
-        }
-        let (deadline, promised) = match &decision {
-            Decision::Accept { promised_date } => (None, Some(*promised_date)),
-            Decision::AcceptPending { supplements, promised_date } => {
-                (supplements.iter().map(|s| s.deadline).max(), Some(*promised_date))
-            }
-            _ => (None, None),
-        };
-        if let Some(want) = self.expected.supplement_deadline
-            && deadline != Some(want)
-        {
-            out.push(format!("预期补正期限 {want}，规则得出 {}", show_date(deadline)));
-        }
-        if let Some(want) = self.expected.promised_date
-            && promised != Some(want)
-        {
-            out.push(format!("预期承诺办结日期 {want}，规则得出 {}", show_date(promised)));
-        }
-        let invalid: BTreeSet<&str> = self.invalid_fields().into_iter().map(|(k, _)| k).collect();
-        let expected: BTreeSet<&str> = self.expected.invalid_fields.iter().map(String::as_str).collect();
-        if invalid != expected {
-            out.push(format!(
-                "预期无效信息为 {:?}，校验得出 {:?}",
-                expected.iter().collect::<Vec<_>>(),
-                invalid.iter().collect::<Vec<_>>()
-            ));
-        }
-        out
-    }
-
     /// Materials of `item` that apply in this scenario but are not listed (and not shared data).
     pub fn unlisted_materials<'i>(&self, item: &'i Item) -> Vec<&'i str> {
-        let app = self.application();
+        let brought =
+            |id: &str| self.materials.iter().any(|d| d.id == id && d.state != MaterialState::Missing);
         item.materials
             .iter()
-            .filter(|m| applies(m, &app) && !m.shared_data && !self.materials.iter().any(|d| d.id == m.id))
+            .filter(|m| {
+                conditions::applies(item, m, &self.situations, brought)
+                    && !m.shared_data
+                    && !self.materials.iter().any(|d| d.id == m.id)
+            })
             .map(|m| m.id.as_str())
             .collect()
     }
-}
-
-fn show_date(date: Option<NaiveDate>) -> String {
-    date.map_or_else(|| "（无）".to_string(), |d| d.to_string())
 }

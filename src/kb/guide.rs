@@ -1,6 +1,7 @@
 //! The service guide (办事指南) of an item as a list of typed lines, shared by `kb show` (plain text)
 //! and the desk's detail pane (styled), so both always show the same facts in the same order.
 
+use super::limits::SPECIAL_NOT_COUNTED;
 use super::model::{Item, Necessity};
 
 /// What a guide line is, so a renderer can style it.
@@ -56,6 +57,67 @@ pub fn where_handled(item: &Item) -> String {
     text
 }
 
+/// The time-limit lines of the guide: statutory limit with its basis, promised limit, extension
+/// and special procedures (whose time does not count toward the limit).
+pub fn time_limit_lines(item: &Item) -> Vec<GuideLine> {
+    let limits = &item.time_limits;
+    let mut out = vec![
+        line(LineKind::Fact, 0, format!("法定时限：{}", limits.statutory.text())),
+        line(
+            LineKind::Fact,
+            0,
+            format!("承诺时限：{} | 最多跑动 {} 次", limits.promised.text(), item.visits),
+        ),
+    ];
+    if let Some(ext) = &limits.extension {
+        out.push(line(LineKind::Fact, 0, format!("延长：{}", ext.text())));
+    }
+    if !limits.special_procedures.is_empty() {
+        out.push(line(LineKind::Fact, 0, format!("特别程序（{}）：", SPECIAL_NOT_COUNTED)));
+        out.extend(
+            limits.special_procedures.iter().map(|p| line(LineKind::Bullet, 1, format!("- {}", p.text()))),
+        );
+    }
+    out
+}
+
+/// The national elements (GB/T 39046) an item carries: type and level, the codes, the
+/// implementing body's credit code, address, hours and result. Absent elements are left out.
+pub fn element_lines(item: &Item) -> Vec<GuideLine> {
+    let mut out = Vec::new();
+    let mut kind = format!("事项类型：{}（{}）", item.kind.label(), item.kind.code());
+    if let Some(level) = item.level {
+        kind.push_str(&format!(" | 行使层级：{}（{}）", level.label(), level.code()));
+    }
+    if let Some(nature) = item.department_nature {
+        kind.push_str(&format!(" | 实施主体性质：{}", nature.label()));
+    }
+    out.push(line(LineKind::Fact, 0, kind));
+    let codes: Vec<String> = [
+        ("基本编码", &item.basic_code),
+        ("实施编码", &item.implementation_code),
+        ("业务办理项编码", &item.business_item_code),
+    ]
+    .into_iter()
+    .filter_map(|(label, v)| v.as_ref().map(|v| format!("{label} {v}")))
+    .collect();
+    if !codes.is_empty() {
+        out.push(line(LineKind::Fact, 0, codes.join(" | ")));
+    }
+    if let Some(code) = &item.department_code {
+        out.push(line(LineKind::Fact, 0, format!("实施主体统一社会信用代码：{code}")));
+    }
+    for (label, value) in [("办理地址", &item.address), ("办理时间", &item.hours)] {
+        if let Some(v) = value {
+            out.push(line(LineKind::Fact, 0, format!("{label}：{v}")));
+        }
+    }
+    if let Some(result) = &item.result {
+        out.push(line(LineKind::Fact, 0, format!("办理结果：{}", result.text())));
+    }
+    out
+}
+
 /// The whole guide of an item.
 pub fn guide(item: &Item) -> Vec<GuideLine> {
     let mut out = vec![
@@ -72,21 +134,11 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
             ),
         ),
     ];
+    out.extend(element_lines(item));
     if !item.aliases.is_empty() {
         out.push(line(LineKind::Fact, 0, format!("又称：{}", item.aliases.join("、"))));
     }
-    let limits = &item.time_limits;
-    let days = |d: u16| if d == 0 { "当场办结".to_string() } else { format!("{d} 个工作日") };
-    out.push(line(
-        LineKind::Fact,
-        0,
-        format!(
-            "法定时限：{} | 承诺时限：{} | 最多跑动 {} 次",
-            limits.legal_days.map_or_else(|| "法律法规未规定".to_string(), days),
-            days(limits.promised_days),
-            item.visits
-        ),
-    ));
+    out.extend(time_limit_lines(item));
     out.push(line(LineKind::Fact, 0, format!("办理地点：{}", where_handled(item))));
     out.push(line(
         LineKind::Fact,
@@ -126,6 +178,9 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
         }
         _ => out.push(line(LineKind::Fact, 0, "容缺受理：不适用")),
     }
+    if let Some(c) = item.informed_commitment.as_ref().filter(|c| c.allowed) {
+        out.push(line(LineKind::Fact, 0, format!("告知承诺制：适用（{}），不同于容缺受理", c.list)));
+    }
     if let Some(phone) = &item.phone {
         out.push(line(LineKind::Fact, 0, format!("咨询电话：{phone}")));
     }
@@ -134,6 +189,39 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
     if !item.requirements.is_empty() {
         out.push(line(LineKind::Heading, 0, "申请条件"));
         out.extend(item.requirements.iter().map(|r| line(LineKind::Bullet, 1, r)));
+    }
+    if !item.situations.is_empty() {
+        // The questions the clerk must answer at intake, with their groups and refusing answers.
+        out.push(line(LineKind::Heading, 0, "受理时须回答的情形"));
+        for g in &item.groups {
+            let names: Vec<&str> = g
+                .situations
+                .iter()
+                .filter_map(|id| item.situations.iter().find(|s| &s.id == id))
+                .map(|s| s.label.as_str())
+                .collect();
+            out.push(line(
+                LineKind::Bullet,
+                1,
+                format!("{}（{}）：{}", g.label, g.rule.label(), names.join(" / ")),
+            ));
+        }
+        for s in item
+            .situations
+            .iter()
+            .filter(|s| s.ineligible_if.is_some() || super::conditions::group_of(item, &s.id).is_none())
+        {
+            let text = match s.ineligible_if {
+                Some(bad) => format!(
+                    "{}（资格条件：答“{}”不予受理，依据{}）",
+                    s.label,
+                    if bad { "是" } else { "否" },
+                    s.basis.join("；")
+                ),
+                None => format!("{}（是/否）", s.label),
+            };
+            out.push(line(LineKind::Bullet, 1, text));
+        }
     }
     out.push(line(LineKind::Heading, 0, format!("申请材料（{} 项）", item.materials.len())));
     for (i, m) in item.materials.iter().enumerate() {
@@ -152,6 +240,11 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
             tags.push("数据共享获取".into());
         }
         out.push(line(LineKind::Material, 0, format!("{}. {}  [{}]", i + 1, m.name, tags.join(" | "))));
+        // 来源渠道 only when it says more than the source (数据共享, 电子证照).
+        let channel = match m.channel().label() {
+            same if same == m.source.label() => String::new(),
+            other => format!(" | 来源渠道：{other}"),
+        };
         let quantity = match (m.originals, m.copies) {
             (0, c) => format!("复印件 {c} 份"),
             (o, 0) => format!("原件 {o} 份"),
@@ -160,8 +253,25 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
         out.push(line(
             LineKind::Fact,
             1,
-            format!("{quantity} | {} | {} | {}", m.medium.label(), m.source.label(), m.kind.label()),
+            format!("{quantity} | {} | {} | {}{channel}", m.medium.label(), m.source.label(), m.kind.label()),
         ));
+        if let Some(c) = &m.informed_commitment {
+            out.push(line(
+                LineKind::Note,
+                1,
+                format!(
+                    "可告知承诺替代：{}；受理后 {}内核查；承诺不实：{}",
+                    c.text,
+                    c.check.text(),
+                    c.consequence
+                ),
+            ));
+        }
+        for (label, value) in [("要求依据", &m.basis), ("填写说明", &m.fill_notes)] {
+            if let Some(v) = value {
+                out.push(line(LineKind::Note, 1, format!("{label}：{v}")));
+            }
+        }
         out.extend(m.checkpoints.iter().map(|c| line(LineKind::Bullet, 1, format!("- {c}"))));
         if !m.defects.is_empty() {
             let defects: Vec<String> = m
@@ -177,6 +287,11 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
                 out.push(line(LineKind::Note, 1, format!("{label}：{v}")));
             }
         }
+    }
+    if !item.checked_against.is_empty() {
+        let on = item.checked_on.map(|d| format!("（核对日期 {d}）")).unwrap_or_default();
+        out.push(line(LineKind::Heading, 0, format!("核对来源{on}")));
+        out.extend(item.checked_against.iter().map(|c| line(LineKind::Bullet, 1, c)));
     }
     if let Some(note) = &item.note {
         out.push(line(LineKind::Heading, 0, "备注"));

@@ -3,16 +3,24 @@
 
 pub mod calendar;
 pub mod check;
+mod check_limits;
+mod check_situations;
+pub mod commitment;
+pub mod conditions;
 pub mod drills;
+pub mod elements;
 pub mod forms;
 pub mod guide;
+pub mod library;
+pub mod limits;
 pub mod model;
 pub mod search;
 pub mod source;
+pub mod terms;
 
 use std::path::Path;
 
-pub use calendar::Calendar;
+pub use calendar::{Calendar, PROVISIONAL_MARK, PROVISIONAL_NOTE};
 pub use check::Problem;
 pub use drills::Drill;
 pub use forms::Form;

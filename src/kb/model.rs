@@ -50,16 +50,22 @@ pub struct Item {
     /// Conditions the applicant must meet (申请条件), shown to the clerk.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requirements: Vec<String>,
-    /// Situations (情形) the clerk answers yes/no; conditional materials refer to them.
+    /// Situations (情形): questions the clerk must answer 是/否 before the item can be accepted;
+    /// conditional materials refer to them, eligibility situations can make the applicant ineligible.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub situations: Vec<Situation>,
+    /// Groups of situations answered together (e.g. 申请途径: exactly one of), so that a combination
+    /// of answers the law does not allow can never be accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<SituationGroup>,
     /// Where the item is handled (district center, community centers) and 两地通办.
     pub handled_at: HandledAt,
     /// How far the item can be done online.
     pub online: OnlineDepth,
     /// Visits to the hall the applicant needs at most (跑动次数).
     pub visits: u8,
-    /// Time limits in working days.
+    /// Statutory and promised time limits, each in its own unit, with extension and special
+    /// procedures (see `src/kb/limits.rs`).
     pub time_limits: TimeLimits,
     /// Fees; empty means free of charge (不收费).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -69,6 +75,42 @@ pub struct Item {
     /// Consulting phone, where published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// 基本编码 (catalog code of the national item catalogue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_code: Option<String>,
+    /// 实施编码 (implementation code of this implementing body's item); opaque.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementation_code: Option<String>,
+    /// 业务办理项编码 (`task_handle_item`, at most 50 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_item_code: Option<String>,
+    /// 行使层级.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<super::elements::Level>,
+    /// 实施主体's unified social credit code (GB 32100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_code: Option<String>,
+    /// 实施主体性质.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_nature: Option<super::elements::BodyNature>,
+    /// 办理地点 (address) as published in the guide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// 办理时间 (opening hours) as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+    /// 办理结果: the 证照 or document issued and its validity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<super::elements::ResultDoc>,
+    /// 告知承诺制: the list that lets the applicant replace listed certificates by a commitment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informed_commitment: Option<super::commitment::InformedCommitment>,
+    /// What the item was checked against: the legal article(s) and the public 办事指南.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checked_against: Vec<String>,
+    /// When it was checked.
+    #[serde(default, with = "toml_date::option", skip_serializing_if = "Option::is_none")]
+    pub checked_on: Option<NaiveDate>,
     /// Lenient intake (容缺受理) rule; absent means not allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lenient: Option<Lenient>,
@@ -170,7 +212,9 @@ impl CaseType {
     }
 }
 
-/// A yes/no fact about an application that decides whether conditional materials are needed.
+/// A yes/no question about an application: it decides whether conditional materials are needed,
+/// or (an eligibility situation) whether the applicant may apply at all. Until the clerk answers it
+/// the application cannot be accepted.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Situation {
@@ -178,6 +222,66 @@ pub struct Situation {
     pub id: String,
     /// The question as the clerk sees it ("是否委托代理人办理").
     pub label: String,
+    /// For an eligibility condition: the answer that makes the applicant ineligible (不予受理).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ineligible_if: Option<bool>,
+    /// The legal basis of the eligibility condition, printed on the 不予受理通知书; required with
+    /// `ineligible_if`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub basis: Vec<String>,
+}
+
+/// Situations that exclude or need one another (申请途径: exactly one of).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SituationGroup {
+    /// Identifier (ASCII, snake_case), unique among the item's situations and groups.
+    pub id: String,
+    /// What the group asks, as the clerk sees it ("申请途径").
+    pub label: String,
+    /// How many of the situations may hold.
+    pub rule: GroupRule,
+    /// The situations of the group, by id (at least two).
+    pub situations: Vec<String>,
+}
+
+/// How many situations of a group may hold.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum GroupRule {
+    /// Exactly one (alternative routes).
+    #[serde(rename = "恰好一项")]
+    ExactlyOne,
+    /// At most one (mutually exclusive, possibly none).
+    #[serde(rename = "至多一项")]
+    AtMostOne,
+    /// At least one (conditions of which one must be met).
+    #[serde(rename = "至少一项")]
+    AtLeastOne,
+}
+
+impl GroupRule {
+    /// The rule's name, as written in the KB and shown to the clerk.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ExactlyOne => "恰好一项",
+            Self::AtMostOne => "至多一项",
+            Self::AtLeastOne => "至少一项",
+        }
+    }
+
+    /// Whether answering one situation 是 answers the others of the group 否.
+    pub fn exclusive(self) -> bool {
+        matches!(self, Self::ExactlyOne | Self::AtMostOne)
+    }
+
+    /// Whether `holding` situations answered 是 out of a group satisfy the rule.
+    pub fn allows(self, holding: usize) -> bool {
+        match self {
+            Self::ExactlyOne => holding == 1,
+            Self::AtMostOne => holding <= 1,
+            Self::AtLeastOne => holding >= 1,
+        }
+    }
 }
 
 /// Where an item can be handled.
@@ -217,17 +321,7 @@ impl OnlineDepth {
     }
 }
 
-/// Legal and promised time limits (法定时限 / 承诺时限), in working days.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct TimeLimits {
-    /// Limit set by law; 0 when the item is decided on the spot; `None` (written `"未规定"`) when
-    /// no law or regulation sets one, so the guide never shows an invented statutory limit.
-    #[serde(with = "legal_days")]
-    pub legal_days: Option<u16>,
-    /// Limit the center promises, printed on the acceptance notice; 0 = on the spot.
-    pub promised_days: u16,
-}
+pub use super::limits::{NO_LEGAL_LIMIT, TimeLimits};
 
 /// One fee of an item.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -317,6 +411,10 @@ impl ExpiryRule {
 pub struct Material {
     /// Identifier within the item (ASCII, snake_case); used by `precheck --state` and conditions.
     pub id: String,
+    /// The shared material (`materials/<id>.toml`) this one is: its name, kind, checkpoints and
+    /// typical defects come from the library, the item adds its own and sets the rest.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub uses: Option<String>,
     /// Name as printed on notices.
     pub name: String,
     /// Material type.
@@ -357,6 +455,18 @@ pub struct Material {
     /// Sample reference (示例样表).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<String>,
+    /// 来源渠道; when absent it follows from `shared_data` and `source` (see `Material::channel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<super::elements::Channel>,
+    /// The legal basis for requiring the material.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+    /// 填写说明: how to fill it in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_notes: Option<String>,
+    /// 告知承诺: the commitment that may replace this material (needs the item's list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub informed_commitment: Option<super::commitment::MaterialCommitment>,
     /// Remarks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -481,53 +591,6 @@ pub struct Holiday {
     /// Weekend days that are working days because of this holiday.
     #[serde(default, with = "toml_date::list", skip_serializing_if = "Vec::is_empty")]
     pub workdays: Vec<NaiveDate>,
-}
-
-/// The word a KB file writes for "no statutory time limit" (法律法规未规定).
-pub const NO_LEGAL_LIMIT: &str = "未规定";
-
-/// `legal_days` is a number of working days or the string [`NO_LEGAL_LIMIT`].
-mod legal_days {
-    use serde::Serializer;
-    use serde::de::{self, Deserializer, Visitor};
-    use std::fmt;
-
-    struct DaysOrNone;
-
-    impl Visitor<'_> for DaysOrNone {
-        type Value = Option<u16>;
-
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            write!(f, "工作日数（0–65535）或 \"{}\"", super::NO_LEGAL_LIMIT)
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            u16::try_from(v).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            u16::try_from(v).map(Some).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
-        }
-
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            if v == super::NO_LEGAL_LIMIT {
-                Ok(None)
-            } else {
-                Err(E::invalid_value(de::Unexpected::Str(v), &self))
-            }
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
-        d.deserialize_any(DaysOrNone)
-    }
-
-    pub fn serialize<S: Serializer>(days: &Option<u16>, s: S) -> Result<S::Ok, S::Error> {
-        match days {
-            Some(days) => s.serialize_u16(*days),
-            None => s.serialize_str(super::NO_LEGAL_LIMIT),
-        }
-    }
 }
 
 /// TOML writes dates as bare literals (`2026-01-01`), which chrono cannot read directly; these

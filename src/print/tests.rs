@@ -2,7 +2,7 @@ use std::process::Command;
 
 use super::*;
 use crate::intake::MaterialState;
-use crate::intake::notice::tests::{case, center};
+use crate::intake::notice::tests::{KB, case, center};
 use crate::intake::notice::{NoticeKind, notices_for};
 
 /// The text of a PDF, via pdftotext (poppler-utils; tests/run.sh installs it).
@@ -32,7 +32,7 @@ fn every_notice_kind_prints_a_pdf_with_its_content() {
     ];
     let mut kinds = Vec::new();
     for (case, item) in &cases {
-        for notice in notices_for(case, item, &center()) {
+        for notice in notices_for(case, item, &center(), &KB.calendar) {
             let outcome = print(&notice, &config).unwrap();
             assert!(!outcome.printed && outcome.missing_glyphs.is_empty());
             let text = squeeze(&pdf_text(&outcome.pdf));
@@ -72,7 +72,7 @@ fn the_print_command_gets_the_pdf_and_a_failing_one_keeps_the_files() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let (case, item) = case(&[], false);
-    let notice = &notices_for(&case, item, &center())[0];
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
     let mut config = PrintConfig::files(dir.path().join("out"));
     config.command = Some(script.display().to_string());
     let outcome = print(notice, &config).unwrap();
@@ -94,7 +94,7 @@ fn characters_outside_the_font_print_as_a_box_and_are_reported() {
     let (mut case, item) = case(&[], false);
     // 𠮷 (U+20BB7) is outside GB 2312.
     case.fields.insert(crate::intake::case::Field::ApplicantName, "吉𠮷".into());
-    let notice = &notices_for(&case, item, &center())[0];
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
     let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
     assert_eq!(outcome.missing_glyphs, vec!['𠮷']);
     assert!(pdf_text(&outcome.pdf).contains("吉□"));
@@ -104,9 +104,43 @@ fn characters_outside_the_font_print_as_a_box_and_are_reported() {
 fn a_long_notice_breaks_into_pages() {
     let (mut case, item) = case(&[], false);
     case.fields.insert(crate::intake::case::Field::ApplicantName, "张三丰".repeat(400));
-    let notice = &notices_for(&case, item, &center())[0];
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
     let dir = tempfile::tempdir().unwrap();
     let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
     let text = pdf_text(&outcome.pdf);
     assert!(text.contains("第 2 页"), "{text}");
+}
+
+#[test]
+fn a_notice_with_a_date_in_a_provisional_year_prints_the_mark_and_the_sentence() {
+    use crate::intake::notice::tests::finished;
+    let item = KB.item("00013112700401").unwrap();
+    let case = finished(item, &[], false, "2027-03-01 10:00");
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
+    let text = squeeze(&pdf_text(&outcome.pdf));
+    assert!(text.contains("2027年03月02日（暂定）前办结"), "{text}");
+    assert!(text.contains(&squeeze(crate::kb::PROVISIONAL_NOTE)), "{text}");
+}
+
+#[test]
+fn the_informed_commitment_notice_prints_as_a_pdf() {
+    use crate::intake::notice::tests::finished;
+    let item = KB.item("WJ0003").unwrap();
+    let case =
+        finished(item, &[("hygiene_test_report", MaterialState::Committed)], false, "2026-06-01 10:00");
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
+    let notice = notices.iter().find(|n| n.kind == NoticeKind::InformedCommitment).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap();
+    assert!(outcome.missing_glyphs.is_empty(), "{:?}", outcome.missing_glyphs);
+    let text = squeeze(&pdf_text(&outcome.pdf));
+    // Table cells wrap, so the deadline is looked for without its last characters; the name is
+    // whole in the paragraph on the consequences.
+    for expected in ["告知承诺书", "公共场所卫生检测或者评价报告——", "2026年08月03", "撤销卫生许可"]
+    {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(!text.contains("容缺"), "{text}");
 }

@@ -9,6 +9,7 @@ use super::{Store, StoreError, parse_ts, ts};
 use crate::hq::rules::{CaseFacts, CaseStage, DecisionKind, IntakeOutcome};
 use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::{Delivery, Field, Status};
+use crate::intake::rules::Decision;
 
 /// A back-office result ready to hand over.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,6 +34,8 @@ pub struct HandoverRow {
     pub collector_ids: Vec<String>,
     /// The case's status: a 容缺 case may still wait for its supplements.
     pub status: Status,
+    /// The promised completion date of the acceptance, shown (and marked when provisional).
+    pub promised: Option<chrono::NaiveDate>,
 }
 
 impl Store {
@@ -75,6 +78,7 @@ impl Store {
                         delivery: Delivery::Window,
                         collector_ids: Vec::new(),
                         status: Status::Accepted,
+                        promised: None,
                     })
                 },
             )?;
@@ -104,6 +108,12 @@ impl Store {
             }
             row.delivery = case.delivery;
             row.status = case.status;
+            row.promised = match &case.decision {
+                Some(
+                    Decision::Accept { promised_date, .. } | Decision::AcceptPending { promised_date, .. },
+                ) => Some(*promised_date),
+                _ => None,
+            };
             row.collector_ids = [Field::IdNumber, Field::AgentIdNumber]
                 .into_iter()
                 .map(|f| f.normalise(case.field(f)))

@@ -275,7 +275,10 @@ mod tests {
     fn delivered_entries_leave_the_outbox_and_conflicts_are_kept() {
         let mut store = Store::in_memory(StoreKind::Desk).unwrap();
         let id = store.create_case(at(9)).unwrap();
-        let accept = Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap() };
+        let accept = Decision::Accept {
+            promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+            commitments: Vec::new(),
+        };
         store.finish(&id, "PF", "W03", accept, at(9)).unwrap();
         let pending = store.outbox_pending(10).unwrap();
         assert_eq!(pending.len(), 2);

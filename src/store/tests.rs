@@ -7,7 +7,7 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 fn accept() -> Decision {
-    Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap() }
+    Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(), commitments: Vec::new() }
 }
 
 #[test]

@@ -202,7 +202,7 @@ impl App {
         self.clock_offset = session.clock_offset(&self.kb, wall);
         self.now = wall + self.clock_offset;
         if let (Some(config), Some(drill)) = (self.config.as_mut(), session.current(&self.kb)) {
-            config.level = drill.at.into();
+            config.level = drill.at;
         }
         self.drill = Some(session);
         self.screen = ScreenId::Intake;

@@ -14,9 +14,10 @@ use super::effects::Cmd;
 use super::input::TextInput;
 use super::intake::Ctx;
 use super::keys::{Action, Context};
-use super::text::layout_safe;
+use super::text::{layout_safe, provisional_note};
 use super::widgets::labelled_input;
 use crate::intake::case::{Case, CaseEvent, Delivery, Field, Status};
+use crate::intake::rules::Decision;
 use crate::intake::validate::mask_id;
 use crate::kb::Kb;
 use crate::kb::calendar::Calendar;
@@ -41,14 +42,30 @@ pub struct CasesScreen {
     detail: Option<Detail>,
 }
 
-/// How a 容缺 deadline stands today, in working days.
+/// How a 容缺 deadline stands today, in working days; the date marked when provisional.
 pub fn deadline_text(calendar: &Calendar, today: NaiveDate, deadline: NaiveDate) -> (String, Color) {
+    deadline_status(calendar, today, deadline, &calendar.show(deadline))
+}
+
+/// As [`deadline_text`], for a list row: the date without its year (`03-08（暂定）`), so the row
+/// keeps the date and its mark within the screen.
+fn deadline_short(calendar: &Calendar, today: NaiveDate, deadline: NaiveDate) -> (String, Color) {
+    let shown = format!("{}{}", deadline.format("%m-%d"), calendar.mark(deadline));
+    deadline_status(calendar, today, deadline, &shown)
+}
+
+fn deadline_status(
+    calendar: &Calendar,
+    today: NaiveDate,
+    deadline: NaiveDate,
+    shown: &str,
+) -> (String, Color) {
     if today > deadline {
-        (format!("已逾期 {} 天", (today - deadline).num_days()), Color::Red)
+        (format!("已逾期 {} 天（{shown}）", (today - deadline).num_days()), Color::Red)
     } else {
         let left = calendar.working_days_between(today, deadline);
         let color = if left <= 1 { Color::Yellow } else { Color::Cyan };
-        (format!("剩 {left} 个工作日（{deadline} 前）"), color)
+        (format!("剩 {left} 个工作日（{shown} 前）",), color)
     }
 }
 
@@ -239,33 +256,38 @@ impl CasesScreen {
                 row.created_at,
                 if crate::time::hall_date(row.created_at) == today { "%H:%M" } else { "%m-%d" },
             );
+            // Status and deadline come before the item and the masked ID, so that a narrow
+            // screen cuts those rather than the deadline and its provisional mark.
             let mut spans = vec![
                 Span::raw(if selected { "> " } else { "  " }),
                 Span::styled(
                     format!("{:<24}", row.number.as_deref().unwrap_or("（办理中）")),
                     Style::new().bold(),
                 ),
-                Span::raw(format!(" {when} ")),
-                Span::raw(layout_safe(&item_name(ctx.kb, row.item_code.as_deref())).into_owned()),
+                Span::raw(format!(" {when}")),
+                Span::styled(format!(" {}", row.status.label()), Style::new().fg(Color::Cyan)),
+            ];
+            if row.status == Status::AwaitingSupplement
+                && let Some(deadline) = row.deadline
+            {
+                let (text, color) = deadline_short(&ctx.kb.calendar, today, deadline);
+                spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
+            }
+            if let Some(kind) = &row.hq_decision {
+                spans.push(Span::styled(format!(" 后台：{kind}"), Style::new().fg(Color::Magenta)));
+            }
+            spans.extend([
                 Span::raw(format!(" {}", row.applicant_name.as_deref().unwrap_or(""))),
+                Span::raw(format!(" {}", layout_safe(&item_name(ctx.kb, row.item_code.as_deref())))),
                 Span::styled(
                     format!(" {}", row.id_number.as_deref().map(mask_id).unwrap_or_default()),
                     Style::new().fg(Color::DarkGray),
                 ),
-                Span::styled(format!(" {}", row.status.label()), Style::new().fg(Color::Cyan)),
-            ];
-            if let Some(kind) = &row.hq_decision {
-                spans.push(Span::styled(format!(" 后台：{kind}"), Style::new().fg(Color::Magenta)));
-            }
-            if row.status == Status::AwaitingSupplement
-                && let Some(deadline) = row.deadline
-            {
-                let (text, color) = deadline_text(&ctx.kb.calendar, today, deadline);
-                spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
-            }
+            ]);
             let line = Line::from(spans);
             lines.push(if selected { line.style(Style::new().bg(Color::Indexed(236))) } else { line });
         }
+        provisional_note(&mut lines);
         let height = usize::from(list.height.max(1));
         let scroll = (self.selected + 2).saturating_sub(height);
         frame.render_widget(Paragraph::new(lines).scroll((u16::try_from(scroll).unwrap_or(0), 0)), list);
@@ -292,6 +314,22 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
     lines.push(Line::from(format!("申请人：{} {id}", layout_safe(case.field(Field::ApplicantName)))));
     if let Some(decision) = &case.decision {
         lines.push(Line::from(format!("受理决定：{}", decision.label())));
+        if let Decision::Accept { promised_date, .. } | Decision::AcceptPending { promised_date, .. } =
+            decision
+        {
+            lines.push(Line::from(format!("承诺办结日期：{}", ctx.kb.calendar.show(*promised_date))));
+        }
+    }
+    let checks = case.check_tasks();
+    if !checks.is_empty() {
+        lines.push(Line::styled("告知承诺（受理后核查，非容缺）：", Style::new().fg(Color::Cyan)));
+        for c in checks {
+            lines.push(Line::from(format!(
+                "  {}：部门于 {} 前核查承诺",
+                layout_safe(&c.name),
+                ctx.kb.calendar.show(c.check_deadline)
+            )));
+        }
     }
     match hq_decision {
         Some("退回补正") => lines.push(Line::styled(
@@ -382,5 +420,6 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         lines.push(Line::from(""));
         lines.push(Line::styled(layout_safe(message).into_owned(), Style::new().fg(Color::Yellow)));
     }
+    provisional_note(&mut lines);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

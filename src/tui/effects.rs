@@ -237,7 +237,7 @@ impl Effects {
                             window: self.config.window.clone(),
                             clerk: self.config.clerk.clone(),
                         };
-                        let mut notices = notices_for(&case, item, &center);
+                        let mut notices = notices_for(&case, item, &center, &self.kb.calendar);
                         // Agency mode: the filled application form prints for the applicant's signature.
                         let form =
                             case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));

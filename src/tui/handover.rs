@@ -169,6 +169,12 @@ impl HandoverScreen {
                     Style::new().fg(Color::DarkGray),
                 ),
             ]);
+            if let Some(promised) = row.promised {
+                line.push_span(Span::styled(
+                    format!(" 承诺 {}", ctx.kb.calendar.show(promised)),
+                    Style::new().fg(Color::DarkGray),
+                ));
+            }
             if withheld(ctx, row) {
                 line.push_span(Span::styled(" 待补正，补齐前不出件", Style::new().fg(Color::Red)));
             }
@@ -178,6 +184,7 @@ impl HandoverScreen {
                 line
             });
         }
+        crate::tui::text::provisional_note(&mut lines);
         if let Some(message) = &self.message {
             lines.push(Line::styled(message.clone(), Style::new().fg(Color::Green)));
         }

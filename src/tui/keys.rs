@@ -45,10 +45,15 @@ pub enum Action {
     MarkDefect,
     /// Mark the material 缺少.
     MarkMissing,
+    /// Mark the material 以告知承诺替代 (告知承诺制, where the item and material allow it).
+    MarkCommitted,
     /// Clear the material's mark.
     ClearMark,
     /// Toggle the selected situation / option.
     Toggle,
+    /// Answer 否 to every situation still unanswered that is neither in a group nor an
+    /// eligibility condition answered 否 to refuse (the common case in one key).
+    AnswerRestNo,
     /// The applicant agrees (or no longer agrees) to the 容缺 commitment.
     AgreeLenient,
     /// Toggle: the applicant's credit bars 容缺.
@@ -220,8 +225,10 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Checklist, K::Char('1'), NONE, Action::MarkOk, "1", "合格", true),
     bind(C::Checklist, K::Char('2'), NONE, Action::MarkDefect, "2", "有缺陷", true),
     bind(C::Checklist, K::Char('3'), NONE, Action::MarkMissing, "3", "缺少", true),
-    bind(C::Checklist, K::Char('0'), NONE, Action::ClearMark, "0", "清除标记", false),
-    bind(C::Checklist, K::Char(' '), NONE, Action::Toggle, "Space", "切换情形", false),
+    bind(C::Checklist, K::Char('4'), NONE, Action::MarkCommitted, "4", "以告知承诺替代", false),
+    bind(C::Checklist, K::Char('0'), NONE, Action::ClearMark, "0", "清除标记/回答", false),
+    bind(C::Checklist, K::Char(' '), NONE, Action::Toggle, "Space", "情形答是/否", false),
+    bind(C::Checklist, K::Char('f'), NONE, Action::AnswerRestNo, "f", "其余情形答否", true),
     bind(C::Checklist, K::Char('y'), NONE, Action::AgreeLenient, "y", "申请人同意容缺承诺", false),
     bind(C::Checklist, K::Char('c'), NONE, Action::BadCredit, "c", "信用记录不良（不得容缺）", false),
     bind(C::Checklist, K::Char('n'), NONE, Action::NotEligible, "n", "不符合条件（不予受理）", false),

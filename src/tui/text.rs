@@ -68,6 +68,19 @@ pub fn wrap(text: &str, width: u16, first: &str, rest: &str) -> Vec<String> {
     textwrap::wrap(&text, options).into_iter().map(|l| l.into_owned()).collect()
 }
 
+/// Appends the sentence explaining the provisional mark when a line shows a date marked
+/// [`crate::kb::PROVISIONAL_MARK`] (a year whose holiday arrangement is not yet announced).
+pub fn provisional_note(lines: &mut Vec<ratatui::text::Line<'static>>) {
+    let marked =
+        lines.iter().any(|l| l.spans.iter().any(|s| s.content.contains(crate::kb::PROVISIONAL_MARK)));
+    if marked {
+        lines.push(ratatui::text::Line::styled(
+            crate::kb::PROVISIONAL_NOTE,
+            ratatui::style::Style::new().fg(ratatui::style::Color::Yellow),
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

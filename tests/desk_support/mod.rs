@@ -129,8 +129,8 @@ impl Desk {
     }
 }
 
-/// The standard intake of the fixture item, typed key by key as a clerk does: ticket, item, all five
-/// materials present, a person's name, ID number and phone, window pickup, a rating; returns the
+/// The standard intake of the fixture item, typed key by key as a clerk does: ticket, item, the
+/// situations answered 否, all five materials present, a person's name, ID number and phone, window pickup, a rating; returns the
 /// finished case's id, back on the start screen.
 pub fn standard_intake(desk: &mut Desk) -> String {
     desk.key(KeyCode::F(2));
@@ -138,7 +138,8 @@ pub fn standard_intake(desk: &mut Desk) -> String {
     desk.key(KeyCode::Enter);
     desk.type_text("公司");
     desk.key(KeyCode::Enter);
-    desk.type_text("11111");
+    // `f` answers both situations 否 (no agent, no prior approval); then the five materials.
+    desk.type_text("f11111");
     desk.key(KeyCode::Enter);
     for text in ["张三丰", "11010519491231002X", "13800138000"] {
         desk.type_text(text);

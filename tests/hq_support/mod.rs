@@ -134,7 +134,10 @@ pub fn finished_case(store: &mut Store, center: &str, window: &str, n: u32) -> S
     store
         .append(&id, CaseEvent::FieldSet { field: Field::Ticket, value: format!("A{n:03}") }, at(n))
         .expect("ticket");
-    let decision = Decision::Accept { promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date") };
+    let decision = Decision::Accept {
+        promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"),
+        commitments: Vec::new(),
+    };
     store.finish(&id, center, window, decision, at(n)).expect("finish");
     id
 }

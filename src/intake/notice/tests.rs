@@ -7,7 +7,7 @@ use crate::intake::case::CaseEvent;
 use crate::intake::rules::{Application, decide};
 use crate::kb::Kb;
 
-static KB: LazyLock<Kb> = LazyLock::new(|| Kb::embedded().unwrap());
+pub(crate) static KB: LazyLock<Kb> = LazyLock::new(|| Kb::embedded().unwrap());
 const COMPANY: &str = "00013112700401";
 
 pub(crate) fn center() -> Center {
@@ -16,16 +16,20 @@ pub(crate) fn center() -> Center {
     }
 }
 
-fn at() -> DateTime<Utc> {
-    crate::time::parse_hall("2026-09-30 10:00").unwrap()
-}
-
-/// A finished case of the company item with these material states.
+/// A finished case of the company item with these material states, on 2026-09-30 (the day before
+/// the National Day holiday).
 pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'static Item) {
     let item = KB.item(COMPANY).unwrap();
+    (finished(item, states, agrees, "2026-09-30 10:00"), item)
+}
+
+/// A finished case of `item` at `at` (`YYYY-MM-DD HH:MM`): every material as given (else 合格), every
+/// situation 否, numbered `HRBDL-05-<date>-0001`.
+pub(crate) fn finished(item: &Item, states: &[(&str, MaterialState)], agrees: bool, at: &str) -> Case {
+    let at: DateTime<Utc> = crate::time::parse_hall(at).unwrap();
     let mut events = vec![
-        CaseEvent::Started { at: at() },
-        CaseEvent::ItemChosen { code: COMPANY.into(), kb_version: "1".into() },
+        CaseEvent::Started { at },
+        CaseEvent::ItemChosen { code: item.code.clone(), kb_version: "1".into() },
         CaseEvent::FieldSet { field: Field::ApplicantName, value: "张三丰".into() },
         CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002X".into() },
         CaseEvent::FieldSet { field: Field::Phone, value: "13800138000".into() },
@@ -36,16 +40,21 @@ pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'s
         events.push(CaseEvent::MaterialMarked { id: m.id.clone(), state: Some(state) });
     }
     let mut case = Case::from_events(&events);
-    let app: Application = case.application(Default::default());
-    let decision = decide(item, &app, crate::time::hall_date(at()), &KB.calendar);
-    case.apply(&CaseEvent::Finished { number: "HRBDL-05-20260930-0001".into(), decision, at: at() });
-    (case, item)
+    for s in &item.situations {
+        case.apply(&CaseEvent::SituationSet { id: s.id.clone(), holds: false });
+    }
+    let app: Application = case.application(item, Default::default());
+    let decision =
+        decide(item, &app, crate::time::hall_date(at), &KB.calendar).into_decision().expect("all answered");
+    let number = format!("HRBDL-05-{}-0001", crate::time::hall_date(at).format("%Y%m%d"));
+    case.apply(&CaseEvent::Finished { number, decision, at });
+    case
 }
 
 #[test]
 fn accepted_case_gets_acceptance_and_receipt_with_the_promised_date() {
     let (case, item) = case(&[], false);
-    let notices = notices_for(&case, item, &center());
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
     let kinds: Vec<_> = notices.iter().map(|n| n.kind).collect();
     assert_eq!(kinds, [NoticeKind::Acceptance, NoticeKind::Receipt]);
     let text = notices[0].to_text();
@@ -62,7 +71,7 @@ fn accepted_case_gets_acceptance_and_receipt_with_the_promised_date() {
 #[test]
 fn lenient_case_gets_the_commitment_with_deadlines_on_the_calendar() {
     let (case, item) = case(&[("premises", MaterialState::Missing)], true);
-    let notices = notices_for(&case, item, &center());
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
     let kinds: Vec<_> = notices.iter().map(|n| n.kind).collect();
     assert_eq!(kinds, [NoticeKind::Acceptance, NoticeKind::LenientCommitment, NoticeKind::Receipt]);
     let text = notices[1].to_text();
@@ -84,7 +93,7 @@ fn lenient_case_gets_the_commitment_with_deadlines_on_the_calendar() {
 fn deficiency_lists_every_problem_with_what_is_required() {
     let defect = MaterialState::Defect { text: "法定代表人未签字".into() };
     let (case, item) = case(&[("application_form", defect), ("articles", MaterialState::Missing)], false);
-    let notices = notices_for(&case, item, &center());
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].kind, NoticeKind::Deficiency);
     let text = notices[0].to_text();
@@ -103,7 +112,7 @@ fn rejection_gives_reason_basis_and_remedies() {
         reason: RejectReason::NotEligible { reason: "股东人数超过五十人".into() },
         basis: vec!["《中华人民共和国公司法》第四十二条".into()],
     });
-    let notices = notices_for(&case, item, &center());
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
     let text = notices[0].to_text();
     assert!(text.contains("不予受理通知书") && text.contains("股东人数超过五十人"), "{text}");
     assert!(text.contains("第四十二条") && text.contains("行政复议") && text.contains("行政诉讼"), "{text}");
@@ -112,7 +121,7 @@ fn rejection_gives_reason_basis_and_remedies() {
 #[test]
 fn text_lines_fit_80_columns() {
     let (case, item) = case(&[("premises", MaterialState::Missing)], true);
-    for notice in notices_for(&case, item, &center()) {
+    for notice in notices_for(&case, item, &center(), &KB.calendar) {
         for line in notice.to_text().lines() {
             assert!(line.width() <= 80, "{}: {line}", notice.title());
         }
@@ -122,7 +131,7 @@ fn text_lines_fit_80_columns() {
 #[test]
 fn an_unfinished_case_has_no_notices() {
     let item = KB.item(COMPANY).unwrap();
-    assert!(notices_for(&Case::default(), item, &center()).is_empty());
+    assert!(notices_for(&Case::default(), item, &center(), &KB.calendar).is_empty());
 }
 
 #[test]
@@ -131,6 +140,6 @@ fn a_window_without_a_clerks_name_signs_with_its_number() {
     c.clerk.clear();
     assert_eq!(c.signer(), format!("{} 号窗口", c.window));
     let (case, item) = case(&[], false);
-    let text = notices_for(&case, item, &c)[0].to_text();
+    let text = notices_for(&case, item, &c, &KB.calendar)[0].to_text();
     assert!(text.contains(&format!("受理人：{} 号窗口", c.window)), "{text}");
 }

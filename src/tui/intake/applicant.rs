@@ -90,9 +90,9 @@ fn fields(kind: ApplicantKind, representative: Option<Representative>) -> Vec<(F
 /// Who applies on the applicant's behalf in this case (an agent's letter wins over guardianship
 /// when both situations hold: the agent is the one at the window).
 pub fn representative(case: &Case) -> Option<Representative> {
-    if case.situations.contains(AGENT_SITUATION) {
+    if case.holds(AGENT_SITUATION) {
         Some(Representative::Agent)
-    } else if case.situations.contains(GUARDIAN_SITUATION) {
+    } else if case.holds(GUARDIAN_SITUATION) {
         Some(Representative::Guardian)
     } else {
         None
@@ -282,12 +282,12 @@ mod tests {
     fn a_guardian_or_an_agent_applying_brings_their_own_fields() {
         let mut case = Case::default();
         assert_eq!(representative(&case), None);
-        case.situations.insert(GUARDIAN_SITUATION.into());
+        case.answers.insert(GUARDIAN_SITUATION.into(), true);
         assert_eq!(representative(&case), Some(Representative::Guardian));
         let labels: Vec<_> =
             fields(ApplicantKind::Person, representative(&case)).into_iter().map(|f| f.1).collect();
         assert!(labels.contains(&"监护人身份证号") && labels.contains(&"监护关系及证明"), "{labels:?}");
-        case.situations.insert(AGENT_SITUATION.into());
+        case.answers.insert(AGENT_SITUATION.into(), true);
         assert_eq!(representative(&case), Some(Representative::Agent));
     }
 }

@@ -11,7 +11,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{Ctx, Outcome};
 use crate::intake::case::{Case, CaseEvent, Field};
-use crate::intake::rules::{Decision, MaterialState, RejectReason, applies, effective_state};
+use crate::intake::rules::{Decision, MaterialState, Outcome as RuleOutcome, RejectReason, answer, applies};
+use crate::kb::conditions::group_of;
 use crate::kb::model::Necessity;
 use crate::kb::{Item, Material};
 use crate::tui::input::TextInput;
@@ -81,25 +82,60 @@ pub struct ChecklistStep {
 }
 
 fn rows<'a>(item: &'a Item, case: &Case, level: crate::intake::CenterLevel) -> Vec<Row<'a>> {
-    let app = case.application(level);
+    let app = case.application(item, level);
     item.situations
         .iter()
         .map(Row::Situation)
-        .chain(item.materials.iter().filter(|m| applies(m, &app)).map(Row::Material))
+        .chain(item.materials.iter().filter(|m| applies(item, m, &app)).map(Row::Material))
+        .collect()
+}
+
+/// The answer shown for a situation: the clerk's, or 否 implied by a group; `None` = 未答.
+fn shown_answer(item: &Item, case: &Case, level: crate::intake::CenterLevel, id: &str) -> Option<bool> {
+    answer(item, &case.application(item, level), id)
+}
+
+/// The row to work on next: the first unanswered situation, else the first material still to
+/// check, else the first material.
+fn next_row(item: &Item, case: &Case, level: crate::intake::CenterLevel) -> Option<usize> {
+    let rows = rows(item, case, level);
+    let unanswered =
+        |r: &Row| matches!(r, Row::Situation(s) if shown_answer(item, case, level, &s.id).is_none());
+    let unmarked =
+        |r: &Row| matches!(r, Row::Material(m) if !m.shared_data && !case.materials.contains_key(&m.id));
+    let first_material = rows.iter().position(|r| matches!(r, Row::Material(_)));
+    rows.iter().position(unanswered).or_else(|| rows.iter().position(unmarked)).or(first_material)
+}
+
+/// Events answering situation `id`: an answer 是 in an exclusive group also takes back any other
+/// 是 of the group (its members then read 否), so the answers never contradict the group.
+fn answer_events(item: &Item, case: &Case, id: &str, holds: bool) -> Vec<CaseEvent> {
+    let mut events = vec![CaseEvent::SituationSet { id: id.to_string(), holds }];
+    if holds && let Some(group) = group_of(item, id).filter(|g| g.rule.exclusive()) {
+        for other in group.situations.iter().filter(|s| *s != id && case.holds(s)) {
+            events.push(CaseEvent::SituationSet { id: other.clone(), holds: false });
+        }
+    }
+    events
+}
+
+/// Events of the one-key answer: 否 to every situation still unanswered that is in no group and
+/// is not an eligibility condition whose 否 refuses the applicant.
+fn rest_no_events(item: &Item, case: &Case, level: crate::intake::CenterLevel) -> Vec<CaseEvent> {
+    item.situations
+        .iter()
+        .filter(|s| shown_answer(item, case, level, &s.id).is_none())
+        .filter(|s| group_of(item, &s.id).is_none() && s.ineligible_if != Some(false))
+        .map(|s| CaseEvent::SituationSet { id: s.id.clone(), holds: false })
         .collect()
 }
 
 impl ChecklistStep {
-    /// Entering the step starts on the first material still to check (situations default to 否
-    /// and are above, one Up away).
+    /// Entering the step starts on the first situation still unanswered, else on the first
+    /// material still to check.
     pub fn enter(&mut self, ctx: &Ctx, item: Option<&Item>, case: &Case) {
-        if let Some(item) = item {
-            let rows = rows(item, case, ctx.config.level);
-            let unmarked = |r: &Row| matches!(r, Row::Material(m) if !m.shared_data && !case.materials.contains_key(&m.id));
-            let first_material = rows.iter().position(|r| matches!(r, Row::Material(_)));
-            if let Some(i) = rows.iter().position(unmarked).or(first_material) {
-                self.row = i;
-            }
+        if let Some(i) = item.and_then(|item| next_row(item, case, ctx.config.level)) {
+            self.row = i;
         }
         self.picker = None;
         self.reason = None;
@@ -241,7 +277,22 @@ impl ChecklistStep {
                 self.advance(rows.len());
                 e
             }
-            Some(Action::ClearMark) => mark(None),
+            Some(Action::MarkCommitted) => match current {
+                Some(Row::Material(m)) if crate::intake::rules::commitment_allowed(item, m) => {
+                    let e = mark(Some(MaterialState::Committed));
+                    self.advance(rows.len());
+                    e
+                }
+                Some(Row::Material(m)) => {
+                    self.message = Some(format!("{}不在本事项的告知承诺清单内，不能以承诺替代", m.name));
+                    vec![]
+                }
+                _ => vec![],
+            },
+            Some(Action::ClearMark) => match current {
+                Some(Row::Situation(s)) => vec![CaseEvent::SituationCleared { id: s.id.clone() }],
+                _ => mark(None),
+            },
             Some(Action::MarkDefect) => {
                 if let Some(Row::Material(m)) = current {
                     let choice = match case.materials.get(&m.id) {
@@ -268,14 +319,29 @@ impl ChecklistStep {
                 vec![]
             }
             Some(Action::Toggle) => match current {
+                // 未答 -> 是 -> 否 -> 是; `0` takes an answer back.
                 Some(Row::Situation(s)) => {
-                    vec![CaseEvent::SituationSet {
-                        id: s.id.clone(),
-                        holds: !case.situations.contains(&s.id),
-                    }]
+                    let now = shown_answer(item, case, ctx.config.level, &s.id);
+                    answer_events(item, case, &s.id, now != Some(true))
                 }
                 _ => vec![],
             },
+            Some(Action::AnswerRestNo) => {
+                let events = rest_no_events(item, case, ctx.config.level);
+                if events.is_empty() {
+                    self.message = Some("没有可一键答否的情形：分组情形和资格条件请逐项按 Space 回答".into());
+                } else {
+                    // The cursor moves on to what is left: a group question or the materials.
+                    let mut after = case.clone();
+                    for e in &events {
+                        after.apply(e);
+                    }
+                    if let Some(i) = next_row(item, &after, ctx.config.level) {
+                        self.row = i;
+                    }
+                }
+                events
+            }
             Some(Action::AgreeLenient) => {
                 vec![CaseEvent::CommitmentAgreed { agrees: !case.agrees_to_commitment }]
             }
@@ -290,15 +356,32 @@ impl ChecklistStep {
                 let unmarked = rows
                     .iter()
                     .position(|r| matches!(r, Row::Material(m) if !m.shared_data && !case.materials.contains_key(&m.id)));
-                let rejected = matches!(
-                    crate::intake::decide(
-                        item,
-                        &case.application(ctx.config.level),
-                        crate::time::hall_date(ctx.now),
-                        &ctx.kb.calendar
-                    ),
-                    Decision::Reject { .. }
+                let outcome = crate::intake::decide(
+                    item,
+                    &case.application(item, ctx.config.level),
+                    crate::time::hall_date(ctx.now),
+                    &ctx.kb.calendar,
                 );
+                if let RuleOutcome::Unanswered { questions } = &outcome {
+                    // The first open question: its situation, or the first member of its group.
+                    let first = questions.first().map(|q| {
+                        item.groups
+                            .iter()
+                            .find(|g| g.id == q.id)
+                            .and_then(|g| g.situations.first().cloned())
+                            .unwrap_or_else(|| q.id.clone())
+                    });
+                    if let Some(i) = rows
+                        .iter()
+                        .position(|r| matches!(r, Row::Situation(s) if Some(&s.id) == first.as_ref()))
+                    {
+                        self.row = i;
+                    }
+                    self.message =
+                        Some(format!("还有 {} 个情形未回答：Space 答是/否，f 其余答否", questions.len()));
+                    return (Outcome::Stay, vec![]);
+                }
+                let rejected = matches!(outcome, RuleOutcome::Decided { decision: Decision::Reject { .. } });
                 match unmarked {
                     Some(i) if !rejected => {
                         self.row = i;
@@ -324,7 +407,7 @@ impl ChecklistStep {
         ctx: &Ctx,
         item: &Item,
         case: &Case,
-        decision: Option<&Decision>,
+        outcome: Option<&RuleOutcome>,
         frame: &mut Frame,
         area: Rect,
     ) {
@@ -344,25 +427,39 @@ impl ChecklistStep {
         } else {
             [left, Rect::default()]
         };
-        let app = case.application(ctx.config.level);
         let mut lines = Vec::new();
         for (i, r) in rows.iter().enumerate() {
             let selected = i == row;
             let marker = if selected { "> " } else { "  " };
             let line = match r {
                 Row::Situation(s) => {
-                    let holds = case.situations.contains(&s.id);
-                    Line::from(vec![
+                    let (text, color) = match shown_answer(item, case, ctx.config.level, &s.id) {
+                        Some(true) => ("[是]   ", Color::Cyan),
+                        Some(false) => ("[否]   ", Color::Cyan),
+                        None => ("[未答] ", Color::Yellow),
+                    };
+                    let mut spans = vec![
                         Span::raw(marker),
-                        Span::styled(if holds { "[是] " } else { "[否] " }, Style::new().fg(Color::Cyan)),
+                        Span::styled(text, Style::new().fg(color)),
                         Span::raw(layout_safe(&s.label).into_owned()),
-                    ])
+                    ];
+                    if let Some(g) = group_of(item, &s.id) {
+                        spans.push(Span::styled(
+                            format!(" {}:{}", layout_safe(&g.label), g.rule.label()),
+                            Style::new().fg(Color::DarkGray),
+                        ));
+                    }
+                    if s.ineligible_if.is_some() {
+                        spans.push(Span::styled(" 资格条件", Style::new().fg(Color::Magenta)));
+                    }
+                    Line::from(spans)
                 }
                 Row::Material(m) => {
                     let (label, color) = match (case.materials.get(&m.id), m.shared_data) {
                         (Some(MaterialState::Ok), _) => ("合格  ".to_string(), Color::Green),
                         (Some(MaterialState::Defect { .. }), _) => ("有缺陷".to_string(), Color::Yellow),
                         (Some(MaterialState::Missing), _) => ("缺少  ".to_string(), Color::Red),
+                        (Some(MaterialState::Committed), _) => ("承诺  ".to_string(), Color::Cyan),
                         (None, true) => ("共享  ".to_string(), Color::Green),
                         (None, false) => ("待核验".to_string(), Color::DarkGray),
                     };
@@ -377,13 +474,15 @@ impl ChecklistStep {
                     if m.lenient {
                         spans.push(Span::styled(" 可容缺", Style::new().fg(Color::Cyan)));
                     }
+                    if crate::intake::rules::commitment_allowed(item, m) {
+                        spans.push(Span::styled(" 可告知承诺", Style::new().fg(Color::Cyan)));
+                    }
                     if let Some(MaterialState::Defect { text }) = case.materials.get(&m.id) {
                         spans.push(Span::styled(
                             format!(" ({})", layout_safe(text)),
                             Style::new().fg(Color::Yellow),
                         ));
                     }
-                    let _ = effective_state(m, &app);
                     Line::from(spans)
                 }
             };
@@ -397,18 +496,18 @@ impl ChecklistStep {
             u16::try_from(row.saturating_sub(usize::from(list_area.height.saturating_sub(3)))).unwrap_or(0);
         frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), list_area);
         if wide {
-            view_decision(decision, case, frame, decision_area);
-            self.view_standard(rows.get(row), frame, right);
+            view_decision(outcome, case, &ctx.kb.calendar, frame, decision_area);
+            self.view_standard(item, rows.get(row), frame, right);
         } else {
             // Narrow terminals: the decision first, the standard below it.
             let [d, s] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(right);
-            view_decision(decision, case, frame, d);
-            self.view_standard(rows.get(row), frame, s);
+            view_decision(outcome, case, &ctx.kb.calendar, frame, d);
+            self.view_standard(item, rows.get(row), frame, s);
         }
         self.view_popups(rows.get(row), frame, area);
     }
 
-    fn view_standard(&self, row: Option<&Row>, frame: &mut Frame, area: Rect) {
+    fn view_standard(&self, item: &Item, row: Option<&Row>, frame: &mut Frame, area: Rect) {
         let width = area.width;
         let mut lines = Vec::new();
         let mut push = |text: &str, first: &str, rest: &str, style: Style| {
@@ -429,6 +528,11 @@ impl ChecklistStep {
                 }
                 facts.extend([m.medium.label().to_string(), m.source.label().to_string()]);
                 push(&facts.join(" | "), "", "", Style::new());
+                for (label, value) in [("要求依据", &m.basis), ("填写说明", &m.fill_notes)] {
+                    if let Some(v) = value {
+                        push(&format!("{label}：{v}"), "", "", Style::new().fg(Color::DarkGray));
+                    }
+                }
                 push("审查要点：", "", "", Style::new().fg(Color::Cyan));
                 for c in &m.checkpoints {
                     push(c, "  - ", "    ", Style::new());
@@ -443,10 +547,59 @@ impl ChecklistStep {
                 if m.shared_data {
                     push("本材料通过数据共享获取，申请人无需提交。", "", "", Style::new().fg(Color::Green));
                 }
+                let commitment = m.informed_commitment.as_ref();
+                if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
+                    push(
+                        &format!(
+                            "可实行告知承诺（按 4）：申请人签署《告知承诺书》代替本材料，受理后 {}内核查。承诺内容：{}",
+                            c.check.text(),
+                            c.text
+                        ),
+                        "",
+                        "",
+                        Style::new().fg(Color::Cyan),
+                    );
+                }
             }
             Some(Row::Situation(s)) => {
                 push(&s.label, "", "", Style::new().bold().fg(Color::Yellow));
-                push("按 Space 切换 是/否；情形必要的材料随之出现或消失。", "", "", Style::new());
+                push(
+                    "请询问申请人后回答：Space 答是/否，0 撤回回答，f 其余情形答否。未回答前不能受理；情形必要的材料随回答出现或消失。",
+                    "",
+                    "",
+                    Style::new(),
+                );
+                if let Some(g) = group_of(item, &s.id) {
+                    let names: Vec<&str> = g
+                        .situations
+                        .iter()
+                        .filter_map(|id| item.situations.iter().find(|x| &x.id == id))
+                        .map(|x| x.label.as_str())
+                        .collect();
+                    push(
+                        &format!("{}（{}）：{}", g.label, g.rule.label(), names.join(" / ")),
+                        "",
+                        "",
+                        Style::new().fg(Color::Cyan),
+                    );
+                    if g.rule.exclusive() {
+                        push("答「是」时，同组其他情形自动为「否」。", "", "", Style::new());
+                    }
+                }
+                if let Some(bad) = s.ineligible_if {
+                    push(
+                        &format!(
+                            "资格条件：回答「{}」即不符合申请条件，不予受理。",
+                            if bad { "是" } else { "否" }
+                        ),
+                        "",
+                        "",
+                        Style::new().fg(Color::Magenta),
+                    );
+                    if !s.basis.is_empty() {
+                        push(&format!("依据：{}", s.basis.join("；")), "", "", Style::new());
+                    }
+                }
             }
             None => {}
         }
@@ -503,9 +656,47 @@ impl ChecklistStep {
     }
 }
 
-/// The live decision panel.
-fn view_decision(decision: Option<&Decision>, case: &Case, frame: &mut Frame, area: Rect) {
-    let Some(decision) = decision else { return };
+/// The live decision panel: the decision, or the questions still open.
+/// The 告知承诺 lines of the decision panel: each certificate replaced and its check deadline.
+fn commitment_lines(
+    lines: &mut Vec<Line<'static>>,
+    commitments: &[crate::intake::rules::Commitment],
+    calendar: &crate::kb::Calendar,
+) {
+    for c in commitments {
+        lines.push(Line::styled(
+            format!("  告知承诺 {}：核查期限 {}", layout_safe(&c.name), calendar.show(c.check_deadline)),
+            Style::new().fg(Color::Cyan),
+        ));
+    }
+}
+
+fn view_decision(
+    outcome: Option<&RuleOutcome>,
+    case: &Case,
+    calendar: &crate::kb::Calendar,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let decision = match outcome {
+        None => return,
+        Some(RuleOutcome::Decided { decision }) => decision,
+        Some(RuleOutcome::Unanswered { questions }) => {
+            let mut lines = vec![Line::from(vec![
+                Span::raw("当前决定："),
+                Span::styled(
+                    format!(" {} ", crate::intake::rules::UNANSWERED_LABEL),
+                    Style::new().bg(Color::Yellow).fg(Color::Black).bold(),
+                ),
+            ])];
+            lines.push(Line::from(format!("以下 {} 项回答前不能受理：", questions.len())));
+            for q in questions {
+                lines.push(Line::from(format!("  {}", layout_safe(&q.label))));
+            }
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+            return;
+        }
+    };
     let color = match decision {
         Decision::Accept { .. } => Color::Green,
         Decision::AcceptPending { .. } => Color::Cyan,
@@ -517,16 +708,23 @@ fn view_decision(decision: Option<&Decision>, case: &Case, frame: &mut Frame, ar
         Span::styled(format!(" {} ", decision.label()), Style::new().bg(color).fg(Color::Black).bold()),
     ])];
     match decision {
-        Decision::Accept { promised_date } => lines.push(Line::from(format!("承诺办结日期 {promised_date}"))),
-        Decision::AcceptPending { supplements, promised_date } => {
-            lines.push(Line::from(format!("申请人已同意签署容缺承诺（y 撤销）。承诺办结 {promised_date}")));
+        Decision::Accept { promised_date, commitments } => {
+            lines.push(Line::from(format!("承诺办结日期 {}", calendar.show(*promised_date))));
+            commitment_lines(&mut lines, commitments, calendar);
+        }
+        Decision::AcceptPending { supplements, promised_date, commitments } => {
+            lines.push(Line::from(format!(
+                "申请人已同意签署容缺承诺（y 撤销）。承诺办结 {}",
+                calendar.show(*promised_date)
+            )));
             for s in supplements {
                 lines.push(Line::from(format!(
                     "  补正 {}：{} 前",
                     layout_safe(&s.deficiency.name),
-                    s.deadline
+                    calendar.show(s.deadline)
                 )));
             }
+            commitment_lines(&mut lines, commitments, calendar);
         }
         Decision::NoticeOfDeficiency { deficiencies, lenient_possible } => {
             lines.push(Line::from(format!("需一次性告知 {} 项材料", deficiencies.len())));
@@ -548,5 +746,6 @@ fn view_decision(decision: Option<&Decision>, case: &Case, frame: &mut Frame, ar
             lines.push(Line::from(format!("依据：{}", layout_safe(&basis.join("；")))));
         }
     }
+    crate::tui::text::provisional_note(&mut lines);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

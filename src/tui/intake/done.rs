@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::Ctx;
 use crate::intake::case::{Case, Field};
 use crate::intake::rules::Decision;
-use crate::tui::text::layout_safe;
+use crate::tui::text::{layout_safe, provisional_note};
 
 /// State of the finished screen.
 #[derive(Debug, Default)]
@@ -29,16 +29,20 @@ impl DoneStep {
         }
         if let Some(decision) = &case.decision {
             lines.push(Line::from(format!("受理决定：{}", decision.label())));
+            let cal = &ctx.kb.calendar;
             match decision {
-                Decision::Accept { promised_date } => {
-                    lines.push(Line::from(format!("承诺办结日期：{promised_date}")));
+                Decision::Accept { promised_date, .. } => {
+                    lines.push(Line::from(format!("承诺办结日期：{}", cal.show(*promised_date))));
                 }
-                Decision::AcceptPending { supplements, promised_date } => {
-                    lines.push(Line::from(format!("承诺办结日期：{promised_date}（补齐材料后）")));
+                Decision::AcceptPending { supplements, promised_date, .. } => {
+                    lines.push(Line::from(format!(
+                        "承诺办结日期：{}（补齐材料后）",
+                        cal.show(*promised_date)
+                    )));
                     for s in supplements {
                         lines.push(Line::from(format!(
                             "  须于 {} 前补交：{}",
-                            s.deadline,
+                            cal.show(s.deadline),
                             layout_safe(&s.deficiency.name)
                         )));
                     }
@@ -48,6 +52,14 @@ impl DoneStep {
                 }
                 Decision::Reject { .. } => {}
             }
+            for c in case.check_tasks() {
+                lines.push(Line::from(format!(
+                    "  告知承诺：{}，部门于 {} 前核查",
+                    layout_safe(&c.name),
+                    cal.show(c.check_deadline)
+                )));
+            }
+            provisional_note(&mut lines);
         }
         let name = case.field(Field::ApplicantName);
         if !name.is_empty() {

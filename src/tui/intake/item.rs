@@ -78,7 +78,6 @@ impl ItemStep {
             frame.render_widget(Line::from("没有找到匹配的事项：换个说法，或试试拼音首字母"), area);
             return;
         };
-        let days = |d: u16| if d == 0 { "当场办结".to_string() } else { format!("{d} 个工作日") };
         let lenient = match &item.lenient {
             Some(l) if l.allowed => format!("可容缺，补正期限 {} 个工作日", l.supplement_days.unwrap_or(0)),
             _ => "不适用容缺".into(),
@@ -86,7 +85,7 @@ impl ItemStep {
         let mut lines = vec![
             Line::styled(layout_safe(&item.name).into_owned(), Style::new().fg(Color::Yellow).bold()),
             Line::from(format!("{} | {}", item.department, item.kind.label())),
-            Line::from(format!("承诺时限 {} | {}", days(item.time_limits.promised_days), lenient)),
+            Line::from(format!("承诺时限 {} | {}", item.time_limits.promised.text(), lenient)),
             Line::from(format!("办理地点：{}", where_handled(item))),
             Line::from(format!("申请材料 {} 项：", item.materials.len())),
         ];

@@ -27,7 +27,7 @@ use super::keys::{self, Action, Context};
 use crate::intake::call::CallSnapshot;
 use crate::intake::case::{Case, CaseEvent, Field, Step};
 use crate::intake::decide;
-use crate::intake::rules::Decision;
+use crate::intake::rules::{Decision, Outcome as RuleOutcome};
 use crate::kb::search::SearchIndex;
 use crate::kb::{Item, Kb};
 
@@ -114,15 +114,20 @@ impl Intake {
         self.case.item_code.as_deref().and_then(|c| kb.item(c))
     }
 
-    /// The decision the rules give for the case as it stands.
-    pub fn decision(&self, ctx: &Ctx) -> Option<Decision> {
+    /// What the rules give for the case as it stands: a decision, or the questions still open.
+    pub fn outcome(&self, ctx: &Ctx) -> Option<RuleOutcome> {
         let item = self.item(ctx.kb)?;
         Some(decide(
             item,
-            &self.case.application(ctx.config.level),
+            &self.case.application(item, ctx.config.level),
             crate::time::hall_date(ctx.now),
             &ctx.kb.calendar,
         ))
+    }
+
+    /// The decision the rules give for the case as it stands (none while a situation is open).
+    pub fn decision(&self, ctx: &Ctx) -> Option<Decision> {
+        self.outcome(ctx).and_then(RuleOutcome::into_decision)
     }
 
     /// Whether the case as it stands will be accepted (受理 or 容缺受理).
@@ -502,8 +507,8 @@ impl Intake {
             Step::Item => self.item.view(ctx, frame, body),
             Step::Checklist => {
                 if let Some(item) = self.item(ctx.kb) {
-                    let decision = self.decision(ctx);
-                    self.checklist.view(ctx, item, &self.case, decision.as_ref(), frame, body);
+                    let outcome = self.outcome(ctx);
+                    self.checklist.view(ctx, item, &self.case, outcome.as_ref(), frame, body);
                 }
             }
             Step::Applicant => self.applicant.view(&self.case, frame, body),
