@@ -172,17 +172,7 @@ fn esc_then_another_key_in_one_burst_is_two_keys_never_text() {
         assert!(!screen.contains("[B") && !screen.contains("[A") && !screen.contains("[6"), "{screen}");
     }
     desk.keys(&["Enter"]);
-    desk.paste("公司");
-    desk.wait_for("有限责任公司设立登记");
-    desk.keys(&["Enter"]);
-    desk.wait_for("待核验");
-    // No agent, no prior approval: `f` answers both situations 否.
-    desk.keys(&["f"]);
-    for _ in 0..5 {
-        desk.keys(&["1"]);
-    }
-    desk.keys(&["Enter"]);
-    desk.wait_for("申请人类型");
+    pick_company_with_every_material_ok(&desk);
     desk.type_text("张三");
     desk.burst(&["Escape", "Down"]);
     std::thread::sleep(Duration::from_millis(300));
@@ -293,17 +283,7 @@ fn the_real_desk_holds_what_was_typed_while_it_cannot_write_and_finishes_once_it
     desk.type_text("A021");
     desk.keys(&["Enter"]);
     desk.wait_for("办理事项");
-    desk.paste("公司");
-    desk.wait_for("有限责任公司设立登记");
-    desk.keys(&["Enter"]);
-    desk.wait_for("待核验");
-    // No agent, no prior approval: `f` answers both situations 否.
-    desk.keys(&["f"]);
-    for _ in 0..5 {
-        desk.keys(&["1"]);
-    }
-    desk.keys(&["Enter"]);
-    desk.wait_for("申请人类型");
+    pick_company_with_every_material_ok(&desk);
     // Let the journal worker finish, then the disk is full.
     std::thread::sleep(Duration::from_millis(500));
     let pid = desk.pid();
@@ -346,4 +326,20 @@ fn the_real_desk_holds_what_was_typed_while_it_cannot_write_and_finishes_once_it
     restarted.keys(&["F3"]);
     restarted.wait_for("王小明");
     restarted.keys(&["F10"]);
+}
+
+/// From the item search to the applicant step: the company item, both situations answered 否 with
+/// `f`, its five required materials 合格.
+fn pick_company_with_every_material_ok(desk: &Tmux) {
+    desk.paste("公司");
+    desk.wait_for("有限责任公司设立登记");
+    desk.keys(&["Enter"]);
+    desk.wait_for("待核验");
+    // No agent, no prior approval: `f` answers both situations 否.
+    desk.keys(&["f"]);
+    for _ in 0..5 {
+        desk.keys(&["1"]);
+    }
+    desk.keys(&["Enter"]);
+    desk.wait_for("申请人类型");
 }
