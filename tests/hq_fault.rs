@@ -71,8 +71,9 @@ async fn proxy(
                     faulty(client, server, Strike::CutRequest(1 + (roll / 1000 % 6) as usize), roll).await;
                 }
                 _ => {
-                    faults.dropped_response.fetch_add(1, Ordering::Relaxed);
-                    faulty(client, server, Strike::DropResponse(1 + (roll / 1000 % 6) as usize), roll).await;
+                    if faulty(client, server, Strike::DropPushAnswer, roll).await {
+                        faults.dropped_response.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
         });
@@ -92,15 +93,20 @@ async fn pass(mut client: TcpStream, mut server: TcpStream, delay: Duration) {
 enum Strike {
     /// Forward only part of the client's n-th chunk (a request), then hang up on both.
     CutRequest(usize),
-    /// Forward the client's requests, but hang up instead of passing on HQ's n-th chunk (an
-    /// answer written after HQ committed).
-    DropResponse(usize),
+    /// Forward everything until a push has gone up, then hang up instead of passing on HQ's answer
+    /// to it (written after HQ committed), so the desk must resend a change HQ already holds.
+    /// Keyed to the push itself: a connection may carry pulls first, and dropping their answers
+    /// proves nothing about exactly-once.
+    DropPushAnswer,
 }
 
-/// Forwards both ways until the fault strikes, then closes both sides.
-async fn faulty(client: TcpStream, server: TcpStream, strike: Strike, roll: u64) {
+/// Forwards both ways until the fault strikes, then closes both sides. Returns whether a push
+/// answer was dropped.
+async fn faulty(client: TcpStream, server: TcpStream, strike: Strike, roll: u64) -> bool {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
+    let push_sent = Arc::new(AtomicBool::new(false));
+    let push_seen = push_sent.clone();
     let upload = async move {
         let mut buf = vec![0u8; 64 * 1024];
         let mut chunk = 0;
@@ -115,6 +121,9 @@ async fn faulty(client: TcpStream, server: TcpStream, strike: Strike, roll: u64)
                 let _ = server_write.write_all(&buf[..part.min(n)]).await;
                 return;
             }
+            if buf[..n].starts_with(b"POST /v1/push") {
+                push_seen.store(true, Ordering::SeqCst);
+            }
             if server_write.write_all(&buf[..n]).await.is_err() {
                 return;
             }
@@ -122,24 +131,22 @@ async fn faulty(client: TcpStream, server: TcpStream, strike: Strike, roll: u64)
     };
     let download = async move {
         let mut buf = vec![0u8; 64 * 1024];
-        let mut chunk = 0;
         loop {
             let n = match server_read.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => return false,
                 Ok(n) => n,
             };
-            chunk += 1;
-            if Strike::DropResponse(chunk) == strike {
-                return;
+            if strike == Strike::DropPushAnswer && push_sent.load(Ordering::SeqCst) {
+                return true;
             }
             if client_write.write_all(&buf[..n]).await.is_err() {
-                return;
+                return false;
             }
         }
     };
     tokio::select! {
-        () = upload => {}
-        () = download => {}
+        () = upload => false,
+        dropped = download => dropped,
     }
 }
 
