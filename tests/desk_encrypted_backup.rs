@@ -15,6 +15,8 @@ fn backups_of_an_encrypted_store_are_encrypted_and_open_with_the_key() {
         verifier: hash_pin("246810").unwrap(),
         set_at: "2026-12-03T01:00:00Z".into(),
         source: "desk".into(),
+        role: Default::default(),
+        revoked: false,
     });
     let (signed, _) = clerks.sign_in("王芳", "246810", None).unwrap();
     yichuang::store::unlock(signed.key.clone());

@@ -128,6 +128,8 @@ pub fn run_clerk(data_dir: &Path, command: &ClerkCommand, pin_stdin: bool) -> an
                 verifier,
                 set_at: crate::time::to_db(crate::time::now()),
                 source: "desk".into(),
+                role: Default::default(),
+                revoked: false,
             });
             if let Some(key) = key {
                 list.set_wrap(clerks::wrap(&key, name, &pin)?);

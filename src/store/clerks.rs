@@ -40,6 +40,9 @@ pub enum ClerkError {
         "本窗口没有名为 {0} 的工作人员：请在总部用 yichuang hq clerk set 设置后同步，或用 yichuang desk clerk set 在本窗口设置"
     )]
     Unknown(String),
+    /// HQ revoked the clerk's credential.
+    #[error("{0} 的登录资格已被总部撤销")]
+    Revoked(String),
     /// The PIN does not match.
     #[error("{0} 的 PIN 不正确")]
     WrongPin(String),
@@ -91,6 +94,45 @@ impl StoreKey {
     }
 }
 
+/// What a signed-in person may do at the window: a supervisor also approves exceptions
+/// (issue #12), so the role travels with the credential HQ sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClerkRole {
+    /// A window clerk (受理人).
+    #[default]
+    Clerk,
+    /// A supervisor (值班主管): may also approve exceptions at the window.
+    Supervisor,
+}
+
+impl ClerkRole {
+    /// The wire and command-line name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clerk => "clerk",
+            Self::Supervisor => "supervisor",
+        }
+    }
+
+    /// The name on screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Clerk => "窗口人员",
+            Self::Supervisor => "主管",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "clerk" => Some(Self::Clerk),
+            "supervisor" => Some(Self::Supervisor),
+            _ => None,
+        }
+    }
+}
+
 /// One clerk's PIN verifier, as HQ sends it or `desk clerk set` makes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
@@ -102,6 +144,12 @@ pub struct Credential {
     pub set_at: String,
     /// Where it was set: `hq` or `desk`.
     pub source: String,
+    /// Clerk or supervisor (files written before roles existed read as clerk).
+    #[serde(default)]
+    pub role: ClerkRole,
+    /// Revoked at HQ: kept so a later pull cannot be mistaken for a new clerk, but never signs in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revoked: bool,
 }
 
 /// The store key sealed under a key derived from one clerk's PIN.
@@ -263,6 +311,11 @@ impl Clerks {
         std::fs::rename(&tmp, &path).map_err(fail)
     }
 
+    /// The clerk's role; `None` for an unknown or revoked clerk.
+    pub fn role(&self, name: &str) -> Option<ClerkRole> {
+        self.credential(name).filter(|c| !c.revoked).map(|c| c.role)
+    }
+
     /// Whether any clerk is set at this desk (then the store is encrypted and needs a sign-in).
     pub fn any(&self) -> bool {
         !self.credentials.is_empty()
@@ -290,6 +343,9 @@ impl Clerks {
     /// Checks `pin` for `name` against the verifier (offline).
     pub fn verify(&self, name: &str, pin: &str) -> Result<(), ClerkError> {
         let credential = self.credential(name).ok_or_else(|| ClerkError::Unknown(name.to_string()))?;
+        if credential.revoked {
+            return Err(ClerkError::Revoked(name.to_string()));
+        }
         match verify_pin(&credential.verifier, pin) {
             Some(true) => Ok(()),
             Some(false) => Err(ClerkError::WrongPin(name.to_string())),
@@ -349,6 +405,8 @@ mod tests {
             verifier: hash_pin(pin).unwrap(),
             set_at: "2026-12-03T09:00:00+00:00".into(),
             source: "desk".into(),
+            role: Default::default(),
+            revoked: false,
         }
     }
 
@@ -401,6 +459,25 @@ mod tests {
         assert!(matches!(clerks.rewrap("王芳", "999999", "333333"), Err(ClerkError::WrongPin(_))));
         assert_eq!(clerks.rewrap("王芳", "111111", "333333").unwrap(), first.key);
         assert_eq!(clerks.sign_in("王芳", "333333", None).unwrap().0.key, first.key);
+    }
+
+    #[test]
+    fn a_file_without_roles_reads_as_clerks_and_a_revoked_clerk_cannot_sign_in() {
+        let old = r#"{"credentials":[{"name":"王芳","verifier":"x","set_at":"t","source":"desk"}]}"#;
+        let clerks: Clerks = serde_json::from_str(old).unwrap();
+        assert_eq!(clerks.credentials[0].role, ClerkRole::Clerk);
+        assert!(!clerks.credentials[0].revoked);
+        let mut clerks = Clerks::default();
+        let mut boss = credential("赵主管", "555555");
+        boss.role = ClerkRole::Supervisor;
+        clerks.set_credential(boss.clone());
+        assert_eq!(clerks.role("赵主管"), Some(ClerkRole::Supervisor));
+        assert!(clerks.verify("赵主管", "555555").is_ok());
+        boss.revoked = true;
+        clerks.set_credential(boss);
+        assert_eq!(clerks.role("赵主管"), None);
+        assert!(matches!(clerks.verify("赵主管", "555555"), Err(ClerkError::Revoked(_))));
+        assert!(matches!(clerks.sign_in("赵主管", "555555", None), Err(ClerkError::Revoked(_))));
     }
 
     #[test]
