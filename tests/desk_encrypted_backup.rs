@@ -17,6 +17,7 @@ fn backups_of_an_encrypted_store_are_encrypted_and_open_with_the_key() {
         source: "desk".into(),
         role: Default::default(),
         revoked: false,
+        seal: None,
     });
     let (signed, _) = clerks.sign_in("王芳", "246810", None).unwrap();
     yichuang::store::unlock(signed.key.clone());

@@ -86,6 +86,9 @@ pub enum ClerkCommand {
         /// An enrolled clerk who opens the store for this change.
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
+        /// `clerk` (default) or `supervisor` (also approves exceptions at the window).
+        #[arg(long, default_value = "clerk", value_parser = ["clerk", "supervisor"])]
+        role: String,
     },
     /// After a PIN change at HQ, re-seals the clerk's store key: reads the old PIN, then the new.
     Rewrap {
@@ -104,7 +107,7 @@ pub fn run_clerk(data_dir: &Path, command: &ClerkCommand, pin_stdin: bool) -> an
         .map_err(|e| anyhow::anyhow!("无法创建数据目录 {}: {e}", data_dir.display()))?;
     let mut list = Clerks::load(data_dir)?;
     match command {
-        ClerkCommand::Set { name, by } => {
+        ClerkCommand::Set { name, by, role } => {
             let name = name.trim();
             anyhow::ensure!(!name.is_empty(), "姓名不能为空");
             let key = if list.wraps.is_empty() {
@@ -122,17 +125,11 @@ pub fn run_clerk(data_dir: &Path, command: &ClerkCommand, pin_stdin: bool) -> an
                 let again = super::signin::read_pin("再输入一次：", false)?;
                 anyhow::ensure!(again == pin, "两次输入的 PIN 不一致");
             }
-            let verifier = clerks::hash_pin(&pin)?;
-            list.set_credential(Credential {
-                name: name.to_string(),
-                verifier,
-                set_at: crate::time::to_db(crate::time::now()),
-                source: "desk".into(),
-                role: Default::default(),
-                revoked: false,
-            });
+            let role = clerks::ClerkRole::parse(role).unwrap_or_default();
+            list.set_credential(Credential::new(name, &pin, role, "desk")?);
             if let Some(key) = key {
                 list.set_wrap(clerks::wrap(&key, name, &pin)?);
+                list.seal_pending(&key)?;
             }
             list.save(data_dir)?;
             println!("已设置 {name} 的 PIN（{}）", Clerks::path(data_dir).display());
@@ -148,10 +145,13 @@ pub fn run_clerk(data_dir: &Path, command: &ClerkCommand, pin_stdin: bool) -> an
             for c in &list.credentials {
                 let key = if list.wraps.iter().any(|w| w.name == c.name) {
                     "可开启数据库"
+                } else if list.seals.iter().any(|s| s.name == c.name) {
+                    "首次登录即可开启数据库"
                 } else {
                     "尚未在本窗口登录"
                 };
-                println!("{}\t{}\t设于 {}\t{key}", c.name, c.source, c.set_at);
+                let key = if c.revoked { "已撤销" } else { key };
+                println!("{}\t{}\t{}\t设于 {}\t{key}", c.name, c.role.label(), c.source, c.set_at);
             }
         }
     }

@@ -12,6 +12,15 @@
 //!   that is already open), and re-made when the PIN changes.
 //!
 //! The verifier and the wrap use different salts, so the verifier HQ sends cannot open the store.
+//!
+//! A clerk set at HQ after the desk was opened has no wrap, and a wrap needs the PIN, which the
+//! desk never sees before that clerk's first sign-in. So a credential also carries a **seal
+//! public key**: HQ (or `desk clerk set`) derives an X25519 secret from the PIN with a third salt
+//! and sends only its public half. Whenever the store key is open at the desk (any clerk signed
+//! in) and a credential has no matching seal yet, the desk seals the store key to that public key
+//! (ephemeral X25519, SHA-256 of the shared secret, AES-256-GCM). The new clerk's first sign-in
+//! derives the secret from the PIN and opens the seal, alone, on the next shift. A PIN changed at
+//! HQ brings a new public key, which is sealed to the same way; the old PIN's wrap is ignored.
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -150,6 +159,40 @@ pub struct Credential {
     /// Revoked at HQ: kept so a later pull cannot be mistaken for a new clerk, but never signs in.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub revoked: bool,
+    /// `x25519-pbkdf2-sha256$ROUNDS$SALT_HEX$PUBLIC_HEX`: the public half of a key derived from the
+    /// PIN, to which an open desk seals its store key for this clerk's first sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
+}
+
+impl Credential {
+    /// A new credential for `pin`: its verifier and seal public key, never the PIN.
+    pub fn new(name: &str, pin: &str, role: ClerkRole, source: &str) -> Result<Self, ClerkError> {
+        Ok(Self {
+            name: name.to_string(),
+            verifier: hash_pin(pin)?,
+            set_at: crate::time::to_db(crate::time::now()),
+            source: source.to_string(),
+            role,
+            revoked: false,
+            seal: Some(seal_public(pin)?),
+        })
+    }
+}
+
+/// The store key sealed to a credential's seal public key, until that clerk signs in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    /// The clerk.
+    pub name: String,
+    /// The credential's `seal` this was made for (a new PIN needs a new seal).
+    pub to: String,
+    /// The ephemeral X25519 public key (hex).
+    pub ephemeral: String,
+    /// AES-GCM nonce (hex).
+    pub nonce: String,
+    /// The sealed key with its tag (hex).
+    pub sealed: String,
 }
 
 /// The store key sealed under a key derived from one clerk's PIN.
@@ -176,6 +219,9 @@ pub struct Clerks {
     /// Key wraps by clerk.
     #[serde(default)]
     pub wraps: Vec<Wrap>,
+    /// Store keys sealed for clerks who have not signed in here since their PIN was set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seals: Vec<Seal>,
 }
 
 fn random<const N: usize>() -> Result<[u8; N], ClerkError> {
@@ -224,6 +270,97 @@ fn kek(pin: &str, salt: &[u8], n: u32) -> LessSafeKey {
     pbkdf2::derive(PBKDF2_HMAC_SHA256, rounds(n), salt, pin.as_bytes(), key.as_mut());
     // A 32-byte key is always a valid AES-256 key.
     LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.as_ref()).expect("32-byte AES-256 key"))
+}
+
+const SEAL_SCHEME: &str = "x25519-pbkdf2-sha256";
+
+fn seal_secret(pin: &str, salt: &[u8], n: u32) -> x25519_dalek::StaticSecret {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    pbkdf2::derive(PBKDF2_HMAC_SHA256, rounds(n), salt, pin.as_bytes(), seed.as_mut());
+    x25519_dalek::StaticSecret::from(*seed)
+}
+
+/// A new seal public key for `pin` (`x25519-pbkdf2-sha256$ROUNDS$SALT$PUBLIC`), with its own salt.
+pub fn seal_public(pin: &str) -> Result<String, ClerkError> {
+    check_pin(pin)?;
+    let salt: [u8; 16] = random()?;
+    let public = x25519_dalek::PublicKey::from(&seal_secret(pin, &salt, PIN_ROUNDS));
+    Ok(format!("{SEAL_SCHEME}${PIN_ROUNDS}${}${}", hex::encode(salt), hex::encode(public.as_bytes())))
+}
+
+/// Parses a seal string: (rounds, salt, public key).
+fn parse_seal(seal: &str) -> Option<(u32, Vec<u8>, [u8; 32])> {
+    let mut parts = seal.split('$');
+    let (Some(SEAL_SCHEME), Some(n), Some(salt), Some(public), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let n: u32 = n.parse().ok().filter(|n| *n > 0)?;
+    Some((n, hex::decode(salt).ok()?, hex::decode(public).ok()?.try_into().ok()?))
+}
+
+/// The AES key of a seal: SHA-256 over the shared secret and both public keys.
+fn seal_kek(shared: &x25519_dalek::SharedSecret, ephemeral: &[u8; 32], public: &[u8; 32]) -> LessSafeKey {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"yichuang-store-seal\0");
+    h.update(shared.as_bytes());
+    h.update(ephemeral);
+    h.update(public);
+    let key = Zeroizing::new(<[u8; 32]>::from(h.finalize()));
+    // A 32-byte key is always a valid AES-256 key.
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.as_ref()).expect("32-byte AES-256 key"))
+}
+
+/// `key` sealed for the holder of the PIN behind `seal` (a credential's), bound to `name`.
+pub fn seal_to(key: &StoreKey, name: &str, seal: &str) -> Result<Seal, ClerkError> {
+    let (_, _, public) = parse_seal(seal).ok_or_else(|| ClerkError::Corrupt(name.to_string()))?;
+    let ephemeral = x25519_dalek::StaticSecret::from(random::<32>()?);
+    let ephemeral_public = *x25519_dalek::PublicKey::from(&ephemeral).as_bytes();
+    let shared = ephemeral.diffie_hellman(&x25519_dalek::PublicKey::from(public));
+    let nonce: [u8; 12] = random()?;
+    let mut sealed = key.0.to_vec();
+    seal_kek(&shared, &ephemeral_public, &public)
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(name.as_bytes()),
+            &mut sealed,
+        )
+        .map_err(|_| ClerkError::Random)?;
+    let out = Seal {
+        name: name.to_string(),
+        to: seal.to_string(),
+        ephemeral: hex::encode(ephemeral_public),
+        nonce: hex::encode(nonce),
+        sealed: hex::encode(&sealed),
+    };
+    sealed.zeroize();
+    Ok(out)
+}
+
+/// The store key from `sealed` with `pin`; `Ok(None)` when the PIN does not open it.
+pub fn open_seal(sealed: &Seal, pin: &str) -> Result<Option<StoreKey>, ClerkError> {
+    let corrupt = || ClerkError::Corrupt(sealed.name.clone());
+    let (n, salt, public) = parse_seal(&sealed.to).ok_or_else(corrupt)?;
+    let ephemeral: [u8; 32] =
+        hex::decode(&sealed.ephemeral).ok().and_then(|e| e.try_into().ok()).ok_or_else(corrupt)?;
+    let nonce: [u8; 12] =
+        hex::decode(&sealed.nonce).ok().and_then(|n| n.try_into().ok()).ok_or_else(corrupt)?;
+    let mut bytes = Zeroizing::new(hex::decode(&sealed.sealed).map_err(|_| corrupt())?);
+    let secret = seal_secret(pin, &salt, n);
+    if *x25519_dalek::PublicKey::from(&secret).as_bytes() != public {
+        return Ok(None);
+    }
+    let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(ephemeral));
+    let opened = seal_kek(&shared, &ephemeral, &public).open_in_place(
+        Nonce::assume_unique_for_key(nonce),
+        Aad::from(sealed.name.as_bytes()),
+        &mut bytes,
+    );
+    let Ok(plain) = opened else { return Ok(None) };
+    let key: [u8; 32] = plain.try_into().map_err(|_| corrupt())?;
+    Ok(Some(StoreKey(Zeroizing::new(key))))
 }
 
 /// `key` sealed under `pin` for `name` (the name is bound as associated data).
@@ -363,6 +500,17 @@ impl Clerks {
         pin: &str,
         open: Option<&StoreKey>,
     ) -> Result<(SignedIn, bool), ClerkError> {
+        let (signed, changed) = self.open_for(name, pin, open)?;
+        let sealed = self.seal_pending(&signed.key)?;
+        Ok((signed, changed || sealed > 0))
+    }
+
+    fn open_for(
+        &mut self,
+        name: &str,
+        pin: &str,
+        open: Option<&StoreKey>,
+    ) -> Result<(SignedIn, bool), ClerkError> {
         self.verify(name, pin)?;
         if let Some(w) = self.wraps.iter().find(|w| w.name == name)
             && let Some(key) = unwrap(w, pin)?
@@ -375,13 +523,65 @@ impl Clerks {
             }
             return Ok((SignedIn { clerk: name.into(), key, new_key: false }, false));
         }
+        // A clerk set (or whose PIN changed) since: the key an open desk sealed to their PIN.
+        let current = self.credential(name).and_then(|c| c.seal.clone());
+        if open.is_none()
+            && let Some(seal) = self.seals.iter().find(|s| s.name == name && Some(&s.to) == current.as_ref())
+            && let Some(key) = open_seal(seal, pin)?
+        {
+            self.set_wrap(wrap(&key, name, pin)?);
+            return Ok((SignedIn { clerk: name.into(), key, new_key: false }, true));
+        }
         let (key, new_key) = match open {
             Some(key) => (key.clone(), false),
-            None if self.wraps.is_empty() => (StoreKey::generate()?, true),
+            None if self.wraps.is_empty() && self.seals.is_empty() => (StoreKey::generate()?, true),
             None => return Err(ClerkError::NoKey(name.to_string())),
         };
         self.set_wrap(wrap(&key, name, pin)?);
         Ok((SignedIn { clerk: name.into(), key, new_key }, true))
+    }
+
+    /// With the store key open, seals it for every clerk whose current credential has no seal
+    /// yet (set at HQ since, or a new PIN), and drops seals and wraps of revoked clerks. Returns
+    /// how many seals were made (the caller saves the file when it changed anything).
+    pub fn seal_pending(&mut self, key: &StoreKey) -> Result<usize, ClerkError> {
+        let revoked: Vec<String> =
+            self.credentials.iter().filter(|c| c.revoked).map(|c| c.name.clone()).collect();
+        self.wraps.retain(|w| !revoked.contains(&w.name));
+        self.seals.retain(|s| !revoked.contains(&s.name));
+        let mut made = 0;
+        let pending: Vec<(String, String)> = self
+            .credentials
+            .iter()
+            .filter(|c| !c.revoked)
+            .filter_map(|c| Some((c.name.clone(), c.seal.clone()?)))
+            .filter(|(name, seal)| !self.seals.iter().any(|s| s.name == *name && s.to == *seal))
+            .collect();
+        for (name, seal) in pending {
+            // One seal per current credential: made once, kept until the PIN changes.
+            let sealed = seal_to(key, &name, &seal)?;
+            self.seals.retain(|s| s.name != name);
+            self.seals.push(sealed);
+            made += 1;
+        }
+        self.seals.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(made)
+    }
+
+    /// Takes a credential HQ sent: replaces the clerk's (an older `set_at` never replaces a
+    /// newer one). Returns whether anything changed.
+    pub fn receive(&mut self, credential: Credential) -> bool {
+        if let Some(old) = self.credential(&credential.name)
+            && (old == &credential || old.set_at > credential.set_at)
+        {
+            return false;
+        }
+        if credential.revoked {
+            self.wraps.retain(|w| w.name != credential.name);
+            self.seals.retain(|s| s.name != credential.name);
+        }
+        self.set_credential(credential);
+        true
     }
 
     /// After a PIN change (a new verifier from HQ), re-seals the clerk's key under the new PIN,
@@ -407,6 +607,7 @@ mod tests {
             source: "desk".into(),
             role: Default::default(),
             revoked: false,
+            seal: None,
         }
     }
 
@@ -478,6 +679,49 @@ mod tests {
         assert_eq!(clerks.role("赵主管"), None);
         assert!(matches!(clerks.verify("赵主管", "555555"), Err(ClerkError::Revoked(_))));
         assert!(matches!(clerks.sign_in("赵主管", "555555", None), Err(ClerkError::Revoked(_))));
+    }
+
+    fn from_hq(name: &str, pin: &str, role: ClerkRole, at: &str) -> Credential {
+        Credential { set_at: at.into(), ..Credential::new(name, pin, role, "hq").unwrap() }
+    }
+
+    #[test]
+    fn a_clerk_set_at_hq_later_signs_in_alone_once_an_open_desk_has_sealed_for_them() {
+        let mut desk = Clerks::default();
+        assert!(desk.receive(from_hq("王芳", "111111", ClerkRole::Clerk, "2026-12-01T01:00:00Z")));
+        let (first, _) = desk.sign_in("王芳", "111111", None).unwrap();
+        // The next pull brings 李强, set at HQ. Nobody has the store open: no seal yet.
+        let li = from_hq("李强", "222222", ClerkRole::Supervisor, "2026-12-02T01:00:00Z");
+        assert!(desk.receive(li.clone()));
+        assert!(!desk.receive(li), "the same credential again changes nothing");
+        assert!(matches!(desk.sign_in("李强", "222222", None), Err(ClerkError::NoKey(_))));
+        // 王芳 opens the desk for her shift: the key is sealed to 李强's public key.
+        let (_, changed) = desk.sign_in("王芳", "111111", None).unwrap();
+        assert!(changed);
+        assert!(desk.seals.iter().any(|s| s.name == "李强"));
+        // Next shift, 李强 alone: a wrong PIN opens nothing, the right one the same key.
+        assert!(matches!(desk.sign_in("李强", "999999", None), Err(ClerkError::WrongPin(_))));
+        let (li_in, _) = desk.sign_in("李强", "222222", None).unwrap();
+        assert_eq!(li_in.key, first.key);
+        assert_eq!(desk.role("李强"), Some(ClerkRole::Supervisor));
+        // A seal made for one clerk does not open under another's name.
+        let mut moved = desk.seals.iter().find(|s| s.name == "李强").unwrap().clone();
+        moved.name = "王芳".into();
+        assert!(open_seal(&moved, "222222").unwrap().is_none());
+        // HQ changes 王芳's PIN: the old wrap is no use, the new PIN opens the seal made while
+        // 李强 had the desk open.
+        assert!(desk.receive(from_hq("王芳", "333333", ClerkRole::Clerk, "2026-12-03T01:00:00Z")));
+        assert!(!desk.receive(from_hq("王芳", "444444", ClerkRole::Clerk, "2026-12-01T00:00:00Z")), "older");
+        assert!(matches!(desk.sign_in("王芳", "333333", None), Err(ClerkError::NoKey(_))));
+        desk.sign_in("李强", "222222", None).unwrap();
+        assert_eq!(desk.sign_in("王芳", "333333", None).unwrap().0.key, first.key);
+        assert!(matches!(desk.sign_in("王芳", "111111", None), Err(ClerkError::WrongPin(_))));
+        // HQ revokes 李强: refused, and nothing of the key is kept for him.
+        let mut gone = from_hq("李强", "222222", ClerkRole::Supervisor, "2026-12-03T02:00:00Z");
+        gone.revoked = true;
+        assert!(desk.receive(gone));
+        assert!(matches!(desk.sign_in("李强", "222222", None), Err(ClerkError::Revoked(_))));
+        assert!(!desk.wraps.iter().any(|w| w.name == "李强") && !desk.seals.iter().any(|s| s.name == "李强"));
     }
 
     #[test]
