@@ -186,3 +186,102 @@ fn sync_once_signs_in_and_delivers_from_an_encrypted_store() {
         conn.query_row("SELECT count(*) FROM cases WHERE number IS NOT NULL", [], |r| r.get(0)).unwrap();
     assert_eq!(cases, 1);
 }
+
+/// Runs `yichuang hq ARGS… --db DB` with `stdin`.
+fn hq_with_stdin(db: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yichuang"))
+        .arg("hq")
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the yichuang binary runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+#[test]
+fn clerks_set_at_hq_reach_their_centers_desks_sign_in_offline_and_stop_once_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let hq_db = dir.path().join("hq.sqlite3");
+    let hq = hq_support::Hq::start(&hq_db, "127.0.0.1:0");
+    let data = dir.path().join("desk");
+    let db = hq_support::desk(&data, "HRB", "W1");
+    let token = hq_support::enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
+    let set = |center: &str, name: &str, role: &str, pin: &str| {
+        let args = ["clerk", "set", "--center", center, "--name", name, "--role", role, "--pin-stdin"];
+        let out = hq_with_stdin(&hq_db, &args, &format!("{pin}\n"));
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    };
+    set("HRB", "王芳", "clerk", "246810");
+    set("HRB", "李强", "supervisor", "112233");
+    set("SZX", "赵六", "clerk", "556677");
+    let out =
+        hq_with_stdin(&hq_db, &["clerk", "set", "--center", "HRB", "--name", "弱", "--pin-stdin"], "123\n");
+    assert!(!out.status.success() && common::stderr(&out).contains("PIN 至少"), "{}", common::stderr(&out));
+    // HQ keeps a slow salted hash, never the PIN.
+    drop(hq);
+    let bytes = std::fs::read(&hq_db).unwrap();
+    assert!(!bytes.windows(6).any(|w| w == b"246810" || w == b"112233"), "no PIN in HQ's database");
+    let hq = hq_support::Hq::start(&hq_db, "127.0.0.1:0");
+
+    // The desk has no clerk yet: it syncs as before and receives its center's two clerks.
+    let out = run(&data, &["sync", "--once", "--hq", &hq.url, "--token", &token], "");
+    assert!(out.status.success(), "{}{}", common::stdout(&out), common::stderr(&out));
+    let clerks = yichuang::store::clerks::Clerks::load(&data).unwrap();
+    let names: Vec<&str> = clerks.credentials.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["李强", "王芳"], "only HRB's clerks, not SZX's");
+    assert_eq!(clerks.role("李强"), Some(yichuang::store::clerks::ClerkRole::Supervisor));
+    let json = std::fs::read_to_string(data.join("clerks.json")).unwrap();
+    assert!(!json.contains("246810") && !json.contains("112233"));
+
+    // Offline now (HQ stopped): 王芳 signs in with the PIN set at HQ; the store gets its key and is
+    // sealed for 李强, who then signs in alone on his shift.
+    drop(hq);
+    let out = run(&data, &["case", "list", "--as", "王芳", "--pin-stdin"], "000000\n");
+    assert!(common::stderr(&out).contains("PIN 不正确"), "{}", common::stderr(&out));
+    let out = run(&data, &["case", "list", "--as", "王芳", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(yichuang::store::is_encrypted(&db));
+    let out = run(&data, &["case", "list", "--as", "李强", "--pin-stdin"], "112233\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = run(&data, &["case", "list", "--as", "赵六", "--pin-stdin"], "556677\n");
+    assert!(common::stderr(&out).contains("没有名为 赵六"), "{}", common::stderr(&out));
+
+    // HQ revokes 李强; once the desk has pulled, his PIN is refused.
+    let (ok, _, err) =
+        hq_support::hq_command(&hq_db, &["clerk", "revoke", "--center", "HRB", "--name", "李强"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) =
+        hq_support::hq_command(&hq_db, &["clerk", "revoke", "--center", "HRB", "--name", "李强"]);
+    assert!(!ok && err.contains("没有有效的工作人员"), "{err}");
+    let (ok, list, _) = hq_support::hq_command(&hq_db, &["clerk", "list", "--center", "HRB"]);
+    assert!(
+        ok && list.contains("李强\t主管") && list.contains("已撤销") && !list.contains("pbkdf2"),
+        "{list}"
+    );
+    let hq = hq_support::Hq::start(&hq_db, "127.0.0.1:0");
+    let out = run(
+        &data,
+        &["sync", "--once", "--as", "王芳", "--pin-stdin", "--hq", &hq.url, "--token", &token],
+        "246810\n",
+    );
+    assert!(out.status.success(), "{}{}", common::stdout(&out), common::stderr(&out));
+    let out = run(&data, &["case", "list", "--as", "李强", "--pin-stdin"], "112233\n");
+    assert!(common::stderr(&out).contains("已被总部撤销"), "{}", common::stderr(&out));
+    let out = run(&data, &["case", "list", "--as", "王芳", "--pin-stdin"], "246810\n");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    // Setting and revoking are in HQ's audit, readable, and the chain holds.
+    drop(hq);
+    let (ok, csv, _) =
+        hq_support::hq_command(&hq_db, &["audit", "export", "--center", "HRB", "--format", "csv"]);
+    assert!(
+        ok && csv.contains("clerk_set") && csv.contains("clerk_revoke") && csv.contains("clerk:李强"),
+        "{csv}"
+    );
+    let (ok, out, _) = hq_support::hq_command(&hq_db, &["audit", "verify"]);
+    assert!(ok, "{out}");
+}

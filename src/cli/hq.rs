@@ -26,6 +26,11 @@ pub enum HqCommand {
     Revoke(DeviceArgs),
     /// Give a device a new token (printed once); the old one keeps working for the grace period.
     Rotate(RotateArgs),
+    /// Clerks who sign in at a center's windows (工作人员): PIN set here, verified offline at the desk.
+    Clerk {
+        #[command(subcommand)]
+        command: ClerkCommand,
+    },
     /// HQ's tamper-evident audit: verify the hash chain, export rows for a supervisor.
     Audit {
         #[command(subcommand)]
@@ -109,6 +114,51 @@ pub struct RotateArgs {
     /// How long the old token keeps working, in hours (default 24; 0 = stops at once).
     #[arg(long, value_name = "HOURS", default_value_t = 24)]
     pub grace_hours: u64,
+}
+
+/// `yichuang hq clerk …`
+#[derive(Debug, Subcommand)]
+pub enum ClerkCommand {
+    /// Sets a clerk's PIN and role; the center's windows receive the verifier at their next pull.
+    Set(ClerkSetArgs),
+    /// Lists the clerks set at HQ (never a PIN or its hash).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Only this center's.
+        #[arg(long)]
+        center: Option<String>,
+    },
+    /// Revokes a clerk: the center's windows refuse the PIN once they have pulled.
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Center id.
+        #[arg(long)]
+        center: String,
+        /// The clerk's name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Flags of `hq clerk set`.
+#[derive(Debug, Args)]
+pub struct ClerkSetArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Center id.
+    #[arg(long)]
+    pub center: String,
+    /// The clerk's name, as printed on notices.
+    #[arg(long)]
+    pub name: String,
+    /// `clerk` or `supervisor` (also approves exceptions at the window).
+    #[arg(long, default_value = "clerk", value_parser = ["clerk", "supervisor"])]
+    pub role: String,
+    /// Read the PIN from the first line of standard input (else prompted twice, unechoed).
+    #[arg(long)]
+    pub pin_stdin: bool,
 }
 
 /// `yichuang hq audit …`
@@ -210,6 +260,7 @@ pub fn run(command: HqCommand, zone: Option<crate::time::HallZone>) -> anyhow::R
         HqCommand::Devices(args) => devices(args),
         HqCommand::Revoke(args) => revoke(args),
         HqCommand::Rotate(args) => rotate(args),
+        HqCommand::Clerk { command } => clerk(command),
         HqCommand::Audit { command: AuditCommand::Verify(args) } => verify(args),
         HqCommand::Audit { command: AuditCommand::Export(args) } => export(args),
         HqCommand::Kb { command: KbCommand::Publish(args) } => publish(args),
@@ -301,6 +352,54 @@ fn rotate(args: RotateArgs) -> anyhow::Result<ExitCode> {
         }
         None => anyhow::bail!("没有未吊销的设备 {}（用 yichuang hq devices 查看）", args.device),
     }
+}
+
+fn clerk(command: ClerkCommand) -> anyhow::Result<ExitCode> {
+    use crate::store::clerks::{ClerkRole, Credential};
+    match command {
+        ClerkCommand::Set(args) => {
+            anyhow::ensure!(
+                crate::protocol::valid_id(&args.center),
+                "中心编号 {:?} 无效：只能用字母、数字、-、_、.",
+                args.center
+            );
+            let name = args.name.trim();
+            anyhow::ensure!(
+                !name.is_empty() && name.chars().count() <= 32 && !name.chars().any(char::is_control),
+                "姓名须为 1–32 个字符，且不含控制字符"
+            );
+            let pin = super::signin::read_pin(&format!("{name} 的 PIN："), args.pin_stdin)?;
+            if !args.pin_stdin {
+                let again = super::signin::read_pin("再输入一次：", false)?;
+                anyhow::ensure!(again == pin, "两次输入的 PIN 不一致");
+            }
+            let role = ClerkRole::parse(&args.role).unwrap_or_default();
+            let credential = Credential::new(name, &pin, role, "hq")?;
+            let storage = args.db.open()?;
+            block_on(storage.set_clerk(args.center.clone(), credential))??;
+            eprintln!(
+                "已在总部设置 {} 的{} {name}（只保存 PIN 的加盐慢哈希）；该中心的窗口下次同步后即可登录",
+                args.center,
+                role.label()
+            );
+        }
+        ClerkCommand::List { db, center } => {
+            let storage = db.open()?;
+            for c in block_on(storage.clerks(center))?? {
+                let state = c.revoked_at.map(|at| format!("已撤销 {at}")).unwrap_or_else(|| "有效".into());
+                let role = ClerkRole::parse(&c.role).unwrap_or_default().label();
+                println!("{}\t{}\t{role}\t设于 {}\t{state}", c.center, c.name, c.set_at);
+            }
+        }
+        ClerkCommand::Revoke { db, center, name } => {
+            let storage = db.open()?;
+            match block_on(storage.revoke_clerk(center.clone(), name.trim().to_string()))?? {
+                Some(_) => eprintln!("已撤销 {center} 的 {}：窗口下次同步后不再接受其 PIN", name.trim()),
+                None => anyhow::bail!("{center} 没有有效的工作人员 {}", name.trim()),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn verify(args: DbArgs) -> anyhow::Result<ExitCode> {

@@ -48,6 +48,10 @@ pub enum Action {
     ReadCaseUnmasked,
     /// A request was refused (401, 403, 409).
     Refused,
+    /// A clerk's PIN was set at HQ.
+    ClerkSet,
+    /// A clerk was revoked at HQ.
+    ClerkRevoke,
 }
 
 impl Action {
@@ -68,6 +72,8 @@ impl Action {
             Self::ReadCase => "read_case",
             Self::ReadCaseUnmasked => "read_case_unmasked",
             Self::Refused => "refused",
+            Self::ClerkSet => "clerk_set",
+            Self::ClerkRevoke => "clerk_revoke",
         }
     }
 }
@@ -135,6 +141,21 @@ impl Entry {
 /// `h:` and the start of its SHA-256 (so it can be matched, never printed raw).
 fn clean(id: &str) -> String {
     if valid_id(id) { id.to_string() } else { format!("h:{}", &hex(&Sha256::digest(id.as_bytes()))[..16]) }
+}
+
+/// The subject of a row about a clerk: `clerk:` and the name (kept readable; cleaned as a label).
+pub fn clerk_subject(name: &str) -> String {
+    format!("{CLERK_PREFIX}{}", clean_label(name))
+}
+
+const CLERK_PREFIX: &str = "clerk:";
+
+/// A subject as the audit keeps it: a clerk's readable label, else an identifier ([`clean`]).
+fn clean_subject(s: &str) -> String {
+    match s.strip_prefix(CLERK_PREFIX) {
+        Some(name) => format!("{CLERK_PREFIX}{}", clean_label(name)),
+        None => clean(s),
+    }
 }
 
 /// A label (`center/window`, `center/部门`): its characters are letters, digits, CJK and `/-_.#`;
@@ -223,7 +244,7 @@ pub fn append(conn: &Connection, e: &Entry) -> Result<(), StorageError> {
         device: clean(&e.device),
         action: e.action.as_str().to_string(),
         case_id: e.case_id.as_deref().map(clean),
-        subject: e.subject.as_deref().map(clean),
+        subject: e.subject.as_deref().map(clean_subject),
         status: i64::from(e.status),
         reason: e.reason.map(str::to_string),
         detail: String::new(),

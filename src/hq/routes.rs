@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use futures_util::Stream;
 use serde::Deserialize;
 
-use super::sqlite::{ALL, department_target, window_target};
+use super::sqlite::{ALL, clerk_target, department_target, window_target};
 use super::storage::{CaseOwner, FeedTargets, HqStorage, Scope, StorageError};
 use crate::protocol::{
     self, DecisionRequest, Device, ErrorBody, ErrorDetail, FeedItem, Health, KbPackage, PullResponse,
@@ -407,7 +407,7 @@ pub fn targets(device: &Device) -> FeedTargets {
     match device.role {
         Role::Supervisor => FeedTargets::Center(device.center.clone()),
         Role::Clerk => FeedTargets::Only(match &device.window {
-            Some(w) => vec![ALL.to_string(), window_target(&device.center, w)],
+            Some(w) => vec![ALL.to_string(), window_target(&device.center, w), clerk_target(&device.center)],
             None => vec![ALL.to_string()],
         }),
         Role::Approver => FeedTargets::Only(match &device.department {

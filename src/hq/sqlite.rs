@@ -159,6 +159,18 @@ pub const MIGRATIONS: &[&str] = &[
                              || '/' || substr(target, 6)
      WHERE target LIKE 'dept:%';
 "#,
+    // Clerks who sign in at the windows (issue 15, item 7): verifier and seal public key only.
+    r#"
+    CREATE TABLE clerks (
+        center     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        role       TEXT NOT NULL,
+        credential TEXT NOT NULL,
+        set_at     TEXT NOT NULL,
+        revoked_at TEXT,
+        PRIMARY KEY (center, name)
+    );
+"#,
 ];
 
 /// Reader connections kept open: every live stream reads the feed when it changes, so with
@@ -607,6 +619,82 @@ impl SqliteStorage {
         Ok(done)
     }
 
+    /// Sets (or replaces) a clerk's credential at `center` and sends it to the center's windows
+    /// through their feed; audited. Returns the feed sequence of the item.
+    pub async fn set_clerk(
+        &self,
+        center: String,
+        credential: crate::store::clerks::Credential,
+    ) -> Result<i64, StorageError> {
+        self.write(2, move |conn, _| {
+            let at = now();
+            let json = serde_json::to_string(&credential).map_err(|e| StorageError::Database(e.to_string()))?;
+            conn.execute(
+                "INSERT INTO clerks(center, name, role, credential, set_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+                 ON CONFLICT(center, name) DO UPDATE SET role = excluded.role, credential = excluded.credential,
+                     set_at = excluded.set_at, revoked_at = NULL",
+                params![center, credential.name, credential.role.as_str(), json, credential.set_at],
+            )?;
+            let seq = add_feed(conn, &clerk_target(&center), None, &FeedBody::Clerk(credential.clone()), at)?;
+            audit(conn, clerk_entry(&center, &credential.name, at, Action::ClerkSet))?;
+            Ok(seq)
+        })
+        .await
+    }
+
+    /// Revokes a clerk at `center`: the windows learn it at their next pull and refuse the PIN.
+    /// `None` when there is no such clerk or it was revoked already.
+    pub async fn revoke_clerk(&self, center: String, name: String) -> Result<Option<i64>, StorageError> {
+        self.write(2, move |conn, _| {
+            let at = now();
+            let json: Option<String> = conn
+                .query_row(
+                    "SELECT credential FROM clerks WHERE center = ?1 AND name = ?2 AND revoked_at IS NULL",
+                    params![center, name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(json) = json else { return Ok(None) };
+            let mut credential: crate::store::clerks::Credential =
+                serde_json::from_str(&json).map_err(|e| StorageError::Database(e.to_string()))?;
+            credential.revoked = true;
+            credential.set_at = ts(at);
+            let json =
+                serde_json::to_string(&credential).map_err(|e| StorageError::Database(e.to_string()))?;
+            conn.execute(
+                "UPDATE clerks SET credential = ?3, revoked_at = ?4 WHERE center = ?1 AND name = ?2",
+                params![center, name, json, ts(at)],
+            )?;
+            let seq = add_feed(conn, &clerk_target(&center), None, &FeedBody::Clerk(credential), at)?;
+            audit(conn, clerk_entry(&center, &name, at, Action::ClerkRevoke))?;
+            Ok(Some(seq))
+        })
+        .await
+    }
+
+    /// The clerks set at HQ (one center's, or all): center, name, role, set at, revoked at.
+    pub async fn clerks(&self, center: Option<String>) -> Result<Vec<ClerkRecord>, StorageError> {
+        self.read(move |conn| {
+            let rows = conn
+                .prepare(
+                    "SELECT center, name, role, set_at, revoked_at FROM clerks
+                     WHERE ?1 IS NULL OR center = ?1 ORDER BY center, name",
+                )?
+                .query_map([center], |r| {
+                    Ok(ClerkRecord {
+                        center: r.get(0)?,
+                        name: r.get(1)?,
+                        role: r.get(2)?,
+                        set_at: r.get(3)?,
+                        revoked_at: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
     /// Forgets cached tokens and wakes open streams (this process's own revocations; the watcher
     /// thread catches other processes').
     fn tokens_changed(&self) {
@@ -696,6 +784,36 @@ fn admin_entry(device: &Device, at: DateTime<Utc>, action: Action) -> Entry {
     }
 }
 
+/// A clerk as `hq clerk list` shows it (never the verifier).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClerkRecord {
+    /// Center.
+    pub center: String,
+    /// Name.
+    pub name: String,
+    /// `clerk` or `supervisor`.
+    pub role: String,
+    /// When the PIN was set.
+    pub set_at: String,
+    /// When the clerk was revoked.
+    pub revoked_at: Option<String>,
+}
+
+/// An audit row for setting or revoking a clerk at HQ.
+fn clerk_entry(center: &str, name: &str, at: DateTime<Utc>, action: Action) -> Entry {
+    Entry {
+        at,
+        center: center.to_string(),
+        actor: "HQ".into(),
+        device: "hq".into(),
+        action,
+        case_id: None,
+        subject: Some(super::audit::clerk_subject(name)),
+        status: 200,
+        reason: None,
+    }
+}
+
 fn device_by_id(conn: &Connection, id: &str) -> Result<Option<Device>, StorageError> {
     Ok(conn
         .query_row("SELECT id, center, window, department, role FROM devices WHERE id = ?1", [id], |r| {
@@ -756,6 +874,12 @@ pub fn window_target(center: &str, window: &str) -> String {
 /// The feed target of a department's approvers at a center: a call rings only in its own center.
 pub fn department_target(center: &str, department: &str) -> String {
     format!("dept:{center}/{department}")
+}
+
+/// The feed target of a center's windows for clerk credentials. Not a center target of
+/// [`target_center`]: a supervisor's console does not receive PIN verifiers.
+pub fn clerk_target(center: &str) -> String {
+    format!("clerks:{center}")
 }
 
 /// The center a feed target belongs to (`None` for [`ALL`]).

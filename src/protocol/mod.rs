@@ -405,6 +405,9 @@ pub enum FeedBody {
         /// The answer.
         reply: Reply,
     },
+    /// A clerk's sign-in credential was set or revoked at HQ (to the windows of the clerk's
+    /// center): the PIN verifier, the seal public key, the role — never the PIN.
+    Clerk(crate::store::clerks::Credential),
     /// A KB version was published (to everyone); download it with `GET /v1/kb/{hash}`.
     KbVersion {
         /// `kb.toml` version.
@@ -423,6 +426,7 @@ impl FeedBody {
             Self::CallState { .. } => "call_state",
             Self::CallReply { .. } => "call_reply",
             Self::KbVersion { .. } => "kb_version",
+            Self::Clerk(_) => "clerk",
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Pulled {
     pub skipped: usize,
     /// Case ids whose journal changed (the desk reloads them).
     pub cases: Vec<String>,
+    /// Clerk credentials set or revoked at HQ, written to `clerks.json`.
+    pub clerks: usize,
 }
 
 /// A KB version HQ announced, as the desk has it.
@@ -102,6 +104,8 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Pulled, StoreError> {
         let mut pulled = Pulled::default();
+        let mut credentials = Vec::new();
+        let data_dir = self.data_dir();
         // Fold the cases that get events before the transaction (reads use the cache).
         let mut cases = std::collections::HashMap::new();
         for item in items {
@@ -186,7 +190,13 @@ impl Store {
                     pulled.kb_versions += 1;
                 }
                 FeedBody::Call { .. } => pulled.skipped += 1,
+                FeedBody::Clerk(credential) => credentials.push(credential.clone()),
             }
+        }
+        // Credentials go to `clerks.json` (read before the store opens) before the cursor
+        // commits: a crash between the two pulls them again, and receiving is idempotent.
+        if !credentials.is_empty() {
+            pulled.clerks = receive_clerks(data_dir.as_deref(), credentials)?;
         }
         tx.execute(
             "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -201,6 +211,39 @@ impl Store {
         Ok(pulled)
     }
 
+    /// The directory of the store's file (where `clerks.json` lives).
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        let path = self.conn.path().filter(|p| !p.is_empty())?;
+        std::path::Path::new(path).parent().map(std::path::Path::to_path_buf)
+    }
+}
+
+/// Takes clerk credentials HQ sent into `clerks.json` in `dir` (next to the store); with the store
+/// key open in this process, seals it for the new ones so they can sign in alone next time.
+fn receive_clerks(
+    dir: Option<&std::path::Path>,
+    credentials: Vec<crate::store::clerks::Credential>,
+) -> Result<usize, StoreError> {
+    use crate::store::clerks::Clerks;
+    {
+        let dir = dir.ok_or_else(|| StoreError::Io("数据库没有所在目录，无法保存工作人员".into()))?;
+        let fail = |e: crate::store::clerks::ClerkError| StoreError::Io(e.to_string());
+        let mut clerks = Clerks::load(dir).map_err(fail)?;
+        let mut changed = 0;
+        for credential in credentials {
+            changed += usize::from(clerks.receive(credential));
+        }
+        if let Some(key) = super::session_key() {
+            changed += clerks.seal_pending(&key).map_err(fail)?;
+        }
+        if changed > 0 {
+            clerks.save(dir).map_err(fail)?;
+        }
+        Ok(changed)
+    }
+}
+
+impl Store {
     /// KB versions announced but not yet downloaded, oldest first.
     pub fn kb_to_download(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
