@@ -51,6 +51,7 @@ fn case_changes(template: &[Value], window: usize, n: usize) -> Vec<Change> {
                 seq: (n * template.len() + i) as i64 + 1,
                 kind: ChangeKind::CaseEvent,
                 body,
+                clerk: Some("王芳".into()),
             }
         })
         .collect()

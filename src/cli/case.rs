@@ -161,20 +161,32 @@ pub fn run(command: CaseCommand, kb: &Kb, data_dir: &Path) -> anyhow::Result<Exi
                     *event = masked_event(kb, event, delivery);
                 }
             }
+            // Who recorded each entry (the clerk signed in then; none before sign-in existed).
+            let clerks: std::collections::HashMap<i64, String> =
+                store.event_clerks(&id)?.into_iter().filter_map(|(seq, c)| Some((seq, c?))).collect();
             if json {
                 let journal: Vec<_> = events
                     .iter()
-                    .map(|(seq, at, event)| serde_json::json!({ "seq": seq, "at": at, "event": event }))
+                    .map(|(seq, at, event)| {
+                        serde_json::json!({ "seq": seq, "at": at, "clerk": clerks.get(seq), "event": event })
+                    })
                     .collect();
                 let out = serde_json::json!({ "id": id, "case": snapshot, "journal": journal });
                 println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 println!("案件 {} ({id})", snapshot.number.as_deref().unwrap_or("办理中"));
                 println!("状态 {}", snapshot.status.label());
+                let mut by: Vec<&str> = clerks.values().map(String::as_str).collect();
+                by.sort_unstable();
+                by.dedup();
+                if !by.is_empty() {
+                    println!("经办 {}", by.join("、"));
+                }
                 for (seq, at, event) in events {
                     println!(
-                        "{seq:>4} {} {}",
+                        "{seq:>4} {} {} {}",
                         crate::time::show(at, "%Y-%m-%d %H:%M:%S"),
+                        clerks.get(&seq).map_or("-", String::as_str),
                         serde_json::to_string(&event)?
                     );
                 }

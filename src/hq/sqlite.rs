@@ -170,6 +170,7 @@ pub const MIGRATIONS: &[&str] = &[
         revoked_at TEXT,
         PRIMARY KEY (center, name)
     );
+    ALTER TABLE changes ADD COLUMN clerk TEXT;
 "#,
 ];
 
@@ -287,7 +288,7 @@ const GROUP_WEIGHT: usize = 1_200;
 fn writer_loop(
     mut conn: Connection,
     jobs: mpsc::Receiver<Job>,
-    feed: watch::Sender<i64>,
+    feed: Arc<watch::Sender<i64>>,
     depts: Departments,
     tail: Arc<RwLock<FeedTail>>,
 ) {
@@ -306,22 +307,27 @@ fn writer_loop(
         let (finishes, commit) = run_batch(&mut conn, batch, &depts);
         // Publish what this commit added to the feed before anyone hears of it: live streams then
         // read new items from memory instead of all querying the database at once.
-        let seq = tail.read().map(|t| t.max_seq).unwrap_or(0);
-        if let Ok(rows) = feed_since(&conn, seq)
-            && let Some(last) = rows.last().map(|r| r.0)
-        {
-            if let Ok(mut t) = tail.write() {
-                t.extend(rows);
-            }
-            feed.send_if_modified(|old| {
-                let changed = *old != last;
-                *old = last;
-                changed
-            });
-        }
+        publish_feed(&conn, &tail, &feed);
         for finish in finishes {
             finish(commit.clone());
         }
+    }
+}
+
+/// Moves feed rows newer than the tail into it and tells live streams.
+fn publish_feed(conn: &Connection, tail: &RwLock<FeedTail>, feed: &watch::Sender<i64>) {
+    let seq = tail.read().map(|t| t.max_seq).unwrap_or(0);
+    if let Ok(rows) = feed_since(conn, seq)
+        && let Some(last) = rows.last().map(|r| r.0)
+    {
+        if let Ok(mut t) = tail.write() {
+            t.extend(rows);
+        }
+        feed.send_if_modified(|old| {
+            let changed = *old < last;
+            *old = (*old).max(last);
+            changed
+        });
     }
 }
 
@@ -381,7 +387,11 @@ pub const TAIL_BYTES: usize = 16 * 1024 * 1024;
 impl FeedTail {
     fn extend(&mut self, rows: Vec<(i64, String, FeedItem, usize)>) {
         for (seq, target, item, size) in rows {
-            self.max_seq = self.max_seq.max(seq);
+            // The writer and the watcher of other processes' items may both publish a row.
+            if seq <= self.max_seq {
+                continue;
+            }
+            self.max_seq = seq;
             self.items.push_back((seq, target, item));
             self.sizes.push_back(size);
             self.bytes += size;
@@ -455,17 +465,27 @@ const REVOCATION_POLL: std::time::Duration = std::time::Duration::from_millis(20
 
 /// Watches `device_epoch` (bumped by every revocation and rotation, whichever process made it):
 /// on a change it empties the token cache and tells open streams to check their token again.
-/// Ends when the store is dropped.
+/// It also publishes feed items another process wrote (a clerk set or revoked with `hq clerk` on
+/// the running HQ's database), so pulls and live streams see them. Ends when the store is dropped.
 fn watch_revocations(
     path: PathBuf,
     cache: std::sync::Weak<RwLock<HashMap<String, Grant>>>,
     sender: std::sync::Weak<watch::Sender<u64>>,
+    feed: (std::sync::Weak<RwLock<FeedTail>>, std::sync::Weak<watch::Sender<i64>>),
     mut seen: u64,
 ) {
     let Ok(conn) = open_connection(&path) else { return };
     loop {
         std::thread::sleep(REVOCATION_POLL);
         let (Some(cache), Some(sender)) = (cache.upgrade(), sender.upgrade()) else { return };
+        // Feed items another process added (`hq clerk set` on the running HQ's database).
+        if let (Some(tail), Some(feed)) = (feed.0.upgrade(), feed.1.upgrade()) {
+            let newest: i64 =
+                conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |r| r.get(0)).unwrap_or(0);
+            if tail.read().is_ok_and(|t| newest > t.max_seq) {
+                publish_feed(&conn, &tail, &feed);
+            }
+        }
         let Ok(epoch) = device_epoch(&conn) else { continue };
         if epoch != seen {
             seen = epoch;
@@ -502,12 +522,14 @@ impl SqliteStorage {
         }
         let seq: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM feed", [], |r| r.get(0))?;
         let (feed_tx, feed_rx) = watch::channel(seq);
+        let feed_tx = Arc::new(feed_tx);
         let (tx, rx) = mpsc::channel();
         let epoch = device_epoch(&conn)?;
         let depts = Arc::new(RwLock::new(depts));
         let tail = Arc::new(RwLock::new(FeedTail { max_seq: seq, ..FeedTail::default() }));
         let writer_tail = tail.clone();
         let writer_depts = depts.clone();
+        let watched_feed = (Arc::downgrade(&tail), Arc::downgrade(&feed_tx));
         std::thread::Builder::new()
             .name("hq-writer".into())
             .spawn(move || writer_loop(conn, rx, feed_tx, writer_depts, writer_tail))
@@ -518,7 +540,7 @@ impl SqliteStorage {
             (Arc::downgrade(&devices), Arc::downgrade(&revocations), path.to_path_buf());
         std::thread::Builder::new()
             .name("hq-revocations".into())
-            .spawn(move || watch_revocations(watched, cache, sender, epoch))
+            .spawn(move || watch_revocations(watched, cache, sender, watched_feed, epoch))
             .map_err(|e| StorageError::Unavailable(format!("无法启动吊销监视线程: {e}")))?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -1054,10 +1076,30 @@ fn apply_change(
         cases.insert(c.case_id.clone(), case);
     }
     let Some(case) = cases.get_mut(&c.case_id) else { unreachable!("inserted above") };
+    // Who did it: the window and, when it has sign-in, the clerk (`HRB/W1#王芳`).
+    let push_entry = || {
+        let mut entry = stamp.entry(Action::Push).case(&c.case_id);
+        if let Some(clerk) = &c.clerk {
+            entry.actor = format!("{}#{clerk}", entry.actor);
+        }
+        entry
+    };
     let refuse = |reason: &'static str, message: String| -> Result<ChangeResult, StorageError> {
-        audit(conn, stamp.entry(Action::Push).case(&c.case_id).subject(&c.id).status(409, Some(reason)))?;
+        audit(conn, push_entry().subject(&c.id).status(409, Some(reason)))?;
         Ok(result(ChangeStatus::Conflict, None, Some(message)))
     };
+    // A resend of what this window already stored is a duplicate whatever today's checks say
+    // (a rule added since, an item the KB has dropped): it was accepted when it first came.
+    let stored: Option<(i64, String, String)> = conn
+        .prepare_cached("SELECT seq, hash, device_id FROM changes WHERE change_id = ?1")?
+        .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    if let Some((seq, stored_hash, stored_device)) = &stored
+        && stored_hash == hash
+        && *stored_device == device.id
+    {
+        return Ok(result(ChangeStatus::Duplicate, Some(*seq), None));
+    }
     if let Some(owner) = &case.owner
         && (owner.center != device.center || owner.window != window)
     {
@@ -1071,28 +1113,30 @@ fn apply_change(
     {
         return refuse(reason, message);
     }
-    // Each change id is stored once: the insert is ignored for an id HQ already has, and only then
-    // is the stored one read to tell a repeat (duplicate) from different content (conflict).
-    let inserted = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO changes(change_id, device_id, case_id, client_seq, kind, body, hash, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![c.id, device.id, c.case_id, c.seq, c.kind.as_str(), prepared.body, hash, stamp.time])?;
-    if inserted == 0 {
-        let (seq, stored_hash): (i64, String) = conn
-            .prepare_cached("SELECT seq, hash FROM changes WHERE change_id = ?1")?
-            .query_row([&c.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        return Ok(if &stored_hash == hash {
-            result(ChangeStatus::Duplicate, Some(seq), None)
-        } else {
-            result(
-                ChangeStatus::Conflict,
-                Some(seq),
-                Some(format!("变更 {} 已以不同内容存储（总部序号 {seq}），不予覆盖", c.id)),
-            )
-        });
+    // Each change id is stored once: an id HQ has with other content (or from another device)
+    // is a conflict; the same content from this device was answered above.
+    if let Some((seq, _, _)) = stored {
+        return Ok(result(
+            ChangeStatus::Conflict,
+            Some(seq),
+            Some(format!("变更 {} 已以不同内容存储（总部序号 {seq}），不予覆盖", c.id)),
+        ));
     }
+    conn.prepare_cached(
+        "INSERT INTO changes(change_id, device_id, case_id, client_seq, kind, body, hash, received_at, clerk)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        c.id,
+        device.id,
+        c.case_id,
+        c.seq,
+        c.kind.as_str(),
+        prepared.body,
+        hash,
+        stamp.time,
+        c.clerk
+    ])?;
     let seq = conn.last_insert_rowid();
     // The case row follows its first stored change.
     if case.owner.is_none() {
@@ -1166,7 +1210,7 @@ fn apply_change(
         }
         _ => {}
     }
-    audit(conn, stamp.entry(Action::Push).case(&c.case_id).subject(&subject))?;
+    audit(conn, push_entry().subject(&subject))?;
     Ok(result(ChangeStatus::Applied, Some(seq), None))
 }
 
@@ -1436,17 +1480,25 @@ impl HqStorage for SqliteStorage {
                 .optional()?;
             let Some(mut view) = head else { return Ok(None) };
             let mut stmt = conn.prepare_cached(
-                "SELECT seq, change_id, client_seq, body, received_at FROM changes WHERE case_id = ?1 ORDER BY seq",
+                "SELECT seq, change_id, client_seq, body, received_at, clerk FROM changes WHERE case_id = ?1 ORDER BY seq",
             )?;
             let rows = stmt.query_map([&case_id], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
             })?;
             for row in rows {
-                let (seq, id, client_seq, body, received_at) = row?;
+                let (seq, id, client_seq, body, received_at, clerk) = row?;
                 view.changes.push(CaseChange {
                     seq,
                     id,
                     client_seq,
+                    clerk,
                     body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
                     received_at: parse_ts(&received_at),
                 });

@@ -16,6 +16,7 @@ fn change(case_id: &str, seq: i64, event: &CaseEvent) -> Change {
         seq,
         kind: ChangeKind::CaseEvent,
         body: serde_json::to_value(event).expect("event json"),
+        clerk: None,
     }
 }
 
@@ -523,8 +524,52 @@ async fn naive_times_of_an_older_hq_read_as_utc_and_an_older_desks_as_the_halls_
         seq: 1,
         kind: ChangeKind::CaseEvent,
         body: serde_json::json!({"event": "started", "at": "2026-12-01T00:10:00"}),
+        clerk: None,
     };
     assert_eq!(storage.push(clerk, vec![old.clone()]).await.expect("push")[0].status, ChangeStatus::Applied);
     let event: CaseEvent = serde_json::from_value(old.body).expect("reads");
     assert_eq!(event, CaseEvent::Started { at: utc("2026-11-30T16:10:00Z") });
+}
+
+#[tokio::test]
+async fn a_resend_of_a_stored_change_is_a_duplicate_even_when_a_newer_check_would_refuse_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    let storage = SqliteStorage::open(&path).expect("open");
+    let (w1, w2) = (clerk(&storage, "01").await, clerk(&storage, "02").await);
+    // Stored by an older HQ before case numbers were checked: another window's number.
+    let at = events().into_iter().next().map(|e| match e {
+        CaseEvent::Started { at } => at,
+        _ => unreachable!("the first event starts the case"),
+    });
+    let finished = CaseEvent::Finished {
+        number: "ZZZ-99-20261130-0001".into(),
+        decision: Decision::Accept {
+            promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"),
+            commitments: Vec::new(),
+        },
+        at: at.expect("time"),
+    };
+    let old = change("old", 1, &finished);
+    rusqlite::Connection::open(&path)
+        .expect("db")
+        .execute(
+            "INSERT INTO changes(change_id, device_id, case_id, client_seq, kind, body, hash, received_at)
+             VALUES (?1, ?2, ?3, 1, 'case_event', ?4, ?5, '2026-11-30T01:00:00Z')",
+            rusqlite::params![old.id, w1.id, old.case_id, old.body.to_string(), old.content_hash()],
+        )
+        .expect("old row");
+    // Today the same change from scratch is refused …
+    let fresh = change("new", 1, &finished);
+    let answer = storage.push(w1.clone(), vec![fresh]).await.expect("push");
+    assert_eq!(answer[0].status, ChangeStatus::Conflict);
+    // … but the resend of the stored one is what it was: a duplicate, with the stored seq.
+    let answer = storage.push(w1.clone(), vec![old.clone()]).await.expect("push");
+    assert_eq!(answer[0].status, ChangeStatus::Duplicate, "{:?}", answer[0].message);
+    assert!(answer[0].seq.is_some());
+    // The same id with other content, or from another window, stays a conflict.
+    let mut edited = old.clone();
+    edited.body["number"] = "HRB-01-20261130-0009".into();
+    assert_eq!(storage.push(w1, vec![edited]).await.expect("push")[0].status, ChangeStatus::Conflict);
+    assert_eq!(storage.push(w2, vec![old]).await.expect("push")[0].status, ChangeStatus::Conflict);
 }

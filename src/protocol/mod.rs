@@ -168,6 +168,19 @@ pub struct Change {
     pub kind: ChangeKind,
     /// The change itself (a case event as JSON).
     pub body: serde_json::Value,
+    /// The clerk signed in at the window when the event was recorded (受理人); absent from desks
+    /// without sign-in. Not part of [`Change::content_hash`]: a resend is the same change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clerk: Option<String>,
+}
+
+/// Longest clerk name on the wire, in characters.
+pub const MAX_CLERK_CHARS: usize = 32;
+
+/// Checks a clerk name: 1–[`MAX_CLERK_CHARS`] characters, no control characters.
+pub fn valid_clerk(name: &str) -> bool {
+    let n = name.chars().count();
+    (1..=MAX_CLERK_CHARS).contains(&n) && !name.chars().any(char::is_control) && name.trim() == name
 }
 
 impl Change {
@@ -282,6 +295,11 @@ pub fn decode_push(bytes: &[u8]) -> Result<PushRequest, DecodeError> {
         }
         if !c.body.is_object() {
             return Err(DecodeError(format!("changes[{i}].body 必须是 JSON 对象")));
+        }
+        if c.clerk.as_deref().is_some_and(|n| !valid_clerk(n)) {
+            return Err(DecodeError(format!(
+                "changes[{i}].clerk 必须是 1–{MAX_CLERK_CHARS} 个字符的姓名，不含控制字符和首尾空白"
+            )));
         }
     }
     Ok(req)
@@ -467,6 +485,9 @@ pub struct CaseChange {
     pub client_seq: i64,
     /// The change.
     pub body: serde_json::Value,
+    /// The clerk at the window who recorded it, when the desk had sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clerk: Option<String>,
     /// When HQ stored it.
     #[serde(with = "crate::time::serde_utc")]
     pub received_at: DateTime<Utc>,

@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use super::*;
 
 fn change(id: &str, body: serde_json::Value) -> Change {
-    Change { id: id.into(), case_id: "case-1".into(), seq: 1, kind: ChangeKind::CaseEvent, body }
+    Change { id: id.into(), case_id: "case-1".into(), seq: 1, kind: ChangeKind::CaseEvent, body, clerk: None }
 }
 
 #[test]

@@ -134,6 +134,8 @@ pub struct OutboxEntry {
     pub case_id: String,
     /// The event as JSON.
     pub body: String,
+    /// The clerk signed in when the event was journaled (`case_events.clerk`).
+    pub clerk: Option<String>,
 }
 
 /// The local store.
@@ -574,10 +576,18 @@ impl Store {
     /// Outbox entries not yet acknowledged by HQ, oldest first.
     pub fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, event_id, case_id, body FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?1",
+            "SELECT o.id, o.event_id, o.case_id, o.body,
+                    (SELECT e.clerk FROM case_events e WHERE e.event_id = o.event_id)
+             FROM outbox o WHERE o.sent_at IS NULL ORDER BY o.id LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
-            Ok(OutboxEntry { id: r.get(0)?, event_id: r.get(1)?, case_id: r.get(2)?, body: r.get(3)? })
+            Ok(OutboxEntry {
+                id: r.get(0)?,
+                event_id: r.get(1)?,
+                case_id: r.get(2)?,
+                body: r.get(3)?,
+                clerk: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

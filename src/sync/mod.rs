@@ -170,6 +170,7 @@ pub fn push_all(
                         seq: e.id,
                         kind: ChangeKind::CaseEvent,
                         body,
+                        clerk: e.clerk.clone().filter(|n| crate::protocol::valid_clerk(n)),
                     },
                 )),
                 _ => unreadable.push(Delivery {
