@@ -3,24 +3,28 @@
 //! Its own test binary: it sets the process's store key, which every desk store opened in the
 //! process then uses.
 
-use yichuang::store::clerks::{Clerks, Credential, hash_pin};
+mod common;
+
 use yichuang::store::{Store, StoreKind};
 
 #[test]
 fn backups_of_an_encrypted_store_are_encrypted_and_open_with_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let mut clerks = Clerks::default();
-    clerks.set_credential(Credential {
-        name: "王芳".into(),
-        verifier: hash_pin("246810").unwrap(),
-        set_at: "2026-12-03T01:00:00Z".into(),
-        source: "desk".into(),
-        role: Default::default(),
-        revoked: false,
-        seal: None,
-    });
-    let (signed, _) = clerks.sign_in("王芳", "246810", None).unwrap();
-    yichuang::store::unlock(signed.key.clone());
+    let out = common::yichuang_with_stdin(
+        &[
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "desk",
+            "clerk",
+            "set",
+            "--name",
+            common::WANG.name,
+            "--pin-stdin",
+        ],
+        &format!("{}\n", common::WANG.pin),
+    );
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let signed = common::sign_in_here(dir.path(), &common::WANG);
     let db = dir.path().join("desk.sqlite3");
     let mut store = Store::open(&db, StoreKind::Desk).unwrap();
     let case = store.create_case("2026-12-03T01:30:00Z".parse().unwrap()).unwrap();

@@ -7,23 +7,14 @@ mod common;
 mod e2e_support;
 mod hq_support;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 /// Runs the real binary on `dir` with `args`, writing `stdin` to it.
 fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_yichuang"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the yichuang binary runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("the binary finishes")
+    let mut all = vec!["--data-dir", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    common::yichuang_with_stdin(&all, stdin)
 }
 
 fn utc(s: &str) -> chrono::DateTime<chrono::Utc> {
@@ -54,7 +45,7 @@ fn the_store_is_encrypted_at_the_first_sign_in_and_opens_only_with_a_clerks_pin(
     assert!(yichuang::store::is_plaintext(&db));
 
     // The right PIN signs in, encrypts the store in place and lists the case.
-    let out = run(dir.path(), &["case", "list", "--as", "王芳", "--pin-stdin"], "246810\n");
+    let out = common::as_clerk(dir.path(), &common::WANG, &["case", "list"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert!(common::stdout(&out).contains(&case) || !common::stdout(&out).is_empty());
     assert!(yichuang::store::is_encrypted(&db));
@@ -86,7 +77,7 @@ fn the_store_is_encrypted_at_the_first_sign_in_and_opens_only_with_a_clerks_pin(
 
     // The key comes from the clerk's wrap: with it, plain SQLCipher reads the case back.
     let mut clerks = yichuang::store::clerks::Clerks::load(dir.path()).unwrap();
-    let (signed, _) = clerks.sign_in("王芳", "246810", None).unwrap();
+    let (signed, _) = clerks.sign_in("王芳", common::WANG.pin, None).unwrap();
     let conn = rusqlite::Connection::open(&db).unwrap();
     yichuang::store::apply_key(&conn, &signed.key).unwrap();
     let n: i64 = conn.query_row("SELECT count(*) FROM cases WHERE id = ?1", [&case], |r| r.get(0)).unwrap();
@@ -121,7 +112,7 @@ fn a_second_clerk_is_set_by_an_enrolled_one_and_then_opens_the_store_alone() {
         "246810\n112233\n",
     );
     assert!(out.status.success(), "{}", common::stderr(&out));
-    let out = run(dir.path(), &["case", "list", "--as", "李强", "--pin-stdin"], "112233\n");
+    let out = common::as_clerk(dir.path(), &common::LI, &["case", "list"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     // With two clerks the desk asks who signs in.
     let out = run(dir.path(), &["case", "list", "--pin-stdin"], "112233\n");
@@ -145,19 +136,17 @@ fn the_desk_asks_for_the_pin_before_it_opens() {
     desk.wait_for("PIN 不正确");
     assert!(!dir.path().join("desk.sqlite3").exists(), "nothing is created before a sign-in");
     let desk = e2e_support::Tmux::start(&args, 120, 40);
-    desk.wait_for("王芳 的 PIN：");
-    desk.type_text("246810");
-    desk.keys(&["Enter"]);
+    desk.sign_in(common::WANG.name, common::WANG.pin);
     desk.wait_for("接待下一位申请人");
     assert!(yichuang::store::is_encrypted(&dir.path().join("desk.sqlite3")));
     // The PIN never reaches the screen.
-    assert!(!desk.capture().contains("246810"));
+    assert!(!desk.capture().contains(common::WANG.pin));
     // Ctrl+L (or 10 idle minutes) covers the screen; the PIN brings back the screen as it was.
     desk.type_text("a012");
     desk.keys(&["C-l"]);
     let locked = desk.wait_for("窗口已锁定");
     assert!(!locked.contains("a012") && !locked.contains("A012"), "{locked}");
-    desk.type_text("246810");
+    desk.type_text(common::WANG.pin);
     desk.keys(&["Enter"]);
     let back = desk.wait_for("排队号/预约号 > a012");
     assert!(!back.contains("窗口已锁定"), "the draft is kept and the lock gone: {back}");
@@ -187,22 +176,6 @@ fn sync_once_signs_in_and_delivers_from_an_encrypted_store() {
     assert_eq!(cases, 1);
 }
 
-/// Runs `yichuang hq ARGS… --db DB` with `stdin`.
-fn hq_with_stdin(db: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_yichuang"))
-        .arg("hq")
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the yichuang binary runs");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-    child.wait_with_output().expect("the binary finishes")
-}
-
 #[test]
 fn clerks_set_at_hq_reach_their_centers_desks_sign_in_offline_and_stop_once_revoked() {
     let dir = tempfile::tempdir().unwrap();
@@ -211,21 +184,20 @@ fn clerks_set_at_hq_reach_their_centers_desks_sign_in_offline_and_stop_once_revo
     let data = dir.path().join("desk");
     let db = hq_support::desk(&data, "HRB", "W1");
     let token = hq_support::enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
-    let set = |center: &str, name: &str, role: &str, pin: &str| {
-        let args = ["clerk", "set", "--center", center, "--name", name, "--role", role, "--pin-stdin"];
-        let out = hq_with_stdin(&hq_db, &args, &format!("{pin}\n"));
-        assert!(out.status.success(), "{}", common::stderr(&out));
-    };
-    set("HRB", "王芳", "clerk", "246810");
-    set("HRB", "李强", "supervisor", "112233");
-    set("SZX", "赵六", "clerk", "556677");
-    let out =
-        hq_with_stdin(&hq_db, &["clerk", "set", "--center", "HRB", "--name", "弱", "--pin-stdin"], "123\n");
+    common::set_at_hq(&hq_db, "HRB", &common::WANG, "clerk");
+    common::set_at_hq(&hq_db, "HRB", &common::LI, "supervisor");
+    common::set_at_hq(&hq_db, "SZX", &common::Clerk { name: "赵六", pin: "556677" }, "clerk");
+    let db_arg = hq_db.to_str().unwrap();
+    let args = ["hq", "clerk", "set", "--db", db_arg, "--center", "HRB", "--name", "弱", "--pin-stdin"];
+    let out = common::yichuang_with_stdin(&args, "123\n");
     assert!(!out.status.success() && common::stderr(&out).contains("PIN 至少"), "{}", common::stderr(&out));
     // HQ keeps a slow salted hash, never the PIN.
     drop(hq);
     let bytes = std::fs::read(&hq_db).unwrap();
-    assert!(!bytes.windows(6).any(|w| w == b"246810" || w == b"112233"), "no PIN in HQ's database");
+    assert!(
+        !bytes.windows(6).any(|w| w == common::WANG.pin.as_bytes() || w == common::LI.pin.as_bytes()),
+        "no PIN in HQ's database"
+    );
     let hq = hq_support::Hq::start(&hq_db, "127.0.0.1:0");
 
     // The desk has no clerk yet: it syncs as before and receives its center's two clerks.
@@ -236,17 +208,17 @@ fn clerks_set_at_hq_reach_their_centers_desks_sign_in_offline_and_stop_once_revo
     assert_eq!(names, ["李强", "王芳"], "only HRB's clerks, not SZX's");
     assert_eq!(clerks.role("李强"), Some(yichuang::store::clerks::ClerkRole::Supervisor));
     let json = std::fs::read_to_string(data.join("clerks.json")).unwrap();
-    assert!(!json.contains("246810") && !json.contains("112233"));
+    assert!(!json.contains(common::WANG.pin) && !json.contains(common::LI.pin));
 
     // Offline now (HQ stopped): 王芳 signs in with the PIN set at HQ; the store gets its key and is
     // sealed for 李强, who then signs in alone on his shift.
     drop(hq);
     let out = run(&data, &["case", "list", "--as", "王芳", "--pin-stdin"], "000000\n");
     assert!(common::stderr(&out).contains("PIN 不正确"), "{}", common::stderr(&out));
-    let out = run(&data, &["case", "list", "--as", "王芳", "--pin-stdin"], "246810\n");
+    let out = common::as_clerk(&data, &common::WANG, &["case", "list"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert!(yichuang::store::is_encrypted(&db));
-    let out = run(&data, &["case", "list", "--as", "李强", "--pin-stdin"], "112233\n");
+    let out = common::as_clerk(&data, &common::LI, &["case", "list"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let out = run(&data, &["case", "list", "--as", "赵六", "--pin-stdin"], "556677\n");
     assert!(common::stderr(&out).contains("没有名为 赵六"), "{}", common::stderr(&out));
@@ -270,9 +242,9 @@ fn clerks_set_at_hq_reach_their_centers_desks_sign_in_offline_and_stop_once_revo
         "246810\n",
     );
     assert!(out.status.success(), "{}{}", common::stdout(&out), common::stderr(&out));
-    let out = run(&data, &["case", "list", "--as", "李强", "--pin-stdin"], "112233\n");
+    let out = common::as_clerk(&data, &common::LI, &["case", "list"]);
     assert!(common::stderr(&out).contains("已被总部撤销"), "{}", common::stderr(&out));
-    let out = run(&data, &["case", "list", "--as", "王芳", "--pin-stdin"], "246810\n");
+    let out = common::as_clerk(&data, &common::WANG, &["case", "list"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     // Setting and revoking are in HQ's audit, readable, and the chain holds.
     drop(hq);

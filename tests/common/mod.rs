@@ -75,3 +75,79 @@ pub fn marked_blocks(markdown: &str) -> Vec<(String, String)> {
 pub fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(root().join(path)).expect("file readable")
 }
+
+/// A clerk the tests sign in as, with the PIN.
+#[derive(Debug, Clone, Copy)]
+pub struct Clerk {
+    /// The name (受理人).
+    pub name: &'static str,
+    /// The PIN.
+    pub pin: &'static str,
+}
+
+/// The window clerk most tests sign in as.
+pub const WANG: Clerk = Clerk { name: "王芳", pin: "246810" };
+/// A second window clerk.
+pub const LI: Clerk = Clerk { name: "李强", pin: "112233" };
+/// A supervisor (approves exceptions at the window).
+pub const ZHAO: Clerk = Clerk { name: "赵敏", pin: "556677" };
+
+/// Runs the real binary with `args`, writing `stdin` to it (a PIN for `--pin-stdin`).
+pub fn yichuang_with_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_yichuang"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the yichuang binary runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+/// How every test signs in on the command line: `yichuang --data-dir DIR ARGS… --as NAME
+/// --pin-stdin` with the clerk's PIN on standard input.
+pub fn as_clerk(dir: &Path, clerk: &Clerk, args: &[&str]) -> Output {
+    let dir = dir.to_str().expect("utf-8 path");
+    let mut all = vec!["--data-dir", dir];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--as", clerk.name, "--pin-stdin"]);
+    yichuang_with_stdin(&all, &format!("{}\n", clerk.pin))
+}
+
+/// Sets `clerk` at HQ (`hq clerk set --db DB --center CENTER`) with `role`.
+pub fn set_at_hq(db: &Path, center: &str, clerk: &Clerk, role: &str) {
+    let db = db.to_str().expect("utf-8 path");
+    let args = [
+        "hq",
+        "clerk",
+        "set",
+        "--db",
+        db,
+        "--center",
+        center,
+        "--name",
+        clerk.name,
+        "--role",
+        role,
+        "--pin-stdin",
+    ];
+    let out = yichuang_with_stdin(&args, &format!("{}\n", clerk.pin));
+    assert!(out.status.success(), "hq clerk set: {}", stderr(&out));
+}
+
+/// Signs `clerk` in inside the test process, as the desk does at start: releases the store key
+/// for every store this process opens and records the clerk with each journal record.
+pub fn sign_in_here(dir: &Path, clerk: &Clerk) -> yichuang::store::clerks::SignedIn {
+    let mut clerks = yichuang::store::clerks::Clerks::load(dir).expect("clerks.json");
+    let (signed, changed) = clerks.sign_in(clerk.name, clerk.pin, None).expect("sign-in");
+    if changed {
+        clerks.save(dir).expect("save clerks.json");
+    }
+    yichuang::store::unlock(signed.key.clone());
+    yichuang::store::set_session_clerk(Some(signed.clerk.clone()));
+    signed
+}

@@ -25,6 +25,14 @@ pub struct Tmux {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl Tmux {
+    /// Answers the desk's sign-in prompt (`NAME 的 PIN：`) with `pin`, as every tmux test of a
+    /// desk with clerks signs in.
+    pub fn sign_in(&self, name: &str, pin: &str) {
+        self.wait_for(&format!("{name} 的 PIN："));
+        self.type_text(pin);
+        self.keys(&["Enter"]);
+    }
+
     /// Starts `args` (after the binary) in a detached `width`x`height` session.
     pub fn start(args: &[&str], width: u16, height: u16) -> Self {
         Self::start_command(&binary_command(args), width, height)
