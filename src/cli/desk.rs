@@ -298,6 +298,15 @@ pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyho
         store.set_setting(crate::sync::HQ_TOKEN, token.trim())?;
     }
     let sync = crate::sync::SyncConfig::from_store(&store)?.map(|c| (data_dir.join("desk.sqlite3"), c));
+    tracing::info!(
+        target: "desk",
+        center = config.as_ref().map_or("", |c| c.center.as_str()),
+        window = config.as_ref().map_or("", |c| c.window.as_str()),
+        clerk = signed.as_ref().map_or("", |s| s.clerk.as_str()),
+        kb = %kb.meta.version,
+        hq = sync.is_some(),
+        "desk opened"
+    );
     let backup = backup_config(&store, args)?.map(|(dir, every)| crate::tui::Backup {
         db: data_dir.join("desk.sqlite3"),
         dir,

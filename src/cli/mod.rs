@@ -3,6 +3,7 @@
 mod case;
 mod console;
 pub mod desk;
+pub mod desklog;
 mod doctor;
 pub mod drill;
 mod hq;
@@ -114,6 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Case { signin: who, command }) => {
+            desklog::init(&data_dir);
             signin::sign_in(&data_dir, &who)?;
             case::run(command, &Kb::load(cli.kb.as_deref())?, &data_dir)
         }
@@ -124,19 +126,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Sync { signin: who, args }) => {
+            desklog::init(&data_dir);
             signin::sign_in(&data_dir, &who)?;
             sync::run(args, &data_dir)
         }
         Some(Command::Doctor { signin: who, args }) => {
             // `--db` on another file (a backup) is opened with the desk's key too.
+            desklog::init(&data_dir);
             signin::sign_in(&data_dir, &who)?;
             doctor::run(&args, &data_dir)
         }
         Some(Command::Desk(args)) => {
+            desklog::init(&data_dir);
             desk::run(Kb::load(cli.kb.as_deref())?, cli.kb.is_some(), &data_dir, &args)?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
+            desklog::init(&data_dir);
             desk::run(Kb::load(cli.kb.as_deref())?, cli.kb.is_some(), &data_dir, &desk::DeskArgs::default())?;
             Ok(ExitCode::SUCCESS)
         }

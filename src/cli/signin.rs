@@ -85,7 +85,14 @@ pub fn sign_in(data_dir: &Path, args: &SignInArgs) -> anyhow::Result<Option<Sign
     }
     let name = clerk_name(&clerks, args)?;
     let pin = read_pin(&format!("{name} 的 PIN："), args.pin_stdin)?;
-    let (signed, changed) = clerks.sign_in(&name, &pin, crate::store::session_key().as_ref())?;
+    let (signed, changed) = match clerks.sign_in(&name, &pin, crate::store::session_key().as_ref()) {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(target: "desk::signin", clerk = %name, "sign-in refused: {e}");
+            return Err(e.into());
+        }
+    };
+    tracing::info!(target: "desk::signin", clerk = %signed.clerk, new_key = signed.new_key, "signed in");
     if changed {
         clerks.save(data_dir)?;
     }

@@ -441,6 +441,13 @@ impl Store {
         write_event(&tx, case_id, &mut case, &CaseEvent::Finished { number, decision, at }, at)?;
         audit::record(&tx, at, window, "finish", Some(case_id), case.number.as_deref().unwrap_or(""))?;
         tx.commit()?;
+        tracing::info!(
+            target: "desk::case",
+            number = case.number.as_deref().unwrap_or(""),
+            item = case.item_code.as_deref().unwrap_or(""),
+            decision = case.decision.as_ref().map(|d| d.label()).unwrap_or(""),
+            "case finished"
+        );
         self.cache.insert(case_id.to_string(), case);
         Ok(&self.cache[case_id])
     }

@@ -255,12 +255,29 @@ pub fn download_kbs(store: &mut Store, client: &HqClient, report: &mut RoundRepo
 pub fn sync_once(store: &mut Store, client: &HqClient, batch: usize) -> Result<RoundReport, SyncError> {
     // A drill store never reaches HQ, whoever calls this.
     store.require_desk()?;
-    client.handshake()?;
-    let mut report = RoundReport::default();
-    push_all(store, client, batch, &mut report)?;
-    pull_all(store, client, &mut report)?;
-    download_kbs(store, client, &mut report)?;
-    Ok(report)
+    let mut round = || -> Result<RoundReport, SyncError> {
+        client.handshake()?;
+        let mut report = RoundReport::default();
+        push_all(store, client, batch, &mut report)?;
+        pull_all(store, client, &mut report)?;
+        download_kbs(store, client, &mut report)?;
+        Ok(report)
+    };
+    let result = round();
+    match &result {
+        Ok(r) => tracing::info!(
+            target: "desk::sync",
+            hq = client.base(),
+            applied = r.applied,
+            duplicate = r.duplicate,
+            conflict = r.conflict,
+            pulled = r.pulled,
+            kb_downloaded = r.kb_downloaded,
+            "sync round done"
+        ),
+        Err(e) => tracing::warn!(target: "desk::sync", hq = client.base(), "sync round failed: {e}"),
+    }
+    result
 }
 
 /// A downloaded KB the desk has not switched to yet, loaded and ready; switch only between
