@@ -139,6 +139,7 @@ fn main() {
             storage: storage.clone(),
             limits: Limits::default(),
             presence: Default::default(),
+            refusals: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));

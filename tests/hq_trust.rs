@@ -389,3 +389,26 @@ fn the_desk_refuses_plain_http_to_a_remote_hq() {
     assert!(HqClient::new("http://localhost:8440", "yc_x", None, Duration::from_secs(1)).is_ok());
     assert!(HqClient::new("https://hq.example:8443", "yc_x", None, Duration::from_secs(1)).is_ok());
 }
+
+#[test]
+fn a_flood_of_refused_requests_is_counted_not_audited_row_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hq.sqlite3");
+    let clerk = enroll(&db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
+    let hq = Hq::start(&db, "127.0.0.1:0");
+    let rows = || -> i64 {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)).unwrap()
+    };
+    let before = rows();
+    for i in 0..500 {
+        assert_eq!(get(&hq, "/v1/pull?since=0", &format!("yc_forged{i}")).0, 401);
+        assert_eq!(get(&hq, "/v1/queue", &clerk).0, 403);
+    }
+    // One row per kind of refusal in the minute (the rest counted for the summary row), and the
+    // chain is whole.
+    let added = rows() - before;
+    assert_eq!(added, 2, "1,000 refusals of two kinds");
+    let (ok, out, _) = hq_support::hq_command(&db, &["audit", "verify"]);
+    assert!(ok, "{out}");
+}

@@ -48,6 +48,8 @@ pub enum Action {
     ReadCaseUnmasked,
     /// A request was refused (401, 403, 409).
     Refused,
+    /// The same refusal repeated within a window: how many times (`count`).
+    RefusedRepeat,
     /// A clerk's PIN was set at HQ.
     ClerkSet,
     /// A clerk was revoked at HQ.
@@ -72,6 +74,7 @@ impl Action {
             Self::ReadCase => "read_case",
             Self::ReadCaseUnmasked => "read_case_unmasked",
             Self::Refused => "refused",
+            Self::RefusedRepeat => "refused_repeat",
             Self::ClerkSet => "clerk_set",
             Self::ClerkRevoke => "clerk_revoke",
         }
@@ -99,6 +102,8 @@ pub struct Entry {
     pub status: u16,
     /// A fixed reason code (`case_awaiting_correction` …), never client text.
     pub reason: Option<&'static str>,
+    /// How many times it happened (a `refused_repeat` row); `None`: once.
+    pub count: Option<u64>,
 }
 
 impl Entry {
@@ -114,6 +119,7 @@ impl Entry {
             subject: None,
             status: 200,
             reason: None,
+            count: None,
         }
     }
 
@@ -191,6 +197,9 @@ pub struct Row {
     pub reason: Option<String>,
     /// Free text of rows written before the chain existed (empty since).
     pub detail: String,
+    /// How many times (`refused_repeat` rows only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
     /// Hash of the previous row.
     pub prev_hash: String,
     /// This row's hash.
@@ -213,6 +222,11 @@ impl Row {
             self.detail,
             self.prev_hash,
         ]);
+        // Rows without a count hash as they did before the column existed.
+        let mut canonical = canonical;
+        if let (Some(count), Some(fields)) = (self.count, canonical.as_array_mut()) {
+            fields.push(count.into());
+        }
         hex(&Sha256::digest(canonical.to_string().as_bytes()))
     }
 }
@@ -248,14 +262,15 @@ pub fn append(conn: &Connection, e: &Entry) -> Result<(), StorageError> {
         status: i64::from(e.status),
         reason: e.reason.map(str::to_string),
         detail: String::new(),
+        count: e.count.map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
         prev_hash,
         hash: String::new(),
     };
     row.hash = row.digest();
     conn.prepare_cached(
         "INSERT INTO audit(seq, at, center, actor, device, action, case_id, subject, status, reason, detail,
-                           prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           prev_hash, hash, count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         row.seq,
@@ -270,7 +285,8 @@ pub fn append(conn: &Connection, e: &Entry) -> Result<(), StorageError> {
         row.reason,
         row.detail,
         row.prev_hash,
-        row.hash
+        row.hash,
+        row.count
     ])?;
     Ok(())
 }
@@ -290,12 +306,13 @@ fn read_row(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         detail: r.get(10)?,
         prev_hash: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
         hash: r.get::<_, Option<String>>(12)?.unwrap_or_default(),
+        count: r.get(13)?,
     })
 }
 
 const SELECT: &str =
     "SELECT seq, at, center, actor, device, action, case_id, subject, status, reason, detail,
-                             prev_hash, hash FROM audit";
+                             prev_hash, hash, count FROM audit";
 
 /// Gives rows written before the chain existed their links, oldest first (a migration step; the
 /// update trigger is lifted for it and put back).
@@ -407,7 +424,7 @@ pub fn export(
     let mut stmt = conn.prepare(&format!("{SELECT} WHERE (?1 IS NULL OR center = ?1) ORDER BY seq"))?;
     let rows = stmt.query_map([center], read_row)?;
     if format == Format::Csv {
-        writeln!(out, "seq,at,center,actor,device,action,case_id,subject,status,reason,prev_hash,hash")
+        writeln!(out, "seq,at,center,actor,device,action,case_id,subject,status,reason,prev_hash,hash,count")
             .map_err(io)?;
     }
     let mut n = 0;
@@ -432,6 +449,7 @@ pub fn export(
                     row.reason.unwrap_or_default(),
                     row.prev_hash,
                     row.hash,
+                    row.count.map(|n| n.to_string()).unwrap_or_default(),
                 ];
                 let line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
                 writeln!(out, "{line}").map_err(io)?;

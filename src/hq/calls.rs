@@ -166,6 +166,7 @@ pub fn escalate(conn: &Connection, rule: &Escalation, at: DateTime<Utc>) -> Resu
             subject: Some(id),
             status: 200,
             reason: None,
+            count: None,
         };
         super::audit::append(conn, &entry)?;
         n += 1;

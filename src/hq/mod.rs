@@ -11,6 +11,7 @@ pub mod calls;
 pub mod kb;
 pub mod pii;
 pub mod presence;
+pub mod refusals;
 pub mod routes;
 pub mod rules;
 pub mod sqlite;
@@ -127,7 +128,9 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let escalating = storage.clone();
     let presence = presence::Presence::default();
     let attended = presence.clone();
-    let state = AppState { storage, limits: config.limits(), presence };
+    let refusals = std::sync::Arc::new(std::sync::Mutex::new(refusals::RefusalGate::default()));
+    let flushing = (storage.clone(), refusals.clone());
+    let state = AppState { storage, limits: config.limits(), presence, refusals };
     let app = routes::router(state);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -143,6 +146,23 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 };
                 if let Err(e) = escalating.escalate_calls(rule).await {
                     tracing::error!(target: "hq::calls", error = %e, "升级呼叫失败");
+                }
+            }
+        });
+        // Summaries of repeated refusals whose window ended (src/hq/refusals.rs).
+        tokio::spawn(async move {
+            let (storage, gate) = flushing;
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                let rows = gate
+                    .lock()
+                    .map(|mut g| g.expire(crate::time::now(), std::time::Instant::now()))
+                    .unwrap_or_default();
+                for row in rows {
+                    if let Err(e) = storage.audit(row).await {
+                        tracing::warn!(target: "hq::audit", error = %e, "refusal summary not audited");
+                    }
                 }
             }
         });

@@ -50,11 +50,18 @@ pub struct AppState<S> {
     pub limits: Limits,
     /// Approvers connected now, by department (for escalation).
     pub presence: super::presence::Presence,
+    /// Repeated refusals counted rather than each audited (src/hq/refusals.rs).
+    pub refusals: Arc<std::sync::Mutex<super::refusals::RefusalGate>>,
 }
 
 impl<S> Clone for AppState<S> {
     fn clone(&self) -> Self {
-        Self { storage: self.storage.clone(), limits: self.limits.clone(), presence: self.presence.clone() }
+        Self {
+            storage: self.storage.clone(),
+            limits: self.limits.clone(),
+            presence: self.presence.clone(),
+            refusals: self.refusals.clone(),
+        }
     }
 }
 
@@ -300,7 +307,8 @@ static REQUEST_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 
 /// The access log and the audit of refusals: one `tracing` line per request with its id, route
 /// (the template, e.g. `/v1/cases/{case_id}` — never the raw path or query), status, latency and
-/// device id; a 401, 403 or 409 also goes into the audit with its error code.
+/// device id; a 401, 403 or 409 also goes into the audit with its error code (repeats within a
+/// minute counted into one row: src/hq/refusals.rs).
 async fn access<S: HqStorage>(State(state): State<AppState<S>>, mut req: Request, next: Next) -> Response {
     let id = REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let started = std::time::Instant::now();
@@ -337,9 +345,18 @@ async fn access<S: HqStorage>(State(state): State<AppState<S>>, mut req: Request
             subject: Some(route),
             status: status.as_u16(),
             reason: code,
+            count: None,
         };
-        if let Err(e) = state.storage.audit(entry).await {
-            tracing::warn!(target: "hq::audit", request = id, error = %e, "refusal not audited");
+        // A flood of the same refusal is one row and a count per window, not a row each.
+        let rows = state
+            .refusals
+            .lock()
+            .map(|mut gate| gate.admit(entry, std::time::Instant::now()))
+            .unwrap_or_default();
+        for row in rows {
+            if let Err(e) = state.storage.audit(row).await {
+                tracing::warn!(target: "hq::audit", request = id, error = %e, "refusal not audited");
+            }
         }
     }
     response

@@ -171,6 +171,7 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (center, name)
     );
     ALTER TABLE changes ADD COLUMN clerk TEXT;
+    ALTER TABLE audit ADD COLUMN count INTEGER;
 "#,
 ];
 
@@ -803,6 +804,7 @@ fn admin_entry(device: &Device, at: DateTime<Utc>, action: Action) -> Entry {
         subject: Some(device.id.clone()),
         status: 200,
         reason: None,
+        count: None,
     }
 }
 
@@ -833,6 +835,7 @@ fn clerk_entry(center: &str, name: &str, at: DateTime<Utc>, action: Action) -> E
         subject: Some(super::audit::clerk_subject(name)),
         status: 200,
         reason: None,
+        count: None,
     }
 }
 
