@@ -96,6 +96,7 @@ pub fn sign_in(data_dir: &Path, args: &SignInArgs) -> anyhow::Result<Option<Sign
     if changed {
         clerks.save(data_dir)?;
     }
+    crate::store::clerks::set_desk_credentials(clerks.credentials.clone());
     crate::store::unlock(signed.key.clone());
     crate::store::set_session_clerk(Some(signed.clerk.clone()));
     Ok(Some(signed))

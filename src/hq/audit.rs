@@ -50,6 +50,8 @@ pub enum Action {
     Refused,
     /// The same refusal repeated within a window: how many times (`count`).
     RefusedRepeat,
+    /// A supervisor approved an exception at a window (subject: the supervisor; reason: which).
+    ExceptionApproved,
     /// A clerk's PIN was set at HQ.
     ClerkSet,
     /// A clerk was revoked at HQ.
@@ -75,6 +77,7 @@ impl Action {
             Self::ReadCaseUnmasked => "read_case_unmasked",
             Self::Refused => "refused",
             Self::RefusedRepeat => "refused_repeat",
+            Self::ExceptionApproved => "exception_approved",
             Self::ClerkSet => "clerk_set",
             Self::ClerkRevoke => "clerk_revoke",
         }

@@ -1214,6 +1214,12 @@ fn apply_change(
         _ => {}
     }
     audit(conn, push_entry().subject(&subject))?;
+    // Who approved which exception, and when: its own row, readable in the export.
+    if let Some(CaseEvent::ExceptionApproved { exception, supervisor, .. }) = &prepared.event {
+        let entry =
+            Entry { action: Action::ExceptionApproved, reason: Some(exception.code()), ..push_entry() };
+        audit(conn, entry.subject(&super::audit::clerk_subject(supervisor)))?;
+    }
     Ok(result(ChangeStatus::Applied, Some(seq), None))
 }
 

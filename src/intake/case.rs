@@ -433,6 +433,56 @@ pub enum CaseEvent {
         #[serde(with = "crate::time::serde_hall")]
         at: DateTime<Utc>,
     },
+    /// A supervisor approved an exception at the window, for exactly this value (issue #12): it is
+    /// void once the value changes.
+    ExceptionApproved {
+        /// Which exception.
+        exception: Exception,
+        /// The value approved, as recorded (e.g. the credit code as typed, normalised).
+        value: String,
+        /// The supervisor who entered their PIN.
+        supervisor: String,
+        /// When.
+        #[serde(with = "crate::time::serde_utc")]
+        at: DateTime<Utc>,
+    },
+}
+
+/// An exception at the window that needs a supervisor's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exception {
+    /// A unified social credit code whose check character does not match, accepted as on the licence.
+    CreditCodeWarning,
+}
+
+impl Exception {
+    /// The name on screen and in the journal.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CreditCodeWarning => "统一社会信用代码校验码不符",
+        }
+    }
+
+    /// The fixed code HQ's audit records.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::CreditCodeWarning => "credit_code_warning",
+        }
+    }
+}
+
+/// A supervisor's approval of an exception, bound to the value approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Which exception.
+    pub exception: Exception,
+    /// The value approved.
+    pub value: String,
+    /// Who approved.
+    pub supervisor: String,
+    /// When.
+    pub at: DateTime<Utc>,
 }
 
 impl CaseEvent {
@@ -524,6 +574,26 @@ pub struct Case {
     /// How a missed 容缺 deadline was handled, once it was.
     #[serde(default)]
     pub expiry: Option<Expiry>,
+    /// Supervisors' approvals of exceptions, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<Approval>,
+}
+
+impl Case {
+    /// The approval of `exception` for exactly `value`, if a supervisor gave one (an approval of
+    /// another value — the field edited since — does not count).
+    pub fn approved(&self, exception: Exception, value: &str) -> Option<&Approval> {
+        let value = value.trim();
+        if value.is_empty() {
+            return None;
+        }
+        self.approvals.iter().rev().find(|a| a.exception == exception && a.value == value)
+    }
+
+    /// The credit-code warning's approval for the code recorded now.
+    pub fn credit_code_approval(&self) -> Option<&Approval> {
+        self.approved(Exception::CreditCodeWarning, self.field(Field::CreditCode))
+    }
 }
 
 /// The item's rule applied to a missed 容缺 deadline.
@@ -561,6 +631,14 @@ impl Case {
         match event {
             CaseEvent::Started { at } => self.started_at = Some(*at),
             CaseEvent::StepEntered { step } => self.step = *step,
+            CaseEvent::ExceptionApproved { exception, value, supervisor, at } => {
+                self.approvals.push(Approval {
+                    exception: *exception,
+                    value: value.clone(),
+                    supervisor: supervisor.clone(),
+                    at: *at,
+                });
+            }
             CaseEvent::ItemChosen { code, kb_version } => {
                 if self.item_code.as_deref() != Some(code) {
                     self.materials.clear();

@@ -161,7 +161,13 @@ fn applicant_fields(case: &Case) -> Vec<(String, String)> {
         }
         ApplicantKind::Organisation => {
             let code = case.field(Field::CreditCode);
-            if !code.is_empty() {
+            // A code failing its check character prints only once a supervisor approved it.
+            let unapproved = crate::intake::validate::credit_code(code)
+                .is_ok_and(|c| c.check_warning.is_some())
+                && case.credit_code_approval().is_none();
+            if unapproved {
+                fields.push(("统一社会信用代码".into(), "（校验码不符，未经主管放行，不予打印）".into()));
+            } else if !code.is_empty() {
                 fields.push(("统一社会信用代码".into(), code.to_string()));
             }
             let rep = case.field(Field::LegalRepresentative);

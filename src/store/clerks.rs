@@ -595,6 +595,47 @@ impl Clerks {
     }
 }
 
+/// The credentials of this process's desk, for a supervisor's approval at the window (issue #12):
+/// loaded at sign-in and again whenever a pull brings credentials from HQ.
+static DESK_CREDENTIALS: std::sync::RwLock<Vec<Credential>> = std::sync::RwLock::new(Vec::new());
+
+/// Makes `credentials` the ones a supervisor's approval is checked against in this process.
+pub fn set_desk_credentials(credentials: Vec<Credential>) {
+    *DESK_CREDENTIALS.write().unwrap_or_else(std::sync::PoisonError::into_inner) = credentials;
+}
+
+/// Why a supervisor's approval was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalError {
+    /// No supervisor of that name at this desk.
+    #[error("本窗口没有名为 {0} 的主管（主管须在总部用 hq clerk set --role supervisor 设置并同步）")]
+    NotSupervisor(String),
+    /// The clerk at the window cannot approve their own exception.
+    #[error("经办人本人不能放行，请由另一位主管输入 PIN")]
+    OwnCase,
+    /// The PIN does not match.
+    #[error("{0} 的 PIN 不正确")]
+    WrongPin(String),
+}
+
+/// Checks a supervisor's PIN offline against the credential HQ sent (role supervisor, not
+/// revoked); `clerk` is who works the case, who cannot approve for themselves.
+pub fn verify_supervisor(name: &str, pin: &str, clerk: Option<&str>) -> Result<String, ApprovalError> {
+    let name = name.trim();
+    if clerk == Some(name) {
+        return Err(ApprovalError::OwnCase);
+    }
+    let credentials = DESK_CREDENTIALS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let credential = credentials
+        .iter()
+        .find(|c| c.name == name && c.role == ClerkRole::Supervisor && !c.revoked)
+        .ok_or_else(|| ApprovalError::NotSupervisor(name.to_string()))?;
+    match verify_pin(&credential.verifier, pin) {
+        Some(true) => Ok(credential.name.clone()),
+        _ => Err(ApprovalError::WrongPin(name.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -722,6 +763,26 @@ mod tests {
         assert!(desk.receive(gone));
         assert!(matches!(desk.sign_in("李强", "222222", None), Err(ClerkError::Revoked(_))));
         assert!(!desk.wraps.iter().any(|w| w.name == "李强") && !desk.seals.iter().any(|s| s.name == "李强"));
+    }
+
+    #[test]
+    fn only_a_supervisor_other_than_the_clerk_approves_with_the_right_pin() {
+        let boss = from_hq("赵敏", "556677", ClerkRole::Supervisor, "2026-12-01T01:00:00Z");
+        let clerk = from_hq("王芳", "246810", ClerkRole::Clerk, "2026-12-01T01:00:00Z");
+        let mut gone = from_hq("钱七", "778899", ClerkRole::Supervisor, "2026-12-01T01:00:00Z");
+        gone.revoked = true;
+        set_desk_credentials(vec![boss, clerk, gone]);
+        assert_eq!(verify_supervisor("赵敏", "556677", Some("王芳")), Ok("赵敏".into()));
+        assert_eq!(
+            verify_supervisor("赵敏", "000000", Some("王芳")),
+            Err(ApprovalError::WrongPin("赵敏".into()))
+        );
+        assert!(matches!(
+            verify_supervisor("王芳", "246810", Some("李强")),
+            Err(ApprovalError::NotSupervisor(_))
+        ));
+        assert!(matches!(verify_supervisor("钱七", "778899", None), Err(ApprovalError::NotSupervisor(_))));
+        assert_eq!(verify_supervisor("赵敏", "556677", Some("赵敏")), Err(ApprovalError::OwnCase));
     }
 
     #[test]

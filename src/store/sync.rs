@@ -239,6 +239,9 @@ fn receive_clerks(
         if changed > 0 {
             clerks.save(dir).map_err(fail)?;
         }
+        if super::session_key().is_some() {
+            crate::store::clerks::set_desk_credentials(clerks.credentials.clone());
+        }
         Ok(changed)
     }
 }

@@ -10,7 +10,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 
 use super::{Ctx, Outcome};
-use crate::intake::case::{ApplicantKind, Case, CaseEvent, Field};
+use crate::intake::case::{ApplicantKind, Case, CaseEvent, Exception, Field};
 use crate::intake::validate;
 use crate::kb::Item;
 use crate::kb::model::ServiceObject;
@@ -44,12 +44,35 @@ pub struct ApplicantStep {
     /// deficiency or a refusal can go to an applicant whose ID number fails its check — that
     /// failure may be the very reason.
     strict: bool,
+    /// A supervisor's approval being entered (Ctrl-O on a credit-code warning).
+    prompt: Option<ApprovalPrompt>,
 }
 
 impl Default for ApplicantStep {
     fn default() -> Self {
-        Self { form: Form::empty(), shape: None, strict: true }
+        Self { form: Form::empty(), shape: None, strict: true, prompt: None }
     }
+}
+
+/// The supervisor's approval at the window: their name and PIN, checked offline against the
+/// credential HQ sent (src/store/clerks.rs), for exactly `value`.
+#[derive(Debug, Default)]
+struct ApprovalPrompt {
+    value: String,
+    name: String,
+    pin: String,
+    on_pin: bool,
+    message: Option<String>,
+}
+
+/// The credit code as the journal keeps it, which an approval is bound to.
+fn bound_code(value: &str) -> String {
+    Field::CreditCode.normalise(value.trim())
+}
+
+/// Whether `value` is a credit code whose only fault is its check character.
+fn has_check_warning(value: &str) -> bool {
+    validate::credit_code(value).ok().and_then(|c| c.check_warning).is_some()
 }
 
 /// The fields of a form of this shape, in the order the clerk reads them off the documents.
@@ -188,11 +211,17 @@ impl ApplicantStep {
 
     fn validate(&mut self, ctx: &Ctx, case: &Case) {
         let today = crate::time::hall_date(ctx.now);
-        let overridden = !case.field(Field::CreditCodeOverride).is_empty();
         let strict = self.strict;
         let kind = case.applicant_kind;
         self.form.validate(|f, v| {
-            let check = check_field(f, kind, v, today, overridden);
+            // An approval counts only for the very code it was given for.
+            let approval = (f == Field::CreditCode)
+                .then(|| case.approved(Exception::CreditCodeWarning, &bound_code(v)))
+                .flatten();
+            let mut check = check_field(f, kind, v, today, approval.is_some());
+            if let (Some(a), Some(_)) = (approval, &check.warning) {
+                check.warning = Some(format!("校验码不符，已由主管 {} 放行", a.supervisor));
+            }
             let number = !matches!(f, Field::ApplicantName | Field::AgentName | Field::LegalRepresentative);
             match check.error {
                 Some(error) if !strict && number && !v.trim().is_empty() => Check {
@@ -204,6 +233,56 @@ impl ApplicantStep {
         });
     }
 
+    /// Whether a supervisor's approval is being entered (keys go to it).
+    pub fn approving(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    /// A key while the supervisor enters name and PIN: `Tab` switches, `Enter` checks, `Esc` cancels.
+    fn prompt_key(&mut self, ctx: &Ctx, case: &Case, key: KeyEvent) -> Vec<CaseEvent> {
+        use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+        let Some(prompt) = self.prompt.as_mut() else { return vec![] };
+        if key.kind == KeyEventKind::Release {
+            return vec![];
+        }
+        let typing = if prompt.on_pin { &mut prompt.pin } else { &mut prompt.name };
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => prompt.on_pin = !prompt.on_pin,
+            KeyCode::Backspace => {
+                typing.pop();
+            }
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL) && typing.chars().count() < 64 =>
+            {
+                typing.push(c);
+            }
+            KeyCode::Enter if !prompt.on_pin => prompt.on_pin = true,
+            KeyCode::Enter => {
+                let pin = std::mem::take(&mut prompt.pin);
+                let clerk = crate::store::session_clerk();
+                match crate::store::clerks::verify_supervisor(&prompt.name, &pin, clerk.as_deref()) {
+                    Ok(supervisor) => {
+                        let event = CaseEvent::ExceptionApproved {
+                            exception: Exception::CreditCodeWarning,
+                            value: prompt.value.clone(),
+                            supervisor,
+                            at: ctx.now,
+                        };
+                        self.prompt = None;
+                        let mut after = case.clone();
+                        after.apply(&event);
+                        self.validate(ctx, &after);
+                        return vec![event];
+                    }
+                    Err(e) => prompt.message = Some(e.to_string()),
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
     /// Handles a key; returns the events to record.
     pub fn on_key(
         &mut self,
@@ -212,6 +291,9 @@ impl ApplicantStep {
         action: Option<Action>,
         key: KeyEvent,
     ) -> (Outcome, Vec<CaseEvent>) {
+        if self.prompt.is_some() {
+            return (Outcome::Stay, self.prompt_key(ctx, case, key));
+        }
         match action {
             Some(Action::Back) => return (Outcome::Back, vec![]),
             Some(Action::ToggleApplicantKind) => {
@@ -222,13 +304,13 @@ impl ApplicantStep {
                 return (Outcome::Stay, vec![CaseEvent::ApplicantKindSet { kind }]);
             }
             Some(Action::Override) => {
-                let value =
-                    if case.field(Field::CreditCodeOverride).is_empty() { "主管放行" } else { "" };
-                let event = CaseEvent::FieldSet { field: Field::CreditCodeOverride, value: value.into() };
-                let mut after = case.clone();
-                after.apply(&event);
-                self.validate(ctx, &after);
-                return (Outcome::Stay, vec![event]);
+                // Only a code whose check character is wrong, not yet approved, needs a
+                // supervisor; on an empty or valid code Ctrl-O does nothing.
+                let value = bound_code(case.field(Field::CreditCode));
+                if has_check_warning(&value) && case.credit_code_approval().is_none() {
+                    self.prompt = Some(ApprovalPrompt { value, ..ApprovalPrompt::default() });
+                }
+                return (Outcome::Stay, vec![]);
             }
             _ => {}
         }
@@ -243,6 +325,10 @@ impl ApplicantStep {
 
     /// Pasted text goes into the focused field.
     pub fn paste(&mut self, ctx: &Ctx, case: &Case, text: &str) -> Vec<CaseEvent> {
+        // A PIN is typed by the supervisor, never pasted; nor does a paste reach the form behind.
+        if self.approving() {
+            return vec![];
+        }
         let event = self.form.paste(text);
         self.validate(ctx, case);
         match event {
@@ -271,6 +357,34 @@ impl ApplicantStep {
         spans.push(Span::styled(note, Style::new().fg(Color::Magenta)));
         frame.render_widget(Line::from(spans), heading);
         self.form.render(frame, form, true);
+        if let Some(prompt) = &self.prompt {
+            prompt.view(frame, form);
+        }
+    }
+}
+
+impl ApprovalPrompt {
+    /// A box over the bottom of the form: what is approved, the supervisor's name and PIN.
+    fn view(&self, frame: &mut Frame, area: Rect) {
+        use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+        let height = 7.min(area.height);
+        let box_area = Rect { y: area.y + area.height - height, height, ..area };
+        let cursor = |on: bool| if on { "▏" } else { "" };
+        let lines = vec![
+            Line::from(vec![
+                Span::styled("主管放行：", Style::new().bold()),
+                Span::raw(format!("{}（{}）", Exception::CreditCodeWarning.label(), self.value)),
+            ]),
+            Line::from(format!("主管姓名：{}{}", self.name, cursor(!self.on_pin))),
+            Line::from(format!("主管 PIN：{}{}", "*".repeat(self.pin.chars().count()), cursor(self.on_pin))),
+            Line::styled(self.message.clone().unwrap_or_default(), Style::new().fg(Color::Red)),
+            Line::styled("Tab 切换 · Enter 确认 · Esc 取消", Style::new().fg(Color::DarkGray)),
+        ];
+        frame.render_widget(Clear, box_area);
+        frame.render_widget(
+            Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title("主管授权")),
+            box_area,
+        );
     }
 }
 
