@@ -275,7 +275,14 @@ impl ApplicantStep {
                         self.validate(ctx, &after);
                         return vec![event];
                     }
-                    Err(e) => prompt.message = Some(e.to_string()),
+                    Err(e) => {
+                        // Back to what was wrong: the name (not a supervisor, the clerk) or the PIN.
+                        if !matches!(e, crate::store::clerks::ApprovalError::WrongPin(_)) {
+                            prompt.name.clear();
+                            prompt.on_pin = false;
+                        }
+                        prompt.message = Some(e.to_string());
+                    }
                 }
             }
             _ => {}
