@@ -573,3 +573,31 @@ async fn a_resend_of_a_stored_change_is_a_duplicate_even_when_a_newer_check_woul
     assert_eq!(storage.push(w1, vec![edited]).await.expect("push")[0].status, ChangeStatus::Conflict);
     assert_eq!(storage.push(w2, vec![old]).await.expect("push")[0].status, ChangeStatus::Conflict);
 }
+
+#[tokio::test]
+async fn an_exception_approved_at_the_window_is_its_own_audit_row_naming_the_supervisor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    let storage = SqliteStorage::open(&path).expect("open");
+    let window = clerk(&storage, "01").await;
+    let approved = CaseEvent::ExceptionApproved {
+        exception: crate::intake::case::Exception::CreditCodeWarning,
+        value: "91350100M000100Y44".into(),
+        supervisor: "赵敏".into(),
+        at: "2026-12-03T01:00:00Z".parse().expect("time"),
+    };
+    let mut change = change("x", 1, &approved);
+    change.clerk = Some("王芳".into());
+    let answer = storage.push(window, vec![change]).await.expect("push");
+    assert_eq!(answer[0].status, ChangeStatus::Applied);
+    let conn = rusqlite::Connection::open(&path).expect("db");
+    let row: (String, String, String, String) = conn
+        .query_row(
+            "SELECT actor, subject, reason, case_id FROM audit WHERE action = 'exception_approved'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .expect("the row");
+    assert_eq!(row, ("HRB/01#王芳".into(), "clerk:赵敏".into(), "credit_code_warning".into(), "x".into()));
+    assert!(super::audit::verify(&conn).expect("verify").broken.is_none());
+}

@@ -143,3 +143,29 @@ fn a_window_without_a_clerks_name_signs_with_its_number() {
     let text = notices_for(&case, item, &c, &KB.calendar)[0].to_text();
     assert!(text.contains(&format!("受理人：{} 号窗口", c.window)), "{text}");
 }
+
+#[test]
+fn a_credit_code_failing_its_check_prints_only_for_the_code_a_supervisor_approved() {
+    use crate::intake::case::{ApplicantKind, Exception, Field};
+    let code = "91350100M000100Y44";
+    let mut case = Case { applicant_kind: ApplicantKind::Organisation, ..Case::default() };
+    case.apply(&CaseEvent::FieldSet { field: Field::CreditCode, value: code.into() });
+    let printed = |case: &Case| applicant_fields(case).into_iter().find(|(k, _)| k == "统一社会信用代码");
+    let (_, shown) = printed(&case).expect("the line is there");
+    assert!(!shown.contains(code) && shown.contains("未经主管放行"), "{shown}");
+    let approval = |value: &str| CaseEvent::ExceptionApproved {
+        exception: Exception::CreditCodeWarning,
+        value: value.into(),
+        supervisor: "赵敏".into(),
+        at: "2026-12-03T01:00:00Z".parse().unwrap(),
+    };
+    // An approval of another code does not count.
+    case.apply(&approval("91350100M000100Y45"));
+    assert!(!printed(&case).expect("line").1.contains(code));
+    case.apply(&approval(code));
+    assert_eq!(printed(&case).expect("line").1, code);
+    // A valid code prints as it is, with no approval needed.
+    let mut valid = Case { applicant_kind: ApplicantKind::Organisation, ..Case::default() };
+    valid.apply(&CaseEvent::FieldSet { field: Field::CreditCode, value: "91350100M000100Y43".into() });
+    assert_eq!(printed(&valid).expect("line").1, "91350100M000100Y43");
+}
