@@ -266,3 +266,74 @@ fn a_long_error_is_shown_whole_above_the_status_bar_at_80x24() {
     let (_, status) = bottom(&screen);
     assert!(status.contains("知识库"), "{status}");
 }
+
+#[test]
+fn a_credit_code_warning_is_wrapped_whole_at_80x24() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    desk.type_text("A012");
+    desk.key(KeyCode::Enter);
+    desk.paste("公司");
+    desk.key(KeyCode::Enter);
+    desk.type_text("f11111");
+    desk.key(KeyCode::Enter);
+    desk.ctrl('t');
+    desk.type_text("哈尔滨某某科技有限公司");
+    desk.key(KeyCode::Enter);
+    // A wrong check character: a warning a supervisor may accept, with a long hint.
+    desk.type_text("91350100M000100Y44");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(80, 24);
+    // The hint's rows, joined: the whole sentence, its end included.
+    let hint: String = screen
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("^ "))
+        .take_while(|l| !l.trim().is_empty() && !l.contains("法定代表人"))
+        .map(|l| l.trim().trim_start_matches("^ "))
+        .collect();
+    assert!(hint.ends_with("放行）"), "the hint is whole: {hint}\n{screen}");
+    assert!(screen.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80), "{screen}");
+}
+
+#[test]
+fn the_handover_form_keeps_the_cursor_after_a_chinese_name() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    intake(&mut desk, "A013", "f11111", "张三");
+    let number = desk.app.intake().and_then(|i| i.case.number.clone()).expect("finished");
+    let body = serde_json::json!({ "decision": ApprovalDecision::Approve }).to_string();
+    desk.effects
+        .store
+        .record_decision(&number, "准予", &body, monday_morning() + Duration::hours(3))
+        .unwrap();
+    desk.key(KeyCode::F(4));
+    desk.key(KeyCode::Enter);
+    desk.type_text("张三");
+    snap(&desk, "handover_chinese_name");
+    let screen = desk.screen(80, 24);
+    assert!(!bottom(&screen).1.contains("本次用时"), "the last applicant's time is not on F4: {screen}");
+}
+
+#[test]
+fn the_lock_covers_the_desk_with_ascii_borders_at_both_sizes() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    intake(&mut desk, "A014", "f11111", "张三");
+    // The verifier is never checked here: the screen is what is under test.
+    let mut lock =
+        yichuang::tui::lock::Lock::new("王丽", "x", std::time::Duration::from_secs(600), monday_morning());
+    lock.lock();
+    for c in "246".chars() {
+        lock.key(crossterm::event::KeyEvent::from(KeyCode::Char(c)), monday_morning());
+    }
+    for (width, height) in [(120, 40), (80, 24)] {
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|f| {
+                desk.app.view(f);
+                lock.view(f);
+            })
+            .unwrap();
+        let text = desk_support::buffer_text(terminal.backend().buffer());
+        assert!(text.contains("窗口已锁定 - 王丽") && text.contains("请输入 PIN 解锁：***"), "{text}");
+        assert!(!text.contains("张三") && !text.contains(ID), "nothing of the case shows: {text}");
+        insta::assert_snapshot!(format!("lock_{width}x{height}"), text);
+    }
+}
