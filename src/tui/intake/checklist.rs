@@ -736,10 +736,10 @@ fn view_decision(
                     Style::new().bg(Color::Yellow).fg(Color::Black).bold(),
                 ),
             ])];
-            lines.push(Line::from(format!("以下 {} 项回答前不能受理：", questions.len())));
-            for q in questions {
-                lines.push(Line::from(format!("  {}", layout_safe(&q.label))));
-            }
+            // One wrapped sentence rather than a row each, so a narrow screen's few rows hold them.
+            let names: Vec<String> = questions.iter().map(|q| layout_safe(&q.label).into_owned()).collect();
+            let text = format!("以下 {} 项回答前不能受理：{}", questions.len(), names.join("、"));
+            lines.extend(wrap(&text, area.width, "", "").into_iter().map(Line::from));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
             return;
         }
