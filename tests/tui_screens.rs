@@ -337,3 +337,20 @@ fn the_lock_covers_the_desk_with_ascii_borders_at_both_sizes() {
         insta::assert_snapshot!(format!("lock_{width}x{height}"), text);
     }
 }
+
+#[test]
+fn the_item_search_says_when_more_items_are_below_at_80x24() {
+    let kb = Arc::new(Kb::embedded().expect("embedded KB"));
+    let mut desk = Desk::new(kb, monday_morning());
+    desk.type_text("A015");
+    desk.key(KeyCode::Enter);
+    desk.type_text("证");
+    let screen = desk.screen(80, 24);
+    assert!(screen.contains("v 下方还有"), "{screen}");
+    for _ in 0..25 {
+        desk.key(KeyCode::Down);
+    }
+    let screen = desk.screen(80, 24);
+    assert!(screen.contains("^ 上方还有") && screen.contains("下方还有"), "{screen}");
+    snap(&desk, "real_item_search_scrolled");
+}
