@@ -13,6 +13,14 @@ fn the_clerk_goes_with_each_change_to_hq_its_case_api_its_audit_and_case_show() 
     let hq = hq_support::Hq::start(&hq_db, "127.0.0.1:0");
     let token = hq_support::enroll(&hq_db, &["--center", "HRB", "--window", "W1", "--role", "clerk"]);
     common::set_at_hq(&hq_db, "HRB", &common::WANG, "clerk");
+    // The running HQ publishes what another process wrote to its feed within a poll (200 ms).
+    let health = format!("{}/v1/health", hq.url);
+    let published = hq_support::wait_for(std::time::Duration::from_secs(10), || {
+        reqwest::blocking::get(&health)
+            .and_then(|r| r.json::<serde_json::Value>())
+            .is_ok_and(|h| h["feed_seq"].as_i64().unwrap_or(0) >= 1)
+    });
+    assert!(published, "HQ publishes the credential set by another process");
     let data = dir.path().join("desk");
     let db = hq_support::desk(&data, "HRB", "W1");
     let out = common::yichuang([
