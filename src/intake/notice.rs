@@ -610,28 +610,28 @@ impl Notice {
         out.push_str(&format!("{}{title}\n", " ".repeat(pad)));
         let issuer_pad = WIDTH.saturating_sub(self.issuer.width()) / 2;
         out.push_str(&format!("{}{}\n\n", " ".repeat(issuer_pad), self.issuer));
-        let wrap = |text: &str, indent: &str| {
-            textwrap::wrap(
-                text,
-                textwrap::Options::new(WIDTH).initial_indent(indent).subsequent_indent(indent),
-            )
-            .into_iter()
-            .map(|l| l.into_owned() + "\n")
-            .collect::<String>()
+        let columns = |s: &str| s.width() as f32;
+        // `indent` columns of spaces before the first line.
+        let wrap = |text: &str, indent: usize| {
+            lines::break_lines(text, WIDTH as f32, indent as f32, columns)
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| format!("{}{l}\n", if i == 0 { " ".repeat(indent) } else { String::new() }))
+                .collect::<String>()
         };
         for block in &self.blocks {
             match block {
-                Block::Paragraph(text) => out.push_str(&wrap(&format!("    {text}"), "")),
+                Block::Paragraph(text) => out.push_str(&wrap(text, 4)),
                 Block::Fields(fields) => {
                     for (label, value) in fields {
-                        out.push_str(&wrap(&format!("{label}：{value}"), ""));
+                        out.push_str(&wrap(&format!("{label}：{value}"), 0));
                     }
                 }
                 Block::Table { header, rows } => {
                     out.push_str(&header.join(" | "));
                     out.push('\n');
                     for row in rows {
-                        out.push_str(&wrap(&row.join(" | "), ""));
+                        out.push_str(&wrap(&row.join(" | "), 0));
                     }
                 }
                 Block::Signatures(lines) => {
@@ -647,6 +647,8 @@ impl Notice {
         out
     }
 }
+
+pub mod lines;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -12,6 +12,7 @@ use krilla::text::{Font, TextDirection};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
 
+use crate::intake::notice::lines::break_lines;
 use crate::intake::notice::{Block, Notice};
 
 /// The font shipped in `assets/fonts` (Noto Sans CJK SC, OFL).
@@ -49,31 +50,10 @@ impl Metrics<'_> {
             .sum()
     }
 
-    /// Breaks `text` into lines of at most `width` points; CJK text may break anywhere.
+    /// Breaks `text` into lines of at most `width` points by the Chinese line-breaking rules
+    /// (`src/intake/notice/lines.rs`).
     fn wrap(&self, text: &str, size: f32, width: f32, first_indent: f32) -> Vec<String> {
-        let mut lines = Vec::new();
-        let mut line = String::new();
-        let mut used = first_indent;
-        for c in text.chars() {
-            let w = self.width(c.encode_utf8(&mut [0; 4]), size);
-            if used + w > width && !line.is_empty() {
-                // Keep closing punctuation with the line it closes (避头点).
-                if "，。、；：？！）」』”".contains(c) {
-                    line.push(c);
-                    lines.push(std::mem::take(&mut line));
-                    used = 0.0;
-                    continue;
-                }
-                lines.push(std::mem::take(&mut line));
-                used = 0.0;
-            }
-            line.push(c);
-            used += w;
-        }
-        if !line.is_empty() || lines.is_empty() {
-            lines.push(line);
-        }
-        lines
+        break_lines(text, width, first_indent, |s| self.width(s, size))
     }
 }
 
