@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::case::{Case, Field};
-use super::notice::{Block, Center, Notice, NoticeKind, header, signatures};
+use super::notice::{Block, Center, Notice, NoticeKind, header, signed_by};
 use crate::kb::forms::{FieldKind, Form, FormField, from_key};
 use crate::kb::{Item, Kb};
 
@@ -113,7 +113,7 @@ pub fn form_notice(
         "【代办委托】本表由代办人员根据申请人提供的材料和口述代为填写，申请人核对无误后签字确认。".into(),
     ));
     blocks.push(Block::Fields(agency));
-    blocks.push(signatures(center, on, true));
+    blocks.push(signed_by(case, center, on));
     Notice {
         kind: NoticeKind::ApplicationForm,
         title: form.title.clone(),
