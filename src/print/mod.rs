@@ -73,9 +73,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), PrintError> {
 
 /// Writes the notice's PDF and text and runs the print command if one is configured.
 pub fn print(notice: &Notice, config: &PrintConfig) -> Result<PrintOutcome, PrintError> {
+    print_as(notice, config, &notice.file_stem())
+}
+
+/// [`print`] under the file name stem `stem`.
+fn print_as(notice: &Notice, config: &PrintConfig, stem: &str) -> Result<PrintOutcome, PrintError> {
     std::fs::create_dir_all(&config.out_dir)
         .map_err(|source| PrintError::Io { path: config.out_dir.display().to_string(), source })?;
-    let stem = notice.file_stem();
     let pdf_path = config.out_dir.join(format!("{stem}.pdf"));
     let text_path = config.out_dir.join(format!("{stem}.txt"));
     write(&text_path, notice.to_text().as_bytes())?;
@@ -134,8 +138,14 @@ fn run(command: &str, pdf: &Path, timeout: Duration) -> Result<(), String> {
 pub fn print_all(notices: &[Notice], config: &PrintConfig) -> Result<Vec<String>, String> {
     let mut lines = Vec::new();
     let mut printed = false;
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for notice in notices {
-        let outcome = print(notice, config).map_err(|e| e.to_string())?;
+        // Several notices of one kind (a case's filled forms) get `-2`, `-3` … after the first.
+        let base = notice.file_stem();
+        let n = seen.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let stem = if *n == 1 { base } else { format!("{base}-{n}") };
+        let outcome = print_as(notice, config, &stem).map_err(|e| e.to_string())?;
         printed |= outcome.printed;
         let file = outcome.pdf.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let mut line = if outcome.printed {

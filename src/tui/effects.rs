@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::app::Msg;
-use crate::intake::agency::form_notice;
+use crate::intake::agency::{filled_forms, form_notice};
 use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::CaseEvent;
 use crate::intake::notice::{Center, correction_notice, notices_for};
@@ -238,18 +238,13 @@ impl Effects {
                             clerk: self.config.clerk.clone(),
                         };
                         let mut notices = notices_for(&case, item, &center, &self.kb.calendar);
-                        // Agency mode: the filled application form prints for the applicant's signature.
-                        let form =
-                            case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));
-                        if let (Some(form), Some(number), Some(at)) = (form, &case.number, case.finished_at) {
-                            notices.push(form_notice(
-                                &case,
-                                item,
-                                form,
-                                &center,
-                                number,
-                                crate::time::hall_date(at),
-                            ));
+                        // Agency mode: every filled form prints for the applicant's signature (empty
+                        // required fields marked; the desk listed them before).
+                        if let (Some(number), Some(at)) = (&case.number, case.finished_at) {
+                            for form in filled_forms(&self.kb, &case) {
+                                let on = crate::time::hall_date(at);
+                                notices.push(form_notice(&case, item, form, &center, number, on));
+                            }
                         }
                         // The back office sent materials back (退回补正): their 一次性告知书.
                         let latest = match &case.number {
