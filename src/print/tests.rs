@@ -144,3 +144,43 @@ fn the_informed_commitment_notice_prints_as_a_pdf() {
     }
     assert!(!text.contains("容缺"), "{text}");
 }
+
+/// The text of page `page` of a PDF.
+fn page_text(path: &Path, page: usize) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-f", &page.to_string(), "-l", &page.to_string()])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    squeeze(&String::from_utf8_lossy(&out.stdout))
+}
+
+#[test]
+fn the_last_page_of_a_long_deficiency_notice_carries_more_than_the_closing_lines() {
+    let item = KB.item("00013112700401").unwrap();
+    let missing: Vec<(&str, MaterialState)> =
+        item.materials.iter().map(|m| (m.id.as_str(), MaterialState::Missing)).collect();
+    let notice = |n: usize| {
+        let (mut case, _) = case(&missing, false);
+        // A longer name (in the header and the first paragraph) pushes everything down.
+        case.fields
+            .insert(crate::intake::case::Field::ApplicantName, format!("张三丰{}", "某".repeat(n * 8)));
+        notices_for(&case, item, &center(), &KB.calendar).remove(0)
+    };
+    // The sizes where one more line adds a page are where a closing line would be left alone.
+    let counts: Vec<usize> = (0..70).map(|n| pdf::page_count(&notice(n))).collect();
+    let boundaries: Vec<usize> = (1..70).filter(|&n| counts[n] > counts[n - 1]).collect();
+    assert!(!boundaries.is_empty(), "the sizes tried cross a page break: {counts:?}");
+    let dir = tempfile::tempdir().unwrap();
+    for n in boundaries {
+        let notice = notice(n);
+        assert_eq!(notice.kind, NoticeKind::Deficiency);
+        let outcome = print(&notice, &PrintConfig::files(dir.path().join(n.to_string()))).unwrap();
+        let text = page_text(&outcome.pdf, counts[n]);
+        assert!(text.contains("受理人：王丽"), "n {n}: {text}");
+        // The closing lines take the paragraphs before them along: never a page of one sentence.
+        assert!(text.contains("请按上述要求补齐材料后再次提交"), "n {n}: {text}");
+        assert!(text.contains("本事项设定依据："), "n {n}: {text}");
+    }
+}

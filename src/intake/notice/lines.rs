@@ -38,7 +38,9 @@ fn opportunities(text: &str) -> Vec<usize> {
 /// `first_indent`. Lines break only where UAX #14 and the 避头尾 sets allow; a stretch with no such
 /// place that is wider than a line is cut between characters, still keeping the sets when any
 /// cut within the line does. Spaces at a break are dropped; every other character is kept, in
-/// order. Always returns at least one line.
+/// order. Always returns at least one line. `measure` must be additive (the width of two strings
+/// put together is the sum of their widths), as display columns and font advances without kerning
+/// are: lines are measured piece by piece.
 pub fn break_lines(text: &str, max: f32, first_indent: f32, measure: impl Fn(&str) -> f32) -> Vec<String> {
     let mut pieces = Vec::new();
     let mut start = 0;
@@ -48,10 +50,14 @@ pub fn break_lines(text: &str, max: f32, first_indent: f32, measure: impl Fn(&st
     }
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
+    // The width of `line` as it stands, trailing spaces included.
+    let mut used = 0.0;
     let mut room = max - first_indent;
     for piece in pieces {
-        if measure(&format!("{line}{}", piece.trim_end())) <= room {
+        let (whole, trimmed) = (measure(piece), measure(piece.trim_end()));
+        if used + trimmed <= room {
             line.push_str(piece);
+            used += whole;
             continue;
         }
         if !line.is_empty() {
@@ -59,8 +65,9 @@ pub fn break_lines(text: &str, max: f32, first_indent: f32, measure: impl Fn(&st
             line = String::new();
             room = max;
         }
-        if measure(piece.trim_end()) <= room {
+        if trimmed <= room {
             line.push_str(piece);
+            used = whole;
             continue;
         }
         // No break opportunity in a stretch wider than a line: cut it between characters.
@@ -72,6 +79,7 @@ pub fn break_lines(text: &str, max: f32, first_indent: f32, measure: impl Fn(&st
             room = max;
         }
         line.push_str(rest);
+        used = measure(rest);
     }
     if !line.trim_end().is_empty() || lines.is_empty() {
         lines.push(line.trim_end().to_string());
