@@ -184,3 +184,91 @@ fn the_last_page_of_a_long_deficiency_notice_carries_more_than_the_closing_lines
         assert!(text.contains("本事项设定依据："), "n {n}: {text}");
     }
 }
+
+/// Every notice of `case` printed; the text of each by kind, whitespace removed.
+fn printed(case: &crate::intake::case::Case, item: &crate::kb::Item) -> Vec<(NoticeKind, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = PrintConfig::files(dir.path().to_path_buf());
+    notices_for(case, item, &center(), &KB.calendar)
+        .iter()
+        .map(|n| (n.kind, squeeze(&pdf_text(&print(n, &config).unwrap().pdf))))
+        .collect()
+}
+
+#[test]
+fn printed_receipt_of_an_agent_names_the_agent_the_masked_id_and_the_mandate() {
+    let (case, item) = crate::intake::notice::tests::agent_case();
+    let all = printed(&case, item);
+    let (_, receipt) = all.iter().find(|(k, _)| *k == NoticeKind::Receipt).unwrap();
+    for expected in [
+        "今收到委托代理人李四（身份证号230108********1234）代申请人张三丰提交的下列材料",
+        "委托代理人身份证号：230108********1234",
+        "委托事项及权限：代为提交材料、领取营业执照",
+        "已收取《指定代表或者共同委托代理人授权委托书及其身份证件》",
+        "委托代理人（签字）",
+    ] {
+        assert!(receipt.contains(expected), "{expected}: {receipt}");
+    }
+    assert!(!receipt.contains("230108198001011234") && !receipt.contains("申请人（签字）"), "{receipt}");
+    // Every printed notice says who submitted.
+    for (kind, text) in &all {
+        assert!(text.contains("提交人：委托代理人李四"), "{kind:?}: {text}");
+    }
+}
+
+#[test]
+fn printed_deficiency_notice_says_what_to_bring_and_the_article() {
+    let (case, item) = case(
+        &[("articles", MaterialState::Missing), ("appointment_documents", MaterialState::Missing)],
+        false,
+    );
+    let all = printed(&case, item);
+    let (kind, text) = &all[0];
+    assert_eq!(*kind, NoticeKind::Deficiency);
+    // Table cells wrap within their column: look for pieces short enough to stay on one line.
+    for expected in [
+        "全体股东签署的",
+        "原件1份",
+        "请携带",
+        "依据",
+        "《中华人民共和国市场主体登",
+        "本事项设定依据：《中华人民共和国公司法》第二十九条",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    let articles = item.materials.iter().find(|m| m.id == "articles").unwrap();
+    assert!(!text.contains(&squeeze(&articles.checkpoints[0])), "no clerk checkpoint: {text}");
+    // No line starts with closing punctuation.
+    let dir = tempfile::tempdir().unwrap();
+    let notice = &notices_for(&case, item, &center(), &KB.calendar)[0];
+    let raw = pdf_text(&print(notice, &PrintConfig::files(dir.path().to_path_buf())).unwrap().pdf);
+    for line in raw.lines().map(str::trim_start) {
+        let first = line.chars().next();
+        assert!(
+            first.is_none_or(|c| !crate::intake::notice::lines::NO_LINE_START.contains(c)),
+            "line starts with closing punctuation: {line}"
+        );
+    }
+}
+
+#[test]
+fn printed_receipt_of_a_guardian_signs_for_the_ward() {
+    use crate::intake::case::{CaseEvent, Field};
+    let item = KB.item("CL0001").unwrap();
+    let extra = [
+        CaseEvent::SituationSet { id: "guardian".into(), holds: true },
+        CaseEvent::FieldSet { field: Field::AgentName, value: "王五".into() },
+        CaseEvent::FieldSet { field: Field::AgentIdNumber, value: "230108198001011234".into() },
+    ];
+    let case = crate::intake::notice::tests::finished_with(item, &[], false, "2026-11-30 10:00", &extra);
+    let all = printed(&case, item);
+    let (_, receipt) = all.iter().find(|(k, _)| *k == NoticeKind::Receipt).unwrap();
+    for expected in [
+        "今收到监护人王五（身份证号230108********1234）代被监护人张三丰提交",
+        "监护人（签字）",
+        "（被监护人：张三丰）",
+    ] {
+        assert!(receipt.contains(expected), "{expected}: {receipt}");
+    }
+    assert!(!receipt.contains("申请人（签字）"), "{receipt}");
+}
