@@ -31,6 +31,8 @@ pub enum NoticeKind {
     Correction,
     /// 告知承诺书: certificates replaced by the applicant's commitment (告知承诺制), never 容缺.
     InformedCommitment,
+    /// 送达回证: the result handed over at the window (signed by who collected it) or mailed.
+    DeliveryReceipt,
 }
 
 impl NoticeKind {
@@ -45,6 +47,7 @@ impl NoticeKind {
             Self::ApplicationForm => "申请表",
             Self::Correction => "一次性告知书（退回补正）",
             Self::InformedCommitment => "告知承诺书",
+            Self::DeliveryReceipt => "送达回证",
         }
     }
 
@@ -59,6 +62,7 @@ impl NoticeKind {
             Self::ApplicationForm => "form",
             Self::Correction => "correction",
             Self::InformedCommitment => "informed-commitment",
+            Self::DeliveryReceipt => "delivery-receipt",
         }
     }
 }
@@ -299,6 +303,12 @@ pub(crate) fn signed_by(case: &Case, center: &Center, on: NaiveDate) -> Block {
     window_signs(center, on, lines)
 }
 
+/// The signature lines of the person who collected a result (领取人), named so the signature can
+/// be checked against the ID shown.
+fn collector_signs(center: &Center, on: NaiveDate, collector: &str) -> Block {
+    window_signs(center, on, vec![sign_line("领取人（签字）："), format!("（领取人：{collector}）")])
+}
+
 fn sign_line(label: &str) -> String {
     format!("{label}                  日期：    年  月  日")
 }
@@ -537,6 +547,54 @@ pub fn correction_notice(
     Some(Notice {
         kind: NoticeKind::Correction,
         title: NoticeKind::Correction.title().to_string(),
+        number,
+        issuer: center.name.clone(),
+        blocks,
+    })
+}
+
+/// The 送达回证 of a case whose result was handed over: at the window, who collected it (masked
+/// ID) and their signature line; by mail, the recipient, address and tracking number. `None` until
+/// the case is handed over.
+pub fn delivery_receipt(case: &Case, item: &Item, center: &Center) -> Option<Notice> {
+    let number = case.number.clone()?;
+    let (to, reference, at) = case.handover.clone()?;
+    let on = crate::time::hall_date(at);
+    let result = item.result.as_ref().map_or_else(|| format!("{}办理结果", item.name), |r| r.name.clone());
+    let when = crate::time::show(at, "%Y年%m月%d日 %H:%M");
+    let mut blocks = vec![header(case, item, center, &number)];
+    match case.delivery {
+        Delivery::Window => {
+            blocks.push(Block::Fields(vec![
+                ("送达文书".into(), result.clone()),
+                ("送达方式".into(), "窗口领取（统一窗口出件）".into()),
+                ("领取人".into(), to.clone()),
+                (
+                    "领取人身份证号".into(),
+                    if reference.is_empty() { String::new() } else { mask_id(&reference) },
+                ),
+                ("领取时间".into(), when),
+            ]));
+            blocks.push(Block::Paragraph(format!("领取人已当场核对并领取《{result}》。")));
+            blocks.push(collector_signs(center, on, &to));
+        }
+        Delivery::Mail => {
+            blocks.push(Block::Fields(vec![
+                ("送达文书".into(), result),
+                ("送达方式".into(), "邮寄送达".into()),
+                ("收件人".into(), case.field(Field::MailRecipient).to_string()),
+                ("收件人电话".into(), mask_phone(case.field(Field::MailPhone))),
+                ("收件地址".into(), case.field(Field::MailAddress).to_string()),
+                ("快递单号".into(), reference),
+                ("交寄时间".into(), when),
+            ]));
+            blocks.push(Block::Paragraph("以收件人签收之日为送达之日；签收记录以快递单号查询为准。".into()));
+            blocks.push(signatures(center, on, false));
+        }
+    }
+    Some(Notice {
+        kind: NoticeKind::DeliveryReceipt,
+        title: NoticeKind::DeliveryReceipt.title().to_string(),
         number,
         issuer: center.name.clone(),
         blocks,

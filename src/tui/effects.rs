@@ -19,7 +19,7 @@ use super::app::Msg;
 use crate::intake::agency::{filled_forms, form_notice};
 use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::CaseEvent;
-use crate::intake::notice::{Center, correction_notice, notices_for};
+use crate::intake::notice::{Center, correction_notice, delivery_receipt, notices_for};
 use crate::intake::rules::{CenterLevel, Decision};
 use crate::kb::Kb;
 use crate::print::{self, PrintConfig};
@@ -72,6 +72,11 @@ pub enum Cmd {
     },
     /// Print the case's notices; answers `Msg::Printed`.
     Print {
+        /// The case.
+        case_id: String,
+    },
+    /// Print the 送达回证 of a case just handed over; answers `Msg::Printed`.
+    PrintDelivery {
         /// The case.
         case_id: String,
     },
@@ -205,6 +210,15 @@ impl Effects {
         out
     }
 
+    /// Who issues this desk's notices.
+    fn center(&self) -> Center {
+        Center {
+            name: self.config.center_name.clone(),
+            window: self.config.window.clone(),
+            clerk: self.config.clerk.clone(),
+        }
+    }
+
     fn try_run(&mut self, cmd: Cmd) -> Result<Option<Msg>, StoreError> {
         Ok(match cmd {
             Cmd::Quit => None,
@@ -228,15 +242,22 @@ impl Effects {
                 self.outbox_changed();
                 Some(Msg::Finished { case_id, case })
             }
+            Cmd::PrintDelivery { case_id } => {
+                // The handover was journaled through the same store just before.
+                self.store.forget(&case_id);
+                let case = self.store.load(&case_id)?;
+                let item = case.item_code.as_deref().and_then(|code| self.kb.item(code));
+                let result = match item.and_then(|item| delivery_receipt(&case, item, &self.center())) {
+                    Some(notice) => print::print_all(&[notice], &self.print),
+                    None => Err("本案件尚未出件或知识库中没有其事项，无法生成送达回证".into()),
+                };
+                Some(Msg::Printed { case_id, result })
+            }
             Cmd::Print { case_id } => {
                 let case = self.store.load(&case_id)?;
                 let result = match case.item_code.as_deref().and_then(|code| self.kb.item(code)) {
                     Some(item) => {
-                        let center = Center {
-                            name: self.config.center_name.clone(),
-                            window: self.config.window.clone(),
-                            clerk: self.config.clerk.clone(),
-                        };
+                        let center = self.center();
                         let mut notices = notices_for(&case, item, &center, &self.kb.calendar);
                         // Agency mode: every filled form prints for the applicant's signature (empty
                         // required fields marked; the desk listed them before).
@@ -263,6 +284,7 @@ impl Effects {
                         {
                             notices.push(n);
                         }
+                        notices.extend(delivery_receipt(&case, item, &center));
                         print::print_all(&notices, &self.print)
                     }
                     None => Err("知识库中没有本案件的事项，无法生成文书".into()),

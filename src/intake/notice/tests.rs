@@ -281,3 +281,26 @@ fn a_window_without_a_clerks_name_signs_with_its_number() {
     let text = notices_for(&case, item, &c, &KB.calendar)[0].to_text();
     assert!(text.contains(&format!("受理人：{} 号窗口", c.window)), "{text}");
 }
+
+#[test]
+fn the_delivery_receipt_follows_who_collected_or_the_mail() {
+    let (mut case, item) = case(&[], false);
+    assert!(delivery_receipt(&case, item, &center()).is_none(), "not handed over yet");
+    let at = crate::time::parse_hall("2026-10-09 15:00").unwrap();
+    case.apply(&CaseEvent::HandedOver { to: "赵六".into(), reference: "230108198001011234".into(), at });
+    let text = delivery_receipt(&case, item, &center()).unwrap().to_text();
+    assert!(text.contains("领取人：赵六") && text.contains("230108********1234"), "{text}");
+    assert!(text.contains("领取人（签字）") && text.contains("营业执照"), "{text}");
+    assert!(!text.contains("申请人（签字）"), "{text}");
+
+    case.delivery = Delivery::Mail;
+    case.fields.insert(Field::MailRecipient, "张三丰".into());
+    case.fields.insert(Field::MailAddress, "哈尔滨市道里区友谊路100号".into());
+    case.apply(&CaseEvent::HandedOver { to: "邮寄".into(), reference: "SF1234567890".into(), at });
+    let text = delivery_receipt(&case, item, &center()).unwrap().to_text();
+    assert!(
+        text.contains("邮寄送达") && text.contains("SF1234567890") && text.contains("友谊路100号"),
+        "{text}"
+    );
+    assert!(!text.contains("领取人（签字）"), "{text}");
+}
