@@ -530,7 +530,7 @@ pub fn correction_notice(
             None => vec![name.clone(), "按审查意见补正".into(), String::new()],
         }),
     );
-    let blocks = vec![
+    let mut blocks = vec![
         header(case, item, center, &number),
         Block::Paragraph(format!(
             "{}：你（单位）申请办理的{}，经审查，以下材料需要补正，现一次性告知如下：",
@@ -539,7 +539,6 @@ pub fn correction_notice(
         )),
         table,
     ];
-    let mut blocks = blocks;
     blocks.extend(item_basis_note(item, ids.into_iter()));
     blocks.push(Block::Paragraph(format!("审查意见：{note}")));
     blocks.push(Block::Paragraph("请补正后到受理窗口提交；补正材料齐全后继续办理。".into()));
