@@ -134,17 +134,41 @@ fn run(command: &str, pdf: &Path, timeout: Duration) -> Result<(), String> {
     }
 }
 
+/// The file name stem of each notice of a case: its own, with `-2`, `-3` … after the first of a kind
+/// that occurs several times (a case's filled forms), so no file overwrites another.
+fn stems(notices: &[Notice]) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    notices
+        .iter()
+        .map(|notice| {
+            let base = notice.file_stem();
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { base } else { format!("{base}-{n}") }
+        })
+        .collect()
+}
+
 /// Prints every notice of a case; returns one line per notice for the desk to show.
 pub fn print_all(notices: &[Notice], config: &PrintConfig) -> Result<Vec<String>, String> {
+    print_some(notices, None, config)
+}
+
+/// Prints the `index`-th notice of a case under the file name it has among all of them.
+pub fn print_nth(notices: &[Notice], index: usize, config: &PrintConfig) -> Result<Vec<String>, String> {
+    if index >= notices.len() {
+        return Err(format!("本案件没有第 {} 份文书", index + 1));
+    }
+    print_some(notices, Some(index), config)
+}
+
+fn print_some(notices: &[Notice], only: Option<usize>, config: &PrintConfig) -> Result<Vec<String>, String> {
     let mut lines = Vec::new();
     let mut printed = false;
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for notice in notices {
-        // Several notices of one kind (a case's filled forms) get `-2`, `-3` … after the first.
-        let base = notice.file_stem();
-        let n = seen.entry(base.clone()).or_insert(0);
-        *n += 1;
-        let stem = if *n == 1 { base } else { format!("{base}-{n}") };
+    for (i, (notice, stem)) in notices.iter().zip(stems(notices)).enumerate() {
+        if only.is_some_and(|only| only != i) {
+            continue;
+        }
         let outcome = print_as(notice, config, &stem).map_err(|e| e.to_string())?;
         printed |= outcome.printed;
         let file = outcome.pdf.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();

@@ -272,3 +272,22 @@ fn printed_receipt_of_a_guardian_signs_for_the_ward() {
     }
     assert!(!receipt.contains("申请人（签字）"), "{receipt}");
 }
+
+#[test]
+fn several_forms_print_under_their_own_names_together_or_one_by_one() {
+    let (case, item) = case(&[], false);
+    let mut notices = notices_for(&case, item, &center(), &KB.calendar);
+    let form = notices[0].clone();
+    notices.extend([
+        Notice { kind: NoticeKind::ApplicationForm, ..form.clone() },
+        Notice { kind: NoticeKind::ApplicationForm, title: "授权委托书".into(), ..form },
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = PrintConfig::files(dir.path().to_path_buf());
+    let last = notices.len() - 1;
+    print_nth(&notices, last, &config).unwrap();
+    let second = dir.path().join(format!("{}-form-2.pdf", case.number.clone().unwrap()));
+    assert!(pdf_text(&second).contains("授权委托书"), "the second form keeps its own file");
+    assert!(!dir.path().join(format!("{}-form.pdf", case.number.clone().unwrap())).exists());
+    assert!(print_nth(&notices, notices.len(), &config).unwrap_err().contains("没有第"));
+}
