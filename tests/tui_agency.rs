@@ -135,3 +135,81 @@ fn f7_again_moves_to_the_items_next_form() {
     assert_eq!(case.form_id.as_deref(), Some("company_setup"), "the form on screen is the case's form");
     assert!(case.other_forms.contains_key("authorisation_letter"));
 }
+
+/// Text of a printed PDF without whitespace.
+fn pdf_text(path: &std::path::Path) -> String {
+    let out =
+        Command::new("pdftotext").arg(path).arg("-").output().expect("pdftotext (tests/run.sh installs it)");
+    assert!(out.status.success(), "{} not printed", path.display());
+    String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[test]
+fn empty_required_fields_are_listed_before_printing_and_every_filled_form_prints() {
+    let kb = Arc::new(Kb::embedded().unwrap());
+    let mut desk = Desk::new(kb.clone(), monday_morning());
+    to_delivery(&mut desk);
+    let form = form_for(&kb, "00013112700401").unwrap();
+    // The company form: only the authorisation's scope is typed, the form's fields left empty.
+    desk.key(KeyCode::F(7));
+    desk.paste("代为填写申请表、提交材料");
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Esc);
+    // The letter of authorisation is opened too (and so filled from the case).
+    desk.key(KeyCode::F(7));
+    desk.key(KeyCode::F(7));
+    desk.key(KeyCode::Esc);
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('5'));
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("代办申请表有必填项未填") && screen.contains(&form.title), "{screen}");
+    assert!(screen.contains("注册资本（万元）") && screen.contains("仍然办结并打印"), "{screen}");
+    assert!(desk.app.intake().unwrap().case.number.is_none(), "nothing finished or printed yet");
+    insta::assert_snapshot!("agency_gaps_80x24", desk.screen(80, 24));
+    // Enter again: print anyway, the gaps marked.
+    desk.key(KeyCode::Enter);
+    let number = desk.app.intake().unwrap().case.number.clone().expect("finished");
+    let notices = desk.dir.path().join("notices");
+    // Both forms print, the one on screen last first (`-form`, then `-form-2`).
+    let printed = [
+        pdf_text(&notices.join(format!("{number}-form.pdf"))),
+        pdf_text(&notices.join(format!("{number}-form-2.pdf"))),
+    ];
+    let company = printed.iter().find(|t| t.starts_with(&form.title)).expect("the company form printed");
+    assert!(company.contains("【未填】") && company.contains("本表尚有"), "{company}");
+    assert!(company.contains("注册资本（万元）：【未填】"), "{company}");
+    assert!(company.contains("代为填写申请表、提交材料"), "{company}");
+    let letter = printed.iter().find(|t| t.starts_with("授权委托书")).expect("the letter printed");
+    assert!(letter.contains("授权委托书") && letter.contains("赵敏"), "{letter}");
+}
+
+#[test]
+fn filling_the_gaps_finishes_at_the_first_enter() {
+    let kb = Arc::new(Kb::embedded().unwrap());
+    let mut desk = Desk::new(kb.clone(), monday_morning());
+    to_delivery(&mut desk);
+    desk.key(KeyCode::F(7));
+    desk.key(KeyCode::Esc);
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('5'));
+    desk.key(KeyCode::Enter);
+    assert!(desk.screen(120, 40).contains("代办申请表有必填项未填"));
+    // F7 fills every field, then one Enter finishes.
+    desk.key(KeyCode::F(7));
+    desk.paste("代为填写申请表");
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Enter);
+    let case = desk.app.intake().unwrap().case.clone();
+    let form = form_for(&kb, "00013112700401").unwrap();
+    for field in applicable_fields(form, &case) {
+        if case.form_values.get(&field.id).is_none_or(|v| v.is_empty()) {
+            desk.paste(&valid_value(field));
+        }
+        desk.key(KeyCode::Enter);
+    }
+    assert!(yichuang::intake::agency::form_gaps(&kb, &desk.app.intake().unwrap().case).is_empty());
+    desk.key(KeyCode::Enter);
+    assert!(desk.app.intake().unwrap().case.number.is_some(), "{}", desk.screen(120, 40));
+}

@@ -133,6 +133,69 @@ fn take_answer_and_resolve_a_call() {
     assert_eq!(key(&mut c, KeyCode::Char('r')), vec![ConsoleCmd::Resolve { call_id: "c2".into() }]);
 }
 
+/// The calls as HQ lists them once `id` is taken by `owner`.
+fn taken(id: &str, owner: &str) -> Vec<CallItem> {
+    let mut c1 = call("c1", None);
+    let c2 = call("c2", Some("刘审批"));
+    if id == "c1" {
+        c1.owner = Some(owner.into());
+        c1.state = CallState::Answered;
+    }
+    vec![c2, c1]
+}
+
+#[test]
+fn a_taken_call_is_selected_with_the_answer_open() {
+    let mut c = console();
+    assert_eq!(key(&mut c, KeyCode::Enter), vec![ConsoleCmd::Take { call_id: "c1".into() }]);
+    c.update(ConsoleMsg::Done("已接听：呼叫已移到「我的呼叫」，可直接输入答复".into()));
+    // A list from before the take changes nothing yet.
+    c.update(ConsoleMsg::Calls(vec![call("c1", None), call("c2", Some("刘审批"))]));
+    // HQ's list after the take: c1 is mine, listed after c2.
+    c.update(ConsoleMsg::Calls(taken("c1", "刘审批")));
+    type_text(&mut c, "可以容缺受理");
+    let shown = screen(&c, 120, 40);
+    assert!(shown.contains("答复（Enter 发送") && shown.contains("可以容缺受理"), "{shown}");
+    insta::assert_snapshot!("console_taken_120x40", shown);
+    // A refresh while typing (the calls reordered) does not move the answer to another call.
+    let mut reordered = taken("c1", "刘审批");
+    reordered.reverse();
+    c.update(ConsoleMsg::Calls(reordered));
+    assert_eq!(
+        key(&mut c, KeyCode::Enter),
+        vec![ConsoleCmd::Answer { call_id: "c1".into(), text: "可以容缺受理".into() }]
+    );
+    // The selection stayed on the taken call: `r` resolves it.
+    assert_eq!(key(&mut c, KeyCode::Char('r')), vec![ConsoleCmd::Resolve { call_id: "c1".into() }]);
+}
+
+#[test]
+fn a_call_another_approver_took_first_is_said_so_and_not_followed() {
+    let mut c = console();
+    key(&mut c, KeyCode::Enter);
+    c.update(ConsoleMsg::Calls(taken("c1", "赵审批")));
+    let shown = screen(&c, 80, 24);
+    assert!(shown.contains("该呼叫已由 赵审批 接听"), "{shown}");
+    // No answer box opened: digits are not sent anywhere from the ringing pane.
+    assert_eq!(key(&mut c, KeyCode::Char('2')), vec![]);
+    assert!(!screen(&c, 80, 24).contains("答复（Enter 发送"));
+}
+
+#[test]
+fn an_answer_whose_call_left_my_list_is_closed_not_sent_elsewhere() {
+    let mut c = console();
+    key(&mut c, KeyCode::Tab);
+    key(&mut c, KeyCode::Enter);
+    type_text(&mut c, "稍等");
+    // c2 was resolved at another console; a new call of mine arrived.
+    let mut other = call("c4", Some("刘审批"));
+    other.question = "另一个问题".into();
+    c.update(ConsoleMsg::Calls(vec![call("c1", None), other]));
+    let shown = screen(&c, 120, 40);
+    assert!(shown.contains("答复未发送") && !shown.contains("答复（Enter 发送"), "{shown}");
+    assert_eq!(key(&mut c, KeyCode::Enter), vec![]);
+}
+
 #[test]
 fn decide_approve_refuse_and_request_correction() {
     let mut c = console();

@@ -138,7 +138,22 @@ fn handover_checks_the_collectors_id_against_the_case() {
     let case = desk.effects.store.load(&id).unwrap();
     assert_eq!(case.status, Status::HandedOver);
     assert_eq!(case.handover.as_ref().map(|h| h.1.as_str()), Some(ID));
-    assert!(desk.screen(120, 40).contains("待出件 0 件"));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("待出件 0 件") && screen.contains("送达回证"), "{screen}");
+    // The 送达回证 prints for the collector's signature, their ID masked.
+    let pdf = desk.dir.path().join("notices").join(format!("{number}-delivery-receipt.pdf"));
+    let out = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext");
+    let text: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
+    for expected in [
+        "送达回证",
+        "领取人：张三",
+        "领取人身份证号：110105********002X",
+        "领取人（签字）",
+        "（领取人：张三）",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(!text.contains(ID), "{text}");
 }
 
 #[test]

@@ -74,8 +74,14 @@ enum RefuseField {
 /// A decision being composed for the selected case.
 #[derive(Debug)]
 enum Composer {
-    /// Typing an answer to my selected call.
-    Answer(TextInput),
+    /// Typing an answer to one of my calls (bound to its id, so a refreshed list cannot move the
+    /// answer to another call).
+    Answer {
+        /// The call answered.
+        call_id: String,
+        /// The answer typed so far.
+        input: TextInput,
+    },
     /// Choosing 1 准予 / 2 不予 / 3 退回补正.
     Choose,
     /// Reason and legal basis of a refusal.
@@ -99,6 +105,9 @@ pub struct Console {
     online: bool,
     status: Option<(String, bool)>,
     help: bool,
+    /// A call I asked HQ to let me take: once it arrives among my calls, the console selects it
+    /// and opens the answer, so what the approver types next answers it.
+    taking: Option<String>,
 }
 
 impl Console {
@@ -116,6 +125,7 @@ impl Console {
             online: false,
             status: None,
             help: false,
+            taking: None,
         }
     }
 
@@ -166,7 +176,7 @@ impl Console {
             None => Context::Console,
             Some(Composer::Choose) => Context::ConsoleDecide,
             Some(Composer::Correct { .. }) => Context::ConsoleCorrect,
-            Some(Composer::Answer(_) | Composer::Refuse(_)) => Context::Form,
+            Some(Composer::Answer { .. } | Composer::Refuse(_)) => Context::Form,
         }
     }
 
@@ -183,7 +193,7 @@ impl Console {
             ConsoleMsg::Key(key) => return self.on_key(key),
             ConsoleMsg::Terminate => return vec![ConsoleCmd::Quit],
             ConsoleMsg::Paste(text) => match &mut self.composer {
-                Some(Composer::Answer(input)) => input.insert(&text),
+                Some(Composer::Answer { input, .. }) => input.insert(&text),
                 Some(Composer::Refuse(form)) => {
                     form.paste(&text);
                 }
@@ -191,19 +201,76 @@ impl Console {
                 _ => {}
             },
             ConsoleMsg::Tick(now) => self.now = now,
-            ConsoleMsg::Calls(calls) => {
-                self.calls = calls;
-                self.clamp();
-            }
+            ConsoleMsg::Calls(calls) => self.calls_arrived(calls),
             ConsoleMsg::Queue(queue) => {
                 self.queue = queue;
                 self.clamp();
             }
             ConsoleMsg::Online(online) => self.online = online,
             ConsoleMsg::Done(text) => self.status = Some((text, false)),
-            ConsoleMsg::Failed(text) => self.status = Some((text, true)),
+            ConsoleMsg::Failed(text) => {
+                // A take that failed (another approver was first, HQ unreachable) is not followed.
+                self.taking = None;
+                self.status = Some((text, true));
+            }
         }
         vec![]
+    }
+
+    /// The id of the selected entry of `pane`'s call list.
+    fn selected_id(&self, pane: Pane) -> Option<String> {
+        let i = self.selected[Self::pane_index(pane)];
+        let list = match pane {
+            Pane::Ringing => self.ringing(),
+            Pane::Mine => self.mine(),
+            Pane::Queue => return None,
+        };
+        list.get(i).map(|c| c.id.clone())
+    }
+
+    /// A fresh list of calls: each pane keeps the call it had selected wherever it moved; a call
+    /// being taken, once it is mine, becomes the selection with the answer open; an open answer
+    /// whose call is no longer mine (resolved elsewhere, taken over) is closed and said so.
+    fn calls_arrived(&mut self, calls: Vec<CallItem>) {
+        let kept = [self.selected_id(Pane::Ringing), self.selected_id(Pane::Mine)];
+        self.calls = calls;
+        for (pane, id) in [Pane::Ringing, Pane::Mine].into_iter().zip(kept) {
+            let list = if pane == Pane::Ringing { self.ringing() } else { self.mine() };
+            if let Some(i) = id.and_then(|id| list.iter().position(|c| c.id == id)) {
+                self.selected[Self::pane_index(pane)] = i;
+            }
+        }
+        if let Some(id) = self.taking.clone() {
+            let mine = self.mine().iter().position(|c| c.id == id);
+            let elsewhere = self.calls.iter().find(|c| c.id == id).and_then(|c| c.owner.clone());
+            match (mine, elsewhere) {
+                (Some(i), _) => {
+                    self.taking = None;
+                    self.pane = Pane::Mine;
+                    self.selected[1] = i;
+                    if self.composer.is_none() {
+                        self.composer = Some(Composer::Answer { call_id: id, input: TextInput::default() });
+                    }
+                }
+                (None, Some(owner)) => {
+                    self.taking = None;
+                    self.status = Some((format!("该呼叫已由 {owner} 接听"), true));
+                }
+                // Not yet taken at HQ (this list predates the take), or gone.
+                (None, None) => {
+                    if !self.calls.iter().any(|c| c.id == id && c.state != CallState::Resolved) {
+                        self.taking = None;
+                    }
+                }
+            }
+        }
+        if let Some(Composer::Answer { call_id, .. }) = &self.composer
+            && !self.mine().iter().any(|c| &c.id == call_id)
+        {
+            self.composer = None;
+            self.status = Some(("该呼叫已不在「我的呼叫」中，答复未发送".into(), true));
+        }
+        self.clamp();
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<ConsoleCmd> {
@@ -240,12 +307,15 @@ impl Console {
             Some(Action::Open) => match self.pane {
                 Pane::Ringing => {
                     if let Some(call) = self.selected_call() {
-                        return vec![ConsoleCmd::Take { call_id: call.id.clone() }];
+                        let call_id = call.id.clone();
+                        self.taking = Some(call_id.clone());
+                        return vec![ConsoleCmd::Take { call_id }];
                     }
                 }
                 Pane::Mine => {
-                    if self.selected_call().is_some() {
-                        self.composer = Some(Composer::Answer(TextInput::default()));
+                    if let Some(call) = self.selected_call() {
+                        let call_id = call.id.clone();
+                        self.composer = Some(Composer::Answer { call_id, input: TextInput::default() });
                     }
                 }
                 Pane::Queue => {
@@ -276,14 +346,14 @@ impl Console {
             self.composer = None;
             return vec![];
         }
-        let call_id = self.selected_call().map(|c| c.id.clone());
         let case = self.selected_case().cloned();
         let Some(composer) = &mut self.composer else { return vec![] };
         match composer {
-            Composer::Answer(input) => {
+            Composer::Answer { call_id, input } => {
                 if action == Some(Action::Open) {
                     let text = input.text().trim().to_string();
-                    if let (Some(call_id), false) = (call_id, text.is_empty()) {
+                    if !text.is_empty() {
+                        let call_id = call_id.clone();
                         self.composer = None;
                         return vec![ConsoleCmd::Answer { call_id, text }];
                     }
@@ -541,7 +611,7 @@ impl Console {
         }
         let composer_height = match &self.composer {
             None => 0,
-            Some(Composer::Answer(_) | Composer::Choose) => 3,
+            Some(Composer::Answer { .. } | Composer::Choose) => 3,
             Some(Composer::Refuse(form)) => form.height() + 2,
             Some(Composer::Correct { ticked, .. }) => ticked.len() as u16 + 4,
         };
@@ -554,7 +624,7 @@ impl Console {
     fn view_composer(&self, frame: &mut Frame, area: Rect) {
         let Some(composer) = &self.composer else { return };
         let title = match composer {
-            Composer::Answer(_) => " 答复（Enter 发送，Esc 取消） ",
+            Composer::Answer { .. } => " 答复（Enter 发送，Esc 取消） ",
             Composer::Choose => " 审批决定 ",
             Composer::Refuse(_) => " 不予许可 ",
             Composer::Correct { .. } => " 退回补正：Space 选择材料，Enter 发送 ",
@@ -563,7 +633,7 @@ impl Console {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         match composer {
-            Composer::Answer(input) => {
+            Composer::Answer { input, .. } => {
                 input.render(frame, Rect { height: 1, ..inner }, Style::new().bg(Color::Indexed(236)), true)
             }
             Composer::Choose => {

@@ -28,7 +28,7 @@ pub fn execute(client: &HqClient, cmd: &ConsoleCmd) -> Result<String, SyncError>
     match cmd {
         ConsoleCmd::Quit => Ok(String::new()),
         ConsoleCmd::Take { call_id } => {
-            client.take_call(call_id).map(|_| "已接听，答复请按 Tab 到「我的呼叫」".into())
+            client.take_call(call_id).map(|_| "已接听：呼叫已移到「我的呼叫」，可直接输入答复".into())
         }
         ConsoleCmd::Answer { call_id, text } => client
             .reply(call_id, &ReplyRequest { id: id(), text: text.clone(), resolve: false })

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::case::{ApplicantKind, Case, Field};
-use super::rules::MaterialState;
+use super::rules::{MaterialState, applies};
 use super::validate::mask_name;
 use crate::kb::Item;
 
@@ -63,7 +63,7 @@ impl CallState {
 pub struct MaterialLine {
     /// Material name.
     pub name: String,
-    /// 合格 / 有缺陷 / 缺少 / 待核验.
+    /// 合格 / 有缺陷 / 缺少 / 以告知承诺替代 / 数据共享 / 情形未答 / 待核验.
     pub state: String,
     /// The defect, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,20 +88,33 @@ pub struct CallSnapshot {
 }
 
 impl CallSnapshot {
-    /// The snapshot of `case` on `item`.
+    /// The snapshot of `case` on `item`. Only the materials that apply are listed: a conditional
+    /// material whose situation was answered 否 is left out (it is not waiting to be checked), one
+    /// whose situation is still unanswered shows 情形未答; a material the window fetches through
+    /// data sharing and has not marked shows 数据共享.
     pub fn of(case: &Case, item: &Item) -> Self {
+        let app = case.application(item, Default::default());
         let materials = item
             .materials
             .iter()
-            .map(|m| {
+            .filter_map(|m| {
+                let open_situation = || {
+                    m.when.as_deref().is_some_and(|when| {
+                        item.situations.iter().any(|s| s.id == when)
+                            && crate::kb::conditions::answer(item, &app.answers, when).is_none()
+                    })
+                };
                 let (state, defect) = match case.materials.get(&m.id) {
+                    _ if !applies(item, m, &app) && !open_situation() => return None,
                     Some(MaterialState::Ok) => ("合格", None),
                     Some(MaterialState::Defect { text }) => ("有缺陷", Some(text.clone())),
                     Some(MaterialState::Missing) => ("缺少", None),
                     Some(MaterialState::Committed) => ("以告知承诺替代", None),
+                    None if !applies(item, m, &app) => ("情形未答", None),
+                    None if m.shared_data => ("数据共享", None),
                     None => ("待核验", None),
                 };
-                MaterialLine { name: m.name.clone(), state: state.into(), defect }
+                Some(MaterialLine { name: m.name.clone(), state: state.into(), defect })
             })
             .collect();
         let name = case.field(Field::ApplicantName);
@@ -160,5 +173,40 @@ impl Call {
     pub fn waiting(&self, now: DateTime<Utc>) -> i64 {
         let end = self.replies.first().map_or(now, |r| r.at);
         (end - self.raised_at).num_seconds().max(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::case::CaseEvent;
+
+    #[test]
+    fn the_snapshot_lists_only_the_materials_that_apply() {
+        let kb = crate::kb::Kb::embedded().unwrap();
+        let item = kb.item("00013112700401").unwrap();
+        let at = crate::time::parse_hall("2026-11-30 09:00").unwrap();
+        let mut case = Case::from_events(&[
+            CaseEvent::Started { at },
+            CaseEvent::ItemChosen { code: item.code.clone(), kb_version: "1".into() },
+            CaseEvent::SituationSet { id: "agent".into(), holds: false },
+            CaseEvent::MaterialMarked { id: "application_form".into(), state: Some(MaterialState::Ok) },
+        ]);
+        let names = |case: &Case| -> Vec<(String, String)> {
+            CallSnapshot::of(case, item).materials.into_iter().map(|m| (m.name, m.state)).collect()
+        };
+        let lines = names(&case);
+        // 委托代理人办理 was answered 否: the letter of authorisation is not waiting to be checked.
+        assert!(!lines.iter().any(|(n, _)| n.contains("授权委托书")), "{lines:?}");
+        assert!(lines.contains(&("公司登记（备案）申请书".into(), "合格".into())), "{lines:?}");
+        assert!(lines.contains(&("公司章程".into(), "待核验".into())), "{lines:?}");
+        let prior = item.materials.iter().find(|m| m.when.as_deref() == Some("prior_approval")).unwrap();
+        assert!(lines.contains(&(prior.name.clone(), "情形未答".into())), "{lines:?}");
+
+        case.apply(&CaseEvent::SituationSet { id: "prior_approval".into(), holds: false });
+        case.apply(&CaseEvent::SituationSet { id: "agent".into(), holds: true });
+        let lines = names(&case);
+        assert!(!lines.iter().any(|(n, _)| *n == prior.name), "{lines:?}");
+        assert!(lines.iter().any(|(n, s)| n.contains("授权委托书") && s == "待核验"), "{lines:?}");
     }
 }

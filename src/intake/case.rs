@@ -62,6 +62,35 @@ impl Step {
     }
 }
 
+/// The situation id under which an agent applies for the applicant.
+pub const AGENT_SITUATION: &str = "agent";
+
+/// The situation id under which a guardian applies for the applicant (a minor, or a person
+/// with an intellectual or mental disability).
+pub const GUARDIAN_SITUATION: &str = "guardian";
+
+/// Who applies on the applicant's behalf, if anybody: an agent with a letter of authorisation,
+/// or a guardian. The applicant step asks for their data; notices name them and let them sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Representative {
+    /// 委托代理人.
+    Agent,
+    /// 监护人.
+    Guardian,
+}
+
+/// Who applies on the applicant's behalf in this case (an agent's letter wins over guardianship
+/// when both situations hold: the agent is the one at the window).
+pub fn representative(case: &Case) -> Option<Representative> {
+    if case.holds(AGENT_SITUATION) {
+        Some(Representative::Agent)
+    } else if case.holds(GUARDIAN_SITUATION) {
+        Some(Representative::Guardian)
+    } else {
+        None
+    }
+}
+
 /// A free-text field of the case, named so events say exactly what changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "snake_case")]

@@ -6,10 +6,10 @@
 use chrono::NaiveDate;
 use unicode_width::UnicodeWidthStr;
 
-use super::case::{ApplicantKind, Case, Delivery, Field};
+use super::case::{ApplicantKind, Case, Delivery, Field, Representative, representative};
 use super::rules::{Commitment, Decision, MaterialState, RejectReason, applies};
 use super::validate::{mask_id, mask_phone};
-use crate::kb::model::ItemKind;
+use crate::kb::model::{ItemKind, Material};
 use crate::kb::{Calendar, Item, PROVISIONAL_NOTE};
 
 /// Which document.
@@ -31,6 +31,8 @@ pub enum NoticeKind {
     Correction,
     /// 告知承诺书: certificates replaced by the applicant's commitment (告知承诺制), never 容缺.
     InformedCommitment,
+    /// 送达回证: the result handed over at the window (signed by who collected it) or mailed.
+    DeliveryReceipt,
 }
 
 impl NoticeKind {
@@ -45,6 +47,7 @@ impl NoticeKind {
             Self::ApplicationForm => "申请表",
             Self::Correction => "一次性告知书（退回补正）",
             Self::InformedCommitment => "告知承诺书",
+            Self::DeliveryReceipt => "送达回证",
         }
     }
 
@@ -59,6 +62,7 @@ impl NoticeKind {
             Self::ApplicationForm => "form",
             Self::Correction => "correction",
             Self::InformedCommitment => "informed-commitment",
+            Self::DeliveryReceipt => "delivery-receipt",
         }
     }
 }
@@ -180,9 +184,89 @@ fn applicant_fields(case: &Case) -> Vec<(String, String)> {
     if !phone.is_empty() {
         fields.push(("联系电话".into(), mask_phone(phone)));
     }
-    let agent = case.field(Field::AgentName);
-    if !agent.is_empty() {
-        fields.push(("委托代理人".into(), agent.to_string()));
+    fields.extend(representative_fields(case));
+    fields
+}
+
+/// Who came to the window for the applicant: the applicant, or an agent or guardian with their
+/// name and masked ID. Printed on every notice and used for the signature lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitter {
+    /// The applicant in person (for an organisation: its legal representative or staff).
+    Applicant,
+    /// 委托代理人 or 监护人.
+    Representative {
+        /// Which.
+        kind: Representative,
+        /// Their name.
+        name: String,
+        /// Their ID number, masked (empty when not recorded).
+        id: String,
+    },
+}
+
+impl Submitter {
+    /// The submitter of `case`.
+    pub fn of(case: &Case) -> Self {
+        match representative(case) {
+            None => Self::Applicant,
+            Some(kind) => Self::Representative {
+                kind,
+                name: case.field(Field::AgentName).to_string(),
+                id: match case.field(Field::AgentIdNumber) {
+                    "" => String::new(),
+                    id => mask_id(id),
+                },
+            },
+        }
+    }
+
+    /// The role as printed: 申请人 / 委托代理人 / 监护人.
+    pub fn role(&self) -> &'static str {
+        match self {
+            Self::Applicant => "申请人",
+            Self::Representative { kind: Representative::Agent, .. } => "委托代理人",
+            Self::Representative { kind: Representative::Guardian, .. } => "监护人",
+        }
+    }
+
+    /// Who handed in the materials, as a sentence fragment: `申请人` or
+    /// `委托代理人李四（身份证号 110105********1234）代申请人张三丰`.
+    fn who(&self, applicant: &str) -> String {
+        match self {
+            Self::Applicant => format!("申请人{applicant}"),
+            Self::Representative { name, id, .. } => {
+                let id = if id.is_empty() { String::new() } else { format!("（身份证号 {id}）") };
+                let on_behalf = match self {
+                    Self::Representative { kind: Representative::Guardian, .. } => "代被监护人",
+                    _ => "代申请人",
+                };
+                format!("{}{name}{id}{on_behalf}{applicant}", self.role())
+            }
+        }
+    }
+}
+
+/// The representative's lines: name, masked ID and phone, and the mandate (委托事项及权限) or the
+/// guardianship.
+fn representative_fields(case: &Case) -> Vec<(String, String)> {
+    let Submitter::Representative { kind, name, id } = Submitter::of(case) else { return Vec::new() };
+    let role = Submitter::of(case).role();
+    let mut fields = vec![("提交人".to_string(), format!("{role} {name}"))];
+    if !id.is_empty() {
+        fields.push((format!("{role}身份证号"), id));
+    }
+    let phone = case.field(Field::AgentPhone);
+    if !phone.is_empty() {
+        fields.push((format!("{role}电话"), mask_phone(phone)));
+    }
+    let scope = case.field(Field::AuthorisationScope);
+    if !scope.is_empty() {
+        let label = match kind {
+            Representative::Agent => "委托事项及权限",
+            Representative::Guardian => "监护关系及证明",
+        };
+        fields.push((label.to_string(), scope.to_string()));
     }
     fields
 }
@@ -195,15 +279,64 @@ pub(crate) fn header(case: &Case, item: &Item, center: &Center, number: &str) ->
     Block::Fields(fields)
 }
 
+/// Signature and date lines with a generic 申请人 line when `applicant_signs` (kept for callers
+/// that have no case at hand; [`signed_by`] follows who came).
 pub(crate) fn signatures(center: &Center, on: NaiveDate, applicant_signs: bool) -> Block {
-    let mut lines = Vec::new();
-    if applicant_signs {
-        lines.push("申请人（签字）：                  日期：    年  月  日".to_string());
-    }
+    let lines = if applicant_signs { vec![sign_line("申请人（签字）：")] } else { Vec::new() };
+    window_signs(center, on, lines)
+}
+
+/// Signature and date lines for a document the person at the window signs: the applicant, or the
+/// agent or guardian who came in the applicant's stead (named, so the signature can be checked),
+/// or an organisation's seal and its legal representative.
+pub(crate) fn signed_by(case: &Case, center: &Center, on: NaiveDate) -> Block {
+    let lines = match Submitter::of(case) {
+        Submitter::Applicant if case.applicant_kind == ApplicantKind::Organisation => {
+            vec![sign_line("申请单位（盖章）："), sign_line("法定代表人或经办人（签字）：")]
+        }
+        Submitter::Applicant => vec![sign_line("申请人（签字）：")],
+        submitter @ Submitter::Representative { .. } => {
+            let on_behalf = match &submitter {
+                Submitter::Representative { kind: Representative::Guardian, .. } => "被监护人",
+                _ => "委托人",
+            };
+            vec![
+                sign_line(&format!("{}（签字）：", submitter.role())),
+                format!("（{on_behalf}：{}）", addressee(case)),
+            ]
+        }
+    };
+    window_signs(center, on, lines)
+}
+
+/// The signature lines of the person who collected a result (领取人), named so the signature can
+/// be checked against the ID shown.
+fn collector_signs(center: &Center, on: NaiveDate, collector: &str) -> Block {
+    window_signs(center, on, vec![sign_line("领取人（签字）："), format!("（领取人：{collector}）")])
+}
+
+fn sign_line(label: &str) -> String {
+    format!("{label}                  日期：    年  月  日")
+}
+
+fn window_signs(center: &Center, on: NaiveDate, mut lines: Vec<String>) -> Block {
     lines.push(format!("受理人：{}", center.signer()));
     lines.push(format!("{}（受理专用章）", center.name));
     lines.push(date(on));
     Block::Signatures(lines)
+}
+
+/// A table with a 序号 column numbering its rows: every list of materials on a notice (容缺承诺书,
+/// 告知承诺书, 一次性告知书, 材料接收凭证) is built here.
+pub(crate) fn numbered_table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Block {
+    Block::Table {
+        header: std::iter::once("序号").chain(header.iter().copied()).map(String::from).collect(),
+        rows: rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| std::iter::once((i + 1).to_string()).chain(row).collect())
+            .collect(),
+    }
 }
 
 fn delivery_text(case: &Case) -> String {
@@ -285,21 +418,18 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
                     "本人（单位）申请办理{}，自愿选择容缺受理，承诺在下列期限内补齐所缺材料，并对所提交材料的真实性负责。",
                     item.name
                 )),
-                Block::Table {
-                    header: vec!["序号".into(), "需补正材料".into(), "补正要求".into(), "补正期限".into()],
-                    rows: supplements
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| {
-                            vec![
-                                (i + 1).to_string(),
-                                s.deficiency.name.clone(),
-                                requirement(&s.deficiency.state, &s.deficiency.required),
-                                format!("{} 前", due(s.deadline, calendar)),
-                            ]
-                        })
-                        .collect(),
-                },
+                numbered_table(
+                    &["需补正材料", "请携带", "依据", "补正期限"],
+                    supplements.iter().map(|s| {
+                        let d = &s.deficiency;
+                        vec![
+                            d.name.clone(),
+                            to_bring_for(item, &d.material, &d.state, &d.required),
+                            basis_cell(item, &d.material),
+                            format!("{} 前", due(s.deadline, calendar)),
+                        ]
+                    }),
+                ),
                 Block::Paragraph(
                     "补正方式：到受理窗口提交，或邮寄至受理窗口（以邮戳日期为准）。补正期限按工作日计算，已扣除法定节假日。"
                         .into(),
@@ -309,7 +439,9 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
                     if lenient.is_some_and(|l| l.credit_record) { "，并记入信用记录" } else { "" }
                 )),
             ];
-            commitment.push(signatures(center, on, true));
+            commitment
+                .extend(item_basis_note(item, supplements.iter().map(|s| s.deficiency.material.as_str())));
+            commitment.push(signed_by(case, center, on));
             let mut out = vec![
                 notice(NoticeKind::Acceptance, blocks),
                 notice(NoticeKind::LenientCommitment, commitment),
@@ -324,38 +456,35 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
             out
         }
         Decision::NoticeOfDeficiency { deficiencies, .. } => {
-            let blocks = vec![
+            let mut blocks = vec![
                 header(case, item, center, number),
                 Block::Paragraph(format!(
                     "{to}：你（单位）于{}申请办理{}，经审查，申请材料不齐全或者不符合法定形式，现一次性告知需要补正的全部内容如下：",
                     date(on),
                     item.name
                 )),
-                Block::Table {
-                    header: vec!["序号".into(), "材料名称".into(), "问题".into(), "补正要求".into()],
-                    rows: deficiencies
-                        .iter()
-                        .enumerate()
-                        .map(|(i, d)| {
-                            let problem = match &d.state {
-                                MaterialState::Missing => "未提交".to_string(),
-                                MaterialState::Defect { text } => text.clone(),
-                                MaterialState::Ok | MaterialState::Committed => String::new(),
-                            };
-                            vec![
-                                (i + 1).to_string(),
-                                d.name.clone(),
-                                problem,
-                                requirement(&d.state, &d.required),
-                            ]
-                        })
-                        .collect(),
-                },
-                Block::Paragraph(
-                    "请按上述要求补齐材料后再次提交。补齐后符合要求的，本窗口将当场受理。".to_string(),
+                numbered_table(
+                    &["材料名称", "问题", "请携带", "依据"],
+                    deficiencies.iter().map(|d| {
+                        let problem = match &d.state {
+                            MaterialState::Missing => "未提交".to_string(),
+                            MaterialState::Defect { text } => format!("{text}（请更正后重新提交）"),
+                            MaterialState::Ok | MaterialState::Committed => String::new(),
+                        };
+                        vec![
+                            d.name.clone(),
+                            problem,
+                            to_bring_for(item, &d.material, &MaterialState::Missing, &d.required),
+                            basis_cell(item, &d.material),
+                        ]
+                    }),
                 ),
-                signatures(center, on, false),
             ];
+            blocks.extend(item_basis_note(item, deficiencies.iter().map(|d| d.material.as_str())));
+            blocks.push(Block::Paragraph(
+                "请按上述要求补齐材料后再次提交。补齐后符合要求的，本窗口将当场受理。".to_string(),
+            ));
+            blocks.push(signatures(center, on, false));
             vec![notice(NoticeKind::Deficiency, blocks)]
         }
         Decision::Reject { reason, basis } => {
@@ -395,34 +524,82 @@ pub fn correction_notice(
     on: NaiveDate,
 ) -> Option<Notice> {
     let number = case.number.clone()?;
-    let rows = materials
+    // The approver names materials; the KB says what to bring for each.
+    let ids: Vec<&str> = materials
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let standard = item
-                .materials
-                .iter()
-                .find(|m| &m.name == name)
-                .map(|m| m.checkpoints.join("；"))
-                .unwrap_or_default();
-            vec![(i + 1).to_string(), name.clone(), standard]
-        })
+        .filter_map(|name| item.materials.iter().find(|m| &m.name == name).map(|m| m.id.as_str()))
         .collect();
-    let blocks = vec![
+    let table = numbered_table(
+        &["需补正材料", "请携带", "依据"],
+        materials.iter().map(|name| match item.materials.iter().find(|m| &m.name == name) {
+            Some(m) => vec![name.clone(), what_to_bring(m), basis_cell(item, &m.id)],
+            None => vec![name.clone(), "按审查意见补正".into(), String::new()],
+        }),
+    );
+    let mut blocks = vec![
         header(case, item, center, &number),
         Block::Paragraph(format!(
             "{}：你（单位）申请办理的{}，经审查，以下材料需要补正，现一次性告知如下：",
             addressee(case),
             item.name
         )),
-        Block::Table { header: vec!["序号".into(), "需补正材料".into(), "要求".into()], rows },
-        Block::Paragraph(format!("审查意见：{note}")),
-        Block::Paragraph("请补正后到受理窗口提交；补正材料齐全后继续办理。".into()),
-        signatures(center, on, false),
+        table,
     ];
+    blocks.extend(item_basis_note(item, ids.into_iter()));
+    blocks.push(Block::Paragraph(format!("审查意见：{note}")));
+    blocks.push(Block::Paragraph("请补正后到受理窗口提交；补正材料齐全后继续办理。".into()));
+    blocks.push(signatures(center, on, false));
     Some(Notice {
         kind: NoticeKind::Correction,
         title: NoticeKind::Correction.title().to_string(),
+        number,
+        issuer: center.name.clone(),
+        blocks,
+    })
+}
+
+/// The 送达回证 of a case whose result was handed over: at the window, who collected it (masked
+/// ID) and their signature line; by mail, the recipient, address and tracking number. `None` until
+/// the case is handed over.
+pub fn delivery_receipt(case: &Case, item: &Item, center: &Center) -> Option<Notice> {
+    let number = case.number.clone()?;
+    let (to, reference, at) = case.handover.clone()?;
+    let on = crate::time::hall_date(at);
+    let result = item.result.as_ref().map_or_else(|| format!("{}办理结果", item.name), |r| r.name.clone());
+    let when = crate::time::show(at, "%Y年%m月%d日 %H:%M");
+    let mut blocks = vec![header(case, item, center, &number)];
+    match case.delivery {
+        Delivery::Window => {
+            blocks.push(Block::Fields(vec![
+                ("送达文书".into(), result.clone()),
+                ("送达方式".into(), "窗口领取（统一窗口出件）".into()),
+                ("领取人".into(), to.clone()),
+                (
+                    "领取人身份证号".into(),
+                    if reference.is_empty() { String::new() } else { mask_id(&reference) },
+                ),
+                ("领取时间".into(), when),
+            ]));
+            blocks.push(Block::Paragraph(format!("领取人已当场核对并领取《{result}》。")));
+            blocks.push(collector_signs(center, on, &to));
+        }
+        Delivery::Mail => {
+            blocks.push(Block::Fields(vec![
+                ("送达文书".into(), result),
+                ("送达方式".into(), "邮寄送达".into()),
+                ("收件人".into(), case.field(Field::MailRecipient).to_string()),
+                ("收件人电话".into(), mask_phone(case.field(Field::MailPhone))),
+                ("收件地址".into(), case.field(Field::MailAddress).to_string()),
+                ("快递单号".into(), reference),
+                ("交寄时间".into(), when),
+            ]));
+            blocks.push(Block::Paragraph("以收件人签收之日为送达之日；签收记录以快递单号查询为准。".into()));
+            blocks.push(signatures(center, on, false));
+        }
+    }
+    Some(Notice {
+        kind: NoticeKind::DeliveryReceipt,
+        title: NoticeKind::DeliveryReceipt.title().to_string(),
         number,
         issuer: center.name.clone(),
         blocks,
@@ -527,21 +704,12 @@ fn informed_commitment(
             "本人（单位）申请办理{}，已知晓行政机关告知的条件和要求，自愿选择告知承诺制（依据：国务院办公厅关于全面推行证明事项和涉企经营许可事项告知承诺制的指导意见，国办发〔2020〕42号；{list}），以书面承诺代替下列证明材料，不再提交：",
             item.name
         )),
-        Block::Table {
-            header: vec!["序号".into(), "以承诺替代的证明".into(), "承诺内容".into(), "核查期限".into()],
-            rows: commitments
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    vec![
-                        (i + 1).to_string(),
-                        c.name.clone(),
-                        c.text.clone(),
-                        format!("{} 前", due(c.check_deadline, calendar)),
-                    ]
-                })
-                .collect(),
-        },
+        numbered_table(
+            &["以承诺替代的证明", "承诺内容", "核查期限"],
+            commitments.iter().map(|c| {
+                vec![c.name.clone(), c.text.clone(), format!("{} 前", due(c.check_deadline, calendar))]
+            }),
+        ),
         Block::Paragraph(
             "行政机关将在受理后于上述核查期限内对承诺内容进行核查。本人（单位）承诺所作承诺真实、准确、完整，愿意接受核查。"
                 .into(),
@@ -550,50 +718,117 @@ fn informed_commitment(
             "承诺不实的后果：{}",
             commitments.iter().map(|c| format!("{}——{}", c.name, c.consequence)).collect::<Vec<_>>().join("；")
         )),
-        signatures(center, on, true),
+        signed_by(case, center, on),
     ]
 }
 
 fn receipt(case: &Case, item: &Item, center: &Center, number: &str, on: NaiveDate) -> Vec<Block> {
     let app = case.application(item, Default::default());
-    let rows = item
+    let received: Vec<&Material> = item
         .materials
         .iter()
         .filter(|m| applies(item, m, &app) && !m.shared_data)
         .filter(|m| {
             matches!(case.materials.get(&m.id), Some(MaterialState::Ok | MaterialState::Defect { .. }))
         })
-        .enumerate()
-        .map(|(i, m)| {
-            vec![
-                (i + 1).to_string(),
-                m.name.clone(),
-                if m.originals > 0 { format!("{} 份", m.originals) } else { "-".into() },
-                if m.copies > 0 { format!("{} 份", m.copies) } else { "-".into() },
-                m.medium.label().to_string(),
-            ]
-        })
         .collect();
-    vec![
+    let count = |n: u8| if n > 0 { format!("{n} 份") } else { "-".into() };
+    let submitter = Submitter::of(case);
+    let mut blocks = vec![
         header(case, item, center, number),
-        Block::Paragraph("今收到申请人提交的下列材料：".into()),
-        Block::Table {
-            header: vec!["序号".into(), "材料名称".into(), "原件".into(), "复印件".into(), "形式".into()],
-            rows,
-        },
-        signatures(center, on, true),
-    ]
+        Block::Paragraph(format!("今收到{}提交的下列材料：", submitter.who(&addressee(case)))),
+        numbered_table(
+            &["材料名称", "原件", "复印件", "形式"],
+            received.iter().map(|m| {
+                vec![m.name.clone(), count(m.originals), count(m.copies), m.medium.label().to_string()]
+            }),
+        ),
+    ];
+    if let Submitter::Representative { kind: Representative::Agent, .. } = submitter {
+        blocks.push(Block::Paragraph(mandate_text(case, item, &app)));
+    }
+    blocks.push(signed_by(case, center, on));
+    blocks
 }
 
-/// What the applicant must bring for a deficiency: the defect to fix, then the standard.
-fn requirement(state: &MaterialState, required: &[String]) -> String {
-    let standard = required.join("；");
-    match state {
-        MaterialState::Defect { text } if standard.is_empty() => format!("更正：{text}"),
-        MaterialState::Defect { text } => format!("更正：{text}。要求：{standard}"),
-        _ if standard.is_empty() => "提交该材料".into(),
-        _ => standard,
+/// What the receipt says of the agent's mandate (授权委托书): received or not, and its scope.
+fn mandate_text(case: &Case, item: &Item, app: &super::rules::Application) -> String {
+    let letter = item.materials.iter().find(|m| {
+        applies(item, m, app) && (m.uses.as_deref() == Some("authorisation") || m.id == "authorisation")
+    });
+    let held = match letter.map(|m| (m, case.materials.get(&m.id))) {
+        Some((m, Some(MaterialState::Ok | MaterialState::Defect { .. }))) => format!("已收取《{}》", m.name),
+        Some((m, _)) => format!("未收到《{}》", m.name),
+        None => "授权委托书已核验".to_string(),
+    };
+    let scope = match case.field(Field::AuthorisationScope) {
+        "" => String::new(),
+        scope => format!("，委托事项及权限：{scope}"),
+    };
+    format!("委托代理人办理：{held}{scope}。")
+}
+
+/// What the applicant must bring for `material`, in plain words: the KB's `to_bring`, else said
+/// from the quantities, the medium, the blank form, the sample and the filling notes.
+pub fn what_to_bring(material: &Material) -> String {
+    if let Some(text) = material.to_bring.as_deref().filter(|t| !t.trim().is_empty()) {
+        return text.to_string();
     }
+    let count = match (material.originals, material.copies) {
+        (0, 0) => String::new(),
+        (o, 0) => format!("原件 {o} 份"),
+        (0, c) => format!("复印件 {c} 份"),
+        (o, c) => format!("原件 {o} 份、复印件 {c} 份"),
+    };
+    let medium = match material.medium {
+        crate::kb::model::Medium::Paper => "纸质",
+        crate::kb::model::Medium::Electronic => "电子版",
+        crate::kb::model::Medium::Either => "纸质或电子版均可",
+    };
+    let mut text = format!("《{}》{count}（{medium}）", material.name);
+    if let Some(form) = &material.blank_form {
+        text.push_str(&format!("，使用{form}填写"));
+    }
+    if let Some(sample) = &material.sample {
+        text.push_str(&format!("，可参照{sample}"));
+    }
+    text.push('。');
+    if let Some(notes) = &material.fill_notes {
+        text.push_str(&format!("填写要求：{notes}。"));
+    }
+    text
+}
+
+/// The 请携带 cell for a missing or defective material: the defect to correct, then what to bring.
+/// A material the item no longer has (a KB changed since) falls back on what the decision recorded.
+fn to_bring_for(item: &Item, material: &str, state: &MaterialState, recorded: &[String]) -> String {
+    let bring = match item.materials.iter().find(|m| m.id == material) {
+        Some(m) => what_to_bring(m),
+        None => recorded.join("；"),
+    };
+    match state {
+        MaterialState::Defect { text } => format!("{bring}（需更正：{text}）"),
+        _ => bring,
+    }
+}
+
+/// The article requiring a material: its own basis, else a pointer to the item's basis printed
+/// under the table ([`item_basis_note`]).
+fn basis_cell(item: &Item, material: &str) -> String {
+    match item.materials.iter().find(|m| m.id == material).and_then(|m| m.basis.as_deref()) {
+        Some(basis) => basis.to_string(),
+        None => ITEM_BASIS.to_string(),
+    }
+}
+
+/// The cell text pointing to the item's legal basis.
+const ITEM_BASIS: &str = "本事项设定依据（见表下）";
+
+/// The item's legal basis, printed once under a table when a listed material has no basis of its own.
+fn item_basis_note<'a>(item: &Item, materials: impl Iterator<Item = &'a str>) -> Option<Block> {
+    let needed = materials.into_iter().any(|id| basis_cell(item, id) == ITEM_BASIS);
+    (needed && !item.legal_basis.is_empty())
+        .then(|| Block::Paragraph(format!("本事项设定依据：{}。", item.legal_basis.join("；"))))
 }
 
 impl Notice {
@@ -616,28 +851,51 @@ impl Notice {
         out.push_str(&format!("{}{title}\n", " ".repeat(pad)));
         let issuer_pad = WIDTH.saturating_sub(self.issuer.width()) / 2;
         out.push_str(&format!("{}{}\n\n", " ".repeat(issuer_pad), self.issuer));
-        let wrap = |text: &str, indent: &str| {
-            textwrap::wrap(
-                text,
-                textwrap::Options::new(WIDTH).initial_indent(indent).subsequent_indent(indent),
-            )
-            .into_iter()
-            .map(|l| l.into_owned() + "\n")
-            .collect::<String>()
+        let columns = |s: &str| s.width() as f32;
+        // `indent` columns of spaces before the first line.
+        let wrap = |text: &str, indent: usize| {
+            lines::break_lines(text, WIDTH as f32, indent as f32, columns)
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| format!("{}{l}\n", if i == 0 { " ".repeat(indent) } else { String::new() }))
+                .collect::<String>()
         };
         for block in &self.blocks {
             match block {
-                Block::Paragraph(text) => out.push_str(&wrap(&format!("    {text}"), "")),
+                Block::Paragraph(text) => out.push_str(&wrap(text, 4)),
                 Block::Fields(fields) => {
                     for (label, value) in fields {
-                        out.push_str(&wrap(&format!("{label}：{value}"), ""));
+                        out.push_str(&wrap(&format!("{label}：{value}"), 0));
                     }
                 }
                 Block::Table { header, rows } => {
-                    out.push_str(&header.join(" | "));
-                    out.push('\n');
-                    for row in rows {
-                        out.push_str(&wrap(&row.join(" | "), ""));
+                    // A row that fits prints on one line under the header; a longer one as a
+                    // numbered record, each further cell on its own line after its column title.
+                    let fits = |row: &Vec<String>| row.join(" | ").width() <= WIDTH;
+                    if rows.iter().all(fits) {
+                        out.push_str(&header.join(" | "));
+                        out.push('\n');
+                        for row in rows {
+                            out.push_str(&row.join(" | "));
+                            out.push('\n');
+                        }
+                    } else {
+                        for row in rows {
+                            let mut cells = row.iter();
+                            let first: Vec<&str> = cells.by_ref().take(2).map(String::as_str).collect();
+                            out.push_str(&wrap(&first.join(". "), 0));
+                            for (title, cell) in header.iter().skip(2).zip(cells) {
+                                let text = lines::break_lines(
+                                    &format!("{title}：{cell}"),
+                                    (WIDTH - 4) as f32,
+                                    0.0,
+                                    columns,
+                                );
+                                for line in text {
+                                    out.push_str(&format!("    {line}\n"));
+                                }
+                            }
+                        }
                     }
                 }
                 Block::Signatures(lines) => {
@@ -653,6 +911,8 @@ impl Notice {
         out
     }
 }
+
+pub mod lines;
 
 #[cfg(test)]
 pub(crate) mod tests;

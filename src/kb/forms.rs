@@ -254,6 +254,16 @@ pub fn normaliser(kind: FieldKind) -> fn(&str) -> String {
     }
 }
 
+/// The unit of a money field as its label names it in brackets (`注册资本（万元）` → 万元), else 元:
+/// an error message must speak of the unit the clerk is asked to type.
+fn money_unit(label: &str) -> &str {
+    label
+        .rsplit_once('（')
+        .and_then(|(_, rest)| rest.strip_suffix('）'))
+        .filter(|unit| unit.ends_with('元'))
+        .unwrap_or("元")
+}
+
 /// Checks one value typed into `field`; `Err` says what is wrong, in Chinese, for the clerk.
 /// An empty value is an error only for required fields. `today` is needed for ID birth dates.
 pub fn validate(field: &FormField, value: &str, today: NaiveDate) -> Result<(), String> {
@@ -286,9 +296,10 @@ pub fn validate(field: &FormField, value: &str, today: NaiveDate) -> Result<(), 
             let (int, frac) = value.split_once('.').unwrap_or((value, ""));
             let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
             if int.is_empty() || !digits(int) || !digits(frac) || frac.len() > 2 {
-                return Err("应为金额（元），最多两位小数，例如 1200.50".into());
+                let unit = money_unit(&field.label);
+                return Err(format!("应为金额（{unit}），最多两位小数，例如 1200.50"));
             }
-            in_range(value.parse::<f64>().map_err(|_| "应为金额".to_string())?)
+            in_range(value.parse::<f64>().map_err(|_| format!("应为金额（{}）", money_unit(&field.label)))?)
         }
         K::Date => NaiveDate::parse_from_str(value, "%Y-%m-%d")
             .map(drop)
@@ -357,6 +368,18 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+    }
+
+    #[test]
+    fn a_money_error_names_the_unit_of_its_label() {
+        let mut capital = field(K::Money);
+        capital.label = "注册资本（万元）".into();
+        let err = validate(&capital, "五十", today()).unwrap_err();
+        assert!(err.starts_with("应为金额（万元）"), "{err}");
+        capital.label = "补贴金额".into();
+        assert!(validate(&capital, "五十", today()).unwrap_err().starts_with("应为金额（元）"));
+        capital.label = "金额（美元）".into();
+        assert!(validate(&capital, "x", today()).unwrap_err().starts_with("应为金额（美元）"));
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub struct SharedMaterial {
     /// Sample reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<String>,
+    /// What the applicant is told to bring, in plain words (an item may write its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_bring: Option<String>,
     /// Remark for maintainers and the guide (kept in the item unless it writes its own).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

@@ -461,6 +461,11 @@ pub struct Material {
     /// The legal basis for requiring the material.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
+    /// What the applicant is told to bring, in plain words (printed on the 一次性告知书 and the
+    /// 容缺承诺书 instead of the clerk's checkpoints); when absent the notice says it from the
+    /// quantities, medium, blank form and sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_bring: Option<String>,
     /// 填写说明: how to fill it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill_notes: Option<String>,

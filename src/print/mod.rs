@@ -73,9 +73,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), PrintError> {
 
 /// Writes the notice's PDF and text and runs the print command if one is configured.
 pub fn print(notice: &Notice, config: &PrintConfig) -> Result<PrintOutcome, PrintError> {
+    print_as(notice, config, &notice.file_stem())
+}
+
+/// [`print`] under the file name stem `stem`.
+fn print_as(notice: &Notice, config: &PrintConfig, stem: &str) -> Result<PrintOutcome, PrintError> {
     std::fs::create_dir_all(&config.out_dir)
         .map_err(|source| PrintError::Io { path: config.out_dir.display().to_string(), source })?;
-    let stem = notice.file_stem();
     let pdf_path = config.out_dir.join(format!("{stem}.pdf"));
     let text_path = config.out_dir.join(format!("{stem}.txt"));
     write(&text_path, notice.to_text().as_bytes())?;
@@ -130,12 +134,42 @@ fn run(command: &str, pdf: &Path, timeout: Duration) -> Result<(), String> {
     }
 }
 
+/// The file name stem of each notice of a case: its own, with `-2`, `-3` … after the first of a kind
+/// that occurs several times (a case's filled forms), so no file overwrites another.
+fn stems(notices: &[Notice]) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    notices
+        .iter()
+        .map(|notice| {
+            let base = notice.file_stem();
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 { base } else { format!("{base}-{n}") }
+        })
+        .collect()
+}
+
 /// Prints every notice of a case; returns one line per notice for the desk to show.
 pub fn print_all(notices: &[Notice], config: &PrintConfig) -> Result<Vec<String>, String> {
+    print_some(notices, None, config)
+}
+
+/// Prints the `index`-th notice of a case under the file name it has among all of them.
+pub fn print_nth(notices: &[Notice], index: usize, config: &PrintConfig) -> Result<Vec<String>, String> {
+    if index >= notices.len() {
+        return Err(format!("本案件没有第 {} 份文书", index + 1));
+    }
+    print_some(notices, Some(index), config)
+}
+
+fn print_some(notices: &[Notice], only: Option<usize>, config: &PrintConfig) -> Result<Vec<String>, String> {
     let mut lines = Vec::new();
     let mut printed = false;
-    for notice in notices {
-        let outcome = print(notice, config).map_err(|e| e.to_string())?;
+    for (i, (notice, stem)) in notices.iter().zip(stems(notices)).enumerate() {
+        if only.is_some_and(|only| only != i) {
+            continue;
+        }
+        let outcome = print_as(notice, config, &stem).map_err(|e| e.to_string())?;
         printed |= outcome.printed;
         let file = outcome.pdf.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let mut line = if outcome.printed {

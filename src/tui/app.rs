@@ -345,6 +345,9 @@ impl App {
                 if let Some(intake) = &mut self.intake {
                     intake.printed(&case_id, result.clone());
                 }
+                if self.screen == ScreenId::Handover {
+                    self.handover.printed(&result);
+                }
                 self.cases.printed(&case_id, result);
                 vec![]
             }

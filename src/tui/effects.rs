@@ -16,10 +16,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::app::Msg;
-use crate::intake::agency::form_notice;
+use crate::intake::agency::{filled_forms, form_notice};
 use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::CaseEvent;
-use crate::intake::notice::{Center, Notice, correction_notice, notices_for};
+use crate::intake::notice::{Center, Notice, correction_notice, delivery_receipt, notices_for};
 use crate::intake::rules::{CenterLevel, Decision};
 use crate::kb::Kb;
 use crate::print::{self, PrintConfig};
@@ -72,6 +72,11 @@ pub enum Cmd {
     },
     /// Print the case's notices; answers `Msg::Printed`.
     Print {
+        /// The case.
+        case_id: String,
+    },
+    /// Print the 送达回证 of a case just handed over; answers `Msg::Printed`.
+    PrintDelivery {
         /// The case.
         case_id: String,
     },
@@ -237,8 +242,18 @@ impl Effects {
         out
     }
 
-    /// The notices a case prints, in order: the intake's, the filled agency form, and the
-    /// 一次性告知书 of the back office's latest 退回补正. The inner error says why there are none.
+    /// Who issues this desk's notices.
+    fn center(&self) -> Center {
+        Center {
+            name: self.config.center_name.clone(),
+            window: self.config.window.clone(),
+            clerk: self.config.clerk.clone(),
+        }
+    }
+
+    /// The notices a case prints, in order: the intake's, every filled agency form, the
+    /// 一次性告知书 of the back office's latest 退回补正 and, once handed over, the 送达回证. The inner
+    /// error says why there are none.
     fn notices(
         &mut self,
         case: &crate::intake::case::Case,
@@ -246,16 +261,14 @@ impl Effects {
         let Some(item) = case.item_code.as_deref().and_then(|code| self.kb.item(code)) else {
             return Ok(Err("知识库中没有本案件的事项，无法生成文书".into()));
         };
-        let center = Center {
-            name: self.config.center_name.clone(),
-            window: self.config.window.clone(),
-            clerk: self.config.clerk.clone(),
-        };
+        let center = self.center();
         let mut notices = notices_for(case, item, &center, &self.kb.calendar);
-        // Agency mode: the filled application form prints for the applicant's signature.
-        let form = case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));
-        if let (Some(form), Some(number), Some(at)) = (form, &case.number, case.finished_at) {
-            notices.push(form_notice(case, item, form, &center, number, crate::time::hall_date(at)));
+        // Agency mode: every filled form prints for the applicant's signature (empty required
+        // fields marked; the desk listed them before).
+        if let (Some(number), Some(at)) = (&case.number, case.finished_at) {
+            for form in filled_forms(&self.kb, case) {
+                notices.push(form_notice(case, item, form, &center, number, crate::time::hall_date(at)));
+            }
         }
         // The back office sent materials back (退回补正): their 一次性告知书.
         let latest = match &case.number {
@@ -268,6 +281,7 @@ impl Effects {
         {
             notices.push(n);
         }
+        notices.extend(delivery_receipt(case, item, &center));
         Ok(Ok(notices))
     }
 
@@ -294,6 +308,17 @@ impl Effects {
                 self.outbox_changed();
                 Some(Msg::Finished { case_id, case })
             }
+            Cmd::PrintDelivery { case_id } => {
+                // The handover was journaled through the same store just before.
+                self.store.forget(&case_id);
+                let case = self.store.load(&case_id)?;
+                let item = case.item_code.as_deref().and_then(|code| self.kb.item(code));
+                let result = match item.and_then(|item| delivery_receipt(&case, item, &self.center())) {
+                    Some(notice) => print::print_all(&[notice], &self.print),
+                    None => Err("本案件尚未出件或知识库中没有其事项，无法生成送达回证".into()),
+                };
+                Some(Msg::Printed { case_id, result })
+            }
             Cmd::Print { case_id } => {
                 let case = self.store.load(&case_id)?;
                 let result = self.notices(&case)?.and_then(|notices| print::print_all(&notices, &self.print));
@@ -301,10 +326,8 @@ impl Effects {
             }
             Cmd::PrintNotice { case_id, index } => {
                 let case = self.store.load(&case_id)?;
-                let result = self.notices(&case)?.and_then(|notices| match notices.get(index) {
-                    Some(notice) => print::print_all(std::slice::from_ref(notice), &self.print),
-                    None => Err(format!("本案件没有第 {} 份文书", index + 1)),
-                });
+                let result =
+                    self.notices(&case)?.and_then(|notices| print::print_nth(&notices, index, &self.print));
                 Some(Msg::Printed { case_id, result })
             }
             Cmd::LoadCaseDetail { case_id } => {

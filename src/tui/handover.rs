@@ -77,6 +77,18 @@ impl HandoverScreen {
         if self.form.is_some() { Context::Form } else { Context::Handover }
     }
 
+    /// A 送达回证 was printed (or failed): say so under the list.
+    pub fn printed(&mut self, result: &Result<Vec<String>, String>) {
+        let text = match result {
+            Ok(lines) => lines.join("；"),
+            Err(e) => format!("送达回证未能打印：{e}"),
+        };
+        self.message = Some(match self.message.take() {
+            Some(done) => format!("{done}。{text}"),
+            None => text,
+        });
+    }
+
     /// The list arrived.
     pub fn loaded(&mut self, rows: Vec<HandoverRow>) {
         self.rows = rows;
@@ -109,7 +121,12 @@ impl HandoverScreen {
             self.message = Some(format!("{} 已出件", row.number));
             let case_id = row.case_id.clone();
             self.form = None;
-            return vec![Cmd::Journal { case_id, event, at: ctx.now }, Cmd::LoadHandover];
+            // The 送达回证 prints for the collector's signature (or as the mail record).
+            return vec![
+                Cmd::Journal { case_id: case_id.clone(), event, at: ctx.now },
+                Cmd::PrintDelivery { case_id },
+                Cmd::LoadHandover,
+            ];
         }
         match action {
             Some(Action::Up) => self.selected = self.selected.saturating_sub(1),

@@ -26,6 +26,18 @@ pub(crate) fn case(states: &[(&str, MaterialState)], agrees: bool) -> (Case, &'s
 /// A finished case of `item` at `at` (`YYYY-MM-DD HH:MM`): every material as given (else 合格), every
 /// situation 否, numbered `HRBDL-05-<date>-0001`.
 pub(crate) fn finished(item: &Item, states: &[(&str, MaterialState)], agrees: bool, at: &str) -> Case {
+    finished_with(item, states, agrees, at, &[])
+}
+
+/// As [`finished`], with `extra` events (situations answered 是, an agent's data …) applied after
+/// every situation was answered 否.
+pub(crate) fn finished_with(
+    item: &Item,
+    states: &[(&str, MaterialState)],
+    agrees: bool,
+    at: &str,
+    extra: &[CaseEvent],
+) -> Case {
     let at: DateTime<Utc> = crate::time::parse_hall(at).unwrap();
     let mut events = vec![
         CaseEvent::Started { at },
@@ -42,6 +54,9 @@ pub(crate) fn finished(item: &Item, states: &[(&str, MaterialState)], agrees: bo
     let mut case = Case::from_events(&events);
     for s in &item.situations {
         case.apply(&CaseEvent::SituationSet { id: s.id.clone(), holds: false });
+    }
+    for e in extra {
+        case.apply(e);
     }
     let app: Application = case.application(item, Default::default());
     let decision =
@@ -101,8 +116,131 @@ fn deficiency_lists_every_problem_with_what_is_required() {
         text.contains("法定代表人未签字") && text.contains("公司章程") && text.contains("未提交"),
         "{text}"
     );
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    // What to bring, in the applicant's words (the KB's to_bring), not the clerk's checkpoints.
     let articles = item.materials.iter().find(|m| m.id == "articles").unwrap();
-    assert!(text.replace('\n', "").contains(&articles.checkpoints[0]), "{text}");
+    let bring: String =
+        articles.to_bring.as_deref().unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(flat.contains(&bring), "{text}");
+    assert!(flat.contains("原件1份"), "{text}");
+    // The clerk's first checkpoint (载明公司法第四十六条规定的事项…) is not printed.
+    assert!(!flat.contains(&articles.checkpoints[0].replace(' ', "")), "clerk-facing: {text}");
+    // The article: these materials have none of their own, so the item's basis is printed once.
+    assert!(flat.contains("本事项设定依据（见表下）"), "{text}");
+    assert!(flat.contains("本事项设定依据：《中华人民共和国公司法》第二十九条"), "{text}");
+}
+
+#[test]
+fn a_material_with_its_own_basis_cites_it_on_the_deficiency_notice() {
+    let (case, item) = case(&[("appointment_documents", MaterialState::Missing)], false);
+    let text = notices_for(&case, item, &center(), &KB.calendar)[0].to_text();
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let basis =
+        item.materials.iter().find(|m| m.id == "appointment_documents").unwrap().basis.clone().unwrap();
+    assert!(flat.contains(&format!("依据：{basis}")), "{text}");
+    assert!(!flat.contains("见表下"), "no pointer when every row has its own basis: {text}");
+}
+
+#[test]
+fn without_to_bring_the_notice_says_it_from_quantities_and_medium() {
+    let mut material = KB.item(COMPANY).unwrap().materials[0].clone();
+    material.to_bring = None;
+    material.fill_notes = Some("名称与自主申报结果一致".into());
+    let text = what_to_bring(&material);
+    assert!(text.starts_with("《公司登记（备案）申请书》原件 1 份（纸质或电子版均可）"), "{text}");
+    assert!(text.contains("使用公司登记（备案）申请书（市场监管总局版）填写"), "{text}");
+    assert!(text.contains("填写要求：名称与自主申报结果一致"), "{text}");
+}
+
+/// The company item's case brought by an agent, 李四, with the letter of authorisation.
+pub(crate) fn agent_case() -> (Case, &'static Item) {
+    let item = KB.item(COMPANY).unwrap();
+    let extra = [
+        CaseEvent::SituationSet { id: "agent".into(), holds: true },
+        CaseEvent::FieldSet { field: Field::AgentName, value: "李四".into() },
+        CaseEvent::FieldSet { field: Field::AgentIdNumber, value: "230108198001011234".into() },
+        CaseEvent::FieldSet { field: Field::AgentPhone, value: "13912345678".into() },
+        CaseEvent::FieldSet {
+            field: Field::AuthorisationScope, value: "代为提交材料、领取营业执照".into()
+        },
+    ];
+    (finished_with(item, &[], false, "2026-11-30 10:00", &extra), item)
+}
+
+#[test]
+fn an_agent_submitting_is_named_with_the_masked_id_and_the_mandate_and_signs() {
+    let (case, item) = agent_case();
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
+    let receipt = notices.iter().find(|n| n.kind == NoticeKind::Receipt).unwrap().to_text();
+    let flat: String = receipt.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(
+        flat.contains("今收到委托代理人李四（身份证号230108********1234）代申请人张三丰提交的下列材料"),
+        "{receipt}"
+    );
+    assert!(!flat.contains("230108198001011234"), "the agent's ID is masked: {receipt}");
+    assert!(flat.contains("委托代理人身份证号：230108********1234"), "{receipt}");
+    assert!(flat.contains("委托事项及权限：代为提交材料、领取营业执照"), "{receipt}");
+    assert!(flat.contains("已收取《指定代表或者共同委托代理人授权委托书及其身份证件》"), "{receipt}");
+    assert!(flat.contains("委托代理人（签字）") && flat.contains("（委托人：张三丰）"), "{receipt}");
+    assert!(!flat.contains("申请人（签字）"), "the applicant did not come: {receipt}");
+    // Every notice says who submitted.
+    for n in &notices {
+        let text: String = n.to_text().chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(text.contains("提交人：委托代理人李四"), "{}: {text}", n.title());
+    }
+}
+
+#[test]
+fn a_guardian_submitting_signs_for_the_ward() {
+    let item = KB.item("CL0001").unwrap();
+    let extra = [
+        CaseEvent::SituationSet { id: "guardian".into(), holds: true },
+        CaseEvent::FieldSet { field: Field::AgentName, value: "王五".into() },
+        CaseEvent::FieldSet { field: Field::AgentIdNumber, value: "230108198001011234".into() },
+        CaseEvent::FieldSet { field: Field::AuthorisationScope, value: "父子，户口簿".into() },
+    ];
+    let case = finished_with(item, &[], false, "2026-11-30 10:00", &extra);
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
+    let receipt = notices.iter().find(|n| n.kind == NoticeKind::Receipt).unwrap().to_text();
+    let flat: String = receipt.chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(flat.contains("今收到监护人王五（身份证号230108********1234）代被监护人张三丰提交"), "{receipt}");
+    assert!(flat.contains("监护关系及证明：父子，户口簿"), "{receipt}");
+    assert!(flat.contains("监护人（签字）") && flat.contains("（被监护人：张三丰）"), "{receipt}");
+    assert!(!flat.contains("申请人（签字）") && !flat.contains("授权委托书"), "{receipt}");
+}
+
+#[test]
+fn an_organisation_applying_itself_seals_and_its_representative_signs() {
+    let item = KB.item(COMPANY).unwrap();
+    let extra = [
+        CaseEvent::ApplicantKindSet { kind: ApplicantKind::Organisation },
+        CaseEvent::FieldSet {
+            field: Field::ApplicantName, value: "哈尔滨某某科技有限公司".into()
+        },
+    ];
+    let case = finished_with(item, &[], false, "2026-11-30 10:00", &extra);
+    let notices = notices_for(&case, item, &center(), &KB.calendar);
+    let receipt = notices.iter().find(|n| n.kind == NoticeKind::Receipt).unwrap().to_text();
+    assert!(
+        receipt.contains("申请单位（盖章）") && receipt.contains("法定代表人或经办人（签字）"),
+        "{receipt}"
+    );
+}
+
+#[test]
+fn the_two_commitments_number_their_rows_with_one_builder() {
+    let block =
+        numbered_table(&["材料", "期限"], [vec!["甲".into(), "1日".into()], vec!["乙".into(), "2日".into()]]);
+    assert_eq!(
+        block,
+        Block::Table {
+            header: vec!["序号".into(), "材料".into(), "期限".into()],
+            rows: vec![
+                vec!["1".into(), "甲".into(), "1日".into()],
+                vec!["2".into(), "乙".into(), "2日".into()]
+            ],
+        }
+    );
 }
 
 #[test]
@@ -168,4 +306,27 @@ fn a_credit_code_failing_its_check_prints_only_for_the_code_a_supervisor_approve
     let mut valid = Case { applicant_kind: ApplicantKind::Organisation, ..Case::default() };
     valid.apply(&CaseEvent::FieldSet { field: Field::CreditCode, value: "91350100M000100Y43".into() });
     assert_eq!(printed(&valid).expect("line").1, "91350100M000100Y43");
+}
+
+#[test]
+fn the_delivery_receipt_follows_who_collected_or_the_mail() {
+    let (mut case, item) = case(&[], false);
+    assert!(delivery_receipt(&case, item, &center()).is_none(), "not handed over yet");
+    let at = crate::time::parse_hall("2026-10-09 15:00").unwrap();
+    case.apply(&CaseEvent::HandedOver { to: "赵六".into(), reference: "230108198001011234".into(), at });
+    let text = delivery_receipt(&case, item, &center()).unwrap().to_text();
+    assert!(text.contains("领取人：赵六") && text.contains("230108********1234"), "{text}");
+    assert!(text.contains("领取人（签字）") && text.contains("营业执照"), "{text}");
+    assert!(!text.contains("申请人（签字）"), "{text}");
+
+    case.delivery = Delivery::Mail;
+    case.fields.insert(Field::MailRecipient, "张三丰".into());
+    case.fields.insert(Field::MailAddress, "哈尔滨市道里区友谊路100号".into());
+    case.apply(&CaseEvent::HandedOver { to: "邮寄".into(), reference: "SF1234567890".into(), at });
+    let text = delivery_receipt(&case, item, &center()).unwrap().to_text();
+    assert!(
+        text.contains("邮寄送达") && text.contains("SF1234567890") && text.contains("友谊路100号"),
+        "{text}"
+    );
+    assert!(!text.contains("领取人（签字）"), "{text}");
 }

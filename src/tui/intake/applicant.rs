@@ -17,22 +17,9 @@ use crate::kb::model::ServiceObject;
 use crate::tui::form::{Check, Form, FormEvent};
 use crate::tui::keys::Action;
 
-/// The situation id under which an agent applies for the applicant.
-pub const AGENT_SITUATION: &str = "agent";
-
-/// The situation id under which a guardian applies for the applicant (a minor, or a person
-/// with an intellectual or mental disability).
-pub const GUARDIAN_SITUATION: &str = "guardian";
-
-/// Who applies on the applicant's behalf, if anybody: an agent with a letter of authorisation,
-/// or a guardian.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Representative {
-    /// 委托代理人.
-    Agent,
-    /// 监护人.
-    Guardian,
-}
+// Who applies on the applicant's behalf is the case's business (notices print it too):
+// `src/intake/case.rs`.
+pub use crate::intake::case::{AGENT_SITUATION, Representative, representative};
 
 /// State of the applicant step.
 #[derive(Debug)]
@@ -108,18 +95,6 @@ fn fields(kind: ApplicantKind, representative: Option<Representative>) -> Vec<(F
         None => {}
     }
     fields
-}
-
-/// Who applies on the applicant's behalf in this case (an agent's letter wins over guardianship
-/// when both situations hold: the agent is the one at the window).
-pub fn representative(case: &Case) -> Option<Representative> {
-    if case.holds(AGENT_SITUATION) {
-        Some(Representative::Agent)
-    } else if case.holds(GUARDIAN_SITUATION) {
-        Some(Representative::Guardian)
-    } else {
-        None
-    }
 }
 
 /// The applicant kind an item suggests when the clerk has not chosen: organisations for items that
@@ -398,6 +373,7 @@ impl ApprovalPrompt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::intake::case::GUARDIAN_SITUATION;
 
     #[test]
     fn a_guardian_or_an_agent_applying_brings_their_own_fields() {

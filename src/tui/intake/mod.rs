@@ -72,6 +72,9 @@ pub struct Intake {
     pub keystrokes: u32,
     /// The agency form (代办, F7), while open.
     agency: Option<agency::AgencyPanel>,
+    /// Required fields of the filled agency forms still empty, shown when the clerk went to
+    /// finish: Enter again prints anyway (gaps marked), F7 fills them.
+    form_gaps: Option<Vec<crate::intake::agency::FormGaps>>,
 }
 
 impl Intake {
@@ -90,6 +93,7 @@ impl Intake {
             finishing: false,
             keystrokes: 0,
             agency: None,
+            form_gaps: None,
         }
     }
 
@@ -289,8 +293,19 @@ impl Intake {
                     self.record(ctx, e, cmds);
                 }
                 if outcome == Outcome::Next {
+                    // Empty required fields of a filled agency form are listed before anything
+                    // prints; the same list confirmed with Enter again prints with the gaps marked.
+                    let gaps = crate::intake::agency::form_gaps(ctx.kb, &self.case);
+                    if !gaps.is_empty() && self.form_gaps.as_ref() != Some(&gaps) {
+                        self.form_gaps = Some(gaps);
+                        return reply;
+                    }
+                    self.form_gaps = None;
                     self.finish(ctx, cmds);
                     return reply;
+                }
+                if action == Some(Action::Back) {
+                    self.form_gaps = None;
                 }
                 outcome
             }
@@ -519,6 +534,8 @@ impl Intake {
         if let Some(panel) = &self.agency {
             let area = Rect { x: body.x + 2, width: body.width.saturating_sub(4).min(110), ..body };
             panel.view(frame, area);
+        } else if let (Some(gaps), Step::Rating) = (&self.form_gaps, self.case.step) {
+            view_form_gaps(gaps, frame, body);
         }
     }
 
@@ -582,6 +599,28 @@ impl Intake {
             hint,
         );
     }
+}
+
+/// The required fields still empty in the filled agency forms, and the two ways on.
+fn view_form_gaps(gaps: &[crate::intake::agency::FormGaps], frame: &mut Frame, body: Rect) {
+    let width = body.width.saturating_sub(4).min(100);
+    let mut lines = Vec::new();
+    for gap in gaps {
+        let text = format!("《{}》：{}", gap.title, gap.labels.join("、"));
+        lines.extend(super::text::wrap(&text, width.saturating_sub(2), "", "  ").into_iter().map(Line::from));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled(
+        "F7 补填   Enter 仍然办结并打印（空项印为【未填】）   Esc 返回",
+        Style::new().bold(),
+    ));
+    let height = (lines.len() as u16 + 2).min(body.height);
+    let area = Rect { x: body.x + 2, y: body.bottom().saturating_sub(height), width, height };
+    super::widgets::clear_popup(frame, area);
+    let block = super::widgets::popup_block(" 代办申请表有必填项未填 ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(ratatui::widgets::Paragraph::new(lines).style(Style::new().fg(Color::Yellow)), inner);
 }
 
 /// What a step asks the flow to do after a key.
