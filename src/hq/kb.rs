@@ -33,10 +33,18 @@ pub fn load_package(files: &[KbFileBody]) -> Result<Kb, String> {
         return Err("知识库包中有重复的文件路径".into());
     }
     let source = KbSource { label: "<上传>".into(), files: sorted };
-    Kb::from_source(&source).map_err(|e| match e {
+    let kb = Kb::from_source(&source).map_err(|e| match e {
         LoadError::Invalid(problems) if problems.is_empty() => "缺少 kb.toml".to_string(),
         other => other.to_string(),
-    })
+    })?;
+    // Drafts (待审核, from `kb import`) load at a desk but are never published: their checkpoints
+    // and key marks are unreviewed.
+    let drafts: Vec<String> =
+        kb.items.iter().filter(|i| i.is_draft()).map(|i| format!("{} {}", i.code, i.name)).collect();
+    if !drafts.is_empty() {
+        return Err(format!("知识库含 {} 个待审核事项，不能发布：{}", drafts.len(), drafts.join("、")));
+    }
+    Ok(kb)
 }
 
 /// Checks a package and fills its hash and version; the error is for a 400.
