@@ -85,4 +85,28 @@ mod tests {
         broken.push(KbFileBody { path: "items/zz.toml".into(), text: "code = ".into() });
         assert!(load_package(&broken).unwrap_err().contains("items/zz.toml"));
     }
+
+    #[test]
+    fn a_kb_holding_a_draft_is_never_published() {
+        let mut files: Vec<KbFileBody> = KbSource::embedded()
+            .files
+            .iter()
+            .map(|f| KbFileBody { path: f.path.clone(), text: f.text.clone() })
+            .collect();
+        let item = files.iter_mut().find(|f| f.path == "items/00013112700401.toml").unwrap();
+        item.text = item.text.replacen(
+            "code = \"00013112700401\"",
+            "code = \"00013112700401\"\nstatus = \"draft\"",
+            1,
+        );
+        assert!(
+            Kb::from_source(&KbSource {
+                label: "t".into(),
+                files: files.iter().map(|f| KbFile { path: f.path.clone(), text: f.text.clone() }).collect()
+            })
+            .is_ok_and(|kb| kb.item("00013112700401").is_some_and(|i| i.is_draft()))
+        );
+        let err = load_package(&files).unwrap_err();
+        assert!(err.contains("待审核") && err.contains("00013112700401"), "{err}");
+    }
 }
