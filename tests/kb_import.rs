@@ -1,7 +1,7 @@
 //! `yichuang kb import` on the real binary with tables in the published column layout of
 //! `up_task_general_basic` / `up_task_general_material` (`tests/fixtures/catalogue/`, written by
-//! its `make.py`): clean tables become drafts whose only problems are the review gaps; GBK, a BOM
-//! and JSON lines read like UTF-8; dirty rows are named by file, row and column; a newer catalogue
+//! its `make.py`): clean tables become drafts whose only problems are the review gaps; GBK, a BOM,
+//! JSON lines and an Excel workbook read like UTF-8 CSV; dirty rows are named by file, row and column; a newer catalogue
 //! updates the official fields of a reviewed item and keeps what the reviewer wrote.
 
 mod common;
@@ -123,7 +123,7 @@ fn items_without_header(kb: &Path) -> Vec<String> {
 }
 
 #[test]
-fn gbk_bom_and_json_lines_read_like_utf8() {
+fn gbk_bom_json_lines_and_excel_read_like_utf8() {
     let plain = empty_kb();
     assert_eq!(code(&import(plain.path(), "basic.csv", "material.csv")), 0);
     let gbk = empty_kb();
@@ -135,11 +135,17 @@ fn gbk_bom_and_json_lines_read_like_utf8() {
     assert!(stdout(&out).contains("UTF-8（带 BOM）"), "{}", stdout(&out));
     let jsonl = empty_kb();
     assert_eq!(code(&import(jsonl.path(), "basic.jsonl", "material.jsonl")), 0);
+    let excel = empty_kb();
+    let out = import(excel.path(), "basic.xlsx", "material.xlsx");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("basic.xlsx（Excel 工作簿，3 行）"), "{}", stdout(&out));
     let expected = items_without_header(plain.path());
-    for other in [&gbk, &bom, &jsonl] {
+    for other in [&gbk, &bom, &jsonl, &excel] {
         let got: Vec<String> = items_without_header(other.path())
             .into_iter()
-            .map(|t| t.replace("-gbk", "").replace("-bom", "").replace(".jsonl", ".csv"))
+            .map(|t| {
+                t.replace("-gbk", "").replace("-bom", "").replace(".jsonl", ".csv").replace(".xlsx", ".csv")
+            })
             .collect();
         assert_eq!(got, expected);
     }

@@ -1,7 +1,9 @@
 //! Reading one exchange table (`up_task_general_basic` or `up_task_general_material`) exported
 //! from the provincial platform: CSV with a header row of the published column names, or JSON
 //! lines (one object per line, keyed by the same names); UTF-8 with or without a BOM, or GBK
-//! (read as GB 18030, its superset), which is what spreadsheet exports on Chinese Windows write.
+//! (read as GB 18030, its superset), which is what spreadsheet exports on Chinese Windows write;
+//! or an Excel workbook (`.xlsx`, `.xls`; its first sheet, read with calamine), where a row's line
+//! is its row number in the sheet.
 
 use std::collections::HashMap;
 
@@ -16,6 +18,8 @@ pub enum Encoding {
     Utf8Bom,
     /// GBK / GB 18030.
     Gbk,
+    /// An Excel workbook (cells carry their own text).
+    Excel,
 }
 
 impl Encoding {
@@ -25,6 +29,7 @@ impl Encoding {
             Self::Utf8 => "UTF-8",
             Self::Utf8Bom => "UTF-8（带 BOM）",
             Self::Gbk => "GBK",
+            Self::Excel => "Excel 工作簿",
         }
     }
 }
@@ -95,15 +100,12 @@ fn line_of(bytes: &[u8], offset: usize) -> usize {
     bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
-/// Reads a table; the format follows the file name: `.csv`, or `.jsonl` / `.ndjson` / `.json` for
-/// JSON lines. Excel workbooks are refused with what to do instead.
+/// Reads a table; the format follows the file name: `.csv`, `.jsonl` / `.ndjson` / `.json` for
+/// JSON lines, `.xlsx` / `.xls` for an Excel workbook.
 pub fn read(file: &str, bytes: &[u8]) -> Result<Table, Message> {
     let lower = file.to_lowercase();
     if lower.ends_with(".xlsx") || lower.ends_with(".xls") {
-        return Err(Message::file(
-            file,
-            "不直接读取 Excel 工作簿：请在 Excel 中另存为“CSV UTF-8（逗号分隔）”后导入",
-        ));
+        return read_excel(file, bytes);
     }
     let (text, encoding) = decode(file, bytes)?;
     if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") || lower.ends_with(".json") {
@@ -111,7 +113,7 @@ pub fn read(file: &str, bytes: &[u8]) -> Result<Table, Message> {
     } else if lower.ends_with(".csv") {
         read_csv(file, &text, encoding)
     } else {
-        Err(Message::file(file, "无法判断格式：文件名须以 .csv 或 .jsonl 结尾"))
+        Err(Message::file(file, "无法判断格式：文件名须以 .csv、.jsonl 或 .xlsx 结尾"))
     }
 }
 
@@ -179,6 +181,59 @@ fn read_json_lines(file: &str, text: &str, encoding: Encoding) -> Result<Table, 
     Ok(Table { file: file.to_string(), encoding, columns, rows })
 }
 
+/// The first sheet of a workbook: its first non-empty row is the header.
+fn read_excel(file: &str, bytes: &[u8]) -> Result<Table, Message> {
+    use calamine::Reader as _;
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| Message::file(file, &format!("不是可读的 Excel 工作簿：{e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| Message::file(file, "工作簿没有工作表"))?
+        .map_err(|e| Message::file(file, &format!("第一个工作表无法读取：{e}")))?;
+    let first_row = range.start().map_or(0, |(row, _)| row as usize);
+    let mut rows_in = range.rows().enumerate().map(|(i, cells)| (first_row + i + 1, cells));
+    let mut columns: Vec<String> = Vec::new();
+    for (_, cells) in rows_in.by_ref() {
+        if cells.iter().any(|c| !matches!(c, calamine::Data::Empty)) {
+            columns = cells.iter().map(|c| cell_text(c).trim().to_string()).collect();
+            while columns.last().is_some_and(String::is_empty) {
+                columns.pop();
+            }
+            break;
+        }
+    }
+    check_columns(file, &columns)?;
+    let mut rows = Vec::new();
+    for (line, cells) in rows_in {
+        let texts: Vec<String> = cells.iter().map(|c| cell_text(c).trim().to_string()).collect();
+        if texts.iter().all(String::is_empty) {
+            continue;
+        }
+        if texts.iter().skip(columns.len()).any(|t| !t.is_empty()) {
+            return Err(Message::at(
+                file,
+                line,
+                "",
+                format!("这一行在表头 {} 列之外还有内容", columns.len()),
+            ));
+        }
+        let cells =
+            columns.iter().cloned().zip(texts.into_iter().chain(std::iter::repeat(String::new()))).collect();
+        rows.push(Row { line, cells });
+    }
+    Ok(Table { file: file.to_string(), encoding: Encoding::Excel, columns, rows })
+}
+
+/// A cell as text: whole numbers without a decimal point (a limit of 20 is stored as 20.0).
+fn cell_text(cell: &calamine::Data) -> String {
+    match cell {
+        calamine::Data::Empty => String::new(),
+        calamine::Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        calamine::Data::Bool(b) => if *b { "1" } else { "0" }.to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// Repeated or empty header names make every later cell ambiguous: refuse the file.
 fn check_columns(file: &str, columns: &[String]) -> Result<(), Message> {
     for (i, c) in columns.iter().enumerate() {
@@ -231,6 +286,6 @@ mod tests {
         assert_eq!(t.rows[0].get("promise_day"), Some("5"));
         assert_eq!(t.rows[0].get("fee_basis"), None);
         assert!(read("b.jsonl", b"[1]\n").unwrap_err().to_string().contains("JSON 对象"));
-        assert!(read("b.xlsx", b"PK").unwrap_err().to_string().contains("CSV"));
+        assert!(read("b.xlsx", b"PK").unwrap_err().to_string().contains("不是可读的 Excel 工作簿"));
     }
 }
