@@ -54,10 +54,14 @@ pub(crate) fn prepare(r: &mut Reporter, table: &mut toml::Table) {
                 m.insert("key".into(), toml::Value::Boolean(true));
                 r.stand_in(format!("materials[{i}].key"));
             }
-            Some(false) if lenient_allowed && !m.contains_key("lenient") => r.gap(
-                &["materials", &idx, "key"],
-                format!("待审核：本事项允许容缺，材料“{name}”须标明可否容缺 lenient = true/false"),
-            ),
+            Some(false) if lenient_allowed && !m.contains_key("lenient") => {
+                r.gap(
+                    &["materials", &idx, "key"],
+                    format!("待审核：本事项允许容缺，材料“{name}”须标明可否容缺 lenient = true/false"),
+                );
+                // “No material may be 容缺” is then a consequence of the unmarked material.
+                r.stand_in("lenient.allowed".into());
+            }
             _ => {}
         }
         if m.get("necessity").and_then(toml::Value::as_str) == Some("情形必要") && !m.contains_key("when")
@@ -110,4 +114,86 @@ pub(crate) fn missing(field: &str) -> String {
         other => return format!("待审核：缺少 {other}"),
     };
     format!("待审核：写明{what}")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kb::check::check;
+    use crate::kb::source::{KbFile, KbSource};
+
+    fn checked(item: &str) -> (Vec<String>, Vec<String>) {
+        let files =
+            [("kb.toml", "version = \"1\"\npublisher = \"p\"\ndate = 2026-12-01\n"), ("items/D1.toml", item)];
+        let source = KbSource {
+            label: "t".into(),
+            files: files.iter().map(|(p, t)| KbFile { path: (*p).into(), text: (*t).into() }).collect(),
+        };
+        let (parsed, problems) = check(&source);
+        (
+            parsed.review_gaps.iter().map(|g| g.to_string()).collect(),
+            problems.iter().map(|p| p.to_string()).collect(),
+        )
+    }
+
+    const DRAFT: &str = r#"code = "D1"
+status = "draft"
+name = "某事项"
+kind = "行政确认"
+department = "区某局"
+department_group = "民政"
+service_objects = ["自然人"]
+case_type = "即办件"
+legal_basis = ["《某条例》第三条"]
+situations = []
+handled_at = { district = true, community = false, both_centers = false }
+online = "仅窗口办理"
+visits = 1
+delivery = ["窗口领取"]
+time_limits = { statutory = "未规定", promised = { unit = "即办" } }
+lenient = { allowed = true, supplement_days = 1, on_expiry = "终止受理" }
+
+[[materials]]
+id = "form"
+name = "申请表"
+kind = "申请表格文书"
+necessity = "必要"
+originals = 1
+copies = 0
+medium = "纸质"
+source = "申请人自备"
+key = false
+
+[[materials]]
+id = "id_card"
+name = "居民身份证"
+kind = "证件证书证明"
+necessity = "必要"
+originals = 1
+copies = 0
+medium = "纸质"
+source = "政府部门核发"
+key = true
+checkpoints = ["证件在有效期内，与申请人是同一人"]
+"#;
+
+    #[test]
+    fn a_draft_lists_its_gaps_and_is_otherwise_checked_as_usual() {
+        let (gaps, problems) = checked(DRAFT);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(gaps.iter().any(|g| g.starts_with("t/items/D1.toml:2:1: status: 待审核")), "{gaps:?}");
+        assert!(
+            gaps.iter()
+                .any(|g| g.contains("materials[0].key: 待审核：本事项允许容缺，材料“申请表”须标明可否容缺")),
+            "{gaps:?}"
+        );
+        assert!(gaps.iter().any(|g| g.contains("materials[0].checkpoints: 待审核")), "{gaps:?}");
+        assert_eq!(gaps.len(), 3, "{gaps:?}");
+        // A real problem of a draft is still a problem.
+        let (_, problems) = checked(&DRAFT.replace("visits = 1", "visits = \"一次\""));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        // Without `status`, what a draft may leave out is a schema error again.
+        let (gaps, problems) = checked(&DRAFT.replace("status = \"draft\"\n", ""));
+        assert!(gaps.is_empty());
+        assert!(problems.iter().any(|p| p.contains("缺少字段 checkpoints")), "{problems:?}");
+    }
 }

@@ -290,3 +290,104 @@ fn merge_materials(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kb::import::map::{LimitValue, OfficialMaterial};
+    use crate::kb::limits::Unit;
+
+    const REVIEWED: &str = r#"code = "X1"
+name = "旧名称"   # the reviewer's comment stays
+department_group = "市场监管"
+time_limits = { statutory = { amount = 20, unit = "工作日", basis = "《条例》第九条" }, promised = { amount = 10, unit = "工作日" } }
+fees = []
+
+[[materials]]
+id = "id_card"
+use = "id_card"
+necessity = "必要"
+key = true
+checkpoints = ["审核人写的要点：人证一致"]
+
+[[materials]]
+id = "form"
+name = "申请表"
+kind = "申请表格文书"
+necessity = "必要"
+originals = 1
+copies = 0
+medium = "纸质"
+source = "申请人自备"
+key = true
+checkpoints = ["申请人签字"]
+"#;
+
+    fn official(materials: &[&str]) -> Official {
+        Official {
+            code: "X1".into(),
+            name: "新名称".into(),
+            origin: "b.csv:2".into(),
+            guid: "g".into(),
+            task_code: "T".into(),
+            fields: vec![("name", "新名称".into())],
+            statutory: Some(LimitValue::Amount(20, Unit::WorkingDays)),
+            promised: Some(LimitValue::Amount(5, Unit::WorkingDays)),
+            fees: Some(Fees::Free),
+            materials: materials
+                .iter()
+                .map(|n| OfficialMaterial {
+                    name: (*n).into(),
+                    fields: vec![("copies", 2.into()), ("standard", "目录的受理标准".into())],
+                    hints: Vec::new(),
+                })
+                .collect(),
+            hints: Vec::new(),
+        }
+    }
+
+    fn library() -> HashMap<String, String> {
+        HashMap::from([("id_card".to_string(), "居民身份证".to_string())])
+    }
+
+    #[test]
+    fn official_fields_change_in_place_and_the_reviewers_stay() {
+        let m = merge(REVIEWED, &official(&["居民身份证", "申请表"]), &library()).unwrap();
+        assert!(m.text.contains("name = \"新名称\"   # the reviewer's comment stays"), "{}", m.text);
+        assert!(m.text.contains("basis = \"《条例》第九条\""), "{}", m.text);
+        assert!(
+            m.text.contains("审核人写的要点：人证一致") && m.text.contains("department_group"),
+            "{}",
+            m.text
+        );
+        assert!(m.changes.contains(&"name: 旧名称 → 新名称".to_string()), "{:?}", m.changes);
+        assert!(m.changes.iter().any(|c| c.contains("10 工作日 → 5 工作日")), "{:?}", m.changes);
+        // The shared material's quantities belong to the library: only the item's fields change.
+        assert!(m.changes.contains(&"材料“申请表”.copies: 0 → 2".to_string()), "{:?}", m.changes);
+        assert!(!m.changes.iter().any(|c| c.contains("居民身份证”.copies")), "{:?}", m.changes);
+        assert!(m.changes.iter().any(|c| c.contains("居民身份证”.standard")), "{:?}", m.changes);
+        assert!(m.review.is_empty() && !m.text.contains("status"), "{:?}", m.review);
+        // Merging the result again changes nothing.
+        let again = merge(&m.text, &official(&["居民身份证", "申请表"]), &library()).unwrap();
+        assert_eq!(again.text, m.text);
+        assert!(again.changes.is_empty(), "{:?}", again.changes);
+    }
+
+    #[test]
+    fn a_new_material_sends_a_reviewed_item_back_to_draft_and_a_dropped_one_is_kept() {
+        let m = merge(REVIEWED, &official(&["申请表", "授权委托书"]), &library()).unwrap();
+        assert!(m.text.contains("status = \"draft\""), "{}", m.text);
+        assert!(m.text.contains("id = \"material_3\"\nname = \"授权委托书\""), "{}", m.text);
+        assert!(
+            m.changes.iter().any(|c| c.starts_with("status: 已审核 → 待审核（新增材料“授权委托书”")),
+            "{:?}",
+            m.changes
+        );
+        assert!(
+            m.changes.iter().any(|c| c == "目录中已没有材料“居民身份证”：保留未改，请审核是否删去"),
+            "{:?}",
+            m.changes
+        );
+        assert!(m.text.contains("use = \"id_card\""), "{}", m.text);
+    }
+}
