@@ -7,6 +7,10 @@ use crossterm::event::KeyCode;
 use desk_support::{Desk, monday_morning, small_kb};
 use yichuang::intake::case::{Field, Step};
 use yichuang::intake::rules::MaterialState;
+use yichuang::kb::Kb;
+
+use std::path::Path;
+use std::sync::Arc;
 
 /// A valid resident ID (GB 11643 check digit X) and mobile number.
 const ID: &str = "11010519491231002X";
@@ -463,4 +467,47 @@ fn an_organisation_may_give_a_landline_a_person_may_not() {
     assert!(check_field(Field::Phone, ApplicantKind::Organisation, landline, today, false).error.is_none());
     let person = check_field(Field::Phone, ApplicantKind::Person, landline, today, false);
     assert!(person.error.is_some_and(|e| e.contains("手机号码")));
+}
+
+/// A KB with the catalogue's items imported as drafts beside the reviewed company registration.
+fn kb_with_drafts() -> (tempfile::TempDir, Arc<Kb>) {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["kb.toml", "calendar/2026.toml", "items/00013112700401.toml"] {
+        let to = dir.path().join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(Path::new("tests/fixtures/kb-small").join(file), to).unwrap();
+    }
+    let report = yichuang::kb::import::run(&yichuang::kb::import::Options {
+        basic: "tests/fixtures/catalogue/basic.csv".into(),
+        material: "tests/fixtures/catalogue/material.csv".into(),
+        kb: dir.path().to_path_buf(),
+        dry_run: false,
+    });
+    assert!(!report.has_errors(), "{:?}", report.messages);
+    let kb = Arc::new(Kb::from_dir(dir.path()).expect("a KB with drafts loads"));
+    (dir, kb)
+}
+
+#[test]
+fn a_draft_is_listed_as_such_and_intake_on_it_is_refused_with_the_reason() {
+    let (_dir, kb) = kb_with_drafts();
+    assert_eq!(kb.items.iter().filter(|i| i.is_draft()).count(), 3);
+    let mut desk = Desk::new(kb, monday_morning());
+    desk.type_text("A007");
+    desk.key(KeyCode::Enter);
+    desk.type_text("个体工商户");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("个体工商户设立登记  待审核"), "{screen}");
+    assert!(screen.contains("待审核：从事项目录导入，未经审核，不能受理"), "{screen}");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Item, "a draft must not reach the checklist");
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("不能受理") && screen.contains("尚待审核的草稿"), "{screen}");
+    // The reviewed item of the same KB is taken as before.
+    for _ in 0.."个体工商户".chars().count() {
+        desk.key(KeyCode::Backspace);
+    }
+    desk.type_text("公司");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Checklist);
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use crate::kb::guide;
+use crate::kb::import::{self, Outcome};
 use crate::kb::search::SearchIndex;
 use crate::kb::{Kb, KbSource, check};
 
@@ -17,6 +18,25 @@ pub enum KbCommand {
     Check {
         /// Directory to check.
         dir: Option<PathBuf>,
+        /// Accept draft items (待审核): list what each lacks but pass when nothing else is wrong.
+        /// Without it a KB holding drafts fails, so it is never embedded or published.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Import the official catalogue (exchange tables up_task_general_basic and
+    /// up_task_general_material, CSV or JSON lines) into draft items; a re-import updates the
+    /// official fields of existing items and lists each change.
+    Import {
+        /// The up_task_general_basic table (.csv or .jsonl).
+        basic: PathBuf,
+        /// The up_task_general_material table (.csv or .jsonl).
+        material: PathBuf,
+        /// The knowledge-base directory to write into (items/ below it); default: the global --kb.
+        #[arg(long)]
+        into: Option<PathBuf>,
+        /// Only report what would be written.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Search items by Chinese name, pinyin, initials (gsdj), code or material name.
     Search {
@@ -42,7 +62,11 @@ pub enum KbCommand {
 /// Runs a `kb` subcommand; `kb_dir` is the global `--kb`.
 pub fn run(command: KbCommand, kb_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     match command {
-        KbCommand::Check { dir } => check(dir.or(kb_dir)),
+        KbCommand::Check { dir, drafts } => check(dir.or(kb_dir), drafts),
+        KbCommand::Import { basic, material, into, dry_run } => {
+            let kb = into.or(kb_dir).context("须用 --into DIR（或全局 --kb DIR）指明写入哪个知识库目录")?;
+            import(&import::Options { basic, material, kb, dry_run })
+        }
         KbCommand::Search { query, limit, json } => {
             let kb = Kb::load(kb_dir.as_deref())?;
             let hits = SearchIndex::new(&kb.items).search(&query, limit);
@@ -84,27 +108,94 @@ pub fn run(command: KbCommand, kb_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
     }
 }
 
-fn check(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn check(dir: Option<PathBuf>, drafts_allowed: bool) -> anyhow::Result<ExitCode> {
     let source = match &dir {
         Some(dir) => KbSource::from_dir(dir)?,
         None => KbSource::embedded(),
     };
     let (parsed, problems) = check::check(&source);
-    for p in &problems {
+    let mut lines: Vec<&check::Problem> = problems.iter().chain(&parsed.review_gaps).collect();
+    lines.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    for p in &lines {
         println!("{p}");
     }
-    if problems.is_empty() {
+    let drafts = parsed.drafts();
+    let draft_note = if drafts > 0 { format!("（其中 {drafts} 个待审核）") } else { String::new() };
+    if problems.is_empty() && (drafts == 0 || drafts_allowed) {
         println!(
-            "知识库 {} 检查通过：{} 个事项，{} 个日历年度，{} 张表单，{} 个演练",
+            "知识库 {} 检查通过：{} 个事项{draft_note}，{} 个日历年度，{} 张表单，{} 个演练",
             source.label,
             parsed.items.len(),
             parsed.calendars.len(),
             parsed.forms.len(),
             parsed.drills.len()
         );
+        if drafts > 0 {
+            println!("有待审核的事项：审核完成前不能发布或嵌入（不加 --drafts 时检查不通过）");
+        }
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("发现 {} 个问题", problems.len());
+        let mut summary = format!("发现 {} 个问题", problems.len());
+        if drafts > 0 {
+            summary.push_str(&format!(
+                "；{drafts} 个待审核事项尚缺 {} 项{}",
+                parsed.review_gaps.len(),
+                if drafts_allowed {
+                    ""
+                } else {
+                    "（待审核的事项不能发布或嵌入；审核中检查请加 --drafts）"
+                }
+            ));
+        }
+        println!("{summary}");
         Ok(ExitCode::from(1))
     }
+}
+
+fn import(options: &import::Options) -> anyhow::Result<ExitCode> {
+    let report = import::run(options);
+    for r in &report.read {
+        println!("读取 {r}");
+    }
+    for m in &report.messages {
+        eprintln!("{m}");
+    }
+    let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+    for item in &report.items {
+        match &item.outcome {
+            Outcome::Created => {
+                created += 1;
+                println!("新增 {} {}（待审核）→ {}", item.code, item.name, item.path);
+            }
+            Outcome::Updated(changes) => {
+                updated += 1;
+                println!("更新 {} {} → {}", item.code, item.name, item.path);
+                for c in changes {
+                    println!("    {c}");
+                }
+            }
+            Outcome::Unchanged(notes) => {
+                unchanged += 1;
+                if !notes.is_empty() {
+                    println!("未变 {} {}", item.code, item.name);
+                    for c in notes {
+                        println!("    {c}");
+                    }
+                }
+            }
+        }
+    }
+    for m in &report.missing {
+        println!("目录中已没有 {m}：未改动，请审核是否停用");
+    }
+    let errors = report.messages.iter().filter(|m| m.severity == import::Severity::Error).count();
+    let warnings = report.messages.len() - errors;
+    let verb = if options.dry_run { "将" } else { "已" };
+    println!(
+        "{verb}新增 {created} 个、更新 {updated} 个、未变 {unchanged} 个事项；{errors} 个错误（相关事项未导入），{warnings} 个提示"
+    );
+    if created + updated > 0 && !options.dry_run {
+        println!("下一步：yichuang kb check {} --drafts 列出每个待审核事项尚缺的内容", options.kb.display());
+    }
+    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

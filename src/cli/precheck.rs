@@ -65,6 +65,9 @@ struct Report<'a> {
 /// Runs `precheck`; prints the decision.
 pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
     let item = kb.item(&args.code).with_context(|| format!("没有编码为 {} 的事项", args.code))?;
+    if let Some(reason) = item.draft_refusal() {
+        anyhow::bail!(reason);
+    }
     let mut app = Application {
         agrees_to_commitment: args.agree_commitment,
         bad_credit: args.bad_credit,

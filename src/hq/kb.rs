@@ -33,10 +33,18 @@ pub fn load_package(files: &[KbFileBody]) -> Result<Kb, String> {
         return Err("知识库包中有重复的文件路径".into());
     }
     let source = KbSource { label: "<上传>".into(), files: sorted };
-    Kb::from_source(&source).map_err(|e| match e {
+    let kb = Kb::from_source(&source).map_err(|e| match e {
         LoadError::Invalid(problems) if problems.is_empty() => "缺少 kb.toml".to_string(),
         other => other.to_string(),
-    })
+    })?;
+    // Drafts (待审核, from `kb import`) load at a desk but are never published: their checkpoints
+    // and key marks are unreviewed.
+    let drafts: Vec<String> =
+        kb.items.iter().filter(|i| i.is_draft()).map(|i| format!("{} {}", i.code, i.name)).collect();
+    if !drafts.is_empty() {
+        return Err(format!("知识库含 {} 个待审核事项，不能发布：{}", drafts.len(), drafts.join("、")));
+    }
+    Ok(kb)
 }
 
 /// Checks a package and fills its hash and version; the error is for a 400.
@@ -76,5 +84,29 @@ mod tests {
         let mut broken = files;
         broken.push(KbFileBody { path: "items/zz.toml".into(), text: "code = ".into() });
         assert!(load_package(&broken).unwrap_err().contains("items/zz.toml"));
+    }
+
+    #[test]
+    fn a_kb_holding_a_draft_is_never_published() {
+        let mut files: Vec<KbFileBody> = KbSource::embedded()
+            .files
+            .iter()
+            .map(|f| KbFileBody { path: f.path.clone(), text: f.text.clone() })
+            .collect();
+        let item = files.iter_mut().find(|f| f.path == "items/00013112700401.toml").unwrap();
+        item.text = item.text.replacen(
+            "code = \"00013112700401\"",
+            "code = \"00013112700401\"\nstatus = \"draft\"",
+            1,
+        );
+        assert!(
+            Kb::from_source(&KbSource {
+                label: "t".into(),
+                files: files.iter().map(|f| KbFile { path: f.path.clone(), text: f.text.clone() }).collect()
+            })
+            .is_ok_and(|kb| kb.item("00013112700401").is_some_and(|i| i.is_draft()))
+        );
+        let err = load_package(&files).unwrap_err();
+        assert!(err.contains("待审核") && err.contains("00013112700401"), "{err}");
     }
 }

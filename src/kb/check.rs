@@ -54,6 +54,18 @@ pub struct Parsed {
     pub forms: Vec<(String, Form)>,
     /// Drill scenarios that parsed, with their file paths.
     pub drills: Vec<(String, Drill)>,
+    /// What each draft item (`status = "draft"`, written by `kb import`) lacks before it can be
+    /// reviewed, one entry per gap with file and line. Not problems of the files: a KB with drafts
+    /// loads (the desk shows them marked 待审核 and refuses intake on them), but `kb check` fails
+    /// on them unless `--drafts`, and HQ never publishes them.
+    pub review_gaps: Vec<Problem>,
+}
+
+impl Parsed {
+    /// How many items are drafts.
+    pub fn drafts(&self) -> usize {
+        self.items.iter().filter(|(_, item)| item.is_draft()).count()
+    }
 }
 
 /// Parses and checks every file; returns what parsed and every problem found.
@@ -65,8 +77,14 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     let mut later: HashMap<String, Vec<String>> = HashMap::new();
     let library = read_library(source, &mut problems);
     for file in &source.files {
-        let mut report =
-            Reporter { source, file, problems: &mut problems, doc: None, placeholders: Vec::new() };
+        let mut report = Reporter {
+            source,
+            file,
+            problems: &mut problems,
+            doc: None,
+            placeholders: Vec::new(),
+            gaps: None,
+        };
         let dir = file.path.split('/').next().unwrap_or("");
         match (dir, file.path.as_str()) {
             (_, "kb.toml") => parsed.meta = report.parse::<KbMeta>(),
@@ -79,6 +97,7 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
                     super::elements::check_elements(&mut report, &item);
                     super::commitment::check_commitment(&mut report, &item);
                     later.insert(file.path.clone(), report.placeholders.clone());
+                    parsed.review_gaps.extend(report.gaps.take().unwrap_or_default());
                     if !report.suppressed("code")
                         && let Some(first) = codes.insert(item.code.clone(), file.path.clone())
                     {
@@ -163,6 +182,7 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
         }
     }
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    parsed.review_gaps.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     (parsed, problems)
 }
 
@@ -170,7 +190,7 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
 fn read_library(source: &KbSource, problems: &mut Vec<Problem>) -> super::library::Library {
     let mut library = super::library::Library::default();
     for file in source.files.iter().filter(|f| f.path.starts_with("materials/")) {
-        let mut r = Reporter { source, file, problems, doc: None, placeholders: Vec::new() };
+        let mut r = Reporter { source, file, problems, doc: None, placeholders: Vec::new(), gaps: None };
         let Some(shared) = r.parse::<super::library::SharedMaterial>() else { continue };
         if file.path != format!("materials/{}.toml", shared.id) {
             r.at(&["id"], format!("文件应为 materials/{}.toml（文件名与共享材料标识一致）", shared.id));
@@ -216,6 +236,9 @@ pub(crate) struct Reporter<'a> {
     /// Field paths whose values were made up to continue past a schema error; problems inside
     /// them would be consequences of the made-up value, not of the file, and are not reported.
     placeholders: Vec<String>,
+    /// For a draft item: what it lacks before review. A missing field of a draft is such a gap,
+    /// not a schema error (see `super::draft`).
+    gaps: Option<Vec<Problem>>,
 }
 
 /// The most schema errors looked for in one file before giving up on it.
@@ -252,6 +275,13 @@ fn steps_to_string(steps: &[Step]) -> String {
         Step::Key(k) if acc.is_empty() => k.clone(),
         Step::Key(k) => format!("{acc}.{k}"),
     })
+}
+
+fn step_text(step: &Step) -> String {
+    match step {
+        Step::Key(k) => k.clone(),
+        Step::Index(i) => i.to_string(),
+    }
 }
 
 fn value_at<'v>(root: &'v mut toml::Value, path: &[Step]) -> Option<&'v mut toml::Value> {
@@ -329,6 +359,7 @@ impl<'a> Reporter<'a> {
             problems,
             doc: None,
             placeholders: placeholders.get(path).cloned().unwrap_or_default(),
+            gaps: None,
         })
     }
 
@@ -337,13 +368,27 @@ impl<'a> Reporter<'a> {
             Some(span) => line_col(&self.file.text, span.start),
             None => (1, 1),
         };
-        self.problems.push(Problem {
-            file: self.source.display_path(&self.file.path),
-            line,
-            column,
-            field,
-            message,
-        });
+        let problem =
+            Problem { file: self.source.display_path(&self.file.path), line, column, field, message };
+        self.problems.push(problem);
+    }
+
+    /// Records what a draft lacks at `path` (a review gap, not a problem of the file).
+    pub(crate) fn gap(&mut self, path: &[&str], message: String) {
+        let before = self.problems.len();
+        self.at(path, message);
+        // A field missing at the top has no place of its own: point at the item's code.
+        if self.problems.len() > before && path.len() == 1 && self.span_of(&[Seg::Key(path[0])]).is_none() {
+            let span = self.span_of(&[Seg::Key("code")]);
+            if let (Some(p), Some(span)) = (self.problems.last_mut(), span) {
+                (p.line, p.column) = line_col(&self.file.text, span.start);
+            }
+        }
+        if self.problems.len() > before
+            && let Some(problem) = self.problems.pop()
+        {
+            self.gaps.get_or_insert_with(Vec::new).push(problem);
+        }
     }
 
     /// Deserializes the file, reporting a syntax error, or every schema error (unknown field,
@@ -386,6 +431,10 @@ impl<'a> Reporter<'a> {
                 // give: those are consequences, not further problems of the file.
                 self.placeholders.push(format!("materials[{index}]"));
             }
+        }
+        if super::draft::is_draft(&table) {
+            self.gaps = Some(Vec::new());
+            super::draft::prepare(self, &mut table);
         }
         let root = toml::Value::Table(table);
         if let Ok(item) = Item::deserialize(root.clone()) {
@@ -432,7 +481,11 @@ impl<'a> Reporter<'a> {
             } else if let Some(rest) = message.strip_prefix("missing field `") {
                 let field = rest.split('`').next().unwrap_or_default().to_string();
                 path.push(Step::Key(field.clone()));
-                if !inside_stand_in {
+                if !inside_stand_in && self.gaps.is_some() {
+                    let owned: Vec<String> = path.iter().map(step_text).collect();
+                    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+                    self.gap(&refs, super::draft::missing(&field));
+                } else if !inside_stand_in {
                     self.at_steps(&path, format!("字段错误：缺少字段 {field}"));
                 }
                 if !put(&mut root, &path, Some(candidates[0].clone())) {
@@ -478,15 +531,14 @@ impl<'a> Reporter<'a> {
     }
 
     fn at_steps(&mut self, path: &[Step], message: String) {
-        let owned: Vec<String> = path
-            .iter()
-            .map(|s| match s {
-                Step::Key(k) => k.clone(),
-                Step::Index(i) => i.to_string(),
-            })
-            .collect();
+        let owned: Vec<String> = path.iter().map(step_text).collect();
         let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
         self.at(&refs, message);
+    }
+
+    /// Marks `field` (`materials[2].key`) as holding a stand-in: problems inside it are not reported.
+    pub(crate) fn stand_in(&mut self, field: String) {
+        self.placeholders.push(field);
     }
 
     /// Whether problems at `field` are consequences of a stand-in value.

@@ -120,20 +120,25 @@ pub fn element_lines(item: &Item) -> Vec<GuideLine> {
 
 /// The whole guide of an item.
 pub fn guide(item: &Item) -> Vec<GuideLine> {
-    let mut out = vec![
-        line(LineKind::Title, 0, &item.name),
-        line(
+    let mut out = vec![line(LineKind::Title, 0, &item.name)];
+    if item.is_draft() {
+        out.push(line(
             LineKind::Fact,
             0,
-            format!(
-                "编码 {} | {} | {} | {}",
-                item.code,
-                item.kind.label(),
-                item.case_type.label(),
-                item.department
-            ),
+            "【待审核】从政务服务事项目录导入的草稿：审查要点、核心与容缺标记、情形尚未审核，不能据此受理",
+        ));
+    }
+    out.extend([line(
+        LineKind::Fact,
+        0,
+        format!(
+            "编码 {} | {} | {} | {}",
+            item.code,
+            item.kind.label(),
+            item.case_type.label(),
+            item.department
         ),
-    ];
+    )]);
     out.extend(element_lines(item));
     if !item.aliases.is_empty() {
         out.push(line(LineKind::Fact, 0, format!("又称：{}", item.aliases.join("、"))));

@@ -7,10 +7,12 @@ mod check_limits;
 mod check_situations;
 pub mod commitment;
 pub mod conditions;
+pub mod draft;
 pub mod drills;
 pub mod elements;
 pub mod forms;
 pub mod guide;
+pub mod import;
 pub mod library;
 pub mod limits;
 pub mod model;
@@ -24,7 +26,7 @@ pub use calendar::{Calendar, PROVISIONAL_MARK, PROVISIONAL_NOTE};
 pub use check::Problem;
 pub use drills::Drill;
 pub use forms::Form;
-pub use model::{Item, KbMeta, Material};
+pub use model::{Item, ItemStatus, KbMeta, Material};
 pub use source::KbSource;
 
 /// A loaded, checked knowledge base.

@@ -30,6 +30,11 @@ pub struct KbMeta {
 pub struct Item {
     /// Item code (事项编码). Opaque: only length and charset are checked.
     pub code: String,
+    /// 审核状态: an item imported from the official catalogue (`yichuang kb import`) is a draft
+    /// until a reviewer has written what the catalogue cannot give (checkpoints, key and 容缺 marks,
+    /// situations); the desk shows drafts marked 待审核 and never accepts an application for one.
+    #[serde(default, skip_serializing_if = "ItemStatus::is_reviewed")]
+    pub status: ItemStatus,
     /// Official name of the item.
     pub name: String,
     /// Everyday names the public uses ("开公司"), for search.
@@ -119,6 +124,45 @@ pub struct Item {
     /// Remarks, especially where a value is uncertain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// Whether an item has been reviewed (see `Item::status`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum ItemStatus {
+    /// Reviewed: the desk may accept applications for it (the default when `status` is absent).
+    #[default]
+    #[serde(rename = "reviewed")]
+    Reviewed,
+    /// Imported, not yet reviewed (待审核): shown, never accepted, and `kb check` fails on it.
+    #[serde(rename = "draft")]
+    Draft,
+}
+
+impl ItemStatus {
+    /// For `skip_serializing_if`.
+    pub fn is_reviewed(&self) -> bool {
+        *self == Self::Reviewed
+    }
+
+    /// The mark shown next to a draft's name.
+    pub const DRAFT_MARK: &'static str = "待审核";
+}
+
+impl Item {
+    /// Whether the item is an unreviewed draft (待审核).
+    pub fn is_draft(&self) -> bool {
+        self.status == ItemStatus::Draft
+    }
+
+    /// Why the desk refuses an application for a draft, or `None` for a reviewed item.
+    pub fn draft_refusal(&self) -> Option<String> {
+        self.is_draft().then(|| {
+            format!(
+                "事项 {}（{}）是从政务服务事项目录导入、尚待审核的草稿：审查要点、核心材料和容缺标记、情形还未经知识库管理员审核，不能据此受理。请联系知识库管理员审核后发布。",
+                self.code, self.name
+            )
+        })
+    }
 }
 
 /// Item types of GB/T 39046-2020 that a combined window handles.
@@ -466,6 +510,10 @@ pub struct Material {
     /// quantities, medium, blank form and sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_bring: Option<String>,
+    /// 受理标准 as the official catalogue publishes it (`accept_stand`); `kb import` keeps it here
+    /// so reviewers write concrete `checkpoints` from it and a re-import can update it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard: Option<String>,
     /// 填写说明: how to fill it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill_notes: Option<String>,

@@ -116,6 +116,12 @@ impl ItemList {
                     Span::raw(if selected { "> " } else { "  " }),
                     Span::styled(layout_safe(&item.name).into_owned(), Style::new().bold()),
                 ];
+                if item.is_draft() {
+                    spans.push(Span::styled(
+                        format!("  {}", crate::kb::ItemStatus::DRAFT_MARK),
+                        Style::new().fg(Color::Yellow).bold(),
+                    ));
+                }
                 // Why an item whose name does not show the query is here, next to the name: the
                 // end of a row is cut off in a narrow list.
                 if let Some(why) = &row.why {

@@ -20,6 +20,8 @@ use crate::tui::widgets::labelled_input;
 pub struct ItemStep {
     query: TextInput,
     list: ItemList,
+    /// Why the item the clerk tried to take cannot be accepted (a draft, 待审核).
+    refusal: Option<String>,
 }
 
 impl ItemStep {
@@ -32,6 +34,7 @@ impl ItemStep {
 
     /// Handles a key; returns the chosen item code on Enter.
     pub fn on_key(&mut self, ctx: &Ctx, action: Option<Action>, key: KeyEvent) -> (Outcome, Option<String>) {
+        self.refusal = None;
         match action {
             Some(Action::Up) => self.list.select(-1),
             Some(Action::Down) => self.list.select(1),
@@ -40,6 +43,11 @@ impl ItemStep {
             Some(Action::Back) => return (Outcome::Back, None),
             Some(Action::Open) => {
                 if let Some(item) = self.list.selected(ctx.kb) {
+                    // A draft's checkpoints and key marks are unreviewed: no decision rests on it.
+                    if let Some(reason) = item.draft_refusal() {
+                        self.refusal = Some(reason);
+                        return (Outcome::Stay, None);
+                    }
                     return (Outcome::Next, Some(item.code.clone()));
                 }
             }
@@ -74,6 +82,14 @@ impl ItemStep {
     }
 
     fn view_summary(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
+        if let Some(reason) = &self.refusal {
+            let lines = vec![
+                Line::styled("不能受理", Style::new().fg(Color::Red).bold()),
+                Line::styled(layout_safe(reason).into_owned(), Style::new().fg(Color::Red)),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+            return;
+        }
         let Some(item) = self.list.selected(ctx.kb) else {
             frame.render_widget(Line::from("没有找到匹配的事项：换个说法，或试试拼音首字母"), area);
             return;
@@ -89,6 +105,12 @@ impl ItemStep {
             Line::from(format!("办理地点：{}", where_handled(item))),
             Line::from(format!("申请材料 {} 项：", item.materials.len())),
         ];
+        if item.is_draft() {
+            lines.insert(
+                1,
+                Line::styled("待审核：从事项目录导入，未经审核，不能受理", Style::new().fg(Color::Red)),
+            );
+        }
         lines.extend(item.materials.iter().map(|m| Line::from(format!("  - {}", layout_safe(&m.name)))));
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
