@@ -461,3 +461,74 @@ fn an_organisation_may_give_a_landline_a_person_may_not() {
     let person = check_field(Field::Phone, ApplicantKind::Person, landline, today, false);
     assert!(person.error.is_some_and(|e| e.contains("手机号码")));
 }
+
+#[test]
+fn changing_the_item_after_marking_asks_first_and_keeps_the_marks_on_no() {
+    let kb = std::sync::Arc::new(yichuang::kb::Kb::embedded().expect("embedded KB loads"));
+    let mut desk = Desk::new(kb, monday_morning());
+    desk.type_text("A007");
+    desk.key(KeyCode::Enter);
+    desk.type_text("00013112700401");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Checklist);
+    desk.key(KeyCode::Char('f'));
+    desk.key(KeyCode::Char('1'));
+    desk.key(KeyCode::Char('1'));
+    let marked = desk.app.intake().unwrap().case.materials.clone();
+    assert_eq!(marked.len(), 2);
+    // Back to the item search, another item: the desk asks before anything is dropped.
+    desk.key(KeyCode::Esc);
+    assert_eq!(step(&desk), Step::Item);
+    desk.ctrl('u');
+    desk.type_text("个体工商户设立登记");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("更换事项？") && screen.contains("已标记材料 2 项"), "{screen}");
+    assert!(desk.screen(80, 24).contains("n/Esc 保留原事项和标记"), "{}", desk.screen(80, 24));
+    // No: the item and every mark stay, and the clerk is back on its checklist.
+    desk.key(KeyCode::Char('n'));
+    let case = desk.app.intake().unwrap().case.clone();
+    assert_eq!(step(&desk), Step::Checklist);
+    assert_eq!(case.item_code.as_deref(), Some("00013112700401"));
+    assert_eq!(case.materials, marked);
+    // Yes: the new item, no marks.
+    desk.key(KeyCode::Esc);
+    desk.key(KeyCode::Enter);
+    assert!(desk.screen(120, 40).contains("更换事项？"));
+    desk.key(KeyCode::Char('y'));
+    let case = desk.app.intake().unwrap().case.clone();
+    assert_eq!(step(&desk), Step::Checklist);
+    assert_eq!(case.item_code.as_deref(), Some("SCJG0002"));
+    assert!(case.materials.is_empty() && case.answers.is_empty());
+}
+
+#[test]
+fn the_id_line_names_the_household_registration_area_and_passing_an_empty_field_says_nothing() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.type_text("11111");
+    desk.key(KeyCode::Enter);
+    desk.type_text("张三");
+    desk.key(KeyCode::Enter);
+    desk.type_text(ID);
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("户籍地 北京市朝阳区（110105）"), "{screen}");
+    assert!(!screen.contains("籍贯"), "{screen}");
+    // An organisation: stepping past the empty fields shows no 请填写 until the clerk tries to go on.
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.type_text("11111");
+    desk.key(KeyCode::Enter);
+    desk.ctrl('t');
+    desk.type_text("哈尔滨某某有限公司");
+    for _ in 0..3 {
+        desk.key(KeyCode::Enter);
+    }
+    let screen = desk.screen(120, 40);
+    assert!(!screen.contains("请填写法定代表人") && !screen.contains("长度应为"), "{screen}");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert_eq!(step(&desk), Step::Applicant);
+    assert!(screen.contains("请填写法定代表人"), "{screen}");
+}

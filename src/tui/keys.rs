@@ -115,6 +115,8 @@ pub enum Context {
     CaseDetail,
     /// Handover list.
     Handover,
+    /// A yes/no question (another item would drop the marks).
+    Confirm,
     /// Approver's console: the lists.
     Console,
     /// Approver's console: choosing a decision.
@@ -286,6 +288,10 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::CaseDetail, K::Char('p'), NONE, Action::Reprint, "p", "重新打印", false),
     bind(C::CaseDetail, K::Esc, NONE, Action::Back, "Esc", "返回列表", true),
     bind(C::CaseDetail, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    // Yes/no question.
+    bind(C::Confirm, K::Char('y'), NONE, Action::Open, "y", "确定", true),
+    bind(C::Confirm, K::Char('n'), NONE, Action::Back, "n/Esc", "取消", true),
+    bind(C::Confirm, K::Esc, NONE, Action::Back, "n/Esc", "取消", false),
     // Handover list.
     bind(C::Handover, K::Up, NONE, Action::Up, "Up/Down", "选择", true),
     bind(C::Handover, K::Down, NONE, Action::Down, "Up/Down", "选择", false),

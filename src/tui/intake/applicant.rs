@@ -129,10 +129,10 @@ pub fn check_field(
         Field::IdNumber | Field::AgentIdNumber => match validate::id_card(value, today) {
             Ok(id) => Check {
                 info: Some(format!(
-                    "出生 {} | {} | 籍贯代码 {}",
+                    "出生 {} | {} | {}",
                     id.birth_date.format("%Y-%m-%d"),
                     if id.male { "男" } else { "女" },
-                    id.region
+                    crate::intake::region::describe(&id.region)
                 )),
                 ..Check::default()
             },
