@@ -532,3 +532,48 @@ fn the_id_line_names_the_household_registration_area_and_passing_an_empty_field_
     assert_eq!(step(&desk), Step::Applicant);
     assert!(screen.contains("请填写法定代表人"), "{screen}");
 }
+
+#[test]
+fn a_company_being_set_up_applies_by_its_reserved_name_without_a_credit_code() {
+    use yichuang::intake::case::ApplicantKind;
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.type_text("11111");
+    desk.key(KeyCode::Enter);
+    // Ctrl-T: person, organisation, then (a 设立 item) the organisation still to be registered.
+    desk.ctrl('t');
+    desk.ctrl('t');
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("拟设立单位") && screen.contains("经办人：法定代表人本人"), "{screen}");
+    let asked = screen.lines().any(|l| l.trim_start_matches(['>', ' ']).starts_with("统一社会信用代码"));
+    assert!(!asked, "no credit code is asked: {screen}");
+    snap(&desk, "intake_applicant_proposed");
+    for text in ["哈尔滨冰城示例科技有限公司", "王五", ID, "0451-86661234"] {
+        desk.type_text(text);
+        desk.key(KeyCode::Enter);
+    }
+    assert_eq!(step(&desk), Step::Delivery, "{}", desk.screen(120, 40));
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('5'));
+    desk.key(KeyCode::Enter);
+    let case = desk.app.intake().unwrap().case.clone();
+    assert_eq!(case.applicant_kind, ApplicantKind::ProposedOrganisation);
+    assert_eq!(case.field(Field::CreditCode), "");
+    assert_eq!(case.field(Field::LegalRepresentative), "王五");
+    let number = case.number.clone().expect("finished");
+    let notice =
+        std::fs::read_to_string(desk.dir.path().join("notices").join(format!("{number}-受理通知书.txt")))
+            .or_else(|_| {
+                let dir = desk.dir.path().join("notices");
+                let any = std::fs::read_dir(&dir).unwrap().flatten().find(|e| {
+                    e.file_name().to_string_lossy().starts_with(&number)
+                        && e.file_name().to_string_lossy().ends_with(".txt")
+                });
+                std::fs::read_to_string(any.expect("a text notice").path())
+            })
+            .unwrap();
+    assert!(notice.contains("申请人（拟设立）") && notice.contains("哈尔滨冰城示例科技有限公司"), "{notice}");
+    assert!(notice.contains("法定代表人") && notice.contains("110105********002X"), "{notice}");
+    // A person is asked for a mobile; the company's contact phone may be a landline.
+    assert_eq!(case.field(Field::Phone), "045186661234");
+}

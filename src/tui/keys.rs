@@ -60,7 +60,7 @@ pub enum Action {
     BadCredit,
     /// Record that the applicant is not eligible (不予受理), with a reason.
     NotEligible,
-    /// Switch applicant between person and organisation.
+    /// Switch the applicant between person, organisation and (设立 items) organisation to be set up.
     ToggleApplicantKind,
     /// A supervisor overrides a credit-code check warning.
     Override,
