@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::call::{Call, CallSnapshot, CallState, Reply};
 use super::rules::{Application, Decision, MaterialState};
+pub use super::supplement::{Receipt, ReceivedMaterial, SupplementKind};
 use crate::kb::Item;
 use crate::kb::model::ExpiryRule;
 pub use crate::kb::terms::ApplicantKind;
@@ -428,7 +429,36 @@ pub enum CaseEvent {
         at: DateTime<Utc>,
     },
     /// The applicant brought the corrected materials; the case goes back to the back office.
+    /// (Journals before supplements were checked like an intake; now [`CaseEvent::SupplementReceived`].)
     Corrected {
+        /// When.
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
+    },
+    /// A supplement checked like an intake (`src/intake/supplement.rs`): each material concerned
+    /// marked, a 材料接收凭证 issued for what was received.
+    SupplementReceived {
+        /// The receipt's number (`<case number>-B<n>`).
+        receipt: String,
+        /// 容缺补正 or 退回补正.
+        kind: SupplementKind,
+        /// Each material concerned, as marked.
+        materials: Vec<ReceivedMaterial>,
+        /// Every material of the 退回补正 is now 合格: the case goes back to the back office.
+        #[serde(default)]
+        complete: bool,
+        /// When.
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
+    },
+    /// The clerk took a supplement back before leaving the case (recorded by mistake).
+    SupplementUndone {
+        /// The receipt undone.
+        receipt: String,
+        /// The receipt had completed a 退回补正, which is open again (HQ takes the case back out of
+        /// the department's queue).
+        #[serde(default)]
+        reopens: bool,
         /// When.
         #[serde(with = "crate::time::serde_hall")]
         at: DateTime<Utc>,
@@ -524,6 +554,9 @@ pub struct Case {
     /// How a missed 容缺 deadline was handled, once it was.
     #[serde(default)]
     pub expiry: Option<Expiry>,
+    /// Supplements checked at the window, each with its 材料接收凭证 (undone ones kept, marked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<Receipt>,
 }
 
 /// The item's rule applied to a missed 容缺 deadline.
@@ -612,12 +645,54 @@ impl Case {
             }
             CaseEvent::Supplemented { material, at } => {
                 self.supplemented.insert(material.clone(), *at);
-                // Only a case still waiting moves on: a handed-over or terminated case stays so.
-                if self.status == Status::AwaitingSupplement
-                    && let Some(Decision::AcceptPending { supplements, .. }) = &self.decision
-                    && supplements.iter().all(|s| self.supplemented.contains_key(&s.deficiency.material))
+                self.settle_supplements();
+            }
+            CaseEvent::SupplementReceived { receipt, kind, materials, complete, at } => {
+                let mut record = Receipt {
+                    number: receipt.clone(),
+                    kind: *kind,
+                    materials: materials.clone(),
+                    at: *at,
+                    undone_at: None,
+                    supplemented: Vec::new(),
+                    closed: None,
+                };
+                match kind {
+                    SupplementKind::Lenient if self.status == Status::AwaitingSupplement => {
+                        for m in materials.iter().filter(|m| m.state == MaterialState::Ok) {
+                            if !self.supplemented.contains_key(&m.id) {
+                                self.supplemented.insert(m.id.clone(), *at);
+                                record.supplemented.push(m.id.clone());
+                            }
+                        }
+                        self.settle_supplements();
+                    }
+                    SupplementKind::Correction if *complete && self.status == Status::CorrectionRequested => {
+                        record.closed = self.correction.take();
+                        self.status = Status::Accepted;
+                    }
+                    _ => {}
+                }
+                self.receipts.push(record);
+            }
+            CaseEvent::SupplementUndone { receipt, at, .. } => {
+                if let Some(record) =
+                    self.receipts.iter_mut().find(|r| &r.number == receipt && r.undone_at.is_none())
                 {
-                    self.status = Status::Supplemented;
+                    record.undone_at = Some(*at);
+                    let (taken_back, closed) = (record.supplemented.clone(), record.closed.clone());
+                    for id in &taken_back {
+                        self.supplemented.remove(id);
+                    }
+                    if self.status == Status::Supplemented && !self.pending_supplements().is_empty() {
+                        self.status = Status::AwaitingSupplement;
+                    }
+                    if let Some(correction) = closed
+                        && self.status == Status::Accepted
+                    {
+                        self.correction = Some(correction);
+                        self.status = Status::CorrectionRequested;
+                    }
                 }
             }
             CaseEvent::Terminated { rule, credit_record, .. } => {
@@ -679,6 +754,17 @@ impl Case {
                     }
                 }
             }
+        }
+    }
+
+    /// A 容缺 case whose every material is now supplemented moves on (已补正); only a case still
+    /// waiting does: a handed-over or terminated case stays so.
+    fn settle_supplements(&mut self) {
+        if self.status == Status::AwaitingSupplement
+            && let Some(Decision::AcceptPending { supplements, .. }) = &self.decision
+            && supplements.iter().all(|s| self.supplemented.contains_key(&s.deficiency.material))
+        {
+            self.status = Status::Supplemented;
         }
     }
 

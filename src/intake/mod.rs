@@ -10,6 +10,7 @@ pub mod region;
 pub mod rules;
 #[cfg(test)]
 mod situation_tests;
+pub mod supplement;
 pub mod validate;
 
 pub use rules::{Application, CenterLevel, Decision, MaterialState, decide};

@@ -14,6 +14,7 @@ use super::effects::Cmd;
 use super::input::TextInput;
 use super::intake::Ctx;
 use super::keys::{Action, Context};
+use super::supplement::{SessionStep, SupplementSession};
 use super::text::{layout_safe, provisional_note};
 use super::widgets::labelled_input;
 use crate::intake::case::{Case, CaseEvent, Delivery, Field, Status};
@@ -31,6 +32,10 @@ struct Detail {
     /// Index into the pending supplements.
     selected: usize,
     message: Option<String>,
+    /// A supplement being checked (`s`).
+    session: Option<SupplementSession>,
+    /// The receipt recorded during this visit: `u` undoes it until the clerk leaves the case.
+    undoable: Option<String>,
 }
 
 /// State of the case list.
@@ -76,7 +81,11 @@ fn item_name(kb: &Kb, code: Option<&str>) -> String {
 impl CasesScreen {
     /// The keyboard context.
     pub fn context(&self) -> Context {
-        if self.detail.is_some() { Context::CaseDetail } else { Context::Cases }
+        match &self.detail {
+            Some(d) if d.session.is_some() => Context::Supplement,
+            Some(_) => Context::CaseDetail,
+            None => Context::Cases,
+        }
     }
 
     /// The command that loads the list for the current query.
@@ -131,8 +140,14 @@ impl CasesScreen {
             Some(Action::Open) => {
                 if let Some(row) = self.rows.get(self.selected) {
                     let case_id = row.id.clone();
-                    self.detail =
-                        Some(Detail { case_id: case_id.clone(), case: None, selected: 0, message: None });
+                    self.detail = Some(Detail {
+                        case_id: case_id.clone(),
+                        case: None,
+                        selected: 0,
+                        message: None,
+                        session: None,
+                        undoable: None,
+                    });
                     return vec![Cmd::LoadCase { case_id }];
                 }
             }
@@ -164,6 +179,34 @@ impl CasesScreen {
                 Cmd::LoadCase { case_id: detail.case_id.clone() },
             ]
         };
+        let item = case.item_code.as_deref().and_then(|c| ctx.kb.item(c));
+        if let Some(session) = &mut detail.session {
+            let Some(item) = item else {
+                detail.session = None;
+                return Some(vec![]);
+            };
+            return Some(match session.on_key(item, case, action, ctx.now) {
+                SessionStep::Stay => vec![],
+                SessionStep::Cancel => {
+                    detail.session = None;
+                    vec![]
+                }
+                SessionStep::Record(event) => {
+                    let event = *event;
+                    let receipt = match &event {
+                        CaseEvent::SupplementReceived { receipt, .. } => receipt.clone(),
+                        _ => String::new(),
+                    };
+                    detail.session = None;
+                    detail.message =
+                        Some(format!("已登记补正收件 {receipt}，正在打印材料接收凭证（u 撤销）"));
+                    detail.undoable = Some(receipt.clone());
+                    let mut cmds = journal(event);
+                    cmds.push(Cmd::PrintReceipt { case_id: detail.case_id.clone(), receipt });
+                    cmds
+                }
+            });
+        }
         Some(match action {
             Some(Action::Back) => return None,
             Some(Action::Up) => {
@@ -174,24 +217,43 @@ impl CasesScreen {
                 detail.selected = (detail.selected + 1).min(pending.len().saturating_sub(1));
                 vec![]
             }
-            // 退回补正: the applicant brought the corrected materials; the case goes back.
-            Some(Action::Act) if case.status == Status::CorrectionRequested => {
-                detail.message = Some("已登记补正材料，案件重新提交后台审批".into());
-                journal(CaseEvent::Corrected { at: ctx.now })
-            }
             Some(Action::Act) if case.status == Status::Terminated => {
                 detail.message = Some("本案件已终止受理，不能再登记补正材料".into());
                 vec![]
             }
-            Some(Action::Act) => match pending.get(detail.selected) {
-                Some((material, _, _)) => {
-                    journal(CaseEvent::Supplemented { material: material.to_string(), at: ctx.now })
+            // 容缺补正 or 退回补正: the materials brought are checked like an intake.
+            Some(Action::Act) => {
+                match item
+                    .ok_or("知识库中没有本案件的事项")
+                    .and_then(|item| SupplementSession::open(case, item))
+                {
+                    Ok(session) => detail.session = Some(session),
+                    Err(why) => detail.message = Some(why.into()),
                 }
-                None => {
-                    detail.message = Some("本案件没有待补正的材料".into());
-                    vec![]
+                vec![]
+            }
+            Some(Action::Undo) => {
+                let open = detail.undoable.as_deref().and_then(|number| {
+                    case.receipts.iter().find(|r| r.number == number && r.undone_at.is_none())
+                });
+                match open {
+                    Some(receipt) => {
+                        detail.message =
+                            Some(format!("已撤销补正收件 {}，其材料接收凭证作废", receipt.number));
+                        let event = CaseEvent::SupplementUndone {
+                            receipt: receipt.number.clone(),
+                            reopens: receipt.closed.is_some(),
+                            at: ctx.now,
+                        };
+                        detail.undoable = None;
+                        journal(event)
+                    }
+                    None => {
+                        detail.message = Some("没有可撤销的补正收件（离开案件后不能撤销）".into());
+                        vec![]
+                    }
                 }
-            },
+            }
             Some(Action::Terminate) => {
                 let overdue =
                     pending.iter().any(|(_, _, deadline)| crate::time::hall_date(ctx.now) > *deadline);
@@ -312,6 +374,13 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
     let id = case.field(Field::IdNumber);
     let id = if id.is_empty() { case.field(Field::CreditCode).to_string() } else { mask_id(id) };
     lines.push(Line::from(format!("申请人：{} {id}", layout_safe(case.field(Field::ApplicantName)))));
+    // Checking a supplement: the case's head stays on top, the materials below it.
+    if let (Some(session), Some(item)) = (&detail.session, item) {
+        let [head, body] = Layout::vertical([Constraint::Length(3), Constraint::Fill(1)]).areas(area);
+        frame.render_widget(Paragraph::new(lines), head);
+        session.view(item, frame, body);
+        return;
+    }
     if let Some(decision) = &case.decision {
         lines.push(Line::from(format!("受理决定：{}", decision.label())));
         if let Decision::Accept { promised_date, .. } | Decision::AcceptPending { promised_date, .. } =
@@ -386,6 +455,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
             Style::new().fg(Color::Green),
         ));
     }
+    lines.extend(super::supplement::history(case));
     for call in &case.calls {
         let question =
             if call.question.is_empty() { "（未填写问题）" } else { call.question.as_str() };
