@@ -976,6 +976,106 @@ mod tests {
     }
 
     #[test]
+    fn a_supplement_receipt_settles_what_it_brought_and_its_undo_takes_exactly_that_back() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let owed = |id: &str| Supplement {
+            deficiency: Deficiency {
+                material: id.into(),
+                name: format!("材料{id}"),
+                state: MaterialState::Missing,
+                required: vec![],
+                quantity: String::new(),
+                lenient: true,
+            },
+            deadline: date,
+        };
+        let finished = CaseEvent::Finished {
+            number: "N-1".into(),
+            decision: Decision::AcceptPending {
+                supplements: vec![owed("a"), owed("b")],
+                promised_date: date,
+                commitments: Vec::new(),
+            },
+            at: at("2026-11-30 09:00"),
+        };
+        let got = |id: &str, state: MaterialState| ReceivedMaterial {
+            id: id.into(),
+            name: format!("材料{id}"),
+            state,
+        };
+        let first = CaseEvent::SupplementReceived {
+            receipt: "N-1-B1".into(),
+            kind: SupplementKind::Lenient,
+            materials: vec![
+                got("a", MaterialState::Ok),
+                got("b", MaterialState::Defect { text: "未盖章".into() }),
+            ],
+            complete: false,
+            at: at("2026-12-01 09:00"),
+        };
+        let case = Case::from_events(&[finished.clone(), first.clone()]);
+        assert_eq!(case.status, Status::AwaitingSupplement, "b was brought with a defect: still owed");
+        assert_eq!(case.pending_supplements().len(), 1);
+        let second = CaseEvent::SupplementReceived {
+            receipt: "N-1-B2".into(),
+            kind: SupplementKind::Lenient,
+            materials: vec![got("b", MaterialState::Ok)],
+            complete: false,
+            at: at("2026-12-01 10:00"),
+        };
+        let case = Case::from_events(&[finished.clone(), first.clone(), second.clone()]);
+        assert_eq!(case.status, Status::Supplemented);
+        let undo = CaseEvent::SupplementUndone {
+            receipt: "N-1-B2".into(),
+            reopens: false,
+            at: at("2026-12-01 10:01"),
+        };
+        let case = Case::from_events(&[finished, first, second, undo.clone(), undo]);
+        assert_eq!(case.status, Status::AwaitingSupplement, "only B2's material is owed again");
+        assert_eq!(case.pending_supplements().iter().map(|p| p.0).collect::<Vec<_>>(), vec!["b"]);
+        assert!(case.receipts[1].undone_at.is_some() && case.receipts[0].undone_at.is_none());
+    }
+
+    #[test]
+    fn a_complete_correction_goes_back_and_its_undo_reopens_it() {
+        let finished = CaseEvent::Finished {
+            number: "N-1".into(),
+            decision: Decision::Accept {
+                promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+                commitments: vec![],
+            },
+            at: at("2026-11-30 09:00"),
+        };
+        let sent_back = CaseEvent::CorrectionRequested {
+            materials: vec!["公司章程".into()],
+            note: "签字".into(),
+            at: at("2026-12-01 09:00"),
+        };
+        let received = CaseEvent::SupplementReceived {
+            receipt: "N-1-B1".into(),
+            kind: SupplementKind::Correction,
+            materials: vec![ReceivedMaterial {
+                id: "articles".into(),
+                name: "公司章程".into(),
+                state: MaterialState::Ok,
+            }],
+            complete: true,
+            at: at("2026-12-02 09:00"),
+        };
+        let case = Case::from_events(&[finished.clone(), sent_back.clone(), received.clone()]);
+        assert_eq!(case.status, Status::Accepted);
+        assert_eq!(case.correction, None);
+        let undo = CaseEvent::SupplementUndone {
+            receipt: "N-1-B1".into(),
+            reopens: true,
+            at: at("2026-12-02 09:01"),
+        };
+        let case = Case::from_events(&[finished, sent_back, received, undo]);
+        assert_eq!(case.status, Status::CorrectionRequested);
+        assert_eq!(case.correction.map(|c| c.materials), Some(vec!["公司章程".to_string()]));
+    }
+
+    #[test]
     fn events_round_trip_through_json() {
         let e = CaseEvent::MaterialMarked {
             id: "a".into(),

@@ -129,7 +129,8 @@ impl CasesScreen {
     /// Handles a key.
     pub fn on_key(&mut self, ctx: &Ctx, action: Option<Action>, key: KeyEvent) -> Vec<Cmd> {
         if let Some(detail) = &mut self.detail {
-            return Self::on_detail_key(detail, ctx, action).unwrap_or_else(|| {
+            let hq = self.rows.iter().find(|r| r.id == detail.case_id).and_then(|r| r.hq_decision.clone());
+            return Self::on_detail_key(detail, hq.as_deref(), ctx, action).unwrap_or_else(|| {
                 self.detail = None;
                 vec![self.reload()]
             });
@@ -167,7 +168,12 @@ impl CasesScreen {
     }
 
     /// Keys on an opened case; `None` closes it.
-    fn on_detail_key(detail: &mut Detail, ctx: &Ctx, action: Option<Action>) -> Option<Vec<Cmd>> {
+    fn on_detail_key(
+        detail: &mut Detail,
+        hq_decision: Option<&str>,
+        ctx: &Ctx,
+        action: Option<Action>,
+    ) -> Option<Vec<Cmd>> {
         detail.message = None;
         let Some(case) = &detail.case else {
             return if action == Some(Action::Back) { None } else { Some(vec![]) };
@@ -236,7 +242,13 @@ impl CasesScreen {
                 let open = detail.undoable.as_deref().and_then(|number| {
                     case.receipts.iter().find(|r| r.number == number && r.undone_at.is_none())
                 });
+                // HQ refuses to reopen a correction the back office has decided after.
+                let decided = matches!(hq_decision, Some("准予" | "不予"));
                 match open {
+                    Some(receipt) if receipt.closed.is_some() && decided => {
+                        detail.message = Some("后台已作出审批决定，不能再撤销这次补正收件".into());
+                        vec![]
+                    }
                     Some(receipt) => {
                         detail.message =
                             Some(format!("已撤销补正收件 {}，其材料接收凭证作废", receipt.number));
