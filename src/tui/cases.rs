@@ -119,9 +119,14 @@ impl CasesScreen {
         if let Some(detail) = &mut self.detail
             && detail.case_id == case_id
         {
-            detail.message = Some(match result {
+            let printed = match result {
                 Ok(lines) => lines.join("；"),
                 Err(e) => format!("打印失败：{e}"),
+            };
+            // What the clerk just did (a supplement recorded) stays beside where it printed.
+            detail.message = Some(match detail.message.take() {
+                Some(done) => format!("{done}\n{printed}"),
+                None => printed,
             });
         }
     }
@@ -423,7 +428,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
     if let Some(correction) = &case.correction {
         lines.push(Line::from(""));
         lines.push(Line::styled(
-            "退回补正，待申请人补正下列材料（收齐后按 s 登记，案件重新提交后台）：",
+            "退回补正，待申请人补正下列材料（s 补正收件，全部合格后重新提交后台）：",
             Style::new().fg(Color::Cyan),
         ));
         for name in &correction.materials {
@@ -436,7 +441,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
     let pending = case.pending_supplements();
     if !pending.is_empty() {
         lines.push(Line::from(""));
-        lines.push(Line::styled("待补正材料（s 登记已补正）：", Style::new().fg(Color::Cyan)));
+        lines.push(Line::styled("待补正材料（s 补正收件）：", Style::new().fg(Color::Cyan)));
         for (i, (_, name, deadline)) in pending.iter().enumerate() {
             let (text, color) = deadline_text(&ctx.kb.calendar, crate::time::hall_date(ctx.now), *deadline);
             let marker = if i == detail.selected { "> " } else { "  " };
@@ -500,7 +505,9 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
     }
     if let Some(message) = &detail.message {
         lines.push(Line::from(""));
-        lines.push(Line::styled(layout_safe(message).into_owned(), Style::new().fg(Color::Yellow)));
+        for part in message.lines() {
+            lines.push(Line::styled(layout_safe(part).into_owned(), Style::new().fg(Color::Yellow)));
+        }
     }
     provisional_note(&mut lines);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
