@@ -110,6 +110,16 @@ fn case_list_searches_and_records_a_supplement() {
     assert!(desk.screen(120, 40).contains("已撤销"), "{}", desk.screen(120, 40));
     desk.key(KeyCode::Char('u'));
     assert!(desk.screen(120, 40).contains("没有可撤销的补正收件"));
+    // Recorded again, then the clerk goes to another screen and back: that left the case.
+    desk.key(KeyCode::Char('s'));
+    desk.key(KeyCode::Char('1'));
+    desk.key(KeyCode::Enter);
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
+    desk.key(KeyCode::F(2));
+    desk.key(KeyCode::F(3));
+    desk.key(KeyCode::Char('u'));
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
+    assert!(desk.screen(120, 40).contains("离开案件后不能撤销"), "{}", desk.screen(120, 40));
 }
 
 #[test]

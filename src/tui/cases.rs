@@ -98,6 +98,14 @@ impl CasesScreen {
         self.detail.as_ref().is_some_and(|d| d.case_id == case_id)
     }
 
+    /// The clerk went to another screen: that leaves the open case, so a supplement recorded on it
+    /// can no longer be undone.
+    pub fn left(&mut self) {
+        if let Some(detail) = &mut self.detail {
+            detail.undoable = None;
+        }
+    }
+
     /// The list arrived.
     pub fn loaded(&mut self, rows: Vec<CaseSummary>) {
         self.rows = rows;
