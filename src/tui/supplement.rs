@@ -147,10 +147,7 @@ impl SupplementSession {
             Layout::vertical([Constraint::Length(rows.min(area.height / 2)), Constraint::Fill(1)])
                 .areas(area);
         let mut lines = vec![Line::styled(
-            format!(
-                "{}收件：逐项核验（1 合格 / 2 有缺陷 / 3 缺少），Enter 登记并打印材料接收凭证",
-                self.kind.label()
-            ),
+            format!("{}收件：逐项核验后 Enter 登记并打印材料接收凭证", self.kind.label()),
             Style::new().fg(Color::Cyan).bold(),
         )];
         for (i, row) in self.rows.iter().enumerate() {
