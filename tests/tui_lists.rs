@@ -101,13 +101,13 @@ fn case_list_searches_and_records_a_supplement() {
     let id = desk.effects.store.find(&lenient).unwrap().unwrap();
     assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
     let screen = desk.screen(120, 40);
-    assert!(screen.contains("已补正 住所") && screen.contains("容缺补正 收件"), "{screen}");
+    assert!(screen.contains("已补正 住所") && screen.contains("容缺补正收件 "), "{screen}");
     let receipt = desk.dir.path().join("notices").join(format!("{lenient}-B1-receipt.pdf"));
     assert!(receipt.exists(), "the 材料接收凭证 printed: {screen}");
     // Undone before leaving the case: the material is owed again, the history says so.
     desk.key(KeyCode::Char('u'));
     assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::AwaitingSupplement);
-    assert!(desk.screen(120, 40).contains("已撤销"), "{}", desk.screen(120, 40));
+    assert!(desk.screen(120, 40).contains("撤销补正收件"), "{}", desk.screen(120, 40));
     desk.key(KeyCode::Char('u'));
     assert!(desk.screen(120, 40).contains("没有可撤销的补正收件"));
     // Recorded again, then the clerk goes to another screen and back: that left the case.

@@ -10,7 +10,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use super::browser::{self, Browser};
 use super::cases::CasesScreen;
@@ -71,6 +72,18 @@ pub enum Msg {
         case_id: String,
         /// Its state.
         case: Case,
+    },
+    /// One case for the case detail, with its history (hall times, what happened) and the titles
+    /// of the notices it prints, in print order.
+    CaseDetail {
+        /// The case.
+        case_id: String,
+        /// Its state.
+        case: Case,
+        /// What happened, oldest first.
+        history: Vec<(DateTime<Utc>, String)>,
+        /// The notices `Cmd::PrintNotice` prints, by index.
+        notices: Vec<String>,
     },
     /// Results ready for handover.
     Handover(Vec<HandoverRow>),
@@ -352,20 +365,30 @@ impl App {
                 self.cases.case_loaded(case_id, case);
                 vec![]
             }
+            Msg::CaseDetail { case_id, case, history, notices } => {
+                self.cases.detail_loaded(case_id, case, history, notices);
+                vec![]
+            }
             Msg::Handover(rows) => {
                 self.handover.loaded(rows);
                 vec![]
             }
             Msg::Pending(n) => {
                 self.pending = n;
+                if let Some(status) = &mut self.sync {
+                    status.pending = n;
+                }
                 vec![]
             }
             Msg::Sync(status) => {
                 let mut cmds: Vec<Cmd> = Vec::new();
                 let current = self.intake.as_ref().and_then(|i| i.case_id.clone());
                 for case_id in &status.changed_cases {
-                    if Some(case_id) == current.as_ref() || self.cases.showing(case_id) {
+                    if Some(case_id) == current.as_ref() {
                         cmds.push(Cmd::LoadCase { case_id: case_id.clone() });
+                    }
+                    if self.cases.showing(case_id) {
+                        cmds.push(Cmd::LoadCaseDetail { case_id: case_id.clone() });
                     }
                 }
                 if !status.changed_cases.is_empty() {
@@ -583,6 +606,11 @@ impl App {
     pub fn view(&self, frame: &mut Frame) {
         let area = frame.area();
         let Some([title, body, status, footer]) = widgets::chrome(frame, 5) else { return };
+        let (status_spans, overflow) = self.status_parts(status.width);
+        // An error too long for the status bar takes rows above it (at most three), whole.
+        let rows = (overflow.len() as u16).min(3).min(body.height.saturating_sub(3));
+        let [body, error_rows] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(rows)]).areas(body);
         self.view_title(frame, title);
         match (self.config.as_ref(), self.screen) {
             (None, _) => self.setup.view(frame, body),
@@ -611,8 +639,23 @@ impl App {
                 }
             }
         }
-        self.view_status(frame, status);
-        widgets::footer(frame, footer, self.context());
+        self.view_status(frame, status, status_spans);
+        if rows > 0 {
+            frame.render_widget(Clear, error_rows);
+            let lines: Vec<Line> = overflow
+                .into_iter()
+                .take(usize::from(rows))
+                .map(|l| Line::styled(l, Style::new().fg(Color::Red).bold()))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), error_rows);
+        }
+        match (self.config.as_ref(), self.screen, self.call_prompt.is_none()) {
+            (Some(config), ScreenId::Cases, true) => {
+                let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                widgets::footer_hints(frame, footer, &self.cases.hints(&ctx));
+            }
+            _ => widgets::footer(frame, footer, self.context()),
+        }
         if self.help {
             widgets::help_popup(frame, area, self.context());
         }
@@ -697,52 +740,109 @@ impl App {
         frame.render_widget(Paragraph::new(Line::from(spans)).style(style), area);
     }
 
-    fn view_status(&self, frame: &mut Frame, area: Rect) {
-        let mut spans = Vec::new();
-        if let Some(seconds) = self.intake.as_ref().and_then(|i| i.elapsed(self.now)) {
+    /// The status bar's parts for a bar `width` cells wide, most important kept: the hall's date
+    /// and time, this applicant's time, the sync state with the pending count, a call's state and
+    /// the KB version always stay; the F6/F7 hints go first, the long sync summary is shortened.
+    /// An error that does not fit beside them comes back as lines to show above the bar.
+    fn status_parts(&self, width: u16) -> (Vec<Span<'static>>, Vec<String>) {
+        let width = usize::from(width);
+        let local = crate::time::hall_local(self.now);
+        const WEEKDAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+        let weekday = WEEKDAYS[chrono::Datelike::weekday(&local).num_days_from_monday() as usize];
+        let clock_long = format!(" {} 周{weekday} {} ", local.format("%Y-%m-%d"), local.format("%H:%M"));
+        let clock_short = format!(" {} {} ", local.format("%m-%d"), local.format("%H:%M"));
+        let clock_style = Style::new().fg(Color::White).bold();
+        // Only the applicant in front of the window has a running clock; a finished applicant's
+        // time stays on the intake's last step only, never on the other screens.
+        let current =
+            self.intake.as_ref().filter(|i| self.screen == ScreenId::Intake || i.case.finished_at.is_none());
+        let elapsed = current.and_then(|i| i.elapsed(self.now));
+        let elapsed = elapsed.map(|seconds| {
             let color = match seconds / 60 {
                 0..15 => Color::Green,
                 15..20 => Color::Yellow,
                 _ => Color::Red,
             };
-            spans.push(Span::styled(
+            Span::styled(
                 format!(" 本次用时 {:02}:{:02} ", seconds / 60, seconds % 60),
                 Style::new().bg(color).fg(Color::Black),
-            ));
-        }
-        if let Some(code) = self.intake.as_ref().and_then(|i| i.case.item_code.as_deref()) {
-            spans.push(Span::styled(" F6 呼叫后台 ", Style::new().fg(Color::Magenta).bold()));
+            )
+        });
+        let mut keys = Vec::new();
+        // F6 and F7 work on the intake screen only: elsewhere they would refuse.
+        let on_intake = current.filter(|_| self.screen == ScreenId::Intake);
+        if let Some(code) = on_intake.and_then(|i| i.case.item_code.as_deref()) {
+            keys.push(Span::styled(" F6 呼叫后台 ", Style::new().fg(Color::Magenta).bold()));
             if crate::intake::agency::form_for(&self.kb, code).is_some() {
-                spans.push(Span::styled("F7 代办填表 ", Style::new().fg(Color::Cyan)));
+                keys.push(Span::styled("F7 代办填表 ", Style::new().fg(Color::Cyan)));
             }
         }
-        let (sync_text, online) = match &self.sync {
-            Some(status) => (format!(" {} ", super::text::layout_safe(&status.summary())), status.online),
-            None if self.pending > 0 => (format!(" 离线，{} 待同步 ", self.pending), false),
-            None => (" 离线 ".to_string(), false),
+        let (sync_long, sync_short, online) = match &self.sync {
+            Some(status) => {
+                let short = if status.pending > 0 {
+                    format!(" {} {} 待同步 ", if status.online { "在线" } else { "离线" }, status.pending)
+                } else {
+                    format!(" {} ", if status.online { "在线" } else { "离线" })
+                };
+                (format!(" {} ", super::text::layout_safe(&status.summary())), short, status.online)
+            }
+            None if self.pending > 0 => {
+                let text = format!(" 离线，{} 待同步 ", self.pending);
+                (text.clone(), text, false)
+            }
+            None => (" 离线 ".to_string(), " 离线 ".to_string(), false),
         };
-        spans.push(Span::styled(
-            sync_text,
-            Style::new().fg(if online { Color::Green } else { Color::Yellow }),
-        ));
-        if let Some(call) = self.intake.as_ref().and_then(|i| i.case.calls.last()) {
-            let waited = call.waiting(self.now);
-            let text = match call.state {
-                CallState::Pending => format!("| 呼叫{}（离线，联网后送达） ", call.state.label()),
-                state => format!("| 呼叫{} {:02}:{:02} ", state.label(), waited / 60, waited % 60),
-            };
-            spans.push(Span::styled(text, Style::new().fg(Color::Magenta)));
-        }
-        spans.push(Span::styled(
-            format!("| 知识库 {} ", self.kb.meta.version),
-            Style::new().fg(Color::DarkGray),
-        ));
+        let sync_style = Style::new().fg(if online { Color::Green } else { Color::Yellow });
+        let call_text = |long: bool| {
+            current.and_then(|i| i.case.calls.last()).map(|call| {
+                let waited = call.waiting(self.now);
+                let text = match call.state {
+                    CallState::Pending if long => {
+                        format!("| 呼叫{}（离线，联网后送达） ", call.state.label())
+                    }
+                    CallState::Pending => format!("| 呼叫{} ", call.state.label()),
+                    state => format!("| 呼叫{} {:02}:{:02} ", state.label(), waited / 60, waited % 60),
+                };
+                Span::styled(text, Style::new().fg(Color::Magenta))
+            })
+        };
+        let (call_long, call_short) = (call_text(true), call_text(false));
+        let kb =
+            Span::styled(format!("| 知识库 {} ", self.kb.meta.version), Style::new().fg(Color::DarkGray));
+        let build = |clock: &str, with_keys: bool, sync: &str, call: &Option<Span<'static>>| {
+            let mut spans = vec![Span::styled(clock.to_string(), clock_style)];
+            spans.extend(elapsed.clone());
+            if with_keys {
+                spans.extend(keys.iter().cloned());
+            }
+            spans.push(Span::styled(sync.to_string(), sync_style));
+            spans.extend(call.clone());
+            spans.push(kb.clone());
+            spans
+        };
+        let fits = |spans: &[Span]| spans.iter().map(|s| s.content.width()).sum::<usize>() <= width;
+        let candidates = [
+            build(&clock_long, true, &sync_long, &call_long),
+            build(&clock_short, true, &sync_long, &call_long),
+            build(&clock_short, false, &sync_long, &call_long),
+            build(&clock_short, false, &sync_short, &call_long),
+            build(&clock_short, false, &sync_short, &call_short),
+        ];
+        let mut spans = candidates.iter().find(|c| fits(c)).unwrap_or(&candidates[4]).clone();
+        let mut overflow = Vec::new();
         if let Some(e) = &self.error {
-            spans.push(Span::styled(
-                format!("| {}", super::text::layout_safe(e)),
-                Style::new().fg(Color::Red).bold(),
-            ));
+            let text = format!("| {}", super::text::layout_safe(e));
+            let used: usize = spans.iter().map(|s| s.content.width()).sum();
+            if used + text.width() <= width {
+                spans.push(Span::styled(text, Style::new().fg(Color::Red).bold()));
+            } else {
+                overflow = super::text::wrap(e, u16::try_from(width).unwrap_or(u16::MAX), " ", " ");
+            }
         }
+        (spans, overflow)
+    }
+
+    fn view_status(&self, frame: &mut Frame, area: Rect, spans: Vec<Span<'static>>) {
         frame.render_widget(Line::from(spans), area);
     }
 }

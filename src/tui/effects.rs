@@ -19,7 +19,7 @@ use super::app::Msg;
 use crate::intake::agency::form_notice;
 use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::CaseEvent;
-use crate::intake::notice::{Center, correction_notice, notices_for};
+use crate::intake::notice::{Center, Notice, correction_notice, notices_for};
 use crate::intake::rules::{CenterLevel, Decision};
 use crate::intake::supplement::receipt_notice;
 use crate::kb::Kb;
@@ -93,6 +93,20 @@ pub enum Cmd {
         /// The case.
         case_id: String,
     },
+    /// Load one case with its history and the notices it prints, for the case detail; answers
+    /// `Msg::CaseDetail`.
+    LoadCaseDetail {
+        /// The case.
+        case_id: String,
+    },
+    /// Print one of the case's notices again (index into the list `Msg::CaseDetail` named);
+    /// answers `Msg::Printed`.
+    PrintNotice {
+        /// The case.
+        case_id: String,
+        /// Which notice.
+        index: usize,
+    },
     /// Load the results ready for handover; answers `Msg::Handover`.
     LoadHandover,
     /// Keep the center and window chosen at first run.
@@ -154,12 +168,23 @@ pub struct Effects {
     held: VecDeque<Cmd>,
     /// Whether the desk was told the store is blocked (and must be told when it writes again).
     blocked: bool,
+    /// The outbox changed since the desk was last told its size (the status bar's pending count).
+    outbox_dirty: bool,
 }
 
 impl Effects {
     /// An executor over `store`.
     pub fn new(store: Store, kb: Arc<Kb>, config: DeskConfig, print: PrintConfig) -> Self {
-        Self { store, kb, config, print, outbox_written: None, held: VecDeque::new(), blocked: false }
+        Self {
+            store,
+            kb,
+            config,
+            print,
+            outbox_written: None,
+            held: VecDeque::new(),
+            blocked: false,
+            outbox_dirty: false,
+        }
     }
 
     /// How many commands wait for the store to write again (0 when nothing is held).
@@ -172,7 +197,8 @@ impl Effects {
         self.outbox_written = Some(notify);
     }
 
-    fn outbox_changed(&self) {
+    fn outbox_changed(&mut self) {
+        self.outbox_dirty = true;
         if let Some(notify) = &self.outbox_written {
             notify();
         }
@@ -210,7 +236,54 @@ impl Effects {
         if std::mem::take(&mut self.blocked) {
             out.push(Msg::StoreRecovered);
         }
+        // The status bar's pending count follows the outbox at once, with or without HQ.
+        if std::mem::take(&mut self.outbox_dirty)
+            && let Ok(n) = self.store.outbox_count()
+        {
+            out.push(Msg::Pending(n));
+        }
         out
+    }
+
+    /// The notices a case prints, in order: the intake's, the filled agency form, and the
+    /// 一次性告知书 of the back office's latest 退回补正. The inner error says why there are none.
+    fn notices(
+        &mut self,
+        case: &crate::intake::case::Case,
+    ) -> Result<Result<Vec<Notice>, String>, StoreError> {
+        let Some(item) = case.item_code.as_deref().and_then(|code| self.kb.item(code)) else {
+            return Ok(Err("知识库中没有本案件的事项，无法生成文书".into()));
+        };
+        let center = Center {
+            name: self.config.center_name.clone(),
+            window: self.config.window.clone(),
+            clerk: self.config.clerk.clone(),
+        };
+        let mut notices = notices_for(case, item, &center, &self.kb.calendar);
+        // Agency mode: the filled application form prints for the applicant's signature.
+        let form = case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));
+        if let (Some(form), Some(number), Some(at)) = (form, &case.number, case.finished_at) {
+            notices.push(form_notice(case, item, form, &center, number, crate::time::hall_date(at)));
+        }
+        // The back office sent materials back (退回补正): their 一次性告知书.
+        let latest = match &case.number {
+            Some(number) => self.store.hq_decisions(number)?.pop(),
+            None => None,
+        };
+        if let Some((ApprovalDecision::RequestCorrection { materials, note }, at)) = latest
+            && let Some(n) =
+                correction_notice(case, item, &center, &materials, &note, crate::time::hall_date(at))
+        {
+            notices.push(n);
+        }
+        // Each supplement's 材料接收凭证 that stands (not undone).
+        notices.extend(
+            case.receipts
+                .iter()
+                .filter(|r| r.undone_at.is_none())
+                .filter_map(|r| receipt_notice(case, item, &center, r, crate::time::hall_date(r.at))),
+        );
+        Ok(Ok(notices))
     }
 
     fn try_run(&mut self, cmd: Cmd) -> Result<Option<Msg>, StoreError> {
@@ -238,53 +311,32 @@ impl Effects {
             }
             Cmd::Print { case_id } => {
                 let case = self.store.load(&case_id)?;
-                let result = match case.item_code.as_deref().and_then(|code| self.kb.item(code)) {
-                    Some(item) => {
-                        let center = Center {
-                            name: self.config.center_name.clone(),
-                            window: self.config.window.clone(),
-                            clerk: self.config.clerk.clone(),
-                        };
-                        let mut notices = notices_for(&case, item, &center, &self.kb.calendar);
-                        // Agency mode: the filled application form prints for the applicant's signature.
-                        let form =
-                            case.form_id.as_deref().and_then(|id| self.kb.forms.iter().find(|f| f.id == id));
-                        if let (Some(form), Some(number), Some(at)) = (form, &case.number, case.finished_at) {
-                            notices.push(form_notice(
-                                &case,
-                                item,
-                                form,
-                                &center,
-                                number,
-                                crate::time::hall_date(at),
-                            ));
-                        }
-                        // The back office sent materials back (退回补正): their 一次性告知书.
-                        let latest = match &case.number {
-                            Some(number) => self.store.hq_decisions(number)?.pop(),
-                            None => None,
-                        };
-                        if let Some((ApprovalDecision::RequestCorrection { materials, note }, at)) = latest
-                            && let Some(n) = correction_notice(
-                                &case,
-                                item,
-                                &center,
-                                &materials,
-                                &note,
-                                crate::time::hall_date(at),
-                            )
-                        {
-                            notices.push(n);
-                        }
-                        // Each supplement's 材料接收凭证 that stands (not undone).
-                        notices.extend(case.receipts.iter().filter(|r| r.undone_at.is_none()).filter_map(
-                            |r| receipt_notice(&case, item, &center, r, crate::time::hall_date(r.at)),
-                        ));
-                        print::print_all(&notices, &self.print)
-                    }
-                    None => Err("知识库中没有本案件的事项，无法生成文书".into()),
-                };
+                let result = self.notices(&case)?.and_then(|notices| print::print_all(&notices, &self.print));
                 Some(Msg::Printed { case_id, result })
+            }
+            Cmd::PrintNotice { case_id, index } => {
+                let case = self.store.load(&case_id)?;
+                let result = self.notices(&case)?.and_then(|notices| match notices.get(index) {
+                    Some(notice) => print::print_all(std::slice::from_ref(notice), &self.print),
+                    None => Err(format!("本案件没有第 {} 份文书", index + 1)),
+                });
+                Some(Msg::Printed { case_id, result })
+            }
+            Cmd::LoadCaseDetail { case_id } => {
+                self.store.forget(&case_id);
+                let case = self.store.load(&case_id)?;
+                let events: Vec<_> =
+                    self.store.events(&case_id)?.into_iter().map(|(_, at, event)| (at, event)).collect();
+                let decisions = match &case.number {
+                    Some(number) => self.store.hq_decisions(number)?,
+                    None => vec![],
+                };
+                let history = super::cases::history(&self.kb, &events, &decisions);
+                let notices = match self.notices(&case)? {
+                    Ok(notices) => notices.iter().map(|n| n.title().to_string()).collect(),
+                    Err(_) => vec![],
+                };
+                Some(Msg::CaseDetail { case_id, case, history, notices })
             }
             Cmd::PrintReceipt { case_id, receipt } => {
                 let case = self.store.load(&case_id)?;

@@ -241,13 +241,17 @@ impl<K: Copy + PartialEq> Form<K> {
                 (None, None, Some(i)) => Some((i, Color::Green)),
                 _ => None,
             };
-            if let Some((text, color)) = message.filter(|_| f.touched)
-                && y < area.bottom()
-            {
-                let area = Rect::new(area.x + label_width, y, area.width.saturating_sub(label_width), 1);
-                let text = super::text::layout_safe(text);
-                frame.render_widget(Span::styled(format!("^ {text}"), Style::new().fg(color)), area);
-                y += 1;
+            if let Some((text, color)) = message.filter(|_| f.touched) {
+                // Wrapped, never cut: a hint cut mid-sentence can say the opposite of what it means.
+                let width = area.width.saturating_sub(label_width);
+                for line in super::text::wrap(text, width, "^ ", "  ") {
+                    if y >= area.bottom() {
+                        break;
+                    }
+                    let row = Rect::new(area.x + label_width, y, width, 1);
+                    frame.render_widget(Span::styled(line, Style::new().fg(color)), row);
+                    y += 1;
+                }
             }
         }
     }

@@ -150,51 +150,71 @@ impl HandoverScreen {
     pub fn view(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
         let area = Rect { x: area.x + 1, width: area.width.saturating_sub(2), ..area };
         let [list, form] = Layout::vertical([Constraint::Fill(1), Constraint::Length(6)]).areas(area);
-        let mut lines =
-            vec![Line::styled(format!("待出件 {} 件（后台已办结）", self.rows.len()), Style::new().bold())];
+        let mut notes = Vec::new();
+        let mut lines = Vec::new();
         for (i, row) in self.rows.iter().enumerate() {
             let item = row.item_code.as_deref().and_then(|c| ctx.kb.item(c)).map_or("", |i| i.name.as_str());
             let how = match row.delivery {
                 Delivery::Window => "窗口领取",
                 Delivery::Mail => "邮寄",
             };
+            // What the clerk acts on (the number, the result and how it goes, a withheld result,
+            // the promised date) before the name, the item and when HQ decided, which a narrow
+            // screen may cut.
             let mut line = Line::from(vec![
                 Span::raw(if i == self.selected { "> " } else { "  " }),
                 Span::styled(format!("{:<24}", row.number), Style::new().bold()),
-                Span::raw(format!(" {} ", layout_safe(item))),
-                Span::raw(row.applicant_name.clone().unwrap_or_default()),
                 Span::styled(format!(" {} {how}", row.kind), Style::new().fg(Color::Cyan)),
-                Span::styled(
-                    format!(" {}", crate::time::show(row.received_at, "%m-%d %H:%M")),
-                    Style::new().fg(Color::DarkGray),
-                ),
             ]);
+            if withheld(ctx, row) {
+                line.push_span(Span::styled(" 待补正，补齐前不出件", Style::new().fg(Color::Red)));
+            }
             if let Some(promised) = row.promised {
                 line.push_span(Span::styled(
                     format!(" 承诺 {}", ctx.kb.calendar.show(promised)),
                     Style::new().fg(Color::DarkGray),
                 ));
             }
-            if withheld(ctx, row) {
-                line.push_span(Span::styled(" 待补正，补齐前不出件", Style::new().fg(Color::Red)));
-            }
+            line.push_span(Span::raw(format!(
+                " {} {}",
+                layout_safe(row.applicant_name.as_deref().unwrap_or_default()),
+                layout_safe(item)
+            )));
+            line.push_span(Span::styled(
+                format!(" 办结 {}", crate::time::show(row.received_at, "%m-%d %H:%M")),
+                Style::new().fg(Color::DarkGray),
+            ));
             lines.push(if i == self.selected {
                 line.style(Style::new().bg(Color::Indexed(236)))
             } else {
                 line
             });
         }
-        crate::tui::text::provisional_note(&mut lines);
+        let mut marked = lines.clone();
+        crate::tui::text::provisional_note(&mut marked);
+        notes.extend(marked.into_iter().skip(lines.len()));
         if let Some(message) = &self.message {
-            lines.push(Line::styled(message.clone(), Style::new().fg(Color::Green)));
+            notes.push(Line::styled(message.clone(), Style::new().fg(Color::Green)));
         }
         if self.form.is_some() && self.rows.get(self.selected).is_some_and(|r| r.collector_ids.is_empty()) {
-            lines.push(Line::styled(
+            notes.push(Line::styled(
                 "单位申请：领取人须出示单位介绍信或授权委托书，核验后登记其身份证号",
                 Style::new().fg(Color::Yellow),
             ));
         }
-        frame.render_widget(Paragraph::new(lines), list);
+        let room = list.height.saturating_sub(1 + notes.len() as u16);
+        let [heading, rows, below] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length((lines.len() as u16).min(room)),
+            Constraint::Fill(1),
+        ])
+        .areas(list);
+        frame.render_widget(
+            Line::styled(format!("待出件 {} 件（后台已办结）", self.rows.len()), Style::new().bold()),
+            heading,
+        );
+        crate::tui::widgets::scrolled_list(frame, rows, lines, self.selected);
+        frame.render_widget(Paragraph::new(notes), below);
         if let Some(f) = &self.form {
             f.render(frame, form, true);
         }

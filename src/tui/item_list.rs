@@ -93,6 +93,9 @@ impl ItemList {
         if height == 0 {
             return;
         }
+        // A list longer than the area gives its last row to a sign saying how many more there are.
+        let overflow = self.rows.len() > height;
+        let height = if overflow { height.saturating_sub(1).max(1) } else { height };
         let mut offset = self.offset.get();
         if self.selected < offset {
             offset = self.selected;
@@ -100,7 +103,7 @@ impl ItemList {
             offset = self.selected + 1 - height;
         }
         self.offset.set(offset);
-        let lines: Vec<Line> = self
+        let mut lines: Vec<Line> = self
             .rows
             .iter()
             .enumerate()
@@ -147,6 +150,12 @@ impl ItemList {
                 }
             })
             .collect();
+        if overflow
+            && let Some(sign) =
+                super::widgets::scroll_sign(offset, self.rows.len().saturating_sub(offset + height))
+        {
+            lines.push(sign);
+        }
         frame.render_widget(Paragraph::new(lines), area);
     }
 }

@@ -131,14 +131,16 @@ impl Lock {
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(44), Constraint::Fill(1)])
                 .areas(middle);
         let lines = vec![
-            Line::from(format!("窗口已锁定 — {}", self.clerk)),
+            Line::from(format!("窗口已锁定 - {}", super::text::layout_safe(&self.clerk))),
             Line::from(""),
             Line::from(format!("请输入 PIN 解锁：{}", "*".repeat(self.typed.chars().count()))),
             Line::styled(self.message.clone().unwrap_or_default(), Style::new().fg(Color::Red)),
             Line::from("未办完的案件已保存，解锁后继续"),
         ];
         frame.render_widget(
-            Paragraph::new(lines).block(Block::new().borders(Borders::ALL).title("一窗")),
+            Paragraph::new(lines).block(
+                Block::new().borders(Borders::ALL).border_set(super::widgets::ASCII_BORDER).title("一窗"),
+            ),
             boxed,
         );
     }

@@ -197,39 +197,6 @@ impl SupplementSession {
     }
 }
 
-/// The case's supplements for its history: each receipt with its time, what was received and how
-/// it was found, and whether it was undone.
-pub fn history(case: &Case) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    for r in &case.receipts {
-        let found: Vec<String> = r
-            .materials
-            .iter()
-            .map(|m| match &m.state {
-                MaterialState::Defect { text } => format!("{} 有缺陷（{}）", m.name, text),
-                state => format!("{} {}", m.name, state.label()),
-            })
-            .collect();
-        let undone = r
-            .undone_at
-            .map(|at| format!("（{} 已撤销）", crate::time::show(at, "%H:%M")))
-            .unwrap_or_default();
-        let color = if r.undone_at.is_some() { Color::DarkGray } else { Color::Green };
-        lines.push(Line::styled(
-            layout_safe(&format!(
-                "{} {} 收件 {}：{}{undone}",
-                crate::time::show(r.at, "%Y-%m-%d %H:%M"),
-                r.kind.label(),
-                r.number,
-                found.join("；")
-            ))
-            .into_owned(),
-            Style::new().fg(color),
-        ));
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::kb::{Item, Material};
 use crate::tui::input::TextInput;
 use crate::tui::keys::{Action, Context};
 use crate::tui::text::{layout_safe, wrap};
-use crate::tui::widgets::{ASCII_BORDER, centered, clear_popup};
+use crate::tui::widgets::{self, ASCII_BORDER, centered, clear_popup};
 
 /// A row of the checklist.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -414,18 +414,31 @@ impl ChecklistStep {
         let rows = rows(item, case, ctx.config.level);
         let row = self.row.min(rows.len().saturating_sub(1));
         let wide = area.width >= 100;
-        let (left, right) = if wide {
+        let message = self.message.as_deref().map(|m| wrap(m, area.width, "", "")).unwrap_or_default();
+        let message_rows = message.len().min(2) as u16;
+        let (list_area, message_area, decision_area, right) = if wide {
             let [l, r] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Fill(1)]).spacing(2).areas(area);
-            (l, r)
+            let [list, message, decision] = Layout::vertical([
+                Constraint::Fill(1),
+                Constraint::Length(message_rows),
+                Constraint::Length(10),
+            ])
+            .areas(l);
+            (list, message, decision, r)
         } else {
-            let [l, r] = Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(area);
-            (l, r)
-        };
-        let [list_area, decision_area] = if wide {
-            Layout::vertical([Constraint::Fill(1), Constraint::Length(10)]).areas(left)
-        } else {
-            [left, Rect::default()]
+            // Narrow terminals (80x24): the list takes what it needs up to two fifths of the
+            // height (the rest scrolls, and says so), then the decision in four rows, and the
+            // selected row's standard gets everything else.
+            let list_rows = (rows.len() as u16).min((area.height * 2 / 5).max(4));
+            let [list, message, decision, standard] = Layout::vertical([
+                Constraint::Length(list_rows),
+                Constraint::Length(message_rows),
+                Constraint::Length(4),
+                Constraint::Fill(1),
+            ])
+            .areas(area);
+            (list, message, decision, standard)
         };
         let mut lines = Vec::new();
         for (i, r) in rows.iter().enumerate() {
@@ -488,79 +501,26 @@ impl ChecklistStep {
             };
             lines.push(if selected { line.style(Style::new().bg(Color::Indexed(236))) } else { line });
         }
-        if let Some(message) = &self.message {
-            lines.push(Line::from(""));
-            lines.push(Line::styled(message.clone(), Style::new().fg(Color::Yellow)));
-        }
-        let scroll =
-            u16::try_from(row.saturating_sub(usize::from(list_area.height.saturating_sub(3)))).unwrap_or(0);
-        frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), list_area);
-        if wide {
-            view_decision(outcome, case, &ctx.kb.calendar, frame, decision_area);
-            self.view_standard(item, rows.get(row), frame, right);
-        } else {
-            // Narrow terminals: the decision first, the standard below it.
-            let [d, s] = Layout::vertical([Constraint::Length(5), Constraint::Fill(1)]).areas(right);
-            view_decision(outcome, case, &ctx.kb.calendar, frame, d);
-            self.view_standard(item, rows.get(row), frame, s);
-        }
+        widgets::scrolled_list(frame, list_area, lines, row);
+        let message: Vec<Line> =
+            message.into_iter().map(|l| Line::styled(l, Style::new().fg(Color::Yellow))).collect();
+        frame.render_widget(Paragraph::new(message), message_area);
+        view_decision(outcome, case, &ctx.kb.calendar, frame, decision_area);
+        self.view_standard(item, rows.get(row), frame, right, !wide);
         self.view_popups(rows.get(row), frame, area);
     }
 
-    fn view_standard(&self, item: &Item, row: Option<&Row>, frame: &mut Frame, area: Rect) {
+    fn view_standard(&self, item: &Item, row: Option<&Row>, frame: &mut Frame, area: Rect, narrow: bool) {
+        if let Some(Row::Material(m)) = row {
+            return view_material_standard(item, m, frame, area, narrow);
+        }
         let width = area.width;
         let mut lines = Vec::new();
         let mut push = |text: &str, first: &str, rest: &str, style: Style| {
             lines.extend(wrap(text, width, first, rest).into_iter().map(|l| Line::styled(l, style)));
         };
         match row {
-            Some(Row::Material(m)) => {
-                push(&m.name, "", "", Style::new().bold().fg(Color::Yellow));
-                let mut facts = vec![match m.necessity {
-                    Necessity::Required => "必要".to_string(),
-                    Necessity::Conditional => format!("情形必要：{}", m.condition.as_deref().unwrap_or("")),
-                }];
-                if m.originals > 0 {
-                    facts.push(format!("原件 {} 份", m.originals));
-                }
-                if m.copies > 0 {
-                    facts.push(format!("复印件 {} 份", m.copies));
-                }
-                facts.extend([m.medium.label().to_string(), m.source.label().to_string()]);
-                push(&facts.join(" | "), "", "", Style::new());
-                for (label, value) in [("要求依据", &m.basis), ("填写说明", &m.fill_notes)] {
-                    if let Some(v) = value {
-                        push(&format!("{label}：{v}"), "", "", Style::new().fg(Color::DarkGray));
-                    }
-                }
-                push("审查要点：", "", "", Style::new().fg(Color::Cyan));
-                for c in &m.checkpoints {
-                    push(c, "  - ", "    ", Style::new());
-                }
-                if !m.defects.is_empty() {
-                    push("常见缺陷：", "", "", Style::new().fg(Color::Cyan));
-                    for d in &m.defects {
-                        let fix = if d.correctable { "（可当场更正）" } else { "" };
-                        push(&format!("{}{fix}", d.text), "  - ", "    ", Style::new());
-                    }
-                }
-                if m.shared_data {
-                    push("本材料通过数据共享获取，申请人无需提交。", "", "", Style::new().fg(Color::Green));
-                }
-                let commitment = m.informed_commitment.as_ref();
-                if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
-                    push(
-                        &format!(
-                            "可实行告知承诺（按 4）：申请人签署《告知承诺书》代替本材料，受理后 {}内核查。承诺内容：{}",
-                            c.check.text(),
-                            c.text
-                        ),
-                        "",
-                        "",
-                        Style::new().fg(Color::Cyan),
-                    );
-                }
-            }
+            Some(Row::Material(_)) => {}
             Some(Row::Situation(s)) => {
                 push(&s.label, "", "", Style::new().bold().fg(Color::Yellow));
                 push(
@@ -656,6 +616,93 @@ impl ChecklistStep {
     }
 }
 
+/// The selected material's acceptance standard: name and facts, then its checkpoints and typical
+/// defects. On a wide screen one column beside the list; on a narrow one (80 columns, the standard
+/// below the list) checkpoints and defects sit side by side so both show in the few rows left, and
+/// a column cut short says how much more the service guide (F5) holds.
+fn view_material_standard(item: &Item, m: &Material, frame: &mut Frame, area: Rect, narrow: bool) {
+    let column = if narrow { area.width.saturating_sub(2) / 2 } else { area.width };
+    let styled = |text: &str, width: u16, first: &str, rest: &str, style: Style| -> Vec<Line<'static>> {
+        wrap(text, width, first, rest).into_iter().map(|l| Line::styled(l, style)).collect()
+    };
+    let mut head = styled(&m.name, area.width, "", "", Style::new().bold().fg(Color::Yellow));
+    let mut facts = vec![match m.necessity {
+        Necessity::Required => "必要".to_string(),
+        Necessity::Conditional => format!("情形必要：{}", m.condition.as_deref().unwrap_or("")),
+    }];
+    if m.originals > 0 {
+        facts.push(format!("原件 {} 份", m.originals));
+    }
+    if m.copies > 0 {
+        facts.push(format!("复印件 {} 份", m.copies));
+    }
+    facts.extend([m.medium.label().to_string(), m.source.label().to_string()]);
+    head.extend(styled(&facts.join(" | "), area.width, "", "", Style::new()));
+    let mut checks = styled("审查要点：", column, "", "", Style::new().fg(Color::Cyan));
+    for c in &m.checkpoints {
+        checks.extend(styled(c, column, "  - ", "    ", Style::new()));
+    }
+    let mut other = Vec::new();
+    if !m.defects.is_empty() {
+        other.extend(styled("常见缺陷：", column, "", "", Style::new().fg(Color::Cyan)));
+        for d in &m.defects {
+            let fix = if d.correctable { "（可当场更正）" } else { "" };
+            other.extend(styled(&format!("{}{fix}", d.text), column, "  - ", "    ", Style::new()));
+        }
+    }
+    if m.shared_data {
+        other.extend(styled(
+            "本材料通过数据共享获取，申请人无需提交。",
+            column,
+            "",
+            "",
+            Style::new().fg(Color::Green),
+        ));
+    }
+    let commitment = m.informed_commitment.as_ref();
+    if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
+        let text = format!(
+            "可实行告知承诺（按 4）：申请人签署《告知承诺书》代替本材料，受理后 {}内核查。承诺内容：{}",
+            c.check.text(),
+            c.text
+        );
+        other.extend(styled(&text, column, "", "", Style::new().fg(Color::Cyan)));
+    }
+    let mut notes = Vec::new();
+    for (label, value) in [("要求依据", &m.basis), ("填写说明", &m.fill_notes)] {
+        if let Some(v) = value {
+            notes.extend(styled(&format!("{label}：{v}"), column, "", "", Style::new().fg(Color::DarkGray)));
+        }
+    }
+    if !narrow {
+        head.extend(notes);
+        head.extend(checks);
+        head.extend(other);
+        frame.render_widget(Paragraph::new(head), area);
+        return;
+    }
+    other.extend(notes);
+    let head_rows = (head.len() as u16).min(area.height);
+    let [top, rest] = Layout::vertical([Constraint::Length(head_rows), Constraint::Fill(1)]).areas(area);
+    frame.render_widget(Paragraph::new(head), top);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(column), Constraint::Fill(1)]).spacing(2).areas(rest);
+    for (lines, area) in [(checks, left), (other, right)] {
+        let height = usize::from(area.height);
+        if lines.len() <= height {
+            frame.render_widget(Paragraph::new(lines), area);
+        } else if height > 0 {
+            let more = lines.len() - (height - 1);
+            let mut shown: Vec<Line<'static>> = lines.into_iter().take(height - 1).collect();
+            shown.push(Line::styled(
+                format!("v 另有 {more} 行，F5 知识库看全文"),
+                Style::new().fg(Color::Yellow),
+            ));
+            frame.render_widget(Paragraph::new(shown), area);
+        }
+    }
+}
+
 /// The live decision panel: the decision, or the questions still open.
 /// The 告知承诺 lines of the decision panel: each certificate replaced and its check deadline.
 fn commitment_lines(
@@ -689,10 +736,10 @@ fn view_decision(
                     Style::new().bg(Color::Yellow).fg(Color::Black).bold(),
                 ),
             ])];
-            lines.push(Line::from(format!("以下 {} 项回答前不能受理：", questions.len())));
-            for q in questions {
-                lines.push(Line::from(format!("  {}", layout_safe(&q.label))));
-            }
+            // One wrapped sentence rather than a row each, so a narrow screen's few rows hold them.
+            let names: Vec<String> = questions.iter().map(|q| layout_safe(&q.label).into_owned()).collect();
+            let text = format!("以下 {} 项回答前不能受理：{}", questions.len(), names.join("、"));
+            lines.extend(wrap(&text, area.width, "", "").into_iter().map(Line::from));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
             return;
         }
