@@ -136,3 +136,85 @@ fn deficiency_intake_prints_the_one_time_notice() {
     assert!(text.contains("一次性告知书") && text.contains("王五"), "{text}");
     assert!(text.contains("法定代表人未签字"), "{text}");
 }
+
+#[test]
+fn a_company_being_set_up_applies_by_its_reserved_name_and_prints_as_such() {
+    let t = desk();
+    t.checklist(&["1", "1", "1", "1", "1"]);
+    t.desk.keys(&["Enter"]);
+    t.desk.wait_for("申请人类型");
+    // Person, organisation, then the company still to be registered: no credit code asked.
+    t.desk.keys(&["C-t", "C-t"]);
+    let screen = t.desk.wait_for("拟设立单位名称");
+    assert!(!screen.contains("统一社会信用代码  "), "{screen}");
+    t.desk.paste("哈尔滨冰城示例科技有限公司");
+    t.desk.keys(&["Enter"]);
+    t.desk.type_text("王五");
+    t.desk.keys(&["Enter"]);
+    t.desk.type_text(ID);
+    t.desk.keys(&["Enter"]);
+    t.desk.wait_for("户籍地 北京市朝阳区（110105）");
+    t.desk.type_text("0451-86661234");
+    t.desk.keys(&["Enter"]);
+    t.desk.wait_for("送达方式");
+    t.desk.keys(&["Enter"]);
+    let shown = t.finish("5");
+    assert_eq!(shown["case"]["applicant_kind"], "proposed_organisation", "{shown:#}");
+    assert_eq!(shown["case"]["fields"]["applicant_name"], "哈尔滨冰城示例科技有限公司");
+    assert!(shown["case"]["fields"].get("credit_code").is_none(), "{shown:#}");
+    let text = t.printed(shown["case"]["number"].as_str().unwrap());
+    assert!(text.contains("申请人（拟设立）") && text.contains("哈尔滨冰城示例科技有限公司"), "{text}");
+    assert!(text.contains("法定代表人王五") || text.contains("法定代表人：王五"), "{text}");
+}
+
+#[test]
+fn a_supplement_is_checked_like_an_intake_and_gets_its_receipt() {
+    let t = desk();
+    t.checklist(&["1", "1", "1", "1", "3", "y"]);
+    t.desk.wait_for("申请人已同意签署容缺承诺");
+    t.applicant("李四");
+    t.desk.wait_for("送达方式");
+    t.desk.keys(&["Enter"]);
+    let shown = t.finish("5");
+    let number = shown["case"]["number"].as_str().unwrap().to_string();
+    t.desk.keys(&["Enter"]);
+    t.desk.wait_for("接待下一位申请人");
+    t.desk.keys(&["F3"]);
+    t.desk.wait_for(&number);
+    t.desk.keys(&["Enter"]);
+    t.desk.wait_for("待补正材料");
+    t.desk.keys(&["s"]);
+    let screen = t.desk.wait_for("容缺补正收件");
+    assert!(screen.contains("审查要点") && screen.contains("[待核验]"), "{screen}");
+    // Nothing is recorded while a material is unmarked.
+    t.desk.keys(&["Enter"]);
+    t.desk.wait_for("项材料未标记");
+    t.desk.keys(&["1", "Enter"]);
+    t.desk.wait_for("已登记补正收件");
+    t.desk.wait_for(&format!("{number}-B1"));
+    let shown: serde_json::Value =
+        serde_json::from_str(&run(&["--data-dir", &t.data_dir, "case", "show", &number, "--json"])).unwrap();
+    assert_eq!(shown["case"]["status"], "supplemented", "{shown:#}");
+    let pdf = Path::new(&t.data_dir).join("notices").join(format!("{number}-B1-receipt.pdf"));
+    let start = std::time::Instant::now();
+    while !pdf.exists() && start.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext");
+    let text: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(text.contains("材料接收凭证（容缺补正）") && text.contains(&format!("{number}-B1")), "{text}");
+    assert!(text.contains("住所（经营场所）使用证明") && text.contains("合格"), "{text}");
+    assert!(text.contains("李四") && text.contains("案件按正常程序办理"), "{text}");
+    // Undone before leaving the case: the material is owed again.
+    t.desk.keys(&["u"]);
+    t.desk.wait_for("已撤销补正收件");
+    let shown: serde_json::Value =
+        serde_json::from_str(&run(&["--data-dir", &t.data_dir, "case", "show", &number, "--json"])).unwrap();
+    assert_eq!(shown["case"]["status"], "awaiting_supplement", "{shown:#}");
+    t.desk.keys(&["Escape"]);
+    t.desk.wait_for("查找案件");
+    t.desk.keys(&["Enter"]);
+    t.desk.wait_for("待补正材料");
+    t.desk.keys(&["u"]);
+    t.desk.wait_for("离开案件后不能撤销");
+}

@@ -511,3 +511,119 @@ fn a_draft_is_listed_as_such_and_intake_on_it_is_refused_with_the_reason() {
     desk.key(KeyCode::Enter);
     assert_eq!(step(&desk), Step::Checklist);
 }
+
+#[test]
+fn changing_the_item_after_marking_asks_first_and_keeps_the_marks_on_no() {
+    let kb = std::sync::Arc::new(yichuang::kb::Kb::embedded().expect("embedded KB loads"));
+    let mut desk = Desk::new(kb, monday_morning());
+    desk.type_text("A007");
+    desk.key(KeyCode::Enter);
+    desk.type_text("00013112700401");
+    desk.key(KeyCode::Enter);
+    assert_eq!(step(&desk), Step::Checklist);
+    desk.key(KeyCode::Char('f'));
+    desk.key(KeyCode::Char('1'));
+    desk.key(KeyCode::Char('1'));
+    let marked = desk.app.intake().unwrap().case.materials.clone();
+    assert_eq!(marked.len(), 2);
+    // Back to the item search, another item: the desk asks before anything is dropped.
+    desk.key(KeyCode::Esc);
+    assert_eq!(step(&desk), Step::Item);
+    desk.ctrl('u');
+    desk.type_text("个体工商户设立登记");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("更换事项？") && screen.contains("已标记材料 2 项"), "{screen}");
+    assert!(desk.screen(80, 24).contains("n/Esc 保留原事项和标记"), "{}", desk.screen(80, 24));
+    // No: the item and every mark stay, and the clerk is back on its checklist.
+    desk.key(KeyCode::Char('n'));
+    let case = desk.app.intake().unwrap().case.clone();
+    assert_eq!(step(&desk), Step::Checklist);
+    assert_eq!(case.item_code.as_deref(), Some("00013112700401"));
+    assert_eq!(case.materials, marked);
+    // Yes: the new item, no marks.
+    desk.key(KeyCode::Esc);
+    desk.key(KeyCode::Enter);
+    assert!(desk.screen(120, 40).contains("更换事项？"));
+    desk.key(KeyCode::Char('y'));
+    let case = desk.app.intake().unwrap().case.clone();
+    assert_eq!(step(&desk), Step::Checklist);
+    assert_eq!(case.item_code.as_deref(), Some("SCJG0002"));
+    assert!(case.materials.is_empty() && case.answers.is_empty());
+}
+
+#[test]
+fn the_id_line_names_the_household_registration_area_and_passing_an_empty_field_says_nothing() {
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.type_text("11111");
+    desk.key(KeyCode::Enter);
+    desk.type_text("张三");
+    desk.key(KeyCode::Enter);
+    desk.type_text(ID);
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("户籍地 北京市朝阳区（110105）"), "{screen}");
+    assert!(!screen.contains("籍贯"), "{screen}");
+    // An organisation: stepping past the empty fields shows no 请填写 until the clerk tries to go on.
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.type_text("11111");
+    desk.key(KeyCode::Enter);
+    desk.ctrl('t');
+    desk.type_text("哈尔滨某某有限公司");
+    for _ in 0..3 {
+        desk.key(KeyCode::Enter);
+    }
+    let screen = desk.screen(120, 40);
+    assert!(!screen.contains("请填写法定代表人") && !screen.contains("长度应为"), "{screen}");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert_eq!(step(&desk), Step::Applicant);
+    assert!(screen.contains("请填写法定代表人"), "{screen}");
+}
+
+#[test]
+fn a_company_being_set_up_applies_by_its_reserved_name_without_a_credit_code() {
+    use yichuang::intake::case::ApplicantKind;
+    let mut desk = Desk::new(small_kb(), monday_morning());
+    to_checklist(&mut desk);
+    desk.type_text("11111");
+    desk.key(KeyCode::Enter);
+    // Ctrl-T: person, organisation, then (a 设立 item) the organisation still to be registered.
+    desk.ctrl('t');
+    desk.ctrl('t');
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("拟设立单位") && screen.contains("经办人：法定代表人本人"), "{screen}");
+    let asked = screen.lines().any(|l| l.trim_start_matches(['>', ' ']).starts_with("统一社会信用代码"));
+    assert!(!asked, "no credit code is asked: {screen}");
+    snap(&desk, "intake_applicant_proposed");
+    for text in ["哈尔滨冰城示例科技有限公司", "王五", ID, "0451-86661234"] {
+        desk.type_text(text);
+        desk.key(KeyCode::Enter);
+    }
+    assert_eq!(step(&desk), Step::Delivery, "{}", desk.screen(120, 40));
+    desk.key(KeyCode::Enter);
+    desk.key(KeyCode::Char('5'));
+    desk.key(KeyCode::Enter);
+    let case = desk.app.intake().unwrap().case.clone();
+    assert_eq!(case.applicant_kind, ApplicantKind::ProposedOrganisation);
+    assert_eq!(case.field(Field::CreditCode), "");
+    assert_eq!(case.field(Field::LegalRepresentative), "王五");
+    let number = case.number.clone().expect("finished");
+    let notice =
+        std::fs::read_to_string(desk.dir.path().join("notices").join(format!("{number}-受理通知书.txt")))
+            .or_else(|_| {
+                let dir = desk.dir.path().join("notices");
+                let any = std::fs::read_dir(&dir).unwrap().flatten().find(|e| {
+                    e.file_name().to_string_lossy().starts_with(&number)
+                        && e.file_name().to_string_lossy().ends_with(".txt")
+                });
+                std::fs::read_to_string(any.expect("a text notice").path())
+            })
+            .unwrap();
+    assert!(notice.contains("申请人（拟设立）") && notice.contains("哈尔滨冰城示例科技有限公司"), "{notice}");
+    assert!(notice.contains("法定代表人") && notice.contains("110105********002X"), "{notice}");
+    // A person is asked for a mobile; the company's contact phone may be a landline.
+    assert_eq!(case.field(Field::Phone), "045186661234");
+}

@@ -50,9 +50,12 @@ fn first_run_asks_for_center_and_window_and_keeps_them() {
     insta::assert_snapshot!("setup_80x24", desk.screen(80, 24));
     desk.type_text("hrbdl");
     desk.key(KeyCode::Enter);
+    // Passing the empty name says nothing yet; trying to finish shows it and goes back to it.
+    desk.key(KeyCode::Enter);
+    assert!(!desk.screen(120, 40).contains("请填写中心名称"), "{}", desk.screen(120, 40));
+    desk.key(KeyCode::Enter);
     desk.key(KeyCode::Enter);
     assert!(desk.screen(120, 40).contains("请填写中心名称"), "{}", desk.screen(120, 40));
-    desk.key(KeyCode::Up);
     desk.paste("哈尔滨市道里区政务服务中心");
     desk.key(KeyCode::Enter);
     desk.type_text("05");
@@ -84,10 +87,39 @@ fn case_list_searches_and_records_a_supplement() {
     insta::assert_snapshot!("case_detail_80x24", desk.screen(80, 24));
     desk.key(KeyCode::Char('t'));
     assert!(desk.screen(120, 40).contains("只有逾期未补正"), "not overdue yet");
+    // `s` opens the material owed with its checkpoints; it is checked and marked like at intake.
     desk.key(KeyCode::Char('s'));
+    let screen = desk.screen(120, 40);
+    assert!(
+        screen.contains("容缺补正收件") && screen.contains("审查要点") && screen.contains("[待核验]"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("supplement_120x40", desk.screen(120, 40));
+    insta::assert_snapshot!("supplement_80x24", desk.screen(80, 24));
+    desk.key(KeyCode::Char('1'));
+    desk.key(KeyCode::Enter);
     let id = desk.effects.store.find(&lenient).unwrap().unwrap();
     assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
-    assert!(desk.screen(120, 40).contains("已补正 住所"), "{}", desk.screen(120, 40));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("已补正 住所") && screen.contains("容缺补正收件 "), "{screen}");
+    let receipt = desk.dir.path().join("notices").join(format!("{lenient}-B1-receipt.pdf"));
+    assert!(receipt.exists(), "the 材料接收凭证 printed: {screen}");
+    // Undone before leaving the case: the material is owed again, the history says so.
+    desk.key(KeyCode::Char('u'));
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::AwaitingSupplement);
+    assert!(desk.screen(120, 40).contains("撤销补正收件"), "{}", desk.screen(120, 40));
+    desk.key(KeyCode::Char('u'));
+    assert!(desk.screen(120, 40).contains("没有可撤销的补正收件"));
+    // Recorded again, then the clerk goes to another screen and back: that left the case.
+    desk.key(KeyCode::Char('s'));
+    desk.key(KeyCode::Char('1'));
+    desk.key(KeyCode::Enter);
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
+    desk.key(KeyCode::F(2));
+    desk.key(KeyCode::F(3));
+    desk.key(KeyCode::Char('u'));
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
+    assert!(desk.screen(120, 40).contains("离开案件后不能撤销"), "{}", desk.screen(120, 40));
 }
 
 #[test]
@@ -190,6 +222,8 @@ fn a_lenient_result_waits_for_its_supplements_and_a_handed_over_case_stays_close
     desk.type_text("李四");
     desk.key(KeyCode::Enter);
     desk.key(KeyCode::Char('s'));
+    desk.key(KeyCode::Char('1'));
+    desk.key(KeyCode::Enter);
     assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Supplemented);
     desk.key(KeyCode::F(4));
     desk.key(KeyCode::Enter);
@@ -202,6 +236,7 @@ fn a_lenient_result_waits_for_its_supplements_and_a_handed_over_case_stays_close
     desk.key(KeyCode::F(3));
     desk.key(KeyCode::Enter);
     desk.key(KeyCode::Char('s'));
+    assert!(desk.screen(120, 40).contains("没有待补正的材料"), "{}", desk.screen(120, 40));
     assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::HandedOver);
     desk.key(KeyCode::F(4));
     assert!(desk.screen(120, 40).contains("待出件 0 件"), "{}", desk.screen(120, 40));
@@ -244,8 +279,26 @@ fn a_case_sent_back_for_correction_reopens_prints_its_one_time_notice_and_goes_b
     );
     // The applicant brings the corrected articles: the case goes back to the back office.
     desk.key(KeyCode::Char('s'));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("退回补正收件") && screen.contains("公司章程"), "{screen}");
+    // First visit: the articles still lack a shareholder's signature — received, but not complete.
+    desk.key(KeyCode::Char('2'));
+    desk.key(KeyCode::Enter);
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::CorrectionRequested);
+    // The corrected articles: complete, the case goes back to the back office.
+    desk.key(KeyCode::Char('s'));
+    desk.key(KeyCode::Char('1'));
+    desk.key(KeyCode::Enter);
     assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::Accepted);
-    assert!(desk.screen(120, 40).contains("重新提交后台审批"), "{}", desk.screen(120, 40));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("B2") && screen.contains("公司章程 合格"), "{screen}");
+    let pdf = desk.dir.path().join("notices").join(format!("{number}-B2-receipt.pdf"));
+    let out = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().expect("pdftotext");
+    let text: String = String::from_utf8_lossy(&out.stdout).chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(text.contains("材料接收凭证（退回补正）") && text.contains("重新提交审批"), "{text}");
+    // Undone: the correction is open again.
+    desk.key(KeyCode::Char('u'));
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::CorrectionRequested);
 }
 
 #[test]

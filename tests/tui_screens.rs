@@ -208,7 +208,7 @@ fn a_lenient_case_offers_the_supplement_and_only_later_the_termination() {
     desk.key(KeyCode::F(3));
     desk.key(KeyCode::Enter);
     let (footer, _) = bottom(&desk.screen(80, 24));
-    assert!(footer.contains("登记已补正") && !footer.contains("逾期终止"), "{footer}");
+    assert!(footer.contains("补正收件") && !footer.contains("逾期终止"), "{footer}");
     assert!(desk.screen(80, 24).contains("提交人：申请人本人"));
     desk.key(KeyCode::Esc);
     desk.at(monday_morning() + Duration::days(3));

@@ -257,6 +257,12 @@ pub fn queue(conn: &Connection, scope: &Scope) -> Result<Vec<QueueCase>, Storage
         let case = Case::from_events(&events);
         let item = case.item_code.as_deref().and_then(|c| KB.as_ref().and_then(|kb| kb.item(c)));
         let snapshot = item.map(|i| CallSnapshot::of(&case, i)).unwrap_or_default();
+        // As on a call: a person's name masked, an organisation's (or one being set up) in full.
+        let applicant = if item.is_some() {
+            snapshot.applicant.clone()
+        } else {
+            mask_name(case.field(Field::ApplicantName))
+        };
         let checkpoints = item
             .map(|i| i.materials.iter().map(|m| (m.name.clone(), m.checkpoints.clone())).collect())
             .unwrap_or_default();
@@ -270,7 +276,7 @@ pub fn queue(conn: &Connection, scope: &Scope) -> Result<Vec<QueueCase>, Storage
             case_id,
             number,
             item_name: item.map_or_else(|| case.item_code.clone().unwrap_or_default(), |i| i.name.clone()),
-            applicant: mask_name(case.field(Field::ApplicantName)),
+            applicant,
             intake_decision: case.decision.as_ref().map_or("", |d| d.label()).to_string(),
             accepted_at: case.finished_at.unwrap_or_default(),
             materials: snapshot

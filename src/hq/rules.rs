@@ -156,6 +156,22 @@ impl CaseStage {
         }
     }
 
+    /// Whether the window may take back the correction it recorded after a 退回补正 (the clerk
+    /// undid the supplement before leaving the case): only while the back office has not decided
+    /// since. A correction that is open already stays open (a repeat changes nothing).
+    pub fn may_reopen_correction(facts: &CaseFacts) -> Result<(), Refusal> {
+        match Self::of(facts) {
+            Self::AwaitingDecision | Self::AwaitingCorrection
+                if facts.last_decision == Some(DecisionKind::RequestCorrection) =>
+            {
+                Ok(())
+            }
+            Self::Terminated => Err(Refusal::Terminated),
+            Self::Decided(kind) => Err(Refusal::AlreadyDecided(kind)),
+            _ => Err(Refusal::NoCorrection),
+        }
+    }
+
     /// Whether calls about the case may still be answered: not once it is terminated.
     pub fn may_answer_calls(self) -> Result<(), Refusal> {
         match self {
@@ -180,6 +196,8 @@ pub enum Refusal {
     AlreadyDecided(DecisionKind),
     /// 退回补正 with no correction recorded since.
     AwaitingCorrection,
+    /// The window took back a correction on a case the back office never sent back.
+    NoCorrection,
     /// The call is closed.
     CallResolved,
     /// Another approver took the call.
@@ -196,6 +214,7 @@ impl Refusal {
             Self::Terminated => "case_terminated",
             Self::AlreadyDecided(_) => "case_already_decided",
             Self::AwaitingCorrection => "case_awaiting_correction",
+            Self::NoCorrection => "case_no_correction",
             Self::CallResolved => "call_resolved",
             Self::CallTakenByOther => "call_taken",
         }
@@ -212,6 +231,7 @@ impl Refusal {
             Self::AwaitingCorrection => {
                 format!("案件 {case} 已退回补正，窗口尚未登记补正材料，不能准予或再次退回")
             }
+            Self::NoCorrection => format!("案件 {case} 未被退回补正，没有可撤销的补正登记"),
             Self::CallResolved => format!("呼叫 {case} 已解决，不能再答复"),
             Self::CallTakenByOther => format!("呼叫 {case} 已由其他审批人员接听"),
         }
@@ -339,6 +359,22 @@ mod tests {
         assert_eq!(CaseStage::of(&sent_back).may_decide(DecisionKind::Refuse), Ok(()));
         let corrected = CaseFacts { corrected_since: true, ..sent_back };
         assert_eq!(CaseStage::of(&corrected).may_decide(DecisionKind::Approve), Ok(()));
+    }
+
+    #[test]
+    fn a_recorded_correction_can_be_taken_back_only_before_the_back_office_decides() {
+        let sent_back = CaseFacts { last_decision: Some(DecisionKind::RequestCorrection), ..accepted() };
+        let corrected = CaseFacts { corrected_since: true, ..sent_back };
+        assert_eq!(CaseStage::may_reopen_correction(&corrected), Ok(()));
+        assert_eq!(CaseStage::may_reopen_correction(&sent_back), Ok(()), "a repeat changes nothing");
+        let approved = CaseFacts { last_decision: Some(DecisionKind::Approve), ..corrected };
+        assert_eq!(
+            CaseStage::may_reopen_correction(&approved),
+            Err(Refusal::AlreadyDecided(DecisionKind::Approve))
+        );
+        assert_eq!(CaseStage::may_reopen_correction(&accepted()), Err(Refusal::NoCorrection));
+        let ended = CaseFacts { terminated: true, ..corrected };
+        assert_eq!(CaseStage::may_reopen_correction(&ended), Err(Refusal::Terminated));
     }
 
     #[test]

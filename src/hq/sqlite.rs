@@ -993,6 +993,9 @@ struct PushedCase {
     finished: Option<(String, &'static str)>,
     /// The window recorded the corrections a 退回补正 asked for.
     corrected: bool,
+    /// The window took such a record back (undone before the clerk left the case): the 退回补正
+    /// is open again.
+    reopened: bool,
     /// The window closed the case on a missed 容缺 deadline: nothing left to decide.
     terminated: bool,
 }
@@ -1024,13 +1027,15 @@ impl PushedCase {
                     || number.is_some()
                     || self.department.is_some()
                     || self.corrected
+                    || self.reopened
                     || self.terminated =>
             {
                 conn.prepare_cached(
                     "UPDATE cases SET item_code = coalesce(?2, item_code), kb_version = coalesce(?3, kb_version),
                             department = coalesce(?4, department), number = coalesce(?5, number),
-                            decision = coalesce(?6, decision), corrected_at = coalesce(?7, corrected_at),
-                            correction_open = CASE WHEN ?7 IS NULL THEN correction_open ELSE 0 END,
+                            decision = coalesce(?6, decision),
+                            correction_open = CASE WHEN ?7 IS NOT NULL THEN 0 WHEN ?9 THEN 1 ELSE correction_open END,
+                            corrected_at = CASE WHEN ?9 THEN NULL ELSE coalesce(?7, corrected_at) END,
                             terminated_at = coalesce(?8, terminated_at)
                      WHERE case_id = ?1",
                 )?
@@ -1042,7 +1047,8 @@ impl PushedCase {
                     number,
                     decision,
                     self.corrected.then_some(time),
-                    self.terminated.then_some(time)
+                    self.terminated.then_some(time),
+                    self.reopened
                 ])?;
             }
             _ => {}
@@ -1074,6 +1080,7 @@ fn apply_change(
             department: None,
             finished: None,
             corrected: false,
+            reopened: false,
             terminated: false,
         };
         cases.insert(c.case_id.clone(), case);
@@ -1116,6 +1123,13 @@ fn apply_change(
     {
         return refuse(reason, message);
     }
+    // Taking back a recorded correction is refused once the back office has decided after it.
+    if let Some(CaseEvent::SupplementUndone { reopens: true, .. }) = &prepared.event
+        && !case.corrected
+        && let Err(refusal) = CaseStage::may_reopen_correction(&case_facts(conn, &c.case_id)?.1)
+    {
+        return refuse(refusal.code(), refusal.message(&c.case_id));
+    }
     // Each change id is stored once: an id HQ has with other content (or from another device)
     // is a conflict; the same content from this device was answered above.
     if let Some((seq, _, _)) = stored {
@@ -1155,7 +1169,14 @@ fn apply_change(
                 case.department = Some(department);
             }
         }
-        Some(CaseEvent::Corrected { .. }) => case.corrected = true,
+        Some(CaseEvent::Corrected { .. }) | Some(CaseEvent::SupplementReceived { complete: true, .. }) => {
+            case.corrected = true;
+            case.reopened = false;
+        }
+        Some(CaseEvent::SupplementUndone { reopens: true, .. }) => {
+            case.reopened = true;
+            case.corrected = false;
+        }
         Some(CaseEvent::Terminated { .. }) => case.terminated = true,
         Some(CaseEvent::Finished { number, decision, .. }) => {
             case.finished = Some((number.clone(), decision.label()));

@@ -121,6 +121,8 @@ impl CallSnapshot {
         let applicant = match case.applicant_kind {
             ApplicantKind::Person => mask_name(name),
             ApplicantKind::Organisation => name.to_string(),
+            // The back office must see that the company does not exist yet (no credit code).
+            ApplicantKind::ProposedOrganisation => format!("{name}（拟设立）"),
         };
         Self {
             item_code: item.code.clone(),

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::call::{Call, CallSnapshot, CallState, Reply};
 use super::rules::{Application, Decision, MaterialState};
+pub use super::supplement::{Receipt, ReceivedMaterial, SupplementKind};
 use crate::kb::Item;
 use crate::kb::model::ExpiryRule;
 pub use crate::kb::terms::ApplicantKind;
@@ -457,6 +458,7 @@ pub enum CaseEvent {
         at: DateTime<Utc>,
     },
     /// The applicant brought the corrected materials; the case goes back to the back office.
+    /// (Journals before supplements were checked like an intake; now [`CaseEvent::SupplementReceived`].)
     Corrected {
         /// When.
         #[serde(with = "crate::time::serde_hall")]
@@ -473,6 +475,34 @@ pub enum CaseEvent {
         supervisor: String,
         /// When.
         #[serde(with = "crate::time::serde_utc")]
+        at: DateTime<Utc>,
+    },
+    /// A supplement checked like an intake (`src/intake/supplement.rs`): each material concerned
+    /// marked, a 材料接收凭证 issued for what was received.
+    SupplementReceived {
+        /// The receipt's number (`<case number>-B<n>`).
+        receipt: String,
+        /// 容缺补正 or 退回补正.
+        kind: SupplementKind,
+        /// Each material concerned, as marked.
+        materials: Vec<ReceivedMaterial>,
+        /// Every material of the 退回补正 is now 合格: the case goes back to the back office.
+        #[serde(default)]
+        complete: bool,
+        /// When.
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
+    },
+    /// The clerk took a supplement back before leaving the case (recorded by mistake).
+    SupplementUndone {
+        /// The receipt undone.
+        receipt: String,
+        /// The receipt had completed a 退回补正, which is open again (HQ takes the case back out of
+        /// the department's queue).
+        #[serde(default)]
+        reopens: bool,
+        /// When.
+        #[serde(with = "crate::time::serde_hall")]
         at: DateTime<Utc>,
     },
 }
@@ -606,6 +636,9 @@ pub struct Case {
     /// Supervisors' approvals of exceptions, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<Approval>,
+    /// Supplements checked at the window, each with its 材料接收凭证 (undone ones kept, marked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<Receipt>,
 }
 
 impl Case {
@@ -719,12 +752,54 @@ impl Case {
             }
             CaseEvent::Supplemented { material, at } => {
                 self.supplemented.insert(material.clone(), *at);
-                // Only a case still waiting moves on: a handed-over or terminated case stays so.
-                if self.status == Status::AwaitingSupplement
-                    && let Some(Decision::AcceptPending { supplements, .. }) = &self.decision
-                    && supplements.iter().all(|s| self.supplemented.contains_key(&s.deficiency.material))
+                self.settle_supplements();
+            }
+            CaseEvent::SupplementReceived { receipt, kind, materials, complete, at } => {
+                let mut record = Receipt {
+                    number: receipt.clone(),
+                    kind: *kind,
+                    materials: materials.clone(),
+                    at: *at,
+                    undone_at: None,
+                    supplemented: Vec::new(),
+                    closed: None,
+                };
+                match kind {
+                    SupplementKind::Lenient if self.status == Status::AwaitingSupplement => {
+                        for m in materials.iter().filter(|m| m.state == MaterialState::Ok) {
+                            if !self.supplemented.contains_key(&m.id) {
+                                self.supplemented.insert(m.id.clone(), *at);
+                                record.supplemented.push(m.id.clone());
+                            }
+                        }
+                        self.settle_supplements();
+                    }
+                    SupplementKind::Correction if *complete && self.status == Status::CorrectionRequested => {
+                        record.closed = self.correction.take();
+                        self.status = Status::Accepted;
+                    }
+                    _ => {}
+                }
+                self.receipts.push(record);
+            }
+            CaseEvent::SupplementUndone { receipt, at, .. } => {
+                if let Some(record) =
+                    self.receipts.iter_mut().find(|r| &r.number == receipt && r.undone_at.is_none())
                 {
-                    self.status = Status::Supplemented;
+                    record.undone_at = Some(*at);
+                    let (taken_back, closed) = (record.supplemented.clone(), record.closed.clone());
+                    for id in &taken_back {
+                        self.supplemented.remove(id);
+                    }
+                    if self.status == Status::Supplemented && !self.pending_supplements().is_empty() {
+                        self.status = Status::AwaitingSupplement;
+                    }
+                    if let Some(correction) = closed
+                        && self.status == Status::Accepted
+                    {
+                        self.correction = Some(correction);
+                        self.status = Status::CorrectionRequested;
+                    }
                 }
             }
             CaseEvent::Terminated { rule, credit_record, .. } => {
@@ -786,6 +861,17 @@ impl Case {
                     }
                 }
             }
+        }
+    }
+
+    /// A 容缺 case whose every material is now supplemented moves on (已补正); only a case still
+    /// waiting does: a handed-over or terminated case stays so.
+    fn settle_supplements(&mut self) {
+        if self.status == Status::AwaitingSupplement
+            && let Some(Decision::AcceptPending { supplements, .. }) = &self.decision
+            && supplements.iter().all(|s| self.supplemented.contains_key(&s.deficiency.material))
+        {
+            self.status = Status::Supplemented;
         }
     }
 
@@ -994,6 +1080,106 @@ mod tests {
         let ended = Case::from_events(&[finished, ended, supplemented]);
         assert_eq!(ended.status, Status::Terminated);
         assert_eq!(ended.expiry, Some(Expiry { rule: ExpiryRule::WithholdResult, credit_record: false }));
+    }
+
+    #[test]
+    fn a_supplement_receipt_settles_what_it_brought_and_its_undo_takes_exactly_that_back() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let owed = |id: &str| Supplement {
+            deficiency: Deficiency {
+                material: id.into(),
+                name: format!("材料{id}"),
+                state: MaterialState::Missing,
+                required: vec![],
+                quantity: String::new(),
+                lenient: true,
+            },
+            deadline: date,
+        };
+        let finished = CaseEvent::Finished {
+            number: "N-1".into(),
+            decision: Decision::AcceptPending {
+                supplements: vec![owed("a"), owed("b")],
+                promised_date: date,
+                commitments: Vec::new(),
+            },
+            at: at("2026-11-30 09:00"),
+        };
+        let got = |id: &str, state: MaterialState| ReceivedMaterial {
+            id: id.into(),
+            name: format!("材料{id}"),
+            state,
+        };
+        let first = CaseEvent::SupplementReceived {
+            receipt: "N-1-B1".into(),
+            kind: SupplementKind::Lenient,
+            materials: vec![
+                got("a", MaterialState::Ok),
+                got("b", MaterialState::Defect { text: "未盖章".into() }),
+            ],
+            complete: false,
+            at: at("2026-12-01 09:00"),
+        };
+        let case = Case::from_events(&[finished.clone(), first.clone()]);
+        assert_eq!(case.status, Status::AwaitingSupplement, "b was brought with a defect: still owed");
+        assert_eq!(case.pending_supplements().len(), 1);
+        let second = CaseEvent::SupplementReceived {
+            receipt: "N-1-B2".into(),
+            kind: SupplementKind::Lenient,
+            materials: vec![got("b", MaterialState::Ok)],
+            complete: false,
+            at: at("2026-12-01 10:00"),
+        };
+        let case = Case::from_events(&[finished.clone(), first.clone(), second.clone()]);
+        assert_eq!(case.status, Status::Supplemented);
+        let undo = CaseEvent::SupplementUndone {
+            receipt: "N-1-B2".into(),
+            reopens: false,
+            at: at("2026-12-01 10:01"),
+        };
+        let case = Case::from_events(&[finished, first, second, undo.clone(), undo]);
+        assert_eq!(case.status, Status::AwaitingSupplement, "only B2's material is owed again");
+        assert_eq!(case.pending_supplements().iter().map(|p| p.0).collect::<Vec<_>>(), vec!["b"]);
+        assert!(case.receipts[1].undone_at.is_some() && case.receipts[0].undone_at.is_none());
+    }
+
+    #[test]
+    fn a_complete_correction_goes_back_and_its_undo_reopens_it() {
+        let finished = CaseEvent::Finished {
+            number: "N-1".into(),
+            decision: Decision::Accept {
+                promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+                commitments: vec![],
+            },
+            at: at("2026-11-30 09:00"),
+        };
+        let sent_back = CaseEvent::CorrectionRequested {
+            materials: vec!["公司章程".into()],
+            note: "签字".into(),
+            at: at("2026-12-01 09:00"),
+        };
+        let received = CaseEvent::SupplementReceived {
+            receipt: "N-1-B1".into(),
+            kind: SupplementKind::Correction,
+            materials: vec![ReceivedMaterial {
+                id: "articles".into(),
+                name: "公司章程".into(),
+                state: MaterialState::Ok,
+            }],
+            complete: true,
+            at: at("2026-12-02 09:00"),
+        };
+        let case = Case::from_events(&[finished.clone(), sent_back.clone(), received.clone()]);
+        assert_eq!(case.status, Status::Accepted);
+        assert_eq!(case.correction, None);
+        let undo = CaseEvent::SupplementUndone {
+            receipt: "N-1-B1".into(),
+            reopens: true,
+            at: at("2026-12-02 09:01"),
+        };
+        let case = Case::from_events(&[finished, sent_back, received, undo]);
+        assert_eq!(case.status, Status::CorrectionRequested);
+        assert_eq!(case.correction.map(|c| c.materials), Some(vec!["公司章程".to_string()]));
     }
 
     #[test]

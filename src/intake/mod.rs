@@ -6,9 +6,11 @@ pub mod approval;
 pub mod call;
 pub mod case;
 pub mod notice;
+pub mod region;
 pub mod rules;
 #[cfg(test)]
 mod situation_tests;
+pub mod supplement;
 pub mod validate;
 
 pub use rules::{Application, CenterLevel, Decision, MaterialState, decide};

@@ -179,6 +179,18 @@ fn applicant_fields(case: &Case) -> Vec<(String, String)> {
                 fields.push(("法定代表人".into(), rep.to_string()));
             }
         }
+        // A company being set up has no credit code yet: its name is the reserved one.
+        ApplicantKind::ProposedOrganisation => {
+            fields[0].0 = "申请人（拟设立）".into();
+            let rep = case.field(Field::LegalRepresentative);
+            if !rep.is_empty() {
+                fields.push(("法定代表人".into(), rep.to_string()));
+            }
+            let id = case.field(Field::IdNumber);
+            if !id.is_empty() {
+                fields.push(("法定代表人身份证号".into(), mask_id(id)));
+            }
+        }
     }
     let phone = case.field(Field::Phone);
     if !phone.is_empty() {

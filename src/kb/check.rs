@@ -890,6 +890,9 @@ fn check_drill(r: &mut Reporter, drill: &Drill, items: &HashMap<&str, &Item>) {
         ApplicantKind::Organisation if applicant.credit_code.is_none() => {
             r.at(&["applicant"], "单位申请须有 credit_code".into())
         }
+        ApplicantKind::ProposedOrganisation if applicant.legal_representative.is_none() => {
+            r.at(&["applicant"], "拟设立单位申请须有 legal_representative".into())
+        }
         _ => {}
     }
     for (i, key) in drill.expected.invalid_fields.iter().enumerate() {

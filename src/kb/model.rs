@@ -48,6 +48,10 @@ pub struct Item {
     pub department_group: String,
     /// Who may apply (服务对象).
     pub service_objects: Vec<ServiceObject>,
+    /// The item sets up a new organisation (设立): an organisation applying is the proposed one,
+    /// named by its reserved name (名称自主申报), with no credit code yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub establishes: bool,
     /// 即办件 (decided on the spot) or 承诺件 (decided within the promised days).
     pub case_type: CaseType,
     /// Laws and regulations the item rests on; never invented.

@@ -77,6 +77,10 @@ pub enum ApplicantKind {
     /// A company or other organisation (法人或其他组织).
     #[serde(alias = "单位")]
     Organisation,
+    /// An organisation being set up (设立): it has its reserved name (名称自主申报) but no credit
+    /// code yet; its legal representative and the person handling it apply for it.
+    #[serde(alias = "拟设立单位")]
+    ProposedOrganisation,
 }
 
 impl ApplicantKind {
@@ -85,6 +89,7 @@ impl ApplicantKind {
         match self {
             Self::Person => "自然人",
             Self::Organisation => "单位",
+            Self::ProposedOrganisation => "拟设立单位",
         }
     }
 }

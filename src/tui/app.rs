@@ -310,6 +310,9 @@ impl App {
         if screen == ScreenId::Browser && self.screen != ScreenId::Browser {
             self.previous = self.screen;
         }
+        if self.screen == ScreenId::Cases && screen != ScreenId::Cases {
+            self.cases.left();
+        }
         self.screen = screen;
         match screen {
             ScreenId::Cases => vec![self.cases.reload()],

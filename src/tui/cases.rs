@@ -16,6 +16,7 @@ use super::effects::Cmd;
 use super::input::TextInput;
 use super::intake::Ctx;
 use super::keys::{Action, Context};
+use super::supplement::{SessionStep, SupplementSession};
 use super::text::{layout_safe, provisional_note, wrap};
 use super::widgets::{labelled_input, pad, scrolled_list};
 use crate::intake::approval::ApprovalDecision;
@@ -40,6 +41,10 @@ struct Detail {
     /// Index into the pending supplements.
     selected: usize,
     message: Option<String>,
+    /// A supplement being checked (`s`).
+    session: Option<SupplementSession>,
+    /// The receipt recorded during this visit: `u` undoes it until the clerk leaves the case.
+    undoable: Option<String>,
     /// First row shown (the detail scrolls with PgUp/PgDn).
     scroll: usize,
     /// Rows beyond the screen at the last draw: how far `scroll` may go (0: it all fits).
@@ -92,7 +97,11 @@ fn item_name(kb: &Kb, code: Option<&str>) -> String {
 impl CasesScreen {
     /// The keyboard context.
     pub fn context(&self) -> Context {
-        if self.detail.is_some() { Context::CaseDetail } else { Context::Cases }
+        match &self.detail {
+            Some(d) if d.session.is_some() => Context::Supplement,
+            Some(_) => Context::CaseDetail,
+            None => Context::Cases,
+        }
     }
 
     /// The command that loads the list for the current query.
@@ -103,6 +112,14 @@ impl CasesScreen {
     /// Whether the case is open on this screen (so news from HQ reloads it).
     pub fn showing(&self, case_id: &str) -> bool {
         self.detail.as_ref().is_some_and(|d| d.case_id == case_id)
+    }
+
+    /// The clerk went to another screen: that leaves the open case, so a supplement recorded on it
+    /// can no longer be undone.
+    pub fn left(&mut self) {
+        if let Some(detail) = &mut self.detail {
+            detail.undoable = None;
+        }
     }
 
     /// The list arrived.
@@ -143,6 +160,9 @@ impl CasesScreen {
     /// (a key that would only refuse is not offered); on the list, the list's keys.
     pub fn hints(&self, ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
         let Some(detail) = &self.detail else { return super::keys::footer(Context::Cases) };
+        if detail.session.is_some() {
+            return super::keys::footer(Context::Supplement);
+        }
         let works = |key: &str| match &detail.case {
             None => key == "Esc",
             Some(case) => {
@@ -153,6 +173,9 @@ impl CasesScreen {
                         case.status == Status::CorrectionRequested
                             || (case.status == Status::AwaitingSupplement && !pending.is_empty())
                     }
+                    "u" => detail.undoable.as_deref().is_some_and(|n| {
+                        case.receipts.iter().any(|r| r.number == n && r.undone_at.is_none())
+                    }),
                     "t" => terminable(case, ctx),
                     "p" => case.number.is_some() && !detail.notices.is_empty(),
                     "1-9" => case.number.is_some() && detail.notices.len() > 1,
@@ -185,9 +208,14 @@ impl CasesScreen {
         if let Some(detail) = &mut self.detail
             && detail.case_id == case_id
         {
-            detail.message = Some(match result {
+            let printed = match result {
                 Ok(lines) => lines.join("；"),
                 Err(e) => format!("打印失败：{e}"),
+            };
+            // What the clerk just did (a supplement recorded) stays beside where it printed.
+            detail.message = Some(match detail.message.take() {
+                Some(done) => format!("{done}；{printed}"),
+                None => printed,
             });
         }
     }
@@ -195,7 +223,8 @@ impl CasesScreen {
     /// Handles a key.
     pub fn on_key(&mut self, ctx: &Ctx, action: Option<Action>, key: KeyEvent) -> Vec<Cmd> {
         if let Some(detail) = &mut self.detail {
-            return Self::on_detail_key(detail, ctx, action).unwrap_or_else(|| {
+            let hq = self.rows.iter().find(|r| r.id == detail.case_id).and_then(|r| r.hq_decision.clone());
+            return Self::on_detail_key(detail, hq.as_deref(), ctx, action).unwrap_or_else(|| {
                 self.detail = None;
                 vec![self.reload()]
             });
@@ -226,7 +255,12 @@ impl CasesScreen {
     }
 
     /// Keys on an opened case; `None` closes it.
-    fn on_detail_key(detail: &mut Detail, ctx: &Ctx, action: Option<Action>) -> Option<Vec<Cmd>> {
+    fn on_detail_key(
+        detail: &mut Detail,
+        hq_decision: Option<&str>,
+        ctx: &Ctx,
+        action: Option<Action>,
+    ) -> Option<Vec<Cmd>> {
         detail.message = None;
         let Some(case) = &detail.case else {
             return if action == Some(Action::Back) { None } else { Some(vec![]) };
@@ -238,6 +272,34 @@ impl CasesScreen {
                 Cmd::LoadCaseDetail { case_id: detail.case_id.clone() },
             ]
         };
+        let item = case.item_code.as_deref().and_then(|c| ctx.kb.item(c));
+        if let Some(session) = &mut detail.session {
+            let Some(item) = item else {
+                detail.session = None;
+                return Some(vec![]);
+            };
+            return Some(match session.on_key(item, case, action, ctx.now) {
+                SessionStep::Stay => vec![],
+                SessionStep::Cancel => {
+                    detail.session = None;
+                    vec![]
+                }
+                SessionStep::Record(event) => {
+                    let event = *event;
+                    let receipt = match &event {
+                        CaseEvent::SupplementReceived { receipt, .. } => receipt.clone(),
+                        _ => String::new(),
+                    };
+                    detail.session = None;
+                    detail.message =
+                        Some(format!("已登记补正收件 {receipt}，正在打印材料接收凭证（u 撤销）"));
+                    detail.undoable = Some(receipt.clone());
+                    let mut cmds = journal(event);
+                    cmds.push(Cmd::PrintReceipt { case_id: detail.case_id.clone(), receipt });
+                    cmds
+                }
+            });
+        }
         Some(match action {
             Some(Action::Back) => return None,
             Some(Action::Up) => {
@@ -265,24 +327,49 @@ impl CasesScreen {
                     vec![]
                 }
             }
-            // 退回补正: the applicant brought the corrected materials; the case goes back.
-            Some(Action::Act) if case.status == Status::CorrectionRequested => {
-                detail.message = Some("已登记补正材料，案件重新提交后台审批".into());
-                journal(CaseEvent::Corrected { at: ctx.now })
-            }
             Some(Action::Act) if case.status == Status::Terminated => {
                 detail.message = Some("本案件已终止受理，不能再登记补正材料".into());
                 vec![]
             }
-            Some(Action::Act) => match pending.get(detail.selected) {
-                Some((material, _, _)) => {
-                    journal(CaseEvent::Supplemented { material: material.to_string(), at: ctx.now })
+            // 容缺补正 or 退回补正: the materials brought are checked like an intake.
+            Some(Action::Act) => {
+                match item
+                    .ok_or("知识库中没有本案件的事项")
+                    .and_then(|item| SupplementSession::open(case, item))
+                {
+                    Ok(session) => detail.session = Some(session),
+                    Err(why) => detail.message = Some(why.into()),
                 }
-                None => {
-                    detail.message = Some("本案件没有待补正的材料".into());
-                    vec![]
+                vec![]
+            }
+            Some(Action::Undo) => {
+                let open = detail.undoable.as_deref().and_then(|number| {
+                    case.receipts.iter().find(|r| r.number == number && r.undone_at.is_none())
+                });
+                // HQ refuses to reopen a correction the back office has decided after.
+                let decided = matches!(hq_decision, Some("准予" | "不予"));
+                match open {
+                    Some(receipt) if receipt.closed.is_some() && decided => {
+                        detail.message = Some("后台已作出审批决定，不能再撤销这次补正收件".into());
+                        vec![]
+                    }
+                    Some(receipt) => {
+                        detail.message =
+                            Some(format!("已撤销补正收件 {}，其材料接收凭证作废", receipt.number));
+                        let event = CaseEvent::SupplementUndone {
+                            receipt: receipt.number.clone(),
+                            reopens: receipt.closed.is_some(),
+                            at: ctx.now,
+                        };
+                        detail.undoable = None;
+                        journal(event)
+                    }
+                    None => {
+                        detail.message = Some("没有可撤销的补正收件（离开案件后不能撤销）".into());
+                        vec![]
+                    }
                 }
-            },
+            }
             Some(Action::Terminate) => {
                 if terminable(case, ctx) {
                     // The item's rule decides what the missed deadline means.
@@ -475,6 +562,20 @@ pub fn history(
                 Some((*at, format!("后台退回补正：{}", materials.join("、"))))
             }
             CaseEvent::Corrected { at } => Some((*at, "登记补正材料，重新提交后台".to_string())),
+            CaseEvent::SupplementReceived { receipt, kind, materials, complete, at } => {
+                let found: Vec<String> = materials
+                    .iter()
+                    .map(|m| match &m.state {
+                        MaterialState::Defect { text } => format!("{} 有缺陷（{text}）", m.name),
+                        state => format!("{} {}", m.name, state.label()),
+                    })
+                    .collect();
+                let back = if *complete { "，重新提交后台" } else { "" };
+                Some((*at, format!("{}收件 {receipt}：{}{back}", kind.label(), found.join("；"))))
+            }
+            CaseEvent::SupplementUndone { receipt, at, .. } => {
+                Some((*at, format!("撤销补正收件 {receipt}（凭证作废）")))
+            }
             _ => None,
         };
         out.extend(entry);
@@ -539,6 +640,14 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
     let id = case.field(Field::IdNumber);
     let id = if id.is_empty() { case.field(Field::CreditCode).to_string() } else { mask_id(id) };
     rows.push(&format!("申请人：{} {id}", case.field(Field::ApplicantName)), Style::new());
+    // Checking a supplement: the case's head stays on top, the materials below it.
+    if let (Some(session), Some(item)) = (&detail.session, item) {
+        let head = u16::try_from(rows.lines.len() + 1).unwrap_or(3);
+        let [top, body] = Layout::vertical([Constraint::Length(head), Constraint::Fill(1)]).areas(area);
+        frame.render_widget(Paragraph::new(std::mem::take(&mut rows.lines)), top);
+        session.view(item, frame, body);
+        return;
+    }
     let agent = case.field(Field::AgentName);
     if agent.is_empty() {
         rows.push("提交人：申请人本人", Style::new());
@@ -598,7 +707,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         }
     }
     if let Some(correction) = &case.correction {
-        rows.push("退回补正，待申请人补正下列材料（收齐后按 s 登记，案件重新提交后台）：", heading);
+        rows.push("退回补正，待申请人补正下列材料（s 补正收件，全部合格后重新提交后台）：", heading);
         for name in &correction.materials {
             rows.indented(name, "  ", "    ", Style::new());
         }
@@ -608,7 +717,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
     }
     let pending = case.pending_supplements();
     if !pending.is_empty() {
-        let keys = if pending.len() > 1 { "Up/Down 选择，s 登记已补正" } else { "s 登记已补正" };
+        let keys = if pending.len() > 1 { "Up/Down 选择，s 补正收件" } else { "s 补正收件" };
         rows.push(&format!("待补正材料（{keys}）："), heading);
         let today = crate::time::hall_date(ctx.now);
         for (i, (_, name, deadline)) in pending.iter().enumerate() {

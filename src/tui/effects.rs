@@ -21,6 +21,7 @@ use crate::intake::approval::ApprovalDecision;
 use crate::intake::case::CaseEvent;
 use crate::intake::notice::{Center, Notice, correction_notice, delivery_receipt, notices_for};
 use crate::intake::rules::{CenterLevel, Decision};
+use crate::intake::supplement::receipt_notice;
 use crate::kb::Kb;
 use crate::print::{self, PrintConfig};
 use crate::store::{Store, StoreError};
@@ -79,6 +80,13 @@ pub enum Cmd {
     PrintDelivery {
         /// The case.
         case_id: String,
+    },
+    /// Print the 材料接收凭证 of one supplement of the case; answers `Msg::Printed`.
+    PrintReceipt {
+        /// The case.
+        case_id: String,
+        /// The receipt's number.
+        receipt: String,
     },
     /// Load the case list for a query; answers `Msg::Cases`.
     LoadCases {
@@ -281,6 +289,13 @@ impl Effects {
         {
             notices.push(n);
         }
+        // Each supplement's 材料接收凭证 that stands (not undone).
+        notices.extend(
+            case.receipts
+                .iter()
+                .filter(|r| r.undone_at.is_none())
+                .filter_map(|r| receipt_notice(case, item, &center, r, crate::time::hall_date(r.at))),
+        );
         notices.extend(delivery_receipt(case, item, &center));
         Ok(Ok(notices))
     }
@@ -345,6 +360,24 @@ impl Effects {
                     Err(_) => vec![],
                 };
                 Some(Msg::CaseDetail { case_id, case, history, notices })
+            }
+            Cmd::PrintReceipt { case_id, receipt } => {
+                let case = self.store.load(&case_id)?;
+                let center = Center {
+                    name: self.config.center_name.clone(),
+                    window: self.config.window.clone(),
+                    clerk: self.config.clerk.clone(),
+                };
+                let item = case.item_code.as_deref().and_then(|code| self.kb.item(code));
+                let record = case.receipts.iter().find(|r| r.number == receipt);
+                let notice = item.zip(record).and_then(|(item, r)| {
+                    receipt_notice(&case, item, &center, r, crate::time::hall_date(r.at))
+                });
+                let result = match notice {
+                    Some(notice) => print::print_all(&[notice], &self.print),
+                    None => Err(format!("找不到补正收件 {receipt}，无法打印材料接收凭证")),
+                };
+                Some(Msg::Printed { case_id, result })
             }
             Cmd::LoadCases { query } => {
                 Some(Msg::Cases(self.store.list(&query, &self.kb.codes_named(&query), 500)?))

@@ -151,15 +151,15 @@ impl<K: Copy + PartialEq> Form<K> {
         }
         match key.code {
             KeyCode::Up | KeyCode::BackTab => {
-                self.fields[self.focus].touched = true;
+                self.leave_focused();
                 self.focus = self.focus.saturating_sub(1);
             }
             KeyCode::Down | KeyCode::Tab => {
-                self.fields[self.focus].touched = true;
+                self.leave_focused();
                 self.focus = (self.focus + 1).min(self.fields.len() - 1);
             }
             KeyCode::Enter => {
-                self.fields[self.focus].touched = true;
+                self.leave_focused();
                 if self.focus + 1 < self.fields.len() {
                     self.focus += 1;
                 } else {
@@ -175,6 +175,14 @@ impl<K: Copy + PartialEq> Form<K> {
             }
         }
         FormEvent::None
+    }
+
+    /// Leaving a field shows its check once something was typed in it: passing an empty field on
+    /// the way to another says nothing (a `请填写…` before anything was typed is noise); trying to
+    /// finish ([`Form::submit`]) shows every error.
+    fn leave_focused(&mut self) {
+        let field = &mut self.fields[self.focus];
+        field.touched |= !field.input.text().is_empty();
     }
 
     /// Tries to submit: on an error, focuses the first invalid field and shows every error.

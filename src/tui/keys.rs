@@ -60,7 +60,7 @@ pub enum Action {
     BadCredit,
     /// Record that the applicant is not eligible (不予受理), with a reason.
     NotEligible,
-    /// Switch applicant between person and organisation.
+    /// Switch the applicant between person, organisation and (设立 items) organisation to be set up.
     ToggleApplicantKind,
     /// A supervisor overrides a credit-code check warning.
     Override,
@@ -72,6 +72,8 @@ pub enum Action {
     Act,
     /// Terminate an overdue 容缺 case.
     Terminate,
+    /// Take back the supplement just recorded (until the clerk leaves the case).
+    Undo,
     /// Discard the current draft.
     Discard,
     /// Call the back office about the current case (一键呼叫).
@@ -113,8 +115,12 @@ pub enum Context {
     Cases,
     /// One case's detail.
     CaseDetail,
+    /// Checking a supplement's materials (容缺补正 / 退回补正) in a case's detail.
+    Supplement,
     /// Handover list.
     Handover,
+    /// A yes/no question (another item would drop the marks).
+    Confirm,
     /// Approver's console: the lists.
     Console,
     /// Approver's console: choosing a decision.
@@ -281,7 +287,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Cases, K::Esc, NONE, Action::Back, "Esc", "清空搜索", true),
     bind(C::CaseDetail, K::Up, NONE, Action::Up, "Up/Down", "选择待补材料", true),
     bind(C::CaseDetail, K::Down, NONE, Action::Down, "Up/Down", "选择待补材料", false),
-    bind(C::CaseDetail, K::Char('s'), NONE, Action::Act, "s", "登记已补正", true),
+    bind(C::CaseDetail, K::Char('s'), NONE, Action::Act, "s", "补正收件", true),
+    bind(C::CaseDetail, K::Char('u'), NONE, Action::Undo, "u", "撤销刚登记的补正", false),
     bind(C::CaseDetail, K::Char('t'), NONE, Action::Terminate, "t", "逾期终止", true),
     bind(C::CaseDetail, K::Char('p'), NONE, Action::Reprint, "p", "全部重印", true),
     bind(C::CaseDetail, K::Char('1'), NONE, Action::Choose(1), "1-9", "打印单份", true),
@@ -297,6 +304,20 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::CaseDetail, K::PageDown, NONE, Action::PageDown, "PgUp/PgDn", "翻页", false),
     bind(C::CaseDetail, K::Esc, NONE, Action::Back, "Esc", "返回列表", true),
     bind(C::CaseDetail, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    // Yes/no question.
+    bind(C::Confirm, K::Char('y'), NONE, Action::Open, "y", "确定", true),
+    bind(C::Confirm, K::Char('n'), NONE, Action::Back, "n/Esc", "取消", true),
+    bind(C::Confirm, K::Esc, NONE, Action::Back, "n/Esc", "取消", false),
+    // Supplement (补正收件).
+    bind(C::Supplement, K::Up, NONE, Action::Up, "Up/Down", "选择材料", true),
+    bind(C::Supplement, K::Down, NONE, Action::Down, "Up/Down", "选择材料", false),
+    bind(C::Supplement, K::Char('1'), NONE, Action::MarkOk, "1", "合格", true),
+    bind(C::Supplement, K::Char('2'), NONE, Action::MarkDefect, "2", "有缺陷", true),
+    bind(C::Supplement, K::Char('3'), NONE, Action::MarkMissing, "3", "缺少", true),
+    bind(C::Supplement, K::Char('0'), NONE, Action::ClearMark, "0", "清除标记", false),
+    bind(C::Supplement, K::Enter, NONE, Action::Open, "Enter", "登记并打印凭证", true),
+    bind(C::Supplement, K::Esc, NONE, Action::Back, "Esc", "取消", true),
+    bind(C::Supplement, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
     // Handover list.
     bind(C::Handover, K::Up, NONE, Action::Up, "Up/Down", "选择", true),
     bind(C::Handover, K::Down, NONE, Action::Down, "Up/Down", "选择", false),

@@ -16,6 +16,7 @@ pub mod item_list;
 pub mod keys;
 pub mod lock;
 pub mod setup;
+pub mod supplement;
 pub mod terminal;
 pub mod text;
 pub mod widgets;

@@ -1,5 +1,6 @@
-//! Intake step 4: who applies. A person (name, ID card, mobile) or an organisation (name, credit code,
-//! legal representative, mobile), plus the agent and the authorisation when the situation `agent`
+//! Intake step 4: who applies. A person (name, ID card, mobile), an organisation (name, credit code,
+//! legal representative, phone) or, for an item that sets one up (设立), the organisation still to be
+//! registered (its reserved name, the legal representative and ID, phone; no credit code), plus the agent and the authorisation when the situation `agent`
 //! holds. Every keystroke is journaled; invalid values stay in place with the reason at the field.
 
 use chrono::NaiveDate;
@@ -78,6 +79,13 @@ fn fields(kind: ApplicantKind, representative: Option<Representative>) -> Vec<(F
             (Field::LegalRepresentative, "法定代表人"),
             (Field::Phone, "联系电话"),
         ],
+        // Not registered yet: the name is the reserved one and there is no credit code to ask for.
+        ApplicantKind::ProposedOrganisation => vec![
+            (Field::ApplicantName, "拟设立单位名称"),
+            (Field::LegalRepresentative, "法定代表人"),
+            (Field::IdNumber, "法定代表人身份证号"),
+            (Field::Phone, "联系电话"),
+        ],
     };
     match representative {
         Some(Representative::Agent) => fields.extend([
@@ -107,6 +115,23 @@ pub fn suggested_kind(item: &Item) -> ApplicantKind {
     }
 }
 
+/// The applicant kinds Ctrl-T cycles through for `item`: a person, an organisation, and for an
+/// item that sets one up (设立) the organisation still to be registered.
+pub fn kinds(item: Option<&Item>) -> Vec<ApplicantKind> {
+    let mut kinds = vec![ApplicantKind::Person, ApplicantKind::Organisation];
+    if item.is_some_and(|i| i.establishes) {
+        kinds.push(ApplicantKind::ProposedOrganisation);
+    }
+    kinds
+}
+
+/// The kind after `kind` in [`kinds`] (back to a person after the last).
+pub fn next_kind(item: Option<&Item>, kind: ApplicantKind) -> ApplicantKind {
+    let kinds = kinds(item);
+    let at = kinds.iter().position(|k| *k == kind).unwrap_or(kinds.len() - 1);
+    kinds[(at + 1) % kinds.len()]
+}
+
 /// Validates one applicant field; `overridden` is set when a supervisor accepted a credit-code
 /// check-character warning. An organisation's 联系电话 may be a landline; a person's must be a mobile.
 pub fn check_field(
@@ -120,6 +145,15 @@ pub fn check_field(
         if value.trim().is_empty() { Check::error(format!("请填写{what}")) } else { Check::ok() }
     };
     match field {
+        Field::ApplicantName if kind == ApplicantKind::ProposedOrganisation => {
+            if value.trim().is_empty() {
+                Check::error("请填写拟设立单位名称（以名称自主申报结果为准）")
+            } else if value.trim().chars().count() < 4 {
+                Check::error("单位名称过短：请按名称自主申报结果完整填写（行政区划+字号+行业+组织形式）")
+            } else {
+                Check::ok()
+            }
+        }
         Field::ApplicantName => required("名称"),
         Field::AgentName => required("代理人姓名"),
         Field::LegalRepresentative => required("法定代表人"),
@@ -127,13 +161,16 @@ pub fn check_field(
         Field::IdNumber | Field::AgentIdNumber => match validate::id_card(value, today) {
             Ok(id) => Check {
                 info: Some(format!(
-                    "出生 {} | {} | 籍贯代码 {}",
+                    "出生 {} | {} | {}",
                     id.birth_date.format("%Y-%m-%d"),
                     if id.male { "男" } else { "女" },
-                    id.region
+                    crate::intake::region::describe(&id.region)
                 )),
                 ..Check::default()
             },
+            Err(e) if kind == ApplicantKind::ProposedOrganisation && field == Field::IdNumber => {
+                Check::error(format!("法定代表人身份证号{e}"))
+            }
             Err(e) => Check::error(format!("身份证号{e}")),
         },
         Field::CreditCode => match validate::credit_code(value) {
@@ -149,7 +186,7 @@ pub fn check_field(
             },
             Err(e) => Check::error(format!("统一社会信用代码{e}")),
         },
-        Field::Phone if kind == ApplicantKind::Organisation => match validate::contact_phone(value) {
+        Field::Phone if kind != ApplicantKind::Person => match validate::contact_phone(value) {
             Ok(_) => Check::ok(),
             Err(e) => Check::error(e.to_string()),
         },
@@ -279,10 +316,8 @@ impl ApplicantStep {
         match action {
             Some(Action::Back) => return (Outcome::Back, vec![]),
             Some(Action::ToggleApplicantKind) => {
-                let kind = match case.applicant_kind {
-                    ApplicantKind::Person => ApplicantKind::Organisation,
-                    ApplicantKind::Organisation => ApplicantKind::Person,
-                };
+                let item = case.item_code.as_deref().and_then(|c| ctx.kb.item(c));
+                let kind = next_kind(item, case.applicant_kind);
                 return (Outcome::Stay, vec![CaseEvent::ApplicantKindSet { kind }]);
             }
             Some(Action::Override) => {
@@ -325,16 +360,18 @@ impl ApplicantStep {
         let kind = match case.applicant_kind {
             ApplicantKind::Person => "自然人",
             ApplicantKind::Organisation => "法人或其他组织",
+            ApplicantKind::ProposedOrganisation => "拟设立单位（尚未登记）",
         };
         let mut spans = vec![
             Span::styled("申请人类型：", Style::new().bold()),
             Span::styled(kind, Style::new().fg(Color::Cyan)),
             Span::styled("（Ctrl-T 切换）", Style::new().fg(Color::DarkGray)),
         ];
-        let note = match representative(case) {
-            Some(Representative::Agent) => "  委托代理人办理：请核对授权委托书",
-            Some(Representative::Guardian) => "  监护人代为申请：请核对监护关系证明",
-            None => "",
+        let note = match (representative(case), case.applicant_kind) {
+            (Some(Representative::Agent), _) => "  委托代理人办理：请核对授权委托书",
+            (Some(Representative::Guardian), _) => "  监护人代为申请：请核对监护关系证明",
+            (None, ApplicantKind::ProposedOrganisation) => "  经办人：法定代表人本人",
+            (None, _) => "",
         };
         spans.push(Span::styled(note, Style::new().fg(Color::Magenta)));
         frame.render_widget(Line::from(spans), heading);

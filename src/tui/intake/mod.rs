@@ -75,6 +75,8 @@ pub struct Intake {
     /// Required fields of the filled agency forms still empty, shown when the clerk went to
     /// finish: Enter again prints anyway (gaps marked), F7 fills them.
     form_gaps: Option<Vec<crate::intake::agency::FormGaps>>,
+    /// Another item chosen while materials are marked: the clerk is asked before the marks go.
+    item_change: Option<String>,
 }
 
 impl Intake {
@@ -94,6 +96,7 @@ impl Intake {
             keystrokes: 0,
             agency: None,
             form_gaps: None,
+            item_change: None,
         }
     }
 
@@ -143,6 +146,9 @@ impl Intake {
     pub fn context(&self) -> Context {
         if self.agency.is_some() {
             return Context::Form;
+        }
+        if self.item_change.is_some() {
+            return Context::Confirm;
         }
         match self.case.step {
             Step::Ticket => Context::Ticket,
@@ -229,6 +235,10 @@ impl Intake {
             reply.help = true;
             return reply;
         }
+        if let Some(code) = self.item_change.take() {
+            self.on_item_change(ctx, code, action, &mut reply.cmds);
+            return reply;
+        }
         if let Some(panel) = &mut self.agency {
             let (open, events) = panel.on_key(ctx, &self.case, action, key);
             if !open {
@@ -244,16 +254,18 @@ impl Intake {
             Step::Ticket => self.on_ticket(ctx, action, key, cmds),
             Step::Item => {
                 let (outcome, chosen) = self.item.on_key(ctx, action, key);
-                if let Some(code) = chosen {
-                    let kind = ctx.kb.item(&code).map(applicant::suggested_kind);
-                    let changed = self.case.item_code.as_deref() != Some(code.as_str());
-                    let event = CaseEvent::ItemChosen { code, kb_version: ctx.kb.meta.version.clone() };
-                    self.record(ctx, event, cmds);
-                    if let Some(kind) = kind.filter(|k| changed && *k != self.case.applicant_kind) {
-                        self.record(ctx, CaseEvent::ApplicantKindSet { kind }, cmds);
+                match chosen {
+                    // Another item would drop the marks and answers: ask first.
+                    Some(code) if self.marks_lost_by(&code) > 0 => {
+                        self.item_change = Some(code);
+                        Outcome::Stay
                     }
+                    Some(code) => {
+                        self.choose_item(ctx, code, cmds);
+                        outcome
+                    }
+                    None => outcome,
                 }
-                outcome
             }
             Step::Checklist => {
                 let item = self.item(ctx.kb).cloned();
@@ -335,6 +347,41 @@ impl Intake {
             }
         }
         reply
+    }
+
+    /// How many material marks and situation answers choosing `code` would drop (none when it
+    /// is the item already chosen).
+    fn marks_lost_by(&self, code: &str) -> usize {
+        if self.case.item_code.as_deref() == Some(code) {
+            0
+        } else {
+            self.case.materials.len() + self.case.answers.len()
+        }
+    }
+
+    /// Records `code` as the case's item (with the applicant kind it suggests when it is a new one).
+    fn choose_item(&mut self, ctx: &Ctx, code: String, cmds: &mut Vec<Cmd>) {
+        let kind = ctx.kb.item(&code).map(applicant::suggested_kind);
+        let changed = self.case.item_code.as_deref() != Some(code.as_str());
+        let event = CaseEvent::ItemChosen { code, kb_version: ctx.kb.meta.version.clone() };
+        self.record(ctx, event, cmds);
+        if let Some(kind) = kind.filter(|k| changed && *k != self.case.applicant_kind) {
+            self.record(ctx, CaseEvent::ApplicantKindSet { kind }, cmds);
+        }
+    }
+
+    /// The clerk's answer to "change the item and drop the marks?": `Open` changes it and goes on
+    /// to the new checklist, `Back` keeps the item and every mark and returns to its checklist;
+    /// any other key leaves the question open.
+    fn on_item_change(&mut self, ctx: &Ctx, code: String, action: Option<Action>, cmds: &mut Vec<Cmd>) {
+        match action {
+            Some(Action::Open) => {
+                self.choose_item(ctx, code, cmds);
+                self.goto(ctx, Step::Checklist, cmds);
+            }
+            Some(Action::Back) => self.goto(ctx, Step::Checklist, cmds),
+            _ => self.item_change = Some(code),
+        }
     }
 
     fn on_ticket(
@@ -537,6 +584,40 @@ impl Intake {
         } else if let (Some(gaps), Step::Rating) = (&self.form_gaps, self.case.step) {
             view_form_gaps(gaps, frame, body);
         }
+        if let Some(code) = &self.item_change {
+            self.view_item_change(ctx, code, frame, body);
+        }
+    }
+
+    /// The question asked before another item drops the marks.
+    fn view_item_change(&self, ctx: &Ctx, code: &str, frame: &mut Frame, area: Rect) {
+        use ratatui::widgets::{Paragraph, Wrap};
+        let name = |code: Option<&str>| {
+            code.map(|c| ctx.kb.item(c).map_or_else(|| c.to_string(), |i| i.name.clone())).unwrap_or_default()
+        };
+        let lines = vec![
+            Line::from(format!(
+                "当前事项：{}",
+                crate::tui::text::layout_safe(&name(self.case.item_code.as_deref()))
+            )),
+            Line::from(format!(
+                "已标记材料 {} 项、已回答情形 {} 个。",
+                self.case.materials.len(),
+                self.case.answers.len()
+            )),
+            Line::from(format!(
+                "更换为「{}」将清除这些标记。",
+                crate::tui::text::layout_safe(&name(Some(code)))
+            )),
+            Line::from(""),
+            Line::styled("y 更换并清除标记    n/Esc 保留原事项和标记", Style::new().fg(Color::Yellow)),
+        ];
+        let popup = crate::tui::widgets::centered(area, 64.min(area.width), 9.min(area.height));
+        crate::tui::widgets::clear_popup(frame, popup);
+        let block = crate::tui::widgets::popup_block(" 更换事项？ ");
+        let inner = block.inner(popup);
+        frame.render_widget(block, popup);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     }
 
     fn view_steps(&self, ctx: &Ctx, frame: &mut Frame, area: Rect) {
