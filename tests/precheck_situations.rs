@@ -63,7 +63,7 @@ fn answers_decide_and_a_bare_situation_means_yes() {
 
 #[test]
 fn shared_material_names_are_searched_and_shown() {
-    let out = yichuang(["kb", "search", "受托人身份证件", "--limit", "50"]);
+    let out = yichuang(["kb", "search", "受托人身份证件", "--limit", "500"]);
     let text = stdout(&out);
     // The agency material had a dozen names; now every item that asks for it is found by one.
     assert!(text.lines().count() >= 20, "{text}");
