@@ -1043,17 +1043,7 @@ mod tests {
     #[test]
     fn a_late_supplement_never_reopens_a_handed_over_or_terminated_case() {
         let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let supplement = Supplement {
-            deficiency: Deficiency {
-                material: "a".into(),
-                name: "章程".into(),
-                state: MaterialState::Missing,
-                required: vec![],
-                quantity: String::new(),
-                lenient: true,
-            },
-            deadline: date,
-        };
+        let supplement = owed("a", "章程", date);
         let finished = CaseEvent::Finished {
             number: "N-1".into(),
             decision: Decision::AcceptPending {
@@ -1082,20 +1072,25 @@ mod tests {
         assert_eq!(ended.expiry, Some(Expiry { rule: ExpiryRule::WithholdResult, credit_record: false }));
     }
 
-    #[test]
-    fn a_supplement_receipt_settles_what_it_brought_and_its_undo_takes_exactly_that_back() {
-        let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let owed = |id: &str| Supplement {
+    /// A 容缺 material owed by `deadline`.
+    fn owed(id: &str, name: &str, deadline: NaiveDate) -> Supplement {
+        Supplement {
             deficiency: Deficiency {
                 material: id.into(),
-                name: format!("材料{id}"),
+                name: name.into(),
                 state: MaterialState::Missing,
                 required: vec![],
                 quantity: String::new(),
                 lenient: true,
             },
-            deadline: date,
-        };
+            deadline,
+        }
+    }
+
+    #[test]
+    fn a_supplement_receipt_settles_what_it_brought_and_its_undo_takes_exactly_that_back() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let owed = |id: &str| owed(id, &format!("材料{id}"), date);
         let finished = CaseEvent::Finished {
             number: "N-1".into(),
             decision: Decision::AcceptPending {
