@@ -507,12 +507,23 @@ pub enum CaseEvent {
     },
 }
 
-/// An exception at the window that needs a supervisor's approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// An exception at the window that needs a supervisor's approval. Every kind goes through the one
+/// mechanism: the supervisor's name and PIN checked offline (`src/tui/approval.rs`), an
+/// [`CaseEvent::ExceptionApproved`] bound to the exact value ([`Exception`]'s `*_value` functions
+/// below), void once the value changes, audited at HQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Exception {
     /// A unified social credit code whose check character does not match, accepted as on the licence.
     CreditCodeWarning,
+    /// 不予受理: the window refuses the application (bound to the reason and the legal basis).
+    Refusal,
+    /// 容缺受理 of a material the KB lets follow only under a condition (`lenient_condition`), which
+    /// the supervisor confirms holds (bound to the materials and their conditions).
+    ConditionalLenient,
+    /// A case closed on its missed 容缺 deadline (终止受理 / 不予发证 / 撤销决定; bound to the case
+    /// number and the rule).
+    Termination,
 }
 
 impl Exception {
@@ -520,6 +531,9 @@ impl Exception {
     pub fn label(self) -> &'static str {
         match self {
             Self::CreditCodeWarning => "统一社会信用代码校验码不符",
+            Self::Refusal => "不予受理",
+            Self::ConditionalLenient => "附条件容缺",
+            Self::Termination => "终止案件",
         }
     }
 
@@ -527,8 +541,62 @@ impl Exception {
     pub fn code(self) -> &'static str {
         match self {
             Self::CreditCodeWarning => "credit_code_warning",
+            Self::Refusal => "refusal",
+            Self::ConditionalLenient => "conditional_lenient",
+            Self::Termination => "termination",
         }
     }
+
+    /// Whether HQ refuses the act without this approval: a 不予受理 and a termination close the
+    /// case for the applicant, and HQ knows the center's supervisors (`hq clerk set`).
+    pub fn checked_at_hq(self) -> bool {
+        matches!(self, Self::Refusal | Self::Termination)
+    }
+}
+
+/// Why the window refuses, in the words of the notice.
+pub fn refusal_reason(reason: &super::rules::RejectReason) -> String {
+    match reason {
+        super::rules::RejectReason::NotHandledHere { go_to } => format!("本中心不办理，请到{go_to}办理"),
+        super::rules::RejectReason::NotEligible { reason } => format!("不符合条件：{reason}"),
+    }
+}
+
+/// The value a 不予受理 approval is bound to: the reason and the legal basis, as printed. Any change
+/// to either (another reason typed, another eligibility answer) makes another value.
+pub fn refusal_value(decision: &Decision) -> Option<String> {
+    match decision {
+        Decision::Reject { reason, basis } => {
+            Some(format!("{}｜依据：{}", refusal_reason(reason), basis.join("；")))
+        }
+        _ => None,
+    }
+}
+
+/// The value a conditional 容缺 approval is bound to: each owed material whose 容缺 the KB allows
+/// only under a condition, with that condition, in the item's order; `None` when the decision owes
+/// none (an ordinary 容缺 needs no supervisor).
+pub fn conditional_lenient_value(item: &Item, decision: &Decision) -> Option<String> {
+    let Decision::AcceptPending { supplements, .. } = decision else { return None };
+    let owed: Vec<String> = item
+        .materials
+        .iter()
+        .filter(|m| supplements.iter().any(|s| s.deficiency.material == m.id))
+        .filter_map(|m| m.lenient_condition.as_ref().map(|c| format!("{}（{}）", m.name, c.trim())))
+        .collect();
+    (!owed.is_empty()).then(|| owed.join("；"))
+}
+
+/// The value a termination approval is bound to: the case number and the rule applied.
+pub fn termination_value(number: &str, rule: ExpiryRule) -> String {
+    format!("{number}｜{}", rule.label())
+}
+
+/// The exception an intake decision needs approved before it is final, with the value it binds.
+pub fn decision_exception(item: &Item, decision: &Decision) -> Option<(Exception, String)> {
+    refusal_value(decision)
+        .map(|v| (Exception::Refusal, v))
+        .or_else(|| conditional_lenient_value(item, decision).map(|v| (Exception::ConditionalLenient, v)))
 }
 
 /// A supervisor's approval of an exception, bound to the value approved.
@@ -655,6 +723,12 @@ impl Case {
     /// The credit-code warning's approval for the code recorded now.
     pub fn credit_code_approval(&self) -> Option<&Approval> {
         self.approved(Exception::CreditCodeWarning, self.field(Field::CreditCode))
+    }
+
+    /// What `decision` still lacks before it may be final: the exception and value a supervisor
+    /// must approve, when none approved exactly that value (`None`: nothing is missing).
+    pub fn unapproved(&self, item: &Item, decision: &Decision) -> Option<(Exception, String)> {
+        decision_exception(item, decision).filter(|(e, v)| self.approved(*e, v).is_none())
     }
 }
 

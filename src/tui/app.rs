@@ -206,7 +206,13 @@ impl App {
     }
 
     fn ctx_parts(&self) -> Option<Ctx<'_>> {
-        Some(Ctx { kb: &self.kb, index: &self.index, config: self.config.as_ref()?, now: self.now })
+        Some(Ctx {
+            kb: &self.kb,
+            index: &self.index,
+            config: self.config.as_ref()?,
+            now: self.now,
+            drill: self.drill.is_some(),
+        })
     }
 
     /// Turns the desk into a drill over `session`'s scenarios (the store must be a drill database).
@@ -509,7 +515,13 @@ impl App {
         if action == Some(Action::Agency) {
             let opened = match (self.config.as_ref(), self.intake.as_mut()) {
                 (Some(config), Some(intake)) if self.screen == ScreenId::Intake => {
-                    let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                    let ctx = Ctx {
+                        kb: &self.kb,
+                        index: &self.index,
+                        config,
+                        now: self.now,
+                        drill: self.drill.is_some(),
+                    };
                     intake.open_agency(&ctx)
                 }
                 _ => None,
@@ -546,7 +558,8 @@ impl App {
                 None => vec![],
             };
         };
-        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        let ctx =
+            Ctx { kb: &self.kb, index: &self.index, config, now: self.now, drill: self.drill.is_some() };
         match self.screen {
             ScreenId::Intake => match &mut self.intake {
                 Some(intake) => {
@@ -577,7 +590,8 @@ impl App {
         let (Some(config), Some(intake)) = (self.config.as_ref(), self.intake.as_mut()) else {
             return vec![];
         };
-        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        let ctx =
+            Ctx { kb: &self.kb, index: &self.index, config, now: self.now, drill: self.drill.is_some() };
         intake.raise_call(&ctx, question).unwrap_or_default()
     }
 
@@ -593,7 +607,8 @@ impl App {
             self.setup.paste(text);
             return vec![];
         };
-        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        let ctx =
+            Ctx { kb: &self.kb, index: &self.index, config, now: self.now, drill: self.drill.is_some() };
         match self.screen {
             ScreenId::Intake => self.intake.as_mut().map(|i| i.on_paste(&ctx, text).cmds).unwrap_or_default(),
             ScreenId::Cases => self.cases.on_paste(text),
@@ -618,7 +633,13 @@ impl App {
         match (self.config.as_ref(), self.screen) {
             (None, _) => self.setup.view(frame, body),
             (Some(config), screen) => {
-                let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                let ctx = Ctx {
+                    kb: &self.kb,
+                    index: &self.index,
+                    config,
+                    now: self.now,
+                    drill: self.drill.is_some(),
+                };
                 match screen {
                     ScreenId::Intake => {
                         let mut body = body;
@@ -654,7 +675,13 @@ impl App {
         }
         match (self.config.as_ref(), self.screen, self.call_prompt.is_none()) {
             (Some(config), ScreenId::Cases, true) => {
-                let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                let ctx = Ctx {
+                    kb: &self.kb,
+                    index: &self.index,
+                    config,
+                    now: self.now,
+                    drill: self.drill.is_some(),
+                };
                 widgets::footer_hints(frame, footer, &self.cases.hints(&ctx));
             }
             _ => widgets::footer(frame, footer, self.context()),
