@@ -1808,6 +1808,14 @@ impl HqStorage for SqliteStorage {
         self.read(move |conn| super::calls::open_calls(conn, &scope)).await
     }
 
+    async fn exceptions(
+        &self,
+        center: String,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<crate::console::model::ExceptionItem>, StorageError> {
+        self.read(move |conn| super::calls::exceptions(conn, &center, since)).await
+    }
+
     async fn queue(&self, scope: Scope) -> Result<Vec<crate::console::model::QueueCase>, StorageError> {
         self.read(move |conn| super::calls::queue(conn, &scope)).await
     }
