@@ -1378,4 +1378,70 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         assert_eq!(case_number("PF", "W03", d, 7), "PF-W03-20261130-0007");
     }
+
+    #[test]
+    fn a_refusal_and_a_conditional_lenient_need_an_approval_of_exactly_their_value() {
+        use crate::intake::rules::{Application, MaterialState as S, RejectReason, decide};
+        let kb = crate::kb::Kb::embedded().unwrap();
+        let mut item = kb.item("00013112700401").unwrap().clone();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let approve = |case: &mut Case, exception, value: &str| {
+            case.apply(&CaseEvent::ExceptionApproved {
+                exception,
+                value: value.into(),
+                supervisor: "赵敏".into(),
+                at: at("2026-11-30 09:10"),
+            })
+        };
+        // 不予受理: bound to the reason and the basis.
+        let refusal = Decision::Reject {
+            reason: RejectReason::NotEligible { reason: "未满十八周岁".into() },
+            basis: vec!["《行政许可法》第三十二条".into()],
+        };
+        let mut case = Case::default();
+        let (exception, value) = case.unapproved(&item, &refusal).unwrap();
+        assert_eq!(
+            (exception, value.as_str()),
+            (Exception::Refusal, "不符合条件：未满十八周岁｜依据：《行政许可法》第三十二条")
+        );
+        approve(&mut case, Exception::Refusal, "不符合条件：未满十六周岁｜依据：《行政许可法》第三十二条");
+        assert!(case.unapproved(&item, &refusal).is_some(), "an approval of another reason is void");
+        approve(&mut case, Exception::Refusal, &value);
+        assert_eq!(case.unapproved(&item, &refusal), None);
+        let other_basis = Decision::Reject {
+            reason: RejectReason::NotEligible { reason: "未满十八周岁".into() },
+            basis: vec!["《公司法》第二十九条".into()],
+        };
+        assert!(case.unapproved(&item, &other_basis).is_some(), "another basis voids it too");
+
+        // 容缺: an ordinary one needs nobody; one owing a material 容缺 only under a condition does.
+        let lenient: Vec<String> =
+            item.materials.iter().filter(|m| m.lenient).map(|m| m.id.clone()).collect();
+        assert!(!lenient.is_empty(), "the company item has 容缺 materials");
+        let mut app = Application { agrees_to_commitment: true, ..Application::default() };
+        for m in &item.materials {
+            app.states.insert(m.id.clone(), if m.id == lenient[0] { S::Missing } else { S::Ok });
+        }
+        app.answers = item.situations.iter().map(|s| (s.id.clone(), false)).collect();
+        let ordinary = decide(&item, &app, today, &kb.calendar).into_decision().unwrap();
+        assert_eq!(ordinary.label(), "容缺受理");
+        assert_eq!(Case::default().unapproved(&item, &ordinary), None);
+        let m = item.materials.iter_mut().find(|m| m.id == lenient[0]).unwrap();
+        m.lenient_condition = Some("已提交住所承诺书".into());
+        let name = m.name.clone();
+        let conditional = decide(&item, &app, today, &kb.calendar).into_decision().unwrap();
+        let mut case = Case::default();
+        let (exception, value) = case.unapproved(&item, &conditional).unwrap();
+        assert_eq!(
+            (exception, value.clone()),
+            (Exception::ConditionalLenient, format!("{name}（已提交住所承诺书）"))
+        );
+        approve(&mut case, Exception::ConditionalLenient, &value);
+        assert_eq!(case.unapproved(&item, &conditional), None);
+        // Termination: the case number and the rule.
+        assert_eq!(
+            termination_value("HRB-01-20261130-0001", ExpiryRule::WithholdResult),
+            "HRB-01-20261130-0001｜不予发证"
+        );
+    }
 }

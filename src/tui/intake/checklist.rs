@@ -520,7 +520,9 @@ impl ChecklistStep {
                         spans.push(Span::styled(" 核心", Style::new().fg(Color::Magenta)));
                     }
                     if m.lenient {
-                        spans.push(Span::styled(" 可容缺", Style::new().fg(Color::Cyan)));
+                        let tag =
+                            if m.lenient_condition.is_some() { " 附条件可容缺" } else { " 可容缺" };
+                        spans.push(Span::styled(tag, Style::new().fg(Color::Cyan)));
                     }
                     if crate::intake::rules::commitment_allowed(item, m) {
                         spans.push(Span::styled(" 可告知承诺", Style::new().fg(Color::Cyan)));
@@ -696,6 +698,10 @@ fn view_material_standard(item: &Item, m: &Material, frame: &mut Frame, area: Re
             "",
             Style::new().fg(Color::Green),
         ));
+    }
+    if let Some(c) = m.lenient_condition.as_ref().filter(|_| m.lenient) {
+        let text = format!("附条件容缺：{c}。以此容缺须主管确认条件成立（Enter 时输入主管姓名和 PIN）");
+        other.extend(styled(&text, column, "", "", Style::new().fg(Color::Cyan)));
     }
     let commitment = m.informed_commitment.as_ref();
     if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
