@@ -140,3 +140,52 @@ impl SupervisorPrompt {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn key(prompt: &mut SupervisorPrompt, code: KeyCode) -> PromptStep {
+        prompt.on_key(KeyEvent::new(code, KeyModifiers::NONE), Utc::now())
+    }
+
+    fn typed(prompt: &mut SupervisorPrompt, text: &str) {
+        for c in text.chars() {
+            key(prompt, KeyCode::Char(c));
+        }
+    }
+
+    /// The prompt drawn at `width`×`height`, as its text without blanks (wide characters leave
+    /// blank cells behind them).
+    fn screen(prompt: &SupervisorPrompt, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| prompt.view(f, f.area())).unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..height)
+            .flat_map(|y| (0..width).map(move |x| (x, y)))
+            .map(|(x, y)| buffer[(x, y)].symbol().to_string())
+            .filter(|s| !s.trim().is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_the_pin_is_masked_and_esc_cancels() {
+        let value = "不符合条件：申请人未满十八周岁｜依据：《中华人民共和国行政许可法》第三十二条第一款";
+        let mut prompt = SupervisorPrompt::new(Exception::Refusal, value);
+        typed(&mut prompt, "无此主管");
+        assert_eq!(key(&mut prompt, KeyCode::Enter), PromptStep::Open, "Enter on the name moves to the PIN");
+        typed(&mut prompt, "135790");
+        let shown = screen(&prompt, 60, 12);
+        assert!(shown.contains("主管PIN：******") && !shown.contains("135790"), "{shown}");
+        // The value is shown whole, wrapped, never cut: what the supervisor approves is all there.
+        assert!(shown.contains("第三十二条第一款"), "{shown}");
+        assert_eq!(key(&mut prompt, KeyCode::Enter), PromptStep::Open);
+        let refused = screen(&prompt, 60, 12);
+        assert!(refused.contains("本窗口没有名为无此主管的主管"), "{refused}");
+        assert!(refused.contains("主管姓名：▏"), "back on an empty name: {refused}");
+        assert_eq!(key(&mut prompt, KeyCode::Esc), PromptStep::Cancelled);
+        assert_eq!((prompt.exception(), prompt.value()), (Exception::Refusal, value));
+    }
+}
