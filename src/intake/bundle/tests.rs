@@ -1,0 +1,150 @@
+//! The bundle's checklist, questions and decisions on the embedded knowledge base.
+
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+
+use super::*;
+
+static KB: LazyLock<Kb> = LazyLock::new(|| Kb::embedded().expect("embedded KB loads"));
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 12, 3).expect("date")
+}
+
+fn company(optional: &[&str]) -> Selection<'static> {
+    let bundle = KB.bundle("企业开办").expect("bundle 企业开办");
+    let optional: Vec<String> = optional.iter().map(|s| s.to_string()).collect();
+    Selection::new(&KB, bundle, &optional).expect("selection")
+}
+
+/// Every question answered 否 and every material the applicant brings marked 合格.
+fn all_fine(sel: &Selection) -> BundleApplication {
+    let mut app = BundleApplication::default();
+    for s in union_situations(sel) {
+        app.answers.insert(s.key, false);
+    }
+    for m in union_materials(sel) {
+        app.states.insert(m.key, MaterialState::Ok);
+    }
+    app
+}
+
+fn labels(outcome: &BundleOutcome) -> Vec<(String, String)> {
+    outcome.items.iter().map(|o| (o.code.clone(), o.label())).collect()
+}
+
+#[test]
+fn required_items_and_the_chosen_optional_ones_in_bundle_order() {
+    let codes = |sel: &Selection| sel.items.iter().map(|i| i.code.clone()).collect::<Vec<_>>();
+    assert_eq!(codes(&company(&[])), ["00013112700401", "SW0003"]);
+    assert_eq!(codes(&company(&["GJJ0003", "SW0001"])), ["00013112700401", "SW0003", "SW0001", "GJJ0003"]);
+    let bundle = KB.bundle("company_startup").expect("by id");
+    assert!(Selection::new(&KB, bundle, &["SW0003".into()]).unwrap_err().contains("必办事项"));
+    assert!(Selection::new(&KB, bundle, &["GA0003".into()]).unwrap_err().contains("不是一件事"));
+}
+
+#[test]
+fn a_shared_material_is_one_row_with_every_item_that_needs_it() {
+    let sel = company(&["SW0001", "GJJ0003"]);
+    let rows = union_materials(&sel);
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let unique: std::collections::HashSet<&str> = keys.iter().copied().collect();
+    assert_eq!(keys.len(), unique.len(), "each material once: {keys:?}");
+    // The licence the registration issues is not asked of the applicant by the tax office or the
+    // housing fund.
+    let licence = rows.iter().find(|r| r.key == "business_licence").expect("licence row");
+    assert_eq!(licence.needs.iter().map(|n| n.code.as_str()).collect::<Vec<_>>(), ["SW0003", "GJJ0003"]);
+    assert!(licence.all_provided());
+    assert!(licence.needs.iter().all(|n| n.provided_by.as_deref() == Some("00013112700401")));
+    // An item's own application form stays its own.
+    assert!(keys.contains(&"00013112700401/application_form"));
+    assert!(keys.contains(&"SW0003/tax_info_form"));
+}
+
+#[test]
+fn the_same_situation_worded_alike_is_asked_once() {
+    let bundle = KB.bundle("残疾人服务").expect("bundle");
+    let sel = Selection::new(&KB, bundle, &["MZ0005".into(), "CL0003".into()]).expect("selection");
+    let rows = union_situations(&sel);
+    // CL0001 and MZ0005 word `guardian` differently from CL0003: asked per item.
+    let id_card = union_materials(&sel).into_iter().find(|r| r.key == "id_card").expect("id card");
+    assert_eq!(id_card.needs.len(), 2, "{id_card:?}");
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    assert!(keys.iter().filter(|k| k.ends_with("guardian")).count() >= 2, "{keys:?}");
+    // `agent` of the registration and of the tax office ask different things.
+    let company_rows = union_situations(&company(&[]));
+    let agent: Vec<&str> = company_rows.iter().filter(|r| r.id == "agent").map(|r| r.key.as_str()).collect();
+    assert_eq!(agent, ["00013112700401/agent", "SW0003/agent"]);
+}
+
+#[test]
+fn everything_fine_accepts_every_item_and_the_bundle() {
+    let sel = company(&["SW0001", "GJJ0003"]);
+    let out = decide_bundle(&sel, &all_fine(&sel), today(), &KB.calendar);
+    assert_eq!(out.decision, BundleDecision::Accept, "{:?}", labels(&out));
+    assert!(out.items.iter().all(|o| o.label() == "受理"));
+    assert_eq!(out.items[2].waits_for, ["00013112700401", "SW0003"]);
+}
+
+#[test]
+fn an_open_question_keeps_the_bundle_unanswered() {
+    let sel = company(&[]);
+    let mut app = all_fine(&sel);
+    app.answers.remove("SW0003/agent");
+    let out = decide_bundle(&sel, &app, today(), &KB.calendar);
+    assert_eq!(out.decision, BundleDecision::Unanswered);
+    assert_eq!(out.items[0].outcome.label(), "受理");
+}
+
+#[test]
+fn a_registration_not_accepted_holds_back_every_item_after_it() {
+    let sel = company(&["GJJ0003"]);
+    let mut app = all_fine(&sel);
+    app.states.insert("00013112700401/articles".into(), MaterialState::Missing);
+    let out = decide_bundle(&sel, &app, today(), &KB.calendar);
+    assert_eq!(out.decision, BundleDecision::NoticeOfDeficiency, "{:?}", labels(&out));
+    assert_eq!(out.items[0].label(), "一次性告知");
+    assert_eq!(out.items[1].label(), "待前序事项受理（00013112700401）");
+    assert_eq!(out.items[1].blocked_by, ["00013112700401"]);
+    let missing = out.deficiencies(&sel);
+    assert_eq!(missing.len(), 1);
+    assert_eq!(missing[0].deficiency.name, "公司章程");
+}
+
+#[test]
+fn one_item_short_gives_a_partial_acceptance_and_one_list() {
+    let sel = company(&["GJJ0003"]);
+    let mut app = all_fine(&sel);
+    app.states.insert("GJJ0003/registration_form".into(), MaterialState::Missing);
+    app.states.insert("legal_rep_identity".into(), MaterialState::Missing);
+    let out = decide_bundle(&sel, &app, today(), &KB.calendar);
+    assert_eq!(out.decision, BundleDecision::Partial, "{:?}", labels(&out));
+    assert!(out.items[0].accepted() && out.items[1].accepted());
+    assert_eq!(out.items[2].label(), "一次性告知");
+    let missing: Vec<(String, Vec<String>)> =
+        out.deficiencies(&sel).into_iter().map(|d| (d.key, d.items)).collect();
+    assert_eq!(
+        missing,
+        [
+            ("GJJ0003/registration_form".to_string(), vec!["GJJ0003".to_string()]),
+            ("legal_rep_identity".to_string(), vec!["GJJ0003".to_string()]),
+        ]
+    );
+}
+
+#[test]
+fn a_shared_material_missing_is_listed_once_for_every_item() {
+    let bundle = KB.bundle("残疾人服务").expect("bundle");
+    let sel = Selection::new(&KB, bundle, &["CL0003".into()]).expect("selection");
+    let mut app = all_fine(&sel);
+    // 恰好一项 groups: the applicant comes in person and asks for 先购后补.
+    app.answers.insert("in_person".into(), true);
+    app.answers.insert("self_purchase".into(), true);
+    app.states.insert("id_card".into(), MaterialState::Missing);
+    let out = decide_bundle(&sel, &app, today(), &KB.calendar);
+    assert_eq!(out.decision, BundleDecision::NoticeOfDeficiency, "{:?}", labels(&out));
+    let missing = out.deficiencies(&sel);
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0].items, ["CL0001", "CL0003"]);
+}
