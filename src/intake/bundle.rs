@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::case::{Case, CaseEvent};
 use super::rules::{Application, Decision, Deficiency, Outcome, decide};
 use crate::kb::terms::{CenterLevel, MaterialState};
 use crate::kb::{Bundle, Calendar, Item, Kb};
@@ -392,9 +393,6 @@ pub fn decide_bundle(
     BundleOutcome { decision, items }
 }
 
-#[cfg(test)]
-mod tests;
-
 /// A bundle's guide as lines of text (`kb show BUNDLE`, the desk's browser): its items in order
 /// with what each waits for, the data typed once, and the checklist of every item chosen.
 pub fn guide(kb: &Kb, bundle: &Bundle) -> Vec<String> {
@@ -460,3 +458,131 @@ pub fn needs_text(needs: &[Need]) -> String {
     let codes: Vec<&str> = needs.iter().map(|n| n.code.as_str()).collect();
     codes.join("、")
 }
+
+/// The selection a bundle intake's case recorded ([`crate::intake::case::CaseEvent::BundleChosen`]).
+pub fn case_selection<'k>(kb: &'k Kb, case: &Case) -> Result<Selection<'k>, String> {
+    let choice = case.bundle_choice.as_ref().ok_or("本件不是一件事")?;
+    let bundle = kb.bundle(&choice.bundle).ok_or_else(|| format!("知识库中没有一件事 {}", choice.bundle))?;
+    let optional: Vec<String> =
+        choice.items.iter().filter(|c| bundle.member(c).is_some_and(|m| m.optional)).cloned().collect();
+    let sel = Selection::new(kb, bundle, &optional)?;
+    if sel.items.iter().map(|i| &i.code).ne(choice.items.iter()) {
+        return Err(format!("一件事“{}”的事项与知识库不一致：{}", bundle.name, choice.items.join("、")));
+    }
+    Ok(sel)
+}
+
+/// What a bundle intake's case recorded, as the rules read it (`here`: where this window is).
+pub fn case_application(case: &Case, here: CenterLevel) -> BundleApplication {
+    BundleApplication {
+        states: case.materials.clone(),
+        answers: case.answers.clone(),
+        agrees_to_commitment: case.agrees_to_commitment,
+        bad_credit: case.bad_credit,
+        here,
+    }
+}
+
+/// One item of a bundle's intake as an ordinary case, ready to be journaled by the store (which
+/// adds `started`, the [`CaseEvent::BundleMember`] link with the numbers, and `finished`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubCase {
+    /// The item's code.
+    pub code: String,
+    /// What the intake recorded, restated for this item alone: the item, its answers and marks by
+    /// its own ids, the applicant data typed once, delivery, rating.
+    pub events: Vec<CaseEvent>,
+    /// The item's final decision at the window.
+    pub decision: Decision,
+    /// Items the back office decides first.
+    pub waits_for: Vec<String>,
+    /// This item's materials an earlier item's result provides.
+    pub provided: Vec<String>,
+}
+
+/// Splits a bundle intake into one ordinary case per chosen item (DESIGN: one case number, a
+/// sub-case per item). Each sub-case's decision is the item's own, except that an item whose
+/// predecessor is not accepted cannot be: it gets 一次性告知 listing what its predecessors lack
+/// (or 不予受理 when a predecessor was refused), so the applicant comes back once for all.
+/// Refused while a question is open.
+pub fn split(kb: &Kb, case: &Case, here: CenterLevel, today: NaiveDate) -> Result<Vec<SubCase>, String> {
+    let sel = case_selection(kb, case)?;
+    let app = case_application(case, here);
+    let result = decide_bundle(&sel, &app, today, &kb.calendar);
+    if result.decision == BundleDecision::Unanswered {
+        return Err("还有情形未回答，不能办结".into());
+    }
+    let version = case.kb_version.clone().unwrap_or_else(|| kb.meta.version.clone());
+    let mut common: Vec<CaseEvent> = vec![CaseEvent::ApplicantKindSet { kind: case.applicant_kind }];
+    common.extend(
+        case.fields.iter().map(|(field, value)| CaseEvent::FieldSet { field: *field, value: value.clone() }),
+    );
+    common.push(CaseEvent::DeliverySet { delivery: case.delivery });
+    if let Some(level) = case.rating {
+        common.push(CaseEvent::Rated { level });
+    }
+    let mut out = Vec::new();
+    for (item, outcome) in sel.items.iter().zip(&result.items) {
+        let single = item_application(&sel, item, &app);
+        let mut events = vec![CaseEvent::ItemChosen { code: item.code.clone(), kb_version: version.clone() }];
+        events.extend(
+            single
+                .answers
+                .iter()
+                .map(|(id, holds)| CaseEvent::SituationSet { id: id.clone(), holds: *holds }),
+        );
+        events.extend(
+            single
+                .states
+                .iter()
+                .map(|(id, state)| CaseEvent::MaterialMarked { id: id.clone(), state: Some(state.clone()) }),
+        );
+        events.push(CaseEvent::CommitmentAgreed { agrees: case.agrees_to_commitment });
+        events.push(CaseEvent::BadCreditSet { bad: case.bad_credit });
+        events.extend(common.iter().cloned());
+        let own = outcome.outcome.decision().cloned().ok_or("还有情形未回答，不能办结")?;
+        let decision =
+            if outcome.blocked_by.is_empty() { own } else { held_back(&result, &outcome.blocked_by) };
+        let provided = item
+            .materials
+            .iter()
+            .filter(|m| m.uses.as_deref().is_some_and(|u| sel.provider(&item.code, u).is_some()))
+            .map(|m| m.id.clone())
+            .collect();
+        out.push(SubCase {
+            code: item.code.clone(),
+            events,
+            decision,
+            waits_for: outcome.waits_for.clone(),
+            provided,
+        });
+    }
+    Ok(out)
+}
+
+/// The decision of an item held back by predecessors not accepted: 不予受理 when one of them was
+/// refused, else 一次性告知 with what they lack.
+fn held_back(result: &BundleOutcome, blocked_by: &[String]) -> Decision {
+    let before: Vec<&ItemOutcome> = result.items.iter().filter(|o| blocked_by.contains(&o.code)).collect();
+    if let Some((o, Decision::Reject { basis, .. })) = before
+        .iter()
+        .find_map(|o| o.outcome.decision().filter(|d| matches!(d, Decision::Reject { .. })).map(|d| (o, d)))
+    {
+        return Decision::Reject {
+            reason: super::rules::RejectReason::NotEligible {
+                reason: format!("前序事项 {}（{}）不予受理，本事项不能单独办理", o.name, o.code),
+            },
+            basis: basis.clone(),
+        };
+    }
+    let mut deficiencies: Vec<Deficiency> = Vec::new();
+    for o in &before {
+        if let Some(Decision::NoticeOfDeficiency { deficiencies: d, .. }) = o.outcome.decision() {
+            deficiencies.extend(d.iter().filter(|x| !deficiencies.contains(x)).cloned().collect::<Vec<_>>());
+        }
+    }
+    Decision::NoticeOfDeficiency { deficiencies, lenient_possible: false }
+}
+
+#[cfg(test)]
+mod tests;

@@ -148,3 +148,76 @@ fn a_shared_material_missing_is_listed_once_for_every_item() {
     assert_eq!(missing.len(), 1, "{missing:?}");
     assert_eq!(missing[0].items, ["CL0001", "CL0003"]);
 }
+
+/// A bundle intake's case for 企业开办 with the housing fund, every question answered 否 and every
+/// material brought 合格 except those in `missing`.
+fn company_case(missing: &[&str]) -> crate::intake::case::Case {
+    use crate::intake::case::{ApplicantKind, Case, CaseEvent, Field};
+    let sel = company(&["GJJ0003"]);
+    let mut case = Case::default();
+    case.apply(&CaseEvent::BundleChosen {
+        bundle: "company_startup".into(),
+        items: sel.items.iter().map(|i| i.code.clone()).collect(),
+        kb_version: "test".into(),
+    });
+    let fine = all_fine(&sel);
+    for (key, holds) in fine.answers {
+        case.apply(&CaseEvent::SituationSet { id: key, holds });
+    }
+    for (key, state) in fine.states {
+        let state = if missing.contains(&key.as_str()) { MaterialState::Missing } else { state };
+        case.apply(&CaseEvent::MaterialMarked { id: key, state: Some(state) });
+    }
+    case.apply(&CaseEvent::ApplicantKindSet { kind: ApplicantKind::ProposedOrganisation });
+    case.apply(&CaseEvent::FieldSet {
+        field: Field::ApplicantName,
+        value: "哈尔滨松北示例科技有限公司".into(),
+    });
+    case
+}
+
+#[test]
+fn a_bundle_case_splits_into_one_ordinary_case_per_item() {
+    use crate::intake::case::{Case, CaseEvent, Field};
+    let case = company_case(&[]);
+    let subs = split(&KB, &case, CenterLevel::District, today()).expect("split");
+    assert_eq!(
+        subs.iter().map(|s| s.code.as_str()).collect::<Vec<_>>(),
+        ["00013112700401", "SW0003", "GJJ0003"]
+    );
+    assert!(subs.iter().all(|s| s.decision.label() == "受理"));
+    // Each sub-case, folded alone, is the item's own case with its own ids, decided the same.
+    for sub in &subs {
+        let folded = Case::from_events(sub.events.iter());
+        assert_eq!(folded.item_code.as_deref(), Some(sub.code.as_str()));
+        assert_eq!(folded.field(Field::ApplicantName), "哈尔滨松北示例科技有限公司");
+        let item = KB.item(&sub.code).unwrap();
+        let app = folded.application(item, CenterLevel::District);
+        let decided = decide(item, &app, today(), &KB.calendar);
+        assert_eq!(decided.decision(), Some(&sub.decision), "{}", sub.code);
+        assert!(sub.events.iter().all(|e| !matches!(e, CaseEvent::BundleChosen { .. })));
+    }
+    // The housing fund gets the licence from the registration, not from the applicant.
+    assert_eq!(subs[2].provided, ["business_licence"]);
+    assert_eq!(subs[2].waits_for, ["00013112700401"]);
+}
+
+#[test]
+fn an_item_held_back_by_its_predecessor_gets_the_predecessors_notice() {
+    let case = company_case(&["00013112700401/articles"]);
+    let subs = split(&KB, &case, CenterLevel::District, today()).expect("split");
+    assert_eq!(subs[0].decision.label(), "一次性告知");
+    for sub in &subs[1..] {
+        let Decision::NoticeOfDeficiency { deficiencies, .. } = &sub.decision else {
+            panic!("{} should be held back: {:?}", sub.code, sub.decision)
+        };
+        assert_eq!(deficiencies.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["公司章程"]);
+    }
+}
+
+#[test]
+fn an_open_question_refuses_the_split() {
+    let mut case = company_case(&[]);
+    case.answers.remove("prior_approval");
+    assert!(split(&KB, &case, CenterLevel::District, today()).unwrap_err().contains("未回答"));
+}
