@@ -542,7 +542,7 @@ pub fn split(kb: &Kb, case: &Case, here: CenterLevel, today: NaiveDate) -> Resul
         events.extend(common.iter().cloned());
         let own = outcome.outcome.decision().cloned().ok_or("还有情形未回答，不能办结")?;
         let decision =
-            if outcome.blocked_by.is_empty() { own } else { held_back(&result, &outcome.blocked_by) };
+            if outcome.blocked_by.is_empty() { own } else { held_back(&result, &outcome.blocked_by, &own) };
         let provided = item
             .materials
             .iter()
@@ -561,8 +561,8 @@ pub fn split(kb: &Kb, case: &Case, here: CenterLevel, today: NaiveDate) -> Resul
 }
 
 /// The decision of an item held back by predecessors not accepted: 不予受理 when one of them was
-/// refused, else 一次性告知 with what they lack.
-fn held_back(result: &BundleOutcome, blocked_by: &[String]) -> Decision {
+/// refused, else 一次性告知 with what they lack and then what it lacks itself (`own`).
+fn held_back(result: &BundleOutcome, blocked_by: &[String], own: &Decision) -> Decision {
     let before: Vec<&ItemOutcome> = result.items.iter().filter(|o| blocked_by.contains(&o.code)).collect();
     if let Some((o, Decision::Reject { basis, .. })) = before
         .iter()
@@ -580,6 +580,13 @@ fn held_back(result: &BundleOutcome, blocked_by: &[String]) -> Decision {
         if let Some(Decision::NoticeOfDeficiency { deficiencies: d, .. }) = o.outcome.decision() {
             deficiencies.extend(d.iter().filter(|x| !deficiencies.contains(x)).cloned().collect::<Vec<_>>());
         }
+    }
+    match own {
+        Decision::NoticeOfDeficiency { deficiencies: d, .. } => deficiencies.extend(d.iter().cloned()),
+        Decision::AcceptPending { supplements, .. } => {
+            deficiencies.extend(supplements.iter().map(|s| s.deficiency.clone()));
+        }
+        Decision::Accept { .. } | Decision::Reject { .. } => {}
     }
     Decision::NoticeOfDeficiency { deficiencies, lenient_possible: false }
 }

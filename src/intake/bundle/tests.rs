@@ -221,3 +221,93 @@ fn an_open_question_refuses_the_split() {
     case.answers.remove("prior_approval");
     assert!(split(&KB, &case, CenterLevel::District, today()).unwrap_err().contains("未回答"));
 }
+
+/// The sub-cases of a split, folded and finished as the store would (numbers made up here).
+fn finished_subs(
+    case: &crate::intake::case::Case,
+) -> Vec<(crate::intake::case::Case, &'static crate::kb::Item)> {
+    use crate::intake::case::{Case, CaseEvent};
+    let subs = split(&KB, case, CenterLevel::District, today()).expect("split");
+    let items: Vec<String> = subs.iter().map(|s| s.code.clone()).collect();
+    let at = crate::time::parse_hall("2026-12-03 10:00").expect("time");
+    subs.into_iter()
+        .enumerate()
+        .map(|(i, sub)| {
+            let mut c = Case::from_events(sub.events.iter());
+            c.apply(&CaseEvent::BundleMember {
+                bundle: "company_startup".into(),
+                name: "企业开办".into(),
+                number: "PF-W03-20261203-0001".into(),
+                position: i as u16,
+                items: items.clone(),
+                waits_for: sub.waits_for.clone(),
+                provided: sub.provided.clone(),
+            });
+            c.apply(&CaseEvent::Finished {
+                number: format!("PF-W03-20261203-000{}", i + 1),
+                decision: sub.decision,
+                at,
+            });
+            let item = KB.item(&sub.code).expect("item");
+            (c, item)
+        })
+        .collect()
+}
+
+fn center() -> crate::intake::notice::Center {
+    crate::intake::notice::Center {
+        name: "松北区政务服务中心".into(),
+        window: "03".into(),
+        clerk: "王芳".into(),
+    }
+}
+
+fn table_rows(notice: &crate::intake::notice::Notice) -> Vec<Vec<String>> {
+    notice
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            crate::intake::notice::Block::Table { rows, .. } => Some(rows.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn one_notice_lists_everything_missing_across_the_bundle_once() {
+    use crate::intake::notice::{NoticeKind, bundle::bundle_notices};
+    // The registration lacks its articles (and so holds back the tax office and the fund); the
+    // fund also lacks its own form.
+    let case = company_case(&["00013112700401/articles", "GJJ0003/registration_form"]);
+    let subs = finished_subs(&case);
+    let pairs: Vec<(&crate::intake::case::Case, &crate::kb::Item)> =
+        subs.iter().map(|(c, i)| (c, *i)).collect();
+    let notices = bundle_notices(&pairs, &center(), &KB.calendar);
+    assert_eq!(notices.len(), 1, "{:?}", notices.iter().map(|n| n.kind).collect::<Vec<_>>());
+    let notice = &notices[0];
+    assert_eq!(notice.kind, NoticeKind::Deficiency);
+    assert_eq!(notice.number, "PF-W03-20261203-0001", "the bundle's number");
+    let rows = table_rows(notice);
+    let names: Vec<&str> = rows.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(names, ["公司章程", "住房公积金单位缴存登记表"], "{rows:?}");
+    assert!(
+        rows[0][4].contains("有限责任公司设立登记") && rows[0][4].contains("住房公积金单位缴存登记"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn accepted_items_get_their_own_notices_beside_the_one_list() {
+    use crate::intake::notice::{NoticeKind, bundle::bundle_notices};
+    let case = company_case(&["GJJ0003/registration_form"]);
+    let subs = finished_subs(&case);
+    let pairs: Vec<(&crate::intake::case::Case, &crate::kb::Item)> =
+        subs.iter().map(|(c, i)| (c, *i)).collect();
+    let notices = bundle_notices(&pairs, &center(), &KB.calendar);
+    let kinds: Vec<(NoticeKind, &str)> = notices.iter().map(|n| (n.kind, n.number.as_str())).collect();
+    assert!(kinds.contains(&(NoticeKind::Acceptance, "PF-W03-20261203-0001")), "{kinds:?}");
+    assert!(kinds.contains(&(NoticeKind::Acceptance, "PF-W03-20261203-0002")), "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|(k, _)| *k == NoticeKind::Deficiency).count(), 1, "{kinds:?}");
+    let deficiency = notices.iter().find(|n| n.kind == NoticeKind::Deficiency).unwrap();
+    assert_eq!(table_rows(deficiency).len(), 1);
+}
