@@ -334,6 +334,9 @@ pub enum CaseEvent {
         position: u16,
         /// Codes of every item of this application of the bundle, in order.
         items: Vec<String>,
+        /// The sub-cases' numbers, in the same order (the back office finds a predecessor's).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        numbers: Vec<String>,
         /// Codes of the items the back office decides before this one.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         waits_for: Vec<String>,
@@ -716,10 +719,25 @@ pub struct BundleLink {
     pub position: u16,
     /// Every item of the application, in order.
     pub items: Vec<String>,
+    /// The sub-cases' numbers, in the same order.
+    pub numbers: Vec<String>,
     /// Items the back office decides before this one.
     pub waits_for: Vec<String>,
     /// Materials an earlier item's result provides.
     pub provided: Vec<String>,
+}
+
+impl BundleLink {
+    /// The numbers of the sub-cases this one waits for, with their item codes.
+    pub fn predecessors(&self) -> Vec<(&str, &str)> {
+        self.waits_for
+            .iter()
+            .filter_map(|code| {
+                let at = self.items.iter().position(|c| c == code)?;
+                Some((code.as_str(), self.numbers.get(at)?.as_str()))
+            })
+            .collect()
+    }
 }
 
 impl Case {
@@ -909,13 +927,23 @@ impl Case {
                 self.item_code = None;
                 self.kb_version = Some(kb_version.clone());
             }
-            CaseEvent::BundleMember { bundle, name, number, position, items, waits_for, provided } => {
+            CaseEvent::BundleMember {
+                bundle,
+                name,
+                number,
+                position,
+                items,
+                numbers,
+                waits_for,
+                provided,
+            } => {
                 self.bundle = Some(BundleLink {
                     bundle: bundle.clone(),
                     name: name.clone(),
                     number: number.clone(),
                     position: *position,
                     items: items.clone(),
+                    numbers: numbers.clone(),
                     waits_for: waits_for.clone(),
                     provided: provided.clone(),
                 });

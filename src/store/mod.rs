@@ -507,6 +507,7 @@ impl Store {
                 number: bundle_number.clone(),
                 position: u16::try_from(position).unwrap_or(u16::MAX),
                 items: items.clone(),
+                numbers: numbers.clone(),
                 waits_for: sub.waits_for,
                 provided: sub.provided,
             };

@@ -498,6 +498,11 @@ fn a_bundle_finishes_as_one_number_and_an_ordinary_case_per_item() {
             ("PF-W03-20261130-0001", position as u16, "企业开办")
         );
         assert_eq!(link.items, items);
+        assert_eq!(link.numbers, numbers);
+        let before: Vec<(&str, &str)> = link.predecessors();
+        let expected: Vec<(&str, &str)> =
+            if position == 0 { Vec::new() } else { vec![("00013112700401", "PF-W03-20261130-0001")] };
+        assert_eq!(before, expected);
     }
     let outbox = store.outbox_pending(100).unwrap();
     assert!(outbox.iter().all(|e| e.case_id != draft), "the intake's own journal stays on the desk");

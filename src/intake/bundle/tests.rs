@@ -240,6 +240,7 @@ fn finished_subs(
                 number: "PF-W03-20261203-0001".into(),
                 position: i as u16,
                 items: items.clone(),
+                numbers: (1..=items.len()).map(|n| format!("PF-W03-20261203-000{n}")).collect(),
                 waits_for: sub.waits_for.clone(),
                 provided: sub.provided.clone(),
             });
