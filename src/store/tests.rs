@@ -513,3 +513,41 @@ fn a_bundle_finishes_as_one_number_and_an_ordinary_case_per_item() {
         store.finish_bundle(&plain, "PF", "W03", "企业开办", Vec::new(), at("2026-11-30 10:01")).is_err()
     );
 }
+
+#[test]
+fn a_bundle_is_handed_over_once_every_accepted_item_has_its_result() {
+    use crate::intake::bundle::SubCase;
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let draft = store.create_case(at("2026-11-30 09:00")).unwrap();
+    let chosen = CaseEvent::BundleChosen {
+        bundle: "company_startup".into(),
+        items: vec!["00013112700401".into(), "SW0003".into()],
+        kb_version: "t".into(),
+    };
+    store.append(&draft, chosen, at("2026-11-30 09:01")).unwrap();
+    let sub = |code: &str| SubCase {
+        code: code.into(),
+        events: vec![CaseEvent::ItemChosen { code: code.into(), kb_version: "t".into() }],
+        decision: accept(),
+        waits_for: Vec::new(),
+        provided: Vec::new(),
+    };
+    let made = store
+        .finish_bundle(
+            &draft,
+            "PF",
+            "W03",
+            "企业开办",
+            vec![sub("00013112700401"), sub("SW0003")],
+            at("2026-11-30 09:20"),
+        )
+        .unwrap();
+    let approve = |store: &mut Store, number: &str, t: &str| {
+        store.record_decision(number, "准予", r#"{"decision":{"decision":"approve"}}"#, at(t)).unwrap();
+    };
+    approve(&mut store, &made[0].1, "2026-12-01 10:00");
+    assert!(store.ready_for_handover().unwrap().is_empty(), "the tax office has not decided yet");
+    approve(&mut store, &made[1].1, "2026-12-01 11:00");
+    let rows: Vec<String> = store.ready_for_handover().unwrap().into_iter().map(|r| r.number).collect();
+    assert_eq!(rows, [made[0].1.clone(), made[1].1.clone()], "both results, together");
+}
