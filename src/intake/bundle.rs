@@ -109,11 +109,18 @@ impl UnionMaterial {
     }
 }
 
-/// The key of an item's material in the union checklist.
+/// The key of an item's material in the union checklist: the shared material's id for the item's
+/// first use of it, else `CODE/material`. A second use in one item is another document (RS0016
+/// asks for the heir's 身份证 and the deceased's), so it gets a row of its own.
 fn material_key(item: &Item, material: &crate::kb::Material) -> String {
     match &material.uses {
-        Some(shared) => shared.clone(),
-        None => format!("{}/{}", item.code, material.id),
+        Some(shared)
+            if item.materials.iter().find(|m| m.uses.as_ref() == Some(shared)).map(|m| &m.id)
+                == Some(&material.id) =>
+        {
+            shared.clone()
+        }
+        _ => format!("{}/{}", item.code, material.id),
     }
 }
 

@@ -312,3 +312,20 @@ fn accepted_items_get_their_own_notices_beside_the_one_list() {
     let deficiency = notices.iter().find(|n| n.kind == NoticeKind::Deficiency).unwrap();
     assert_eq!(table_rows(deficiency).len(), 1);
 }
+
+#[test]
+fn two_uses_of_one_shared_material_in_an_item_are_two_documents() {
+    // RS0016 asks for the heir's 身份证 and the deceased's: one joins the applicant's row, the
+    // other is a row of its own, and no row names an item twice.
+    let bundle = KB.bundle("身后一件事").expect("bundle 身后一件事");
+    let sel = Selection::new(&KB, bundle, &["RS0016".to_string()]).expect("selection");
+    let rows = union_materials(&sel);
+    let id_card = rows.iter().find(|r| r.key == "id_card").expect("id card row");
+    assert_eq!(needs_text(&id_card.needs), "GA0005、RS0016");
+    assert!(rows.iter().any(|r| r.key == "RS0016/insured_id"), "the deceased's ID has its own row");
+    for row in &rows {
+        let mut codes: Vec<&str> = row.needs.iter().map(|n| n.code.as_str()).collect();
+        codes.dedup();
+        assert_eq!(codes.len(), row.needs.len(), "{} names an item twice", row.key);
+    }
+}
