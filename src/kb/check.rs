@@ -213,29 +213,46 @@ enum Clean {
 /// material) or is a draft item is left out, for [`Reporter::parse_item`] or [`Reporter::parse`]
 /// to parse again and report; for the others they would return the same value and report nothing.
 fn clean_files(source: &KbSource, library: &super::library::Library) -> Vec<Option<Clean>> {
-    let clean = |file: &KbFile| match file.path.split('/').next() {
+    // The embedded files come parsed from JSON made at build time (see `prebuilt_table`).
+    let table = |index: usize, file: &KbFile| {
+        super::source::prebuilt_table(index, file).or_else(|| toml::from_str::<toml::Table>(&file.text).ok())
+    };
+    let clean = |(index, file): (usize, &KbFile)| match file.path.split('/').next() {
         Some("items") => {
-            let mut table = toml::from_str::<toml::Table>(&file.text).ok()?;
+            let mut table = table(index, file)?;
             if !library.resolve(&mut table).is_empty() || super::draft::is_draft(&table) {
                 return None;
             }
             Item::deserialize(toml::Value::Table(table)).ok().map(|item| Clean::Item(Box::new(item)))
         }
-        Some("forms") => toml::from_str(&file.text).ok().map(|f| Clean::Form(Box::new(f))),
-        Some("drills") => toml::from_str(&file.text).ok().map(|d| Clean::Drill(Box::new(d))),
+        Some("forms") => match super::source::prebuilt_table(index, file) {
+            Some(table) => Form::deserialize(toml::Value::Table(table)).ok(),
+            None => toml::from_str(&file.text).ok(),
+        }
+        .map(|f| Clean::Form(Box::new(f))),
+        Some("drills") => match super::source::prebuilt_table(index, file) {
+            Some(table) => Drill::deserialize(toml::Value::Table(table)).ok(),
+            None => toml::from_str(&file.text).ok(),
+        }
+        .map(|d| Clean::Drill(Box::new(d))),
         _ => None,
     };
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     // A thread costs about as much as parsing a small item: only split real work.
     let chunk = source.files.len().div_ceil(threads).max(16);
     if threads == 1 || source.files.len() <= chunk {
-        return source.files.iter().map(clean).collect();
+        return source.files.iter().enumerate().map(clean).collect();
     }
     std::thread::scope(|scope| {
         let parts: Vec<_> = source
             .files
             .chunks(chunk)
-            .map(|files| scope.spawn(move || files.iter().map(clean).collect::<Vec<_>>()))
+            .enumerate()
+            .map(|(c, files)| {
+                scope.spawn(move || {
+                    files.iter().enumerate().map(|(k, f)| clean((c * chunk + k, f))).collect::<Vec<_>>()
+                })
+            })
             .collect();
         // A panicking parser (none is known) leaves its files to the reporting parse.
         parts
