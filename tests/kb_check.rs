@@ -181,10 +181,18 @@ fn drill_leaving_a_situation_unanswered() {
 }
 
 #[test]
+fn lenient_condition_on_a_material_not_lenient() {
+    assert_reported(
+        "items/LENIENTCOND.toml:38:1: materials[1].lenient_condition",
+        "写了容缺条件，但材料未标记为可容缺",
+    );
+}
+
+#[test]
 fn count_line_and_exit_code() {
     let (lines, last, code) = broken_kb_problems();
     assert_eq!(last, format!("发现 {} 个问题", lines.len()));
-    assert_eq!(lines.len(), 42, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
+    assert_eq!(lines.len(), 43, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
     assert_eq!(code, 1);
 }
 

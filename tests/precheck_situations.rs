@@ -56,6 +56,10 @@ fn answers_decide_and_a_bare_situation_means_yes() {
     let json = precheck(&refused);
     assert_eq!(json["decision"], "reject", "{json:#}");
     assert!(json["basis"].to_string().contains("居住证暂行条例"), "{json:#}");
+    // A 不予受理 is final only with a supervisor's approval of its reason and basis.
+    assert_eq!(json["supervisor"]["exception"], "refusal", "{json:#}");
+    assert!(json["supervisor"]["value"].as_str().is_some_and(|v| v.contains("｜依据：")), "{json:#}");
+    assert!(precheck(&answers).get("supervisor").is_none(), "an acceptance needs nobody");
     let out = yichuang(["precheck", "GA0002", "--situation=agent=也许"]);
     assert_ne!(code(&out), 0);
     assert!(common::stderr(&out).contains("应为 是 或 否"), "{}", common::stderr(&out));

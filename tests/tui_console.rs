@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use yichuang::console::app::{Console, ConsoleMsg};
-use yichuang::console::model::{CallItem, ConsoleCmd, QueueCase};
+use yichuang::console::model::{CallItem, ConsoleCmd, ExceptionItem, QueueCase};
 use yichuang::intake::approval::ApprovalDecision;
 use yichuang::intake::call::{CallSnapshot, CallState, MaterialLine};
 
@@ -243,4 +243,81 @@ fn decide_approve_refuse_and_request_correction() {
             }
         }]
     );
+}
+
+/// The center's exceptions as HQ serves them to a supervisor: newest first, one of yesterday.
+fn exceptions() -> Vec<ExceptionItem> {
+    let item =
+        |kind: &str, label: &str, number: &str, value: &str, clerk: &str, at: DateTime<Utc>| ExceptionItem {
+            case_id: format!("case-{number}"),
+            number: Some(number.into()),
+            item_name: "有限责任公司设立登记".into(),
+            kind: kind.into(),
+            label: label.into(),
+            value: value.into(),
+            window: "HRBDL-05".into(),
+            clerk: Some(clerk.into()),
+            supervisor: "赵敏".into(),
+            at,
+        };
+    vec![
+        item(
+            "refusal",
+            "不予受理",
+            "HRBDL-05-20261130-0007",
+            "不符合条件：申请人未满十八周岁｜依据：《中华人民共和国行政许可法》第三十二条",
+            "王芳",
+            at(8, 55, 0),
+        ),
+        item(
+            "termination",
+            "终止案件",
+            "HRBDL-05-20261120-0002",
+            "HRBDL-05-20261120-0002｜终止受理",
+            "李强",
+            at(8, 30, 0),
+        ),
+        item(
+            "credit_code_warning",
+            "统一社会信用代码校验码不符",
+            "HRBDL-06-20261129-0011",
+            "91350100M000100Y44",
+            "王芳",
+            at(8, 0, 0) - chrono::Duration::days(1),
+        ),
+    ]
+}
+
+#[test]
+fn a_supervisor_sees_the_centers_exceptions_with_who_asked_and_who_approved() {
+    let mut c = console().supervising();
+    c.update(ConsoleMsg::Exceptions(exceptions()));
+    // Under the approver's three lists, one line counts them; an approver's console has none.
+    let lists = screen(&c, 120, 40);
+    assert!(lists.contains("例外审批：今天 2 项，近 7 天 3 项（Tab 查看）"), "{lists}");
+    assert!(!screen(&console(), 120, 40).contains("例外审批"));
+    for _ in 0..3 {
+        key(&mut c, KeyCode::Tab);
+    }
+    let wide = screen(&c, 120, 40);
+    assert!(wide.contains("今天 08:55 不予受理 HRBDL-05-20261130-0007 王芳→赵敏"), "{wide}");
+    assert!(wide.contains("11-29 08:00 统一社会信用代码校验码不符"), "{wide}");
+    assert!(wide.contains("审批主管 赵敏 | 2026-11-30 08:55"), "{wide}");
+    insta::assert_snapshot!("console_exceptions_120x40", wide);
+    let narrow = screen(&c, 80, 24);
+    assert!(narrow.contains("今天 08:55 不予受理 HRBDL-05-20261130-0007 王芳→赵敏"), "{narrow}");
+    insta::assert_snapshot!("console_exceptions_80x24", narrow);
+    // A fresh list keeps the selection on the exception it was on; Enter decides nothing here.
+    key(&mut c, KeyCode::Down);
+    let mut newer = exceptions();
+    newer.insert(0, ExceptionItem { case_id: "case-new".into(), at: at(9, 0, 0), ..newer[0].clone() });
+    c.update(ConsoleMsg::Exceptions(newer));
+    let kept = screen(&c, 120, 40);
+    assert!(
+        kept.contains("> 今天 08:30 终止案件") && kept.contains(" 终止案件 HRBDL-05-20261120-0002"),
+        "{kept}"
+    );
+    assert!(key(&mut c, KeyCode::Enter).is_empty());
+    key(&mut c, KeyCode::Tab);
+    assert!(screen(&c, 120, 40).contains(" 振铃 1 "), "Tab goes round to the ringing calls");
 }

@@ -8,6 +8,7 @@ use desk_support::{Desk, monday_morning, small_kb};
 use yichuang::intake::case::{Field, Step};
 use yichuang::intake::rules::MaterialState;
 use yichuang::kb::Kb;
+use yichuang::store::clerks::ClerkRole;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -118,6 +119,57 @@ fn lenient_intake_needs_the_applicants_agreement() {
     assert_eq!(intake.step(), Step::Done);
     assert_eq!(intake.case.pending_supplements().len(), 1);
     snap(&desk, "intake_done_lenient");
+}
+
+/// A 容缺 of a material the KB lets follow only under a condition: the supervisor confirms it
+/// before the intake goes on (the same prompt as every exception, `src/tui/approval.rs`).
+#[test]
+fn a_conditional_lenient_material_needs_a_supervisor_to_confirm_its_condition() {
+    let mut kb = (*small_kb()).clone();
+    let item = kb.items.iter_mut().find(|i| i.code == "00013112700401").unwrap();
+    let premises = item.materials.iter_mut().find(|m| m.id == "premises").unwrap();
+    premises.lenient_condition = Some("已提交住所信息申报承诺书".into());
+    let mut desk = Desk::new(std::sync::Arc::new(kb), monday_morning());
+    to_checklist(&mut desk);
+    for key in ['1', '1', '1', '1', '3'] {
+        desk.key(KeyCode::Char(key));
+    }
+    desk.key(KeyCode::Char('y'));
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("当前决定： 容缺受理") && screen.contains("附条件容缺须经主管审批"), "{screen}");
+    assert!(screen.contains("附条件可容缺"), "the row says the 容缺 is conditional: {screen}");
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("主管授权") && screen.contains("已提交住所信息申报承诺书"), "{screen}");
+    assert_eq!(step(&desk), Step::Checklist);
+    // A clerk who is not a supervisor is refused; the supervisor's PIN moves the intake on.
+    yichuang::store::clerks::set_desk_credentials(vec![
+        credential("李强", "112233", ClerkRole::Clerk),
+        credential("赵敏", "556677", ClerkRole::Supervisor),
+    ]);
+    for (name, pin) in [("李强", "112233"), ("赵敏", "556677")] {
+        desk.type_text(name);
+        desk.key(KeyCode::Tab);
+        desk.type_text(pin);
+        desk.key(KeyCode::Enter);
+    }
+    assert_eq!(step(&desk), Step::Applicant);
+    let case = &desk.app.intake().unwrap().case;
+    assert_eq!(case.approvals.len(), 1);
+    assert_eq!(case.approvals[0].supervisor, "赵敏");
+    assert_eq!(case.approvals[0].value, "住所（经营场所）使用证明（已提交住所信息申报承诺书）");
+}
+
+fn credential(name: &str, pin: &str, role: ClerkRole) -> yichuang::store::clerks::Credential {
+    yichuang::store::clerks::Credential {
+        name: name.into(),
+        verifier: yichuang::store::clerks::hash_pin(pin).unwrap(),
+        set_at: "2026-12-03T09:00:00+00:00".into(),
+        source: "hq".into(),
+        role,
+        revoked: false,
+        seal: None,
+    }
 }
 
 #[test]

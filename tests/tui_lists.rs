@@ -132,10 +132,27 @@ fn an_overdue_lenient_case_is_flagged_and_terminated_by_the_items_rule() {
     assert!(screen.contains("已逾期 2 天"), "{screen}");
     desk.key(KeyCode::Enter);
     assert!(desk.screen(120, 40).contains("逾期未补正：终止受理"));
+    // Terminating needs a supervisor (src/tui/approval.rs): Esc leaves the case as it was.
+    supervisor_at_desk("赵敏", "556677");
     desk.key(KeyCode::Char('t'));
     let id = desk.effects.store.find(&number).unwrap().unwrap();
+    let screen = desk.screen(120, 40);
+    assert!(screen.contains("主管授权") && screen.contains(&format!("{number}｜终止受理")), "{screen}");
+    desk.key(KeyCode::Esc);
+    assert_eq!(desk.effects.store.load(&id).unwrap().status, Status::AwaitingSupplement);
+    desk.key(KeyCode::Char('t'));
+    desk.type_text("赵敏");
+    desk.key(KeyCode::Tab);
+    desk.type_text("556677");
+    desk.key(KeyCode::Enter);
     let case = desk.effects.store.load(&id).unwrap();
     assert_eq!(case.status, Status::Terminated);
+    let approval = case.approvals.last().expect("the approval is in the case");
+    assert_eq!(
+        (approval.supervisor.as_str(), approval.value.clone()),
+        ("赵敏", format!("{number}｜终止受理"))
+    );
+    assert!(desk.screen(120, 40).contains("主管 赵敏 审批终止案件"), "{}", desk.screen(120, 40));
     // The item's rule and its credit flag are what was recorded, and what the clerk sees.
     let expiry = case.expiry.expect("the rule applied");
     assert_eq!((expiry.rule.label(), expiry.credit_record), ("终止受理", true));
@@ -336,4 +353,18 @@ fn a_published_kb_switches_in_only_between_intakes() {
     let screen = fresh.screen(120, 40);
     assert!(screen.contains("已切换到知识库 2026.12.1"), "{screen}");
     assert!(fresh.effects.store.latest_kb().unwrap().unwrap().active_at.is_some());
+}
+
+/// Makes `name` a supervisor whose PIN the desk checks offline (as HQ's credential would).
+fn supervisor_at_desk(name: &str, pin: &str) {
+    use yichuang::store::clerks::{ClerkRole, Credential, hash_pin, set_desk_credentials};
+    set_desk_credentials(vec![Credential {
+        name: name.into(),
+        verifier: hash_pin(pin).unwrap(),
+        set_at: "2026-12-03T09:00:00+00:00".into(),
+        source: "hq".into(),
+        role: ClerkRole::Supervisor,
+        revoked: false,
+        seal: None,
+    }]);
 }

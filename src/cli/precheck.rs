@@ -60,6 +60,21 @@ struct Report<'a> {
     unanswered: &'a [Question],
     #[serde(flatten)]
     decision: Option<&'a Decision>,
+    /// What a supervisor must approve at the window before the decision is final (不予受理, a
+    /// conditional 容缺), with the value the approval is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supervisor: Option<SupervisorNeeded>,
+}
+
+/// The approval a decision needs (`src/intake/case.rs`, `decision_exception`).
+#[derive(Serialize)]
+struct SupervisorNeeded {
+    /// The exception's code (`refusal`, `conditional_lenient`).
+    exception: &'static str,
+    /// Its name (不予受理 …).
+    label: &'static str,
+    /// What the supervisor approves, exactly.
+    value: String,
 }
 
 /// Runs `precheck`; prints the decision.
@@ -98,6 +113,13 @@ pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
         outcome: outcome.label(),
         unanswered,
         decision,
+        supervisor: decision.and_then(|d| crate::intake::case::decision_exception(item, d)).map(
+            |(exception, value)| SupervisorNeeded {
+                exception: exception.code(),
+                label: exception.label(),
+                value,
+            },
+        ),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -233,6 +255,13 @@ fn render(r: &Report) -> String {
             }
             let _ = writeln!(out, "依据：{}", basis.join("；"));
         }
+    }
+    if let Some(s) = &r.supervisor {
+        let _ = writeln!(
+            out,
+            "须经主管审批（{}）：窗口受理时由主管输入姓名和 PIN 确认「{}」。",
+            s.label, s.value
+        );
     }
     if !r.calendar_confirmed {
         let _ =

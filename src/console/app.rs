@@ -10,7 +10,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::model::{CANNED_ANSWERS, CallItem, ConsoleCmd, QueueCase};
+use super::model::{CANNED_ANSWERS, CallItem, ConsoleCmd, ExceptionItem, QueueCase};
 use crate::intake::approval::ApprovalDecision;
 use crate::intake::call::{CallState, MaterialLine};
 use crate::tui::form::{Check, Form, FormEvent};
@@ -34,6 +34,8 @@ pub enum ConsoleMsg {
     Calls(Vec<CallItem>),
     /// The department's queue.
     Queue(Vec<QueueCase>),
+    /// The center's exceptions approved by supervisors (a supervisor's console only).
+    Exceptions(Vec<ExceptionItem>),
     /// Connected to HQ's event stream, or not.
     Online(bool),
     /// A command succeeded (shown briefly).
@@ -62,6 +64,8 @@ pub enum Pane {
     Mine,
     /// Accepted cases to decide.
     Queue,
+    /// Exceptions approved at the center's windows (supervisors only).
+    Exceptions,
 }
 
 /// Fields of the refusal form.
@@ -98,8 +102,11 @@ pub struct Console {
     department: String,
     calls: Vec<CallItem>,
     queue: Vec<QueueCase>,
+    /// The center's exceptions, newest first; `None` on an approver's console (HQ serves them
+    /// to supervisors only).
+    exceptions: Option<Vec<ExceptionItem>>,
     pane: Pane,
-    selected: [usize; 3],
+    selected: [usize; 4],
     composer: Option<Composer>,
     now: DateTime<Utc>,
     online: bool,
@@ -118,8 +125,9 @@ impl Console {
             department: department.to_string(),
             calls: Vec::new(),
             queue: Vec::new(),
+            exceptions: None,
             pane: Pane::Ringing,
-            selected: [0; 3],
+            selected: [0; 4],
             composer: None,
             now,
             online: false,
@@ -127,6 +135,12 @@ impl Console {
             help: false,
             taking: None,
         }
+    }
+
+    /// The console of a supervisor: it also lists the center's exceptions (`Tab` reaches them).
+    pub fn supervising(mut self) -> Self {
+        self.exceptions = Some(Vec::new());
+        self
     }
 
     fn ringing(&self) -> Vec<&CallItem> {
@@ -146,6 +160,7 @@ impl Console {
             Pane::Ringing => 0,
             Pane::Mine => 1,
             Pane::Queue => 2,
+            Pane::Exceptions => 3,
         }
     }
 
@@ -154,6 +169,7 @@ impl Console {
             Pane::Ringing => self.ringing().len(),
             Pane::Mine => self.mine().len(),
             Pane::Queue => self.queue.len(),
+            Pane::Exceptions => self.exceptions.as_ref().map_or(0, Vec::len),
         }
     }
 
@@ -162,7 +178,7 @@ impl Console {
         match self.pane {
             Pane::Ringing => self.ringing().get(i).copied(),
             Pane::Mine => self.mine().get(i).copied(),
-            Pane::Queue => None,
+            Pane::Queue | Pane::Exceptions => None,
         }
     }
 
@@ -170,9 +186,14 @@ impl Console {
         (self.pane == Pane::Queue).then(|| self.queue.get(self.selected[2])).flatten()
     }
 
+    fn selected_exception(&self) -> Option<&ExceptionItem> {
+        (self.pane == Pane::Exceptions).then(|| self.exceptions.as_ref()?.get(self.selected[3])).flatten()
+    }
+
     /// The keyboard context, for keys and the footer.
     pub fn context(&self) -> Context {
         match &self.composer {
+            None if self.pane == Pane::Exceptions => Context::ConsoleExceptions,
             None => Context::Console,
             Some(Composer::Choose) => Context::ConsoleDecide,
             Some(Composer::Correct { .. }) => Context::ConsoleCorrect,
@@ -181,7 +202,7 @@ impl Console {
     }
 
     fn clamp(&mut self) {
-        for pane in [Pane::Ringing, Pane::Mine, Pane::Queue] {
+        for pane in [Pane::Ringing, Pane::Mine, Pane::Queue, Pane::Exceptions] {
             let i = Self::pane_index(pane);
             self.selected[i] = self.selected[i].min(self.len(pane).saturating_sub(1));
         }
@@ -206,6 +227,19 @@ impl Console {
                 self.queue = queue;
                 self.clamp();
             }
+            ConsoleMsg::Exceptions(list) => {
+                // Newest first: the selection stays on the exception it was on.
+                if let Some(exceptions) = &mut self.exceptions {
+                    let kept = exceptions.get(self.selected[3]).map(|e| (e.case_id.clone(), e.at));
+                    *exceptions = list;
+                    if let Some(i) =
+                        kept.and_then(|k| exceptions.iter().position(|e| (e.case_id.clone(), e.at) == k))
+                    {
+                        self.selected[3] = i;
+                    }
+                }
+                self.clamp();
+            }
             ConsoleMsg::Online(online) => self.online = online,
             ConsoleMsg::Done(text) => self.status = Some((text, false)),
             ConsoleMsg::Failed(text) => {
@@ -223,7 +257,7 @@ impl Console {
         let list = match pane {
             Pane::Ringing => self.ringing(),
             Pane::Mine => self.mine(),
-            Pane::Queue => return None,
+            Pane::Queue | Pane::Exceptions => return None,
         };
         list.get(i).map(|c| c.id.clone())
     }
@@ -297,7 +331,8 @@ impl Console {
                 self.pane = match self.pane {
                     Pane::Ringing => Pane::Mine,
                     Pane::Mine => Pane::Queue,
-                    Pane::Queue => Pane::Ringing,
+                    Pane::Queue if self.exceptions.is_some() => Pane::Exceptions,
+                    Pane::Queue | Pane::Exceptions => Pane::Ringing,
                 }
             }
             Some(Action::Up) => self.selected[pane] = self.selected[pane].saturating_sub(1),
@@ -323,6 +358,7 @@ impl Console {
                         self.composer = Some(Composer::Choose);
                     }
                 }
+                Pane::Exceptions => {}
             },
             Some(Action::Choose(n)) if self.pane == Pane::Mine => {
                 if let (Some(call), Some(text)) =
@@ -450,8 +486,10 @@ impl Console {
         let text =
             format!(" 一窗 后台审批台 | {} | {} | {online}", layout_safe(&self.department), self.approver);
         frame.render_widget(Paragraph::new(text).style(style), title);
+        // The exceptions' rows are long (time, kind, case number, clerk and supervisor): wider.
+        let share = if self.pane == Pane::Exceptions { 65 } else { 45 };
         let [lists, detail] = if body.width >= 100 {
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Fill(1)]).areas(body)
+            Layout::horizontal([Constraint::Percentage(share), Constraint::Fill(1)]).areas(body)
         } else {
             Layout::vertical([Constraint::Percentage(55), Constraint::Fill(1)]).areas(body)
         };
@@ -473,6 +511,39 @@ impl Console {
     fn view_lists(&self, frame: &mut Frame, area: Rect) {
         let ringing = self.ringing();
         let mine = self.mine();
+        // A supervisor's exceptions: the whole list area while they are focused (a line above
+        // counts the other lists); otherwise one line under the three lists says how many.
+        let area = match &self.exceptions {
+            Some(exceptions) if self.pane == Pane::Exceptions => {
+                let [summary, list] =
+                    Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+                let text = format!(
+                    " 振铃 {} | 我的呼叫 {} | 待审批 {} | Tab 回到振铃",
+                    ringing.len(),
+                    mine.len(),
+                    self.queue.len()
+                );
+                frame.render_widget(Line::styled(text, Style::new().fg(Color::DarkGray)), summary);
+                let rows = exceptions.iter().map(|e| self.exception_row(e)).collect();
+                let title =
+                    format!(" 本中心例外审批（近 {} 天）{} ", super::model::EXCEPTION_DAYS, exceptions.len());
+                self.view_pane(frame, list, Pane::Exceptions, &title, rows);
+                return;
+            }
+            Some(exceptions) => {
+                let [lists, line] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+                let today = exceptions.iter().filter(|e| self.is_today(e.at)).count();
+                let text = format!(
+                    " 例外审批：今天 {today} 项，近 {} 天 {} 项（Tab 查看）",
+                    super::model::EXCEPTION_DAYS,
+                    exceptions.len()
+                );
+                frame.render_widget(Line::styled(text, Style::new().fg(Color::Magenta)), line);
+                lists
+            }
+            None => area,
+        };
         let [a, b, c] =
             Layout::vertical([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)])
                 .areas(area);
@@ -512,6 +583,29 @@ impl Console {
             })
             .collect();
         self.view_pane(frame, c, Pane::Queue, &format!(" 待审批 {} ", self.queue.len()), queue);
+    }
+
+    /// Whether `at` falls on today in the hall's zone.
+    fn is_today(&self, at: DateTime<Utc>) -> bool {
+        crate::time::hall_date(at) == crate::time::hall_date(self.now)
+    }
+
+    /// One exception in the list: when, what, on which case, who asked and who approved, then
+    /// the value (cut first on a narrow screen).
+    fn exception_row(&self, e: &ExceptionItem) -> String {
+        let when = if self.is_today(e.at) {
+            format!("今天 {}", crate::time::show(e.at, "%H:%M"))
+        } else {
+            crate::time::show(e.at, "%m-%d %H:%M")
+        };
+        format!(
+            "{when} {} {} {}→{} {}",
+            e.label,
+            e.number.as_deref().unwrap_or(&e.case_id),
+            e.clerk.as_deref().unwrap_or("（未登录）"),
+            e.supervisor,
+            layout_safe(&e.value)
+        )
     }
 
     fn view_pane(&self, frame: &mut Frame, area: Rect, pane: Pane, title: &str, rows: Vec<String>) {
@@ -606,6 +700,24 @@ impl Console {
             for n in &case.notes {
                 push(&format!("窗口备注：{n}"), Style::new());
             }
+        } else if let Some(e) = self.selected_exception() {
+            push(&format!("{} {}", e.label, e.number.as_deref().unwrap_or("（未办结）")), heading);
+            push(&format!("事项：{}", e.item_name), Style::new());
+            push(&format!("审批内容：{}", e.value), cyan);
+            push(
+                &format!("窗口 {} | 经办人 {}", e.window, e.clerk.as_deref().unwrap_or("（未登录）")),
+                Style::new(),
+            );
+            push(
+                &format!("审批主管 {} | {}", e.supervisor, crate::time::show(e.at, "%Y-%m-%d %H:%M")),
+                Style::new(),
+            );
+            push(&format!("案件标识 {}", e.case_id), Style::new().fg(Color::DarkGray));
+        } else if self.pane == Pane::Exceptions {
+            push(
+                &format!("近 {} 天本中心没有经主管审批的例外。", super::model::EXCEPTION_DAYS),
+                Style::new().fg(Color::DarkGray),
+            );
         } else {
             push("没有选中的呼叫或案件。Tab 切换列表。", Style::new().fg(Color::DarkGray));
         }

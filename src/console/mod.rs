@@ -57,23 +57,31 @@ fn refused(result: &ChangeResult) -> Option<String> {
 pub fn run(client: HqClient) -> anyhow::Result<()> {
     let me = client.whoami()?;
     let department = me.department.clone().unwrap_or_else(|| "全部部门".into());
+    let supervisor = me.role == crate::protocol::Role::Supervisor;
     let mut console = Console::new(&me.name(), &department, hq_now());
+    if supervisor {
+        console = console.supervising();
+    }
     let (tx, rx) = mpsc::channel::<ConsoleMsg>();
     let (wake_tx, wake_rx) = mpsc::channel::<()>();
-    // Poller: calls and queue, every second or when an event arrives.
+    // Poller: calls and queue (and a supervisor's exceptions), every second or when an event
+    // arrives.
     {
         let (client, tx) = (client.clone(), tx.clone());
         std::thread::spawn(move || {
             loop {
                 let calls = client.open_calls();
                 let queue = client.queue();
-                let online = calls.is_ok() && queue.is_ok();
+                // HQ serves the center's exceptions to supervisors only.
+                let exceptions = supervisor.then(|| client.exceptions());
+                let online = calls.is_ok() && queue.is_ok() && exceptions.as_ref().is_none_or(Result::is_ok);
                 let sent = [
                     calls.map(ConsoleMsg::Calls),
                     queue.map(ConsoleMsg::Queue),
                     Ok(ConsoleMsg::Online(online)),
                 ]
                 .into_iter()
+                .chain(exceptions.map(|e| e.map(ConsoleMsg::Exceptions)))
                 .flatten()
                 .all(|m| tx.send(m).is_ok());
                 if !sent {

@@ -70,6 +70,41 @@ pub struct QueueCase {
     pub legal_basis: Vec<String>,
 }
 
+/// How far back the supervisor's list of exceptions reaches (HQ serves today's and the days
+/// before).
+pub const EXCEPTION_DAYS: i64 = 7;
+
+/// An exception a supervisor approved at one of the center's windows (issue #12), as the
+/// supervisor's console lists them: what, on which case, who asked and who approved, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionItem {
+    /// The desk's case id.
+    pub case_id: String,
+    /// Case number, once the case is finished.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Item name (or code when HQ's KB lacks it).
+    pub item_name: String,
+    /// The exception's fixed code (`refusal`, `termination`, `conditional_lenient`,
+    /// `credit_code_warning`).
+    pub kind: String,
+    /// Its name on screen (不予受理 …).
+    pub label: String,
+    /// The value approved: the credit code, the refusal's reason and basis, the conditional
+    /// materials, the case number and rule terminated.
+    pub value: String,
+    /// Center and window, e.g. `HRBDL-05`.
+    pub window: String,
+    /// The clerk signed in at the window when it was approved.
+    #[serde(default)]
+    pub clerk: Option<String>,
+    /// The supervisor who entered their PIN.
+    pub supervisor: String,
+    /// When the supervisor approved it (the desk's clock).
+    #[serde(with = "crate::time::serde_utc")]
+    pub at: DateTime<Utc>,
+}
+
 /// What the console asks HQ to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsoleCmd {

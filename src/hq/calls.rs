@@ -14,7 +14,7 @@ use super::sqlite::{
     add_feed_item, call_facts, case_facts, department_target, parse_time, time, window_target,
 };
 use super::storage::{Scope, StorageError};
-use crate::console::model::{CallItem, QueueCase};
+use crate::console::model::{CallItem, ExceptionItem, QueueCase};
 use crate::intake::call::{CallSnapshot, CallState, MaterialLine, Reply};
 use crate::intake::case::{Case, CaseEvent, Field};
 use crate::intake::validate::mask_name;
@@ -287,6 +287,53 @@ pub fn queue(conn: &Connection, scope: &Scope) -> Result<Vec<QueueCase>, Storage
             checkpoints,
             notes,
             legal_basis: item.map(|i| i.legal_basis.clone()).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// The exceptions supervisors approved at `center`'s windows since `since` (HQ's receipt time),
+/// newest first, at most 200: the supervisor's console lists them (`GET /v1/exceptions`).
+pub fn exceptions(
+    conn: &Connection,
+    center: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<ExceptionItem>, StorageError> {
+    type Row = (String, String, Option<String>, Option<String>, Option<String>, String);
+    let rows: Vec<Row> = conn
+        .prepare_cached(
+            "SELECT ch.case_id, ch.body, ch.clerk, k.number, k.item_code, k.center || '-' || k.window
+             FROM changes ch JOIN cases k ON k.case_id = ch.case_id
+             WHERE k.center = ?1 AND ch.received_at >= ?2 AND ch.body LIKE '%exception_approved%'
+             ORDER BY ch.seq DESC LIMIT 200",
+        )?
+        .query_map(params![center, time(since)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (case_id, body, clerk, number, item_code, window) in rows {
+        let Ok(CaseEvent::ExceptionApproved { exception, value, supervisor, at }) =
+            serde_json::from_str(&body)
+        else {
+            continue;
+        };
+        let item_code = item_code.unwrap_or_default();
+        let item_name = KB
+            .as_ref()
+            .and_then(|kb| kb.item(&item_code))
+            .map_or_else(|| item_code.clone(), |i| i.name.clone());
+        out.push(ExceptionItem {
+            case_id,
+            number,
+            item_name,
+            kind: exception.code().to_string(),
+            label: exception.label().to_string(),
+            value,
+            window,
+            clerk,
+            supervisor,
+            at,
         });
     }
     Ok(out)

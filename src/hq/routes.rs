@@ -290,6 +290,7 @@ pub fn router<S: HqStorage>(state: AppState<S>) -> Router {
         .route("/v1/calls/{call_id}/resolve", post(resolve::<S>))
         .route("/v1/calls", get(open_calls::<S>))
         .route("/v1/queue", get(queue::<S>))
+        .route("/v1/exceptions", get(exceptions::<S>))
         .route("/v1/kb", post(publish_kb::<S>))
         .route("/v1/kb/{hash}", get(kb::<S>))
         .fallback(|| async { ApiError::not_found("没有这个接口；接口列表见 PROTOCOL.md") })
@@ -821,6 +822,19 @@ async fn queue<S: HqStorage>(
 ) -> Result<Response, ApiError> {
     let scope = scope(&device)?;
     Ok(Json(state.storage.queue(scope).await?).into_response())
+}
+
+/// The exceptions supervisors approved at the center's windows, today and the days before
+/// (`src/hq/calls.rs`): for a supervisor's token only.
+async fn exceptions<S: HqStorage>(
+    State(state): State<AppState<S>>,
+    Authed(device): Authed,
+) -> Result<Response, ApiError> {
+    if device.role != Role::Supervisor {
+        return Err(ApiError::forbidden("只有主管令牌可以查看本中心的例外审批"));
+    }
+    let since = crate::time::now() - chrono::Duration::days(crate::console::model::EXCEPTION_DAYS);
+    Ok(Json(state.storage.exceptions(device.center.clone(), since).await?).into_response())
 }
 
 async fn publish_kb<S: HqStorage>(

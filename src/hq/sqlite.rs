@@ -21,7 +21,7 @@ use super::storage::{
     CaseOwner, DeviceRecord, FeedTargets, Grant, HqStorage, NewDevice, Scope, StorageError,
 };
 use crate::intake::call::{CallState, Reply};
-use crate::intake::case::CaseEvent;
+use crate::intake::case::{CaseEvent, Exception};
 use crate::kb::Kb;
 use crate::protocol::{
     CaseChange, CaseView, Change, ChangeResult, ChangeStatus, DecisionRequest, Device, FeedBody, FeedItem,
@@ -1123,6 +1123,22 @@ fn apply_change(
     {
         return refuse(reason, message);
     }
+    // A 不予受理 or a termination stands only with a supervisor's approval of exactly it, by a
+    // supervisor HQ knows at this center (the PIN was checked at the desk against HQ's credential).
+    if let Some(event) = &prepared.event
+        && let Some((exception, value)) = approval_needed(conn, &c.case_id, case, event)?
+        && !approved_at_center(conn, &c.case_id, &device.center, exception, &value)?
+    {
+        return refuse(
+            "exception_unapproved",
+            format!(
+                "案件 {} 的{}须经本中心（{}）主管审批，总部没有收到对「{value}」的有效主管审批",
+                c.case_id,
+                exception.label(),
+                device.center
+            ),
+        );
+    }
     // Taking back a recorded correction is refused once the back office has decided after it.
     if let Some(CaseEvent::SupplementUndone { reopens: true, .. }) = &prepared.event
         && !case.corrected
@@ -1242,6 +1258,70 @@ fn apply_change(
         audit(conn, entry.subject(&super::audit::clerk_subject(supervisor)))?;
     }
     Ok(result(ChangeStatus::Applied, Some(seq), None))
+}
+
+/// The exception `event` needs approved at HQ, with the value the approval must name: a 不予受理
+/// (its reason and basis) or a termination (the case number and the rule).
+fn approval_needed(
+    conn: &Connection,
+    case_id: &str,
+    case: &PushedCase,
+    event: &CaseEvent,
+) -> Result<Option<(Exception, String)>, StorageError> {
+    use crate::intake::case::{refusal_value, termination_value};
+    Ok(match event {
+        CaseEvent::Finished { decision, .. } => refusal_value(decision).map(|v| (Exception::Refusal, v)),
+        CaseEvent::Terminated { rule, .. } => {
+            let number = match &case.finished {
+                Some((number, _)) => Some(number.clone()),
+                None => case_facts(conn, case_id)?.0,
+            };
+            let rule = rule.unwrap_or(crate::kb::model::ExpiryRule::Terminate);
+            Some((Exception::Termination, termination_value(number.as_deref().unwrap_or(""), rule)))
+        }
+        _ => None,
+    })
+}
+
+/// Whether the case's changes at HQ (this push's included) hold an approval of `exception` for
+/// exactly `value` by a supervisor of `center` who is not revoked.
+fn approved_at_center(
+    conn: &Connection,
+    case_id: &str,
+    center: &str,
+    exception: Exception,
+    value: &str,
+) -> Result<bool, StorageError> {
+    let rows: Vec<(String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT body, clerk FROM changes WHERE case_id = ?1 AND body LIKE '%exception_approved%' ORDER BY seq",
+        )?
+        .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (body, clerk) in rows {
+        let Ok(CaseEvent::ExceptionApproved { exception: e, value: v, supervisor, .. }) =
+            serde_json::from_str::<CaseEvent>(&body)
+        else {
+            continue;
+        };
+        // The clerk working the case never approves their own exception.
+        let own = clerk.as_deref() == Some(supervisor.as_str());
+        if e == exception && v == value && !own && is_supervisor(conn, center, &supervisor)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether `name` is a supervisor of `center` at HQ, not revoked.
+pub(crate) fn is_supervisor(conn: &Connection, center: &str, name: &str) -> Result<bool, StorageError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM clerks WHERE center = ?1 AND name = ?2 AND role = 'supervisor' AND revoked_at IS NULL",
+        )?
+        .query_row(params![center, name], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// Checks a pushed event's identifiers the way the rest of HQ checks them: a call id as every
@@ -1726,6 +1806,14 @@ impl HqStorage for SqliteStorage {
 
     async fn open_calls(&self, scope: Scope) -> Result<Vec<crate::console::model::CallItem>, StorageError> {
         self.read(move |conn| super::calls::open_calls(conn, &scope)).await
+    }
+
+    async fn exceptions(
+        &self,
+        center: String,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<crate::console::model::ExceptionItem>, StorageError> {
+        self.read(move |conn| super::calls::exceptions(conn, &center, since)).await
     }
 
     async fn queue(&self, scope: Scope) -> Result<Vec<crate::console::model::QueueCase>, StorageError> {

@@ -219,6 +219,13 @@ pub trait HqStorage: Send + Sync + 'static {
         scope: Scope,
     ) -> impl Future<Output = Result<Vec<crate::console::model::CallItem>, StorageError>> + Send;
 
+    /// Exceptions approved at `center`'s windows since `since`, newest first (supervisors only).
+    fn exceptions(
+        &self,
+        center: String,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = Result<Vec<crate::console::model::ExceptionItem>, StorageError>> + Send;
+
     /// Accepted cases in `scope` waiting for the back office's decision.
     fn queue(
         &self,

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::storage::{FeedTargets, Scope};
 use super::{HqStorage, NewDevice, SqliteStorage};
-use crate::intake::case::{CaseEvent, Field};
+use crate::intake::case::{CaseEvent, Exception, Field};
 use crate::intake::rules::Decision;
 use crate::protocol::{Change, ChangeKind, ChangeStatus, Device, Role};
 
@@ -183,8 +183,36 @@ async fn a_case_terminated_at_the_window_leaves_the_departments_queue() {
         .map(crate::time::from_hall_local)
         .expect("time");
     let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
-    storage.push(clerk, vec![change("c", 5, &ended)]).await.expect("push");
+    supervisor(&storage, "HRB", "赵敏").await;
+    let approval = approved(Exception::Termination, "HRB-01-20261130-0001｜终止受理", "赵敏");
+    let results =
+        storage.push(clerk, vec![change("c", 5, &approval), change("c", 6, &ended)]).await.expect("push");
+    assert!(results.iter().all(|r| r.status == ChangeStatus::Applied), "{results:?}");
     assert_eq!(queued().await, 0);
+}
+
+/// `name` set at HQ as a supervisor of `center` (`hq clerk set --role supervisor`).
+async fn supervisor(storage: &SqliteStorage, center: &str, name: &str) {
+    let credential = crate::store::clerks::Credential {
+        name: name.into(),
+        verifier: "pbkdf2-sha256$1$00$00".into(),
+        set_at: "2026-12-03T09:00:00+00:00".into(),
+        source: "hq".into(),
+        role: crate::store::clerks::ClerkRole::Supervisor,
+        revoked: false,
+        seal: None,
+    };
+    storage.set_clerk(center.into(), credential).await.expect("set supervisor");
+}
+
+/// A supervisor's approval of `exception` for `value`, as the desk journals it.
+fn approved(exception: Exception, value: &str, supervisor: &str) -> CaseEvent {
+    CaseEvent::ExceptionApproved {
+        exception,
+        value: value.into(),
+        supervisor: supervisor.into(),
+        at: "2026-11-30T01:00:00Z".parse().expect("time"),
+    }
 }
 
 /// A case of window 01 finished with `decision` (item chosen, number given).
@@ -194,7 +222,14 @@ async fn finished_with(storage: &SqliteStorage, clerk: &Device, case_id: &str, d
         .map(crate::time::from_hall_local)
         .expect("time");
     let mut all = events();
-    all[3] = CaseEvent::Finished { number: format!("HRB-01-20261130-{:04}", case_id.len()), decision, at };
+    // A 不予受理 goes with its supervisor's approval, as the desk sends it.
+    if let Some(value) = crate::intake::case::refusal_value(&decision) {
+        supervisor(storage, "HRB", "赵敏").await;
+        all.insert(3, approved(Exception::Refusal, &value, "赵敏"));
+    }
+    let finished =
+        CaseEvent::Finished { number: format!("HRB-01-20261130-{:04}", case_id.len()), decision, at };
+    *all.last_mut().expect("finished") = finished;
     let changes: Vec<Change> = all.iter().zip(1..).map(|(e, seq)| change(case_id, seq, e)).collect();
     let results = storage.push(clerk.clone(), changes).await.expect("push");
     assert!(results.iter().all(|r| r.status == ChangeStatus::Applied), "{results:?}");
@@ -226,7 +261,12 @@ async fn each_forbidden_decision_is_a_conflict_with_its_reason() {
         .map(crate::time::from_hall_local)
         .expect("time");
     let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
-    storage.push(clerk.clone(), vec![change("ttt", 5, &ended)]).await.expect("push");
+    let approval = approved(Exception::Termination, "HRB-01-20261130-0003｜终止受理", "赵敏");
+    let results = storage
+        .push(clerk.clone(), vec![change("ttt", 5, &approval), change("ttt", 6, &ended)])
+        .await
+        .expect("push");
+    assert!(results.iter().all(|r| r.status == ChangeStatus::Applied), "{results:?}");
     for (case_id, reason) in [("r", "不予受理"), ("nn", "一次性告知"), ("ttt", "已终止")] {
         let request = DecisionRequest {
             id: format!("d-{case_id}"),
@@ -599,5 +639,110 @@ async fn an_exception_approved_at_the_window_is_its_own_audit_row_naming_the_sup
         )
         .expect("the row");
     assert_eq!(row, ("HRB/01#王芳".into(), "clerk:赵敏".into(), "credit_code_warning".into(), "x".into()));
+    assert!(super::audit::verify(&conn).expect("verify").broken.is_none());
+}
+
+#[tokio::test]
+async fn a_refusal_or_termination_without_a_supervisors_approval_of_exactly_it_is_refused() {
+    use crate::intake::rules::RejectReason;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hq.sqlite3");
+    let storage = SqliteStorage::open(&path).expect("open");
+    let window = clerk(&storage, "01").await;
+    supervisor(&storage, "HRB", "赵敏").await;
+    supervisor(&storage, "OTHER", "钱七").await;
+    let at = "2026-11-30T01:30:00Z".parse().expect("time");
+    let refusal = Decision::Reject {
+        reason: RejectReason::NotEligible { reason: "申请人未满十八周岁".into() },
+        basis: vec!["《行政许可法》第三十二条".into()],
+    };
+    let value = crate::intake::case::refusal_value(&refusal).expect("a refusal's value");
+    assert_eq!(value, "不符合条件：申请人未满十八周岁｜依据：《行政许可法》第三十二条");
+    let finished = |n: u32| CaseEvent::Finished {
+        number: format!("HRB-01-20261130-{n:04}"),
+        decision: refusal.clone(),
+        at,
+    };
+    let push = |case_id: &str, events: Vec<CaseEvent>| {
+        let mut changes: Vec<Change> =
+            events.iter().zip(1..).map(|(e, seq)| change(case_id, seq, e)).collect();
+        for c in &mut changes {
+            c.clerk = Some("王芳".into());
+        }
+        let (storage, window) = (&storage, window.clone());
+        async move { storage.push(window, changes).await.expect("push") }
+    };
+    let refused = |results: &[crate::protocol::ChangeResult]| {
+        let last = results.last().expect("a result");
+        last.status == ChangeStatus::Conflict
+            && last.message.as_deref().is_some_and(|m| m.contains("须经本中心（HRB）主管审批"))
+    };
+    // No approval; an approval of another reason (the reason edited since); a supervisor of
+    // another center; a name HQ does not know as a supervisor; the clerk approving herself.
+    let cases: [(&str, Option<(&str, &str)>); 5] = [
+        ("none", None),
+        ("edited", Some(("不符合条件：申请人未满十六周岁｜依据：《行政许可法》第三十二条", "赵敏"))),
+        ("foreign", Some((value.as_str(), "钱七"))),
+        ("unknown", Some((value.as_str(), "孙八"))),
+        ("own", Some((value.as_str(), "王芳"))),
+    ];
+    for (n, (case_id, approval)) in (1..).zip(cases) {
+        let mut all = events();
+        all.pop();
+        if let Some((v, who)) = approval {
+            all.push(approved(Exception::Refusal, v, who));
+        }
+        all.push(finished(n));
+        let results = push(case_id, all).await;
+        assert!(refused(&results), "{case_id}: {results:?}");
+        let view = storage.case(case_id.into()).await.expect("read").expect("case");
+        assert_eq!(view.decision, None, "{case_id}: the refusal is not recorded");
+    }
+    // With the approval of exactly this refusal by a supervisor of the center, it stands.
+    let mut ok = events();
+    ok.pop();
+    ok.push(approved(Exception::Refusal, &value, "赵敏"));
+    ok.push(finished(9));
+    let results = push("ok", ok).await;
+    assert!(results.iter().all(|r| r.status == ChangeStatus::Applied), "{results:?}");
+    assert_eq!(
+        storage.case("ok".into()).await.expect("read").expect("case").decision.as_deref(),
+        Some("不予受理")
+    );
+    // The audit names the supervisor who approved it, and the refusals of the others.
+    let conn = rusqlite::Connection::open(&path).expect("db");
+    let rows: Vec<(String, String, String)> = conn
+        .prepare(
+            "SELECT case_id, subject, reason FROM audit WHERE action = 'exception_approved' ORDER BY seq",
+        )
+        .expect("query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(rows.contains(&("ok".into(), "clerk:赵敏".into(), "refusal".into())), "{rows:?}");
+    let unapproved: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit WHERE reason = 'exception_unapproved' AND status = 409",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(unapproved, 5);
+    // A termination: approved for another case number is not approved for this one.
+    let ended = CaseEvent::Terminated { at, rule: None, credit_record: false };
+    let accepted = events();
+    let results = push("t", accepted).await;
+    assert!(results.iter().all(|r| r.status == ChangeStatus::Applied), "{results:?}");
+    let wrong = approved(Exception::Termination, "HRB-01-20261130-0002｜终止受理", "赵敏");
+    let answer = storage
+        .push(window.clone(), vec![change("t", 5, &wrong), change("t", 6, &ended)])
+        .await
+        .expect("push");
+    assert_eq!(answer[1].status, ChangeStatus::Conflict, "{answer:?}");
+    let right = approved(Exception::Termination, "HRB-01-20261130-0001｜终止受理", "赵敏");
+    let answer =
+        storage.push(window, vec![change("t", 7, &right), change("t", 8, &ended)]).await.expect("push");
+    assert!(answer.iter().all(|r| r.status == ChangeStatus::Applied), "{answer:?}");
     assert!(super::audit::verify(&conn).expect("verify").broken.is_none());
 }

@@ -507,12 +507,23 @@ pub enum CaseEvent {
     },
 }
 
-/// An exception at the window that needs a supervisor's approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// An exception at the window that needs a supervisor's approval. Every kind goes through the one
+/// mechanism: the supervisor's name and PIN checked offline (`src/tui/approval.rs`), an
+/// [`CaseEvent::ExceptionApproved`] bound to the exact value ([`Exception`]'s `*_value` functions
+/// below), void once the value changes, audited at HQ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Exception {
     /// A unified social credit code whose check character does not match, accepted as on the licence.
     CreditCodeWarning,
+    /// 不予受理: the window refuses the application (bound to the reason and the legal basis).
+    Refusal,
+    /// 容缺受理 of a material the KB lets follow only under a condition (`lenient_condition`), which
+    /// the supervisor confirms holds (bound to the materials and their conditions).
+    ConditionalLenient,
+    /// A case closed on its missed 容缺 deadline (终止受理 / 不予发证 / 撤销决定; bound to the case
+    /// number and the rule).
+    Termination,
 }
 
 impl Exception {
@@ -520,6 +531,9 @@ impl Exception {
     pub fn label(self) -> &'static str {
         match self {
             Self::CreditCodeWarning => "统一社会信用代码校验码不符",
+            Self::Refusal => "不予受理",
+            Self::ConditionalLenient => "附条件容缺",
+            Self::Termination => "终止案件",
         }
     }
 
@@ -527,8 +541,62 @@ impl Exception {
     pub fn code(self) -> &'static str {
         match self {
             Self::CreditCodeWarning => "credit_code_warning",
+            Self::Refusal => "refusal",
+            Self::ConditionalLenient => "conditional_lenient",
+            Self::Termination => "termination",
         }
     }
+
+    /// Whether HQ refuses the act without this approval: a 不予受理 and a termination close the
+    /// case for the applicant, and HQ knows the center's supervisors (`hq clerk set`).
+    pub fn checked_at_hq(self) -> bool {
+        matches!(self, Self::Refusal | Self::Termination)
+    }
+}
+
+/// Why the window refuses, in the words of the notice.
+pub fn refusal_reason(reason: &super::rules::RejectReason) -> String {
+    match reason {
+        super::rules::RejectReason::NotHandledHere { go_to } => format!("本中心不办理，请到{go_to}办理"),
+        super::rules::RejectReason::NotEligible { reason } => format!("不符合条件：{reason}"),
+    }
+}
+
+/// The value a 不予受理 approval is bound to: the reason and the legal basis, as printed. Any change
+/// to either (another reason typed, another eligibility answer) makes another value.
+pub fn refusal_value(decision: &Decision) -> Option<String> {
+    match decision {
+        Decision::Reject { reason, basis } => {
+            Some(format!("{}｜依据：{}", refusal_reason(reason), basis.join("；")))
+        }
+        _ => None,
+    }
+}
+
+/// The value a conditional 容缺 approval is bound to: each owed material whose 容缺 the KB allows
+/// only under a condition, with that condition, in the item's order; `None` when the decision owes
+/// none (an ordinary 容缺 needs no supervisor).
+pub fn conditional_lenient_value(item: &Item, decision: &Decision) -> Option<String> {
+    let Decision::AcceptPending { supplements, .. } = decision else { return None };
+    let owed: Vec<String> = item
+        .materials
+        .iter()
+        .filter(|m| supplements.iter().any(|s| s.deficiency.material == m.id))
+        .filter_map(|m| m.lenient_condition.as_ref().map(|c| format!("{}（{}）", m.name, c.trim())))
+        .collect();
+    (!owed.is_empty()).then(|| owed.join("；"))
+}
+
+/// The value a termination approval is bound to: the case number and the rule applied.
+pub fn termination_value(number: &str, rule: ExpiryRule) -> String {
+    format!("{number}｜{}", rule.label())
+}
+
+/// The exception an intake decision needs approved before it is final, with the value it binds.
+pub fn decision_exception(item: &Item, decision: &Decision) -> Option<(Exception, String)> {
+    refusal_value(decision)
+        .map(|v| (Exception::Refusal, v))
+        .or_else(|| conditional_lenient_value(item, decision).map(|v| (Exception::ConditionalLenient, v)))
 }
 
 /// A supervisor's approval of an exception, bound to the value approved.
@@ -655,6 +723,12 @@ impl Case {
     /// The credit-code warning's approval for the code recorded now.
     pub fn credit_code_approval(&self) -> Option<&Approval> {
         self.approved(Exception::CreditCodeWarning, self.field(Field::CreditCode))
+    }
+
+    /// What `decision` still lacks before it may be final: the exception and value a supervisor
+    /// must approve, when none approved exactly that value (`None`: nothing is missing).
+    pub fn unapproved(&self, item: &Item, decision: &Decision) -> Option<(Exception, String)> {
+        decision_exception(item, decision).filter(|(e, v)| self.approved(*e, v).is_none())
     }
 }
 
@@ -1303,5 +1377,71 @@ mod tests {
     fn numbers_sort_by_date_then_sequence() {
         let d = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         assert_eq!(case_number("PF", "W03", d, 7), "PF-W03-20261130-0007");
+    }
+
+    #[test]
+    fn a_refusal_and_a_conditional_lenient_need_an_approval_of_exactly_their_value() {
+        use crate::intake::rules::{Application, MaterialState as S, RejectReason, decide};
+        let kb = crate::kb::Kb::embedded().unwrap();
+        let mut item = kb.item("00013112700401").unwrap().clone();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let approve = |case: &mut Case, exception, value: &str| {
+            case.apply(&CaseEvent::ExceptionApproved {
+                exception,
+                value: value.into(),
+                supervisor: "赵敏".into(),
+                at: at("2026-11-30 09:10"),
+            })
+        };
+        // 不予受理: bound to the reason and the basis.
+        let refusal = Decision::Reject {
+            reason: RejectReason::NotEligible { reason: "未满十八周岁".into() },
+            basis: vec!["《行政许可法》第三十二条".into()],
+        };
+        let mut case = Case::default();
+        let (exception, value) = case.unapproved(&item, &refusal).unwrap();
+        assert_eq!(
+            (exception, value.as_str()),
+            (Exception::Refusal, "不符合条件：未满十八周岁｜依据：《行政许可法》第三十二条")
+        );
+        approve(&mut case, Exception::Refusal, "不符合条件：未满十六周岁｜依据：《行政许可法》第三十二条");
+        assert!(case.unapproved(&item, &refusal).is_some(), "an approval of another reason is void");
+        approve(&mut case, Exception::Refusal, &value);
+        assert_eq!(case.unapproved(&item, &refusal), None);
+        let other_basis = Decision::Reject {
+            reason: RejectReason::NotEligible { reason: "未满十八周岁".into() },
+            basis: vec!["《公司法》第二十九条".into()],
+        };
+        assert!(case.unapproved(&item, &other_basis).is_some(), "another basis voids it too");
+
+        // 容缺: an ordinary one needs nobody; one owing a material 容缺 only under a condition does.
+        let lenient: Vec<String> =
+            item.materials.iter().filter(|m| m.lenient).map(|m| m.id.clone()).collect();
+        assert!(!lenient.is_empty(), "the company item has 容缺 materials");
+        let mut app = Application { agrees_to_commitment: true, ..Application::default() };
+        for m in &item.materials {
+            app.states.insert(m.id.clone(), if m.id == lenient[0] { S::Missing } else { S::Ok });
+        }
+        app.answers = item.situations.iter().map(|s| (s.id.clone(), false)).collect();
+        let ordinary = decide(&item, &app, today, &kb.calendar).into_decision().unwrap();
+        assert_eq!(ordinary.label(), "容缺受理");
+        assert_eq!(Case::default().unapproved(&item, &ordinary), None);
+        let m = item.materials.iter_mut().find(|m| m.id == lenient[0]).unwrap();
+        m.lenient_condition = Some("已提交住所承诺书".into());
+        let name = m.name.clone();
+        let conditional = decide(&item, &app, today, &kb.calendar).into_decision().unwrap();
+        let mut case = Case::default();
+        let (exception, value) = case.unapproved(&item, &conditional).unwrap();
+        assert_eq!(
+            (exception, value.clone()),
+            (Exception::ConditionalLenient, format!("{name}（已提交住所承诺书）"))
+        );
+        approve(&mut case, Exception::ConditionalLenient, &value);
+        assert_eq!(case.unapproved(&item, &conditional), None);
+        // Termination: the case number and the rule.
+        assert_eq!(
+            termination_value("HRB-01-20261130-0001", ExpiryRule::WithholdResult),
+            "HRB-01-20261130-0001｜不予发证"
+        );
     }
 }

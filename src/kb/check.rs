@@ -815,6 +815,11 @@ fn check_item(r: &mut Reporter, item: &Item) {
             r.at(&at("originals"), "原件和复印件份数都为 0".into());
         }
         check_checkpoints(r, &["materials", &idx], &m.checkpoints);
+        if m.lenient_condition.as_ref().is_some_and(|c| c.trim().is_empty()) {
+            r.at(&at("lenient_condition"), "容缺条件为空：写明条件，或删去 lenient_condition".into());
+        } else if m.lenient_condition.is_some() && !m.lenient {
+            r.at(&at("lenient_condition"), "写了容缺条件，但材料未标记为可容缺 (lenient = true)".into());
+        }
         if m.lenient && m.key {
             r.at(&at("lenient"), "核心材料 (key = true) 不得容缺".into());
         } else if m.lenient && !lenient_allowed {

@@ -239,7 +239,10 @@ pub fn guide(item: &Item) -> Vec<GuideLine> {
             tags.push("核心材料".into());
         }
         if m.lenient {
-            tags.push("可容缺".into());
+            tags.push(match &m.lenient_condition {
+                Some(c) => format!("附条件可容缺（{c}，须主管确认）"),
+                None => "可容缺".into(),
+            });
         }
         if m.shared_data {
             tags.push("数据共享获取".into());

@@ -492,6 +492,11 @@ pub struct Material {
     /// May be missing or defective under 容缺受理.
     #[serde(default)]
     pub lenient: bool,
+    /// 容缺 only under this condition (e.g. 「已提交出租方签章的租赁意向书」): the local list lets the
+    /// material follow only when the condition holds, which a supervisor confirms at the window
+    /// (`src/intake/case.rs`, `Exception::ConditionalLenient`). Needs `lenient = true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lenient_condition: Option<String>,
     /// What the clerk looks at (受理标准 / 审查要点); concrete, never "符合要求".
     pub checkpoints: Vec<String>,
     /// Defects commonly found, and whether each can be corrected at the window.

@@ -244,6 +244,12 @@ impl HqClient {
         self.get("/v1/calls")
     }
 
+    /// The exceptions supervisors approved at the center's windows, newest first (a
+    /// supervisor's token only).
+    pub fn exceptions(&self) -> Result<Vec<crate::console::model::ExceptionItem>, SyncError> {
+        self.get("/v1/exceptions")
+    }
+
     /// The department's accepted cases waiting for a decision.
     pub fn queue(&self) -> Result<Vec<crate::console::model::QueueCase>, SyncError> {
         self.get("/v1/queue")

@@ -29,6 +29,14 @@ use crate::kb::Kb;
 use crate::kb::search::SearchIndex;
 use crate::store::{CaseSummary, HandoverRow};
 
+/// The intake context of the desk (knowledge base, index, configuration, clock, drill mode),
+/// borrowing only the fields it names so the screens can be borrowed mutably beside it.
+macro_rules! desk_ctx {
+    ($app:ident, $config:expr) => {
+        Ctx { kb: &$app.kb, index: &$app.index, config: $config, now: $app.now, drill: $app.drill.is_some() }
+    };
+}
+
 /// A loaded KB handed between threads; two are equal when they are the same load.
 #[derive(Debug, Clone)]
 pub struct SharedKb(pub Arc<Kb>);
@@ -206,7 +214,7 @@ impl App {
     }
 
     fn ctx_parts(&self) -> Option<Ctx<'_>> {
-        Some(Ctx { kb: &self.kb, index: &self.index, config: self.config.as_ref()?, now: self.now })
+        Some(desk_ctx!(self, self.config.as_ref()?))
     }
 
     /// Turns the desk into a drill over `session`'s scenarios (the store must be a drill database).
@@ -509,7 +517,7 @@ impl App {
         if action == Some(Action::Agency) {
             let opened = match (self.config.as_ref(), self.intake.as_mut()) {
                 (Some(config), Some(intake)) if self.screen == ScreenId::Intake => {
-                    let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                    let ctx = desk_ctx!(self, config);
                     intake.open_agency(&ctx)
                 }
                 _ => None,
@@ -546,7 +554,7 @@ impl App {
                 None => vec![],
             };
         };
-        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        let ctx = desk_ctx!(self, config);
         match self.screen {
             ScreenId::Intake => match &mut self.intake {
                 Some(intake) => {
@@ -577,7 +585,7 @@ impl App {
         let (Some(config), Some(intake)) = (self.config.as_ref(), self.intake.as_mut()) else {
             return vec![];
         };
-        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        let ctx = desk_ctx!(self, config);
         intake.raise_call(&ctx, question).unwrap_or_default()
     }
 
@@ -593,7 +601,7 @@ impl App {
             self.setup.paste(text);
             return vec![];
         };
-        let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+        let ctx = desk_ctx!(self, config);
         match self.screen {
             ScreenId::Intake => self.intake.as_mut().map(|i| i.on_paste(&ctx, text).cmds).unwrap_or_default(),
             ScreenId::Cases => self.cases.on_paste(text),
@@ -618,7 +626,7 @@ impl App {
         match (self.config.as_ref(), self.screen) {
             (None, _) => self.setup.view(frame, body),
             (Some(config), screen) => {
-                let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                let ctx = desk_ctx!(self, config);
                 match screen {
                     ScreenId::Intake => {
                         let mut body = body;
@@ -654,7 +662,7 @@ impl App {
         }
         match (self.config.as_ref(), self.screen, self.call_prompt.is_none()) {
             (Some(config), ScreenId::Cases, true) => {
-                let ctx = Ctx { kb: &self.kb, index: &self.index, config, now: self.now };
+                let ctx = desk_ctx!(self, config);
                 widgets::footer_hints(frame, footer, &self.cases.hints(&ctx));
             }
             _ => widgets::footer(frame, footer, self.context()),

@@ -12,6 +12,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::approval::{PromptStep, SupervisorPrompt};
 use super::effects::Cmd;
 use super::input::TextInput;
 use super::intake::Ctx;
@@ -20,12 +21,13 @@ use super::supplement::{SessionStep, SupplementSession};
 use super::text::{layout_safe, provisional_note, wrap};
 use super::widgets::{labelled_input, pad, scrolled_list};
 use crate::intake::approval::ApprovalDecision;
-use crate::intake::case::{Case, CaseEvent, Delivery, Field, Status};
+use crate::intake::case::{Case, CaseEvent, Delivery, Exception, Field, Status, termination_value};
 use crate::intake::rules::Decision;
 use crate::intake::rules::MaterialState;
 use crate::intake::validate::mask_id;
 use crate::kb::Kb;
 use crate::kb::calendar::Calendar;
+use crate::kb::model::ExpiryRule;
 use crate::store::CaseSummary;
 use unicode_width::UnicodeWidthStr;
 
@@ -49,6 +51,8 @@ struct Detail {
     scroll: usize,
     /// Rows beyond the screen at the last draw: how far `scroll` may go (0: it all fits).
     max_scroll: Cell<usize>,
+    /// A supervisor approving the termination (`t`), with the termination it approves.
+    supervisor: Option<(SupervisorPrompt, CaseEvent)>,
 }
 
 /// How many rows PgUp/PgDn move the case detail.
@@ -99,6 +103,7 @@ impl CasesScreen {
     pub fn context(&self) -> Context {
         match &self.detail {
             Some(d) if d.session.is_some() => Context::Supplement,
+            Some(d) if d.supervisor.is_some() => Context::Prompt,
             Some(_) => Context::CaseDetail,
             None => Context::Cases,
         }
@@ -224,7 +229,7 @@ impl CasesScreen {
     pub fn on_key(&mut self, ctx: &Ctx, action: Option<Action>, key: KeyEvent) -> Vec<Cmd> {
         if let Some(detail) = &mut self.detail {
             let hq = self.rows.iter().find(|r| r.id == detail.case_id).and_then(|r| r.hq_decision.clone());
-            return Self::on_detail_key(detail, hq.as_deref(), ctx, action).unwrap_or_else(|| {
+            return Self::on_detail_key(detail, hq.as_deref(), ctx, action, key).unwrap_or_else(|| {
                 self.detail = None;
                 vec![self.reload()]
             });
@@ -260,6 +265,7 @@ impl CasesScreen {
         hq_decision: Option<&str>,
         ctx: &Ctx,
         action: Option<Action>,
+        key: KeyEvent,
     ) -> Option<Vec<Cmd>> {
         detail.message = None;
         let Some(case) = &detail.case else {
@@ -273,6 +279,26 @@ impl CasesScreen {
             ]
         };
         let item = case.item_code.as_deref().and_then(|c| ctx.kb.item(c));
+        if let Some((prompt, terminated)) = &mut detail.supervisor {
+            return Some(match prompt.on_key(key, ctx.now) {
+                PromptStep::Open => vec![],
+                PromptStep::Cancelled => {
+                    detail.supervisor = None;
+                    detail.message = Some("未经主管审批，案件未终止".into());
+                    vec![]
+                }
+                // The approval, then the termination it approves, in that order (HQ checks both).
+                PromptStep::Approved(approval) => {
+                    let terminated = terminated.clone();
+                    detail.supervisor = None;
+                    detail.message = Some("已经主管审批，案件已终止".into());
+                    let mut cmds = journal(*approval);
+                    cmds.retain(|c| !matches!(c, Cmd::LoadCaseDetail { .. }));
+                    cmds.extend(journal(terminated));
+                    cmds
+                }
+            });
+        }
         if let Some(session) = &mut detail.session {
             let Some(item) = item else {
                 detail.session = None;
@@ -378,11 +404,24 @@ impl CasesScreen {
                         .as_deref()
                         .and_then(|c| ctx.kb.item(c))
                         .and_then(|i| i.lenient.as_ref());
-                    journal(CaseEvent::Terminated {
+                    let rule = lenient.and_then(|l| l.on_expiry);
+                    let terminated = CaseEvent::Terminated {
                         at: ctx.now,
-                        rule: lenient.and_then(|l| l.on_expiry),
+                        rule,
                         credit_record: lenient.is_some_and(|l| l.credit_record),
-                    })
+                    };
+                    // A supervisor approves exactly this termination: this case, this rule.
+                    let value = termination_value(
+                        case.number.as_deref().unwrap_or(""),
+                        rule.unwrap_or(ExpiryRule::Terminate),
+                    );
+                    if ctx.drill || case.approved(Exception::Termination, &value).is_some() {
+                        journal(terminated)
+                    } else {
+                        detail.supervisor =
+                            Some((SupervisorPrompt::new(Exception::Termination, value), terminated));
+                        vec![]
+                    }
                 } else {
                     detail.message = Some("只有逾期未补正的容缺受理案件才能终止".into());
                     vec![]
@@ -412,7 +451,10 @@ impl CasesScreen {
             Some(detail) => {
                 let hq =
                     self.rows.iter().find(|r| r.id == detail.case_id).and_then(|r| r.hq_decision.as_deref());
-                view_detail(detail, hq, ctx, frame, area)
+                view_detail(detail, hq, ctx, frame, area);
+                if let Some((prompt, _)) = &detail.supervisor {
+                    prompt.view(frame, area);
+                }
             }
             None => self.view_list(ctx, frame, area),
         }
@@ -553,6 +595,9 @@ pub fn history(
                     if *credit_record { "，记入信用记录" } else { "" }
                 ),
             )),
+            CaseEvent::ExceptionApproved { exception, value, supervisor, at } => {
+                Some((*at, format!("主管 {supervisor} 审批{}：{value}", exception.label())))
+            }
             CaseEvent::HandedOver { to, at, .. } => Some((*at, format!("出件：{to}"))),
             CaseEvent::Abandoned { at } => Some((*at, "放弃办理".to_string())),
             CaseEvent::CallRaised { at, .. } => Some((*at, "呼叫后台".to_string())),

@@ -123,6 +123,8 @@ pub enum Context {
     Confirm,
     /// Approver's console: the lists.
     Console,
+    /// Supervisor's console: the center's exceptions (read only).
+    ConsoleExceptions,
     /// Approver's console: choosing a decision.
     ConsoleDecide,
     /// Approver's console: ticking materials to correct (other printable keys type the note).
@@ -336,6 +338,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Console, K::Char('r'), NONE, Action::Act, "r", "呼叫已解决", true),
     bind(C::Console, K::Char('q'), NONE, Action::Quit, "q", "退出", false),
     bind(C::Console, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
+    bind(C::ConsoleExceptions, K::Tab, NONE, Action::FocusNext, "Tab", "切换列表", true),
+    bind(C::ConsoleExceptions, K::Up, NONE, Action::Up, "Up/Down", "选择", true),
+    bind(C::ConsoleExceptions, K::Down, NONE, Action::Down, "Up/Down", "选择", false),
     bind(C::ConsoleDecide, K::Char('1'), NONE, Action::Choose(1), "1", "准予", true),
     bind(C::ConsoleDecide, K::Char('2'), NONE, Action::Choose(2), "2", "不予", true),
     bind(C::ConsoleDecide, K::Char('3'), NONE, Action::Choose(3), "3", "退回补正", true),

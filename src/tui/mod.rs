@@ -3,6 +3,7 @@
 //! worker, whose answers come back on the same channel.
 
 pub mod app;
+pub mod approval;
 pub mod browser;
 pub mod cases;
 pub mod drill;

@@ -15,6 +15,7 @@ use crate::intake::case::{ApplicantKind, Case, CaseEvent, Exception, Field};
 use crate::intake::validate;
 use crate::kb::Item;
 use crate::kb::model::ServiceObject;
+use crate::tui::approval::{PromptStep, SupervisorPrompt};
 use crate::tui::form::{Check, Form, FormEvent};
 use crate::tui::keys::Action;
 
@@ -33,24 +34,13 @@ pub struct ApplicantStep {
     /// failure may be the very reason.
     strict: bool,
     /// A supervisor's approval being entered (Ctrl-O on a credit-code warning).
-    prompt: Option<ApprovalPrompt>,
+    prompt: Option<SupervisorPrompt>,
 }
 
 impl Default for ApplicantStep {
     fn default() -> Self {
         Self { form: Form::empty(), shape: None, strict: true, prompt: None }
     }
-}
-
-/// The supervisor's approval at the window: their name and PIN, checked offline against the
-/// credential HQ sent (src/store/clerks.rs), for exactly `value`.
-#[derive(Debug, Default)]
-struct ApprovalPrompt {
-    value: String,
-    name: String,
-    pin: String,
-    on_pin: bool,
-    message: Option<String>,
 }
 
 /// The credit code as the journal keeps it, which an approval is bound to.
@@ -250,56 +240,23 @@ impl ApplicantStep {
         self.prompt.is_some()
     }
 
-    /// A key while the supervisor enters name and PIN: `Tab` switches, `Enter` checks, `Esc` cancels.
+    /// A key while the supervisor enters name and PIN (`src/tui/approval.rs`).
     fn prompt_key(&mut self, ctx: &Ctx, case: &Case, key: KeyEvent) -> Vec<CaseEvent> {
-        use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
         let Some(prompt) = self.prompt.as_mut() else { return vec![] };
-        if key.kind == KeyEventKind::Release {
-            return vec![];
+        match prompt.on_key(key, ctx.now) {
+            PromptStep::Open => vec![],
+            PromptStep::Cancelled => {
+                self.prompt = None;
+                vec![]
+            }
+            PromptStep::Approved(event) => {
+                self.prompt = None;
+                let mut after = case.clone();
+                after.apply(&event);
+                self.validate(ctx, &after);
+                vec![*event]
+            }
         }
-        let typing = if prompt.on_pin { &mut prompt.pin } else { &mut prompt.name };
-        match key.code {
-            KeyCode::Esc => self.prompt = None,
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Up | KeyCode::Down => prompt.on_pin = !prompt.on_pin,
-            KeyCode::Backspace => {
-                typing.pop();
-            }
-            KeyCode::Char(c)
-                if !key.modifiers.contains(KeyModifiers::CONTROL) && typing.chars().count() < 64 =>
-            {
-                typing.push(c);
-            }
-            KeyCode::Enter if !prompt.on_pin => prompt.on_pin = true,
-            KeyCode::Enter => {
-                let pin = std::mem::take(&mut prompt.pin);
-                let clerk = crate::store::session_clerk();
-                match crate::store::clerks::verify_supervisor(&prompt.name, &pin, clerk.as_deref()) {
-                    Ok(supervisor) => {
-                        let event = CaseEvent::ExceptionApproved {
-                            exception: Exception::CreditCodeWarning,
-                            value: prompt.value.clone(),
-                            supervisor,
-                            at: ctx.now,
-                        };
-                        self.prompt = None;
-                        let mut after = case.clone();
-                        after.apply(&event);
-                        self.validate(ctx, &after);
-                        return vec![event];
-                    }
-                    Err(e) => {
-                        // Back to what was wrong: the name (not a supervisor, the clerk) or the PIN.
-                        if !matches!(e, crate::store::clerks::ApprovalError::WrongPin(_)) {
-                            prompt.name.clear();
-                            prompt.on_pin = false;
-                        }
-                        prompt.message = Some(e.to_string());
-                    }
-                }
-            }
-            _ => {}
-        }
-        vec![]
     }
 
     /// Handles a key; returns the events to record.
@@ -325,7 +282,7 @@ impl ApplicantStep {
                 // supervisor; on an empty or valid code Ctrl-O does nothing.
                 let value = bound_code(case.field(Field::CreditCode));
                 if has_check_warning(&value) && case.credit_code_approval().is_none() {
-                    self.prompt = Some(ApprovalPrompt { value, ..ApprovalPrompt::default() });
+                    self.prompt = Some(SupervisorPrompt::new(Exception::CreditCodeWarning, value));
                 }
                 return (Outcome::Stay, vec![]);
             }
@@ -379,31 +336,6 @@ impl ApplicantStep {
         if let Some(prompt) = &self.prompt {
             prompt.view(frame, form);
         }
-    }
-}
-
-impl ApprovalPrompt {
-    /// A box over the bottom of the form: what is approved, the supervisor's name and PIN.
-    fn view(&self, frame: &mut Frame, area: Rect) {
-        use ratatui::widgets::{Block, Borders, Clear, Paragraph};
-        let height = 7.min(area.height);
-        let box_area = Rect { y: area.y + area.height - height, height, ..area };
-        let cursor = |on: bool| if on { "▏" } else { "" };
-        let lines = vec![
-            Line::from(vec![
-                Span::styled("主管放行：", Style::new().bold()),
-                Span::raw(format!("{}（{}）", Exception::CreditCodeWarning.label(), self.value)),
-            ]),
-            Line::from(format!("主管姓名：{}{}", self.name, cursor(!self.on_pin))),
-            Line::from(format!("主管 PIN：{}{}", "*".repeat(self.pin.chars().count()), cursor(self.on_pin))),
-            Line::styled(self.message.clone().unwrap_or_default(), Style::new().fg(Color::Red)),
-            Line::styled("Tab 切换 · Enter 确认 · Esc 取消", Style::new().fg(Color::DarkGray)),
-        ];
-        frame.render_widget(Clear, box_area);
-        frame.render_widget(
-            Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title("主管授权")),
-            box_area,
-        );
     }
 }
 

@@ -15,6 +15,7 @@ use crate::intake::rules::{Decision, MaterialState, Outcome as RuleOutcome, Reje
 use crate::kb::conditions::group_of;
 use crate::kb::model::Necessity;
 use crate::kb::{Item, Material};
+use crate::tui::approval::{PromptStep, SupervisorPrompt};
 use crate::tui::input::TextInput;
 use crate::tui::keys::{Action, Context};
 use crate::tui::text::{layout_safe, wrap};
@@ -79,6 +80,8 @@ pub struct ChecklistStep {
     reason: Option<ReasonPrompt>,
     /// A hint after a refused Enter.
     message: Option<String>,
+    /// A supervisor approving the decision (不予受理, conditional 容缺) before the clerk moves on.
+    supervisor: Option<SupervisorPrompt>,
 }
 
 fn rows<'a>(item: &'a Item, case: &Case, level: crate::intake::CenterLevel) -> Vec<Row<'a>> {
@@ -140,13 +143,14 @@ impl ChecklistStep {
         self.picker = None;
         self.reason = None;
         self.message = None;
+        self.supervisor = None;
     }
 
     /// The keyboard context.
     pub fn context(&self) -> Context {
         if self.picker.is_some() {
             Context::DefectPicker
-        } else if self.reason.is_some() {
+        } else if self.reason.is_some() || self.supervisor.is_some() {
             Context::Prompt
         } else {
             Context::Checklist
@@ -180,6 +184,21 @@ impl ChecklistStep {
         let rows = rows(item, case, ctx.config.level);
         self.row = self.row.min(rows.len().saturating_sub(1));
         self.message = None;
+        if let Some(prompt) = &mut self.supervisor {
+            return match prompt.on_key(key, ctx.now) {
+                PromptStep::Open => (Outcome::Stay, vec![]),
+                PromptStep::Cancelled => {
+                    self.supervisor = None;
+                    self.message = Some("未经主管审批，不能继续；可修改决定或再按 Enter 请主管审批".into());
+                    (Outcome::Stay, vec![])
+                }
+                // Approved: the decision is final as it stands and the intake goes on at once.
+                PromptStep::Approved(event) => {
+                    self.supervisor = None;
+                    (Outcome::Next, vec![*event])
+                }
+            };
+        }
         if let Some(picker) = &mut self.picker {
             let Some(Row::Material(m)) = rows.get(self.row) else {
                 self.picker = None;
@@ -389,12 +408,28 @@ impl ChecklistStep {
                             Some("还有材料未核验：请逐项标记 合格(1) / 有缺陷(2) / 缺少(3)".into());
                         vec![]
                     }
-                    _ => return (Outcome::Next, vec![]),
+                    _ => {
+                        // A 不予受理 or a conditional 容缺 is final only with a supervisor's approval of
+                        // exactly this decision (drills excepted: the trainee's decision is scored).
+                        let unapproved =
+                            outcome.decision().and_then(|d| case.unapproved(item, d)).filter(|_| !ctx.drill);
+                        if let Some((exception, value)) = unapproved {
+                            self.supervisor = Some(SupervisorPrompt::new(exception, value));
+                            return (Outcome::Stay, vec![]);
+                        }
+                        return (Outcome::Next, vec![]);
+                    }
                 }
             }
             _ => vec![],
         };
         (Outcome::Stay, events)
+    }
+
+    /// Opens the supervisor's approval of `exception` on `value` (a decision reached the end of
+    /// the intake unapproved).
+    pub fn ask_supervisor(&mut self, exception: crate::intake::case::Exception, value: String) {
+        self.supervisor = Some(SupervisorPrompt::new(exception, value));
     }
 
     fn advance(&mut self, len: usize) {
@@ -485,7 +520,9 @@ impl ChecklistStep {
                         spans.push(Span::styled(" 核心", Style::new().fg(Color::Magenta)));
                     }
                     if m.lenient {
-                        spans.push(Span::styled(" 可容缺", Style::new().fg(Color::Cyan)));
+                        let tag =
+                            if m.lenient_condition.is_some() { " 附条件可容缺" } else { " 可容缺" };
+                        spans.push(Span::styled(tag, Style::new().fg(Color::Cyan)));
                     }
                     if crate::intake::rules::commitment_allowed(item, m) {
                         spans.push(Span::styled(" 可告知承诺", Style::new().fg(Color::Cyan)));
@@ -505,7 +542,7 @@ impl ChecklistStep {
         let message: Vec<Line> =
             message.into_iter().map(|l| Line::styled(l, Style::new().fg(Color::Yellow))).collect();
         frame.render_widget(Paragraph::new(message), message_area);
-        view_decision(outcome, case, &ctx.kb.calendar, frame, decision_area);
+        view_decision(outcome, item, case, &ctx.kb.calendar, frame, decision_area);
         self.view_standard(item, rows.get(row), frame, right, !wide);
         self.view_popups(rows.get(row), frame, area);
     }
@@ -597,6 +634,9 @@ impl ChecklistStep {
                 picker.other.render(frame, input, Style::new().bg(Color::Indexed(236)), true);
             }
         }
+        if let Some(prompt) = &self.supervisor {
+            prompt.view(frame, area);
+        }
         if let Some(reason) = &self.reason {
             let popup = centered(area, 60, 4);
             clear_popup(frame, popup);
@@ -659,6 +699,10 @@ fn view_material_standard(item: &Item, m: &Material, frame: &mut Frame, area: Re
             Style::new().fg(Color::Green),
         ));
     }
+    if let Some(c) = m.lenient_condition.as_ref().filter(|_| m.lenient) {
+        let text = format!("附条件容缺：{c}。以此容缺须主管确认条件成立（Enter 时输入主管姓名和 PIN）");
+        other.extend(styled(&text, column, "", "", Style::new().fg(Color::Cyan)));
+    }
     let commitment = m.informed_commitment.as_ref();
     if let Some(c) = commitment.filter(|_| crate::intake::rules::commitment_allowed(item, m)) {
         let text = format!(
@@ -720,6 +764,7 @@ fn commitment_lines(
 
 fn view_decision(
     outcome: Option<&RuleOutcome>,
+    item: &Item,
     case: &Case,
     calendar: &crate::kb::Calendar,
     frame: &mut Frame,
@@ -792,6 +837,18 @@ fn view_decision(
             lines.push(Line::from(layout_safe(&why).into_owned()));
             lines.push(Line::from(format!("依据：{}", layout_safe(&basis.join("；")))));
         }
+    }
+    if let Some((exception, value)) = crate::intake::case::decision_exception(item, decision) {
+        lines.push(match case.approved(exception, &value) {
+            Some(a) => Line::styled(
+                format!("已由主管 {} 审批（{}）", a.supervisor, crate::time::show(a.at, "%H:%M")),
+                Style::new().fg(Color::Green),
+            ),
+            None => Line::styled(
+                format!("{}须经主管审批：Enter 请主管输入姓名和 PIN", exception.label()),
+                Style::new().fg(Color::Magenta),
+            ),
+        });
     }
     crate::tui::text::provisional_note(&mut lines);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);

@@ -41,6 +41,8 @@ pub struct Ctx<'a> {
     pub config: &'a DeskConfig,
     /// The desk's clock.
     pub now: DateTime<Utc>,
+    /// Drill mode (演练): exceptions need no supervisor, the trainee's decision is scored.
+    pub drill: bool,
 }
 
 /// What the intake screen asks of the app besides commands.
@@ -526,6 +528,16 @@ impl Intake {
         let (Some(case_id), Some(decision)) = (self.case_id.clone(), self.decision(ctx)) else {
             return;
         };
+        // Never final without the supervisor's approval of exactly this decision: back to the
+        // checklist, where the supervisor approves it (`src/tui/approval.rs`).
+        if let Some(item) = self.item(ctx.kb)
+            && !ctx.drill
+            && let Some((exception, value)) = self.case.unapproved(item, &decision)
+        {
+            self.goto(ctx, Step::Checklist, cmds);
+            self.checklist.ask_supervisor(exception, value);
+            return;
+        }
         self.finishing = true;
         cmds.push(Cmd::Finish { case_id, decision, at: ctx.now });
     }
