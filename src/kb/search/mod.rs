@@ -81,6 +81,8 @@ impl Haystack {
 struct Names {
     text: Haystack,
     lower: String,
+    /// Whether `lower` has an ASCII letter or digit: else no word of them can be in it.
+    lower_has_ascii: bool,
     full: Haystack,
     initials: Haystack,
     kind: MatchKind,
@@ -167,6 +169,7 @@ impl SearchIndex {
                     .chain(item.aliases.iter().map(|a| (a, MatchKind::Alias)))
                     .map(|(text, kind)| Names {
                         text: Haystack::new(text.clone()),
+                        lower_has_ascii: text.to_lowercase().chars().any(|c| c.is_ascii_alphanumeric()),
                         lower: text.to_lowercase(),
                         full: Haystack::new(pinyin::full(text)),
                         initials: Haystack::new(pinyin::initials(text)),
@@ -282,7 +285,10 @@ impl Term {
         for n in &keys.names {
             let before = best.as_ref().map(|b| b.0);
             let penalty = if n.kind == MatchKind::Alias { ALIAS_PENALTY } else { 0 };
-            let text_score = if n.lower == q {
+            // An ASCII word (not empty) cannot be in a name without ASCII letters or digits.
+            let text_score = if self.ascii && !q.is_empty() && !n.lower_has_ascii {
+                0
+            } else if n.lower == q {
                 NAME_EXACT
             } else if n.lower.starts_with(q) {
                 NAME_PREFIX

@@ -238,3 +238,13 @@ fn ranking_on_a_made_up_kb_is_unchanged() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// A name whose lower case has ASCII letters only after lowering (the Kelvin sign lowers to `k`)
+/// is still found by an ASCII word, as before names without ASCII were skipped for such words.
+#[test]
+fn a_name_that_lowers_to_ascii_is_searched_for_ascii_words() {
+    let mut items = made_up(2);
+    items[1].name = "\u{212A}类证书".into();
+    let hits = SearchIndex::new(&items).search("k", 5);
+    assert_eq!(hits.first().map(|h| (h.index, h.matched)), Some((1, MatchKind::Name)));
+}
