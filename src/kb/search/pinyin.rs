@@ -44,6 +44,7 @@ pub const OVERRIDES: &[(&str, &[&str])] = &[
     ("供给", &["gong", "ji"]),
     ("更正", &["geng", "zheng"]),
     ("变更", &["bian", "geng"]),
+    ("更名", &["geng", "ming"]),
     ("省级", &["sheng", "ji"]),
     ("数据", &["shu", "ju"]),
     ("种植", &["zhong", "zhi"]),
