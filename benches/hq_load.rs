@@ -152,6 +152,7 @@ fn main() {
         (0..windows).map(|w| (0..per_window).map(|n| case_changes(&template, w, n)).collect()).collect();
     let all_cases: Vec<Vec<Change>> = work.iter().flatten().cloned().collect();
 
+    yichuang::sync::install_tls_provider();
     let client = reqwest::Client::builder().pool_max_idle_per_host(windows).build().expect("client");
     let start = Instant::now();
     let latencies = runtime.block_on(async {

@@ -111,6 +111,7 @@ fn decisions_call_replies_and_kb_versions_reach_the_desk_by_pull_and_live_stream
     assert!(ok, "{out}{err}");
 
     // The live stream of the window: open it now, read what arrives.
+    yichuang::sync::install_tls_provider();
     let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
     let stream = http
         .get(format!("{}/v1/events", hq.url))

@@ -185,7 +185,7 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 server.serve(app.into_make_service()).await?;
             }
             Some((cert, key)) => {
-                let _ = rustls::crypto::ring::default_provider().install_default();
+                crate::sync::install_tls_provider();
                 let tls =
                     axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(|e| {
                         anyhow::anyhow!("无法加载 TLS 证书 {} / 私钥 {}: {e}", cert.display(), key.display())

@@ -337,12 +337,14 @@ impl Store {
     /// dropped. Returns the cap in force.
     pub fn limit_pages(&self, pages: Option<u64>) -> Result<u64, StoreError> {
         let pages = pages.unwrap_or(u64::from(u32::MAX - 1));
-        Ok(self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?)
+        let cap: i64 = self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?;
+        Ok(u64::try_from(cap).unwrap_or(0))
     }
 
     /// The database's size in pages (`PRAGMA page_count`).
     pub fn page_count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?)
+        let pages: i64 = self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+        Ok(u64::try_from(pages).unwrap_or(0))
     }
 
     /// Whether this is a desk's or a drill's database.
