@@ -40,6 +40,10 @@ pub struct DeskArgs {
     /// HQ's address (kept; the desk syncs with HQ in the background once address and token are set).
     #[arg(long, value_name = "URL")]
     pub hq: Option<String>,
+    /// The applicant's progress page at HQ as printed on the 受理通知书 with the query code and
+    /// as a QR code, e.g. `https://zwfw.example.cn/lookup` (kept; `--lookup-url ''` stops printing it).
+    #[arg(long, value_name = "URL")]
+    pub lookup_url: Option<String>,
     /// This window's device token from `hq enroll` (kept).
     #[arg(long)]
     pub token: Option<String>,
@@ -293,6 +297,9 @@ pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyho
     let print = print_config(&store, data_dir, args)?;
     if let Some(url) = &args.hq {
         store.set_setting(crate::sync::HQ_URL, url.trim_end_matches('/'))?;
+    }
+    if let Some(url) = &args.lookup_url {
+        store.set_setting(effects::LOOKUP_URL, url.trim())?;
     }
     if let Some(token) = &args.token {
         store.set_setting(crate::sync::HQ_TOKEN, token.trim())?;

@@ -358,6 +358,20 @@ pub enum CaseEvent {
         /// Level.
         level: RatingLevel,
     },
+    /// The applicant's query code for the progress page (src/hq/lookup.rs), drawn at the desk when
+    /// the case is accepted and printed on the 受理通知书. The desk's journal keeps `code` (for
+    /// reprints); what leaves the desk carries only `code_sha256` ([`CaseEvent::for_hq`]), and HQ
+    /// refuses a change that carries the code itself.
+    QueryCodeIssued {
+        /// The code as printed (`XXXX-XXXX`); only in the desk's own journal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// SHA-256 (hex) of the code without its dash: what HQ checks a lookup against.
+        code_sha256: String,
+        /// When.
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
+    },
     /// Intake finished: the decision is final and the case has its number.
     Finished {
         /// Case number (center-window-date-sequence).
@@ -633,6 +647,17 @@ impl CaseEvent {
         )
     }
 
+    /// The event as it leaves the desk: a query code travels as its hash only (HQ must never hold
+    /// the code itself); `None` when the event goes as journaled.
+    pub fn for_hq(&self) -> Option<CaseEvent> {
+        match self {
+            Self::QueryCodeIssued { code: Some(_), code_sha256, at } => {
+                Some(Self::QueryCodeIssued { code: None, code_sha256: code_sha256.clone(), at: *at })
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the event must reach HQ at once, even while the case is still a draft.
     pub fn is_urgent(&self) -> bool {
         matches!(self, Self::CallRaised { .. })
@@ -667,6 +692,8 @@ pub struct Case {
     pub delivery: Delivery,
     /// Rating, once given.
     pub rating: Option<RatingLevel>,
+    /// The query code printed on the 受理通知书 (desk only; HQ holds its hash).
+    pub query_code: Option<String>,
     /// Case number, once finished.
     pub number: Option<String>,
     /// Final decision, once finished.
@@ -812,6 +839,11 @@ impl Case {
             CaseEvent::ApplicantKindSet { kind } => self.applicant_kind = *kind,
             CaseEvent::DeliverySet { delivery } => self.delivery = *delivery,
             CaseEvent::Rated { level } => self.rating = Some(*level),
+            CaseEvent::QueryCodeIssued { code, .. } => {
+                if code.is_some() {
+                    self.query_code = code.clone();
+                }
+            }
             CaseEvent::Finished { number, decision, at } => {
                 self.number = Some(number.clone());
                 self.finished_at = Some(*at);

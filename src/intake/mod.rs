@@ -6,6 +6,7 @@ pub mod approval;
 pub mod call;
 pub mod case;
 pub mod notice;
+pub mod query_code;
 pub mod region;
 pub mod rules;
 #[cfg(test)]

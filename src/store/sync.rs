@@ -327,7 +327,8 @@ mod tests {
         };
         store.finish(&id, "PF", "W03", accept, at(9)).unwrap();
         let pending = store.outbox_pending(10).unwrap();
-        assert_eq!(pending.len(), 2);
+        // Started, finished and the query code.
+        assert_eq!(pending.len(), 3);
         let d = |e: &crate::store::OutboxEntry, status| Delivery {
             outbox_id: e.id,
             status,
@@ -336,7 +337,11 @@ mod tests {
         };
         store
             .mark_delivered(
-                &[d(&pending[0], ChangeStatus::Duplicate), d(&pending[1], ChangeStatus::Conflict)],
+                &[
+                    d(&pending[0], ChangeStatus::Duplicate),
+                    d(&pending[1], ChangeStatus::Conflict),
+                    d(&pending[2], ChangeStatus::Applied),
+                ],
                 at(10),
             )
             .unwrap();

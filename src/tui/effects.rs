@@ -256,6 +256,7 @@ impl Effects {
             name: self.config.center_name.clone(),
             window: self.config.window.clone(),
             clerk: self.config.clerk.clone(),
+            lookup_url: self.store.setting(LOOKUP_URL).ok().flatten().filter(|u| !u.trim().is_empty()),
         }
     }
 
@@ -363,11 +364,7 @@ impl Effects {
             }
             Cmd::PrintReceipt { case_id, receipt } => {
                 let case = self.store.load(&case_id)?;
-                let center = Center {
-                    name: self.config.center_name.clone(),
-                    window: self.config.window.clone(),
-                    clerk: self.config.clerk.clone(),
-                };
+                let center = self.center();
                 let item = case.item_code.as_deref().and_then(|code| self.kb.item(code));
                 let record = case.receipts.iter().find(|r| r.number == receipt);
                 let notice = item.zip(record).and_then(|(item, r)| {
@@ -449,6 +446,8 @@ const CENTER_NAME: &str = "center_name";
 const WINDOW: &str = "window";
 const LEVEL: &str = "level";
 const CLERK: &str = "clerk";
+/// The setting holding the applicant's progress page at HQ (`yichuang desk --lookup-url`).
+pub const LOOKUP_URL: &str = "lookup_url";
 
 /// The desk's configuration as kept in the store's settings, if set up.
 pub fn load_config(store: &Store) -> Result<Option<DeskConfig>, StoreError> {
