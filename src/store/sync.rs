@@ -189,6 +189,21 @@ impl Store {
                     )?;
                     pulled.kb_versions += 1;
                 }
+                FeedBody::Rating { case_id, stage, bad, level, at: when, .. } => {
+                    let Some(case) = cases.get_mut(case_id) else {
+                        pulled.skipped += 1;
+                        continue;
+                    };
+                    let event = CaseEvent::RatingReceived {
+                        stage: stage.clone(),
+                        bad: *bad,
+                        level: level.clone(),
+                        at: *when,
+                    };
+                    super::write_event(&tx, case_id, case, &event, at)?;
+                    pulled.call_events += 1;
+                    pulled.cases.push(case_id.clone());
+                }
                 FeedBody::Call { .. } => pulled.skipped += 1,
                 FeedBody::Clerk(credential) => credentials.push(credential.clone()),
             }
