@@ -352,3 +352,28 @@ fn the_item_search_says_when_more_items_are_below_at_80x24() {
     assert!(screen.contains("^ 上方还有") && screen.contains("下方还有"), "{screen}");
     snap(&desk, "real_item_search_scrolled");
 }
+
+/// The case's detail shows the window's rating address to scan (with `--lookup-url`) and that the
+/// applicant's ratings arrived from HQ — the level of a bad one for the follow-up, never a good
+/// one's.
+#[test]
+fn the_case_detail_shows_the_rating_address_and_that_ratings_arrived() {
+    let mut config = desk_support::config();
+    config.lookup_url = Some("https://zwfw.example.cn/lookup".into());
+    let mut desk = Desk::with_config(small_kb(), Some(config), monday_morning());
+    let case_id = standard_intake(&mut desk);
+    let number = desk.effects.store.load(&case_id).unwrap().number.unwrap();
+    let at = monday_morning() + Duration::hours(1);
+    for (stage, bad, level) in [("受理", true, Some("不满意")), ("办结", false, None)] {
+        let event = CaseEvent::RatingReceived { stage: stage.into(), bad, level: level.map(Into::into), at };
+        desk.effects.store.append(&case_id, event, at).unwrap();
+    }
+    desk.key(KeyCode::F(3));
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    let link = format!("窗口评价地址：https://zwfw.example.cn/lookup?case={number}&via=window");
+    assert!(screen.contains(&link), "{screen}");
+    assert!(screen.contains("受理环节收到差评（不满意"), "{screen}");
+    assert!(screen.contains("办结环节已评价"), "{screen}");
+    assert!(!screen.contains("非常满意"), "a good rating's level is never shown: {screen}");
+}

@@ -253,6 +253,10 @@ fn config(store: &Store, args: &DeskArgs) -> anyhow::Result<Option<DeskConfig>> 
             .unwrap_or_else(|| center.clone()),
         level: args.level.or_else(|| stored.as_ref().map(|c| c.level)).unwrap_or_default(),
         clerk: args.clerk.clone().or_else(|| stored.as_ref().map(|c| c.clerk.clone())).unwrap_or_default(),
+        lookup_url: match &args.lookup_url {
+            Some(url) => Some(url.trim().to_string()).filter(|u| !u.is_empty()),
+            None => stored.as_ref().and_then(|c| c.lookup_url.clone()),
+        },
         center,
         window,
     };
@@ -297,9 +301,6 @@ pub fn run(kb: Kb, explicit_kb: bool, data_dir: &Path, args: &DeskArgs) -> anyho
     let print = print_config(&store, data_dir, args)?;
     if let Some(url) = &args.hq {
         store.set_setting(crate::sync::HQ_URL, url.trim_end_matches('/'))?;
-    }
-    if let Some(url) = &args.lookup_url {
-        store.set_setting(effects::LOOKUP_URL, url.trim())?;
     }
     if let Some(token) = &args.token {
         store.set_setting(crate::sync::HQ_TOKEN, token.trim())?;
@@ -364,6 +365,7 @@ fn run_drill(kb: Kb, data_dir: &Path, which: &str, trainee: &str) -> anyhow::Res
         window: "01".into(),
         level: CenterLevel::District,
         clerk: trainee.to_string(),
+        lookup_url: None,
     };
     let print = PrintConfig::files(data_dir.join("drill-notices"));
     let session = crate::tui::drill::DrillSession::new(scenarios, trainee.to_string());

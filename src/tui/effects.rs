@@ -39,6 +39,9 @@ pub struct DeskConfig {
     pub level: CenterLevel,
     /// The clerk's name or id, for the audit and notices.
     pub clerk: String,
+    /// The applicant's progress page at HQ (`--lookup-url`): printed on the 受理通知书 and shown
+    /// in a case's detail as the window's rating address.
+    pub lookup_url: Option<String>,
 }
 
 /// Effects the shell must carry out. Each is independent of the terminal.
@@ -256,7 +259,7 @@ impl Effects {
             name: self.config.center_name.clone(),
             window: self.config.window.clone(),
             clerk: self.config.clerk.clone(),
-            lookup_url: self.store.setting(LOOKUP_URL).ok().flatten().filter(|u| !u.trim().is_empty()),
+            lookup_url: self.config.lookup_url.clone(),
         }
     }
 
@@ -464,6 +467,7 @@ pub fn load_config(store: &Store) -> Result<Option<DeskConfig>, StoreError> {
         window,
         level,
         clerk: store.setting(CLERK)?.unwrap_or_default(),
+        lookup_url: store.setting(LOOKUP_URL)?.filter(|u| !u.trim().is_empty()),
     }))
 }
 
@@ -477,5 +481,6 @@ pub fn save_config(store: &Store, config: &DeskConfig) -> Result<(), StoreError>
         CenterLevel::Community => "community",
     };
     store.set_setting(LEVEL, level)?;
+    store.set_setting(LOOKUP_URL, config.lookup_url.as_deref().unwrap_or(""))?;
     store.set_setting(CLERK, &config.clerk)
 }

@@ -26,6 +26,7 @@ pub fn config() -> DeskConfig {
         window: "05".into(),
         level: CenterLevel::District,
         clerk: "王丽".into(),
+        lookup_url: None,
     }
 }
 
