@@ -204,10 +204,16 @@ fn the_right_code_shows_the_masked_timeline_wrong_codes_lock_and_ratings_come_on
     assert_eq!(status, 423, "locked for the right code as well: {body}");
     assert!(!body.contains("王*明"));
 
+    // A malformed code is refused without counting as a wrong one (it cannot be right).
+    let (status, body) = post_form(&hq, "/lookup", &[("case", "X"), ("code", "<b>")]);
+    assert_eq!(status, 400);
+    assert!(body.contains("8 位字母和数字") && !body.contains("<b>"), "{body}");
+
     // Every lookup is audited, without the code, its hash or a personal number.
     assert_eq!(audit_rows(&hq_db, 200), 2);
     assert_eq!(audit_rows(&hq_db, 404), 5);
     assert_eq!(audit_rows(&hq_db, 423), 1);
+    assert_eq!(audit_rows(&hq_db, 400), 1);
     let rated: i64 = conn
         .query_row("SELECT count(*) FROM audit WHERE action = 'rate' AND status = 200", [], |r| r.get(0))
         .expect("rate rows");

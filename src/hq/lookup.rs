@@ -324,6 +324,9 @@ pub(crate) fn lookup(
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<LookupOutcome, StorageError> {
+    // Wrong codes older than the window no longer count: dropped, so the table stays small.
+    conn.prepare_cached("DELETE FROM lookup_failures WHERE number = ?1 AND at <= ?2")?
+        .execute(params![number, super::sqlite::time(now - LOCK_WINDOW)])?;
     let failures = recent_failures(conn, number, now)?;
     let row = entry(Action::Lookup, client, now);
     if let Some(until) = locked_until(&failures, now) {

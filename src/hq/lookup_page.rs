@@ -157,14 +157,23 @@ pub async fn lookup<S: HqStorage>(
     if !state.lookup.allow(&client.0, Instant::now()) {
         return too_many(&state, &client, &number, via).await;
     }
-    let Some(code) = crate::intake::query_code::normalise(&fields.code) else {
-        let body = lookup_form(&number, "查询码为 8 位字母和数字（如 AB23-CD45），请核对受理通知书。", via);
+    let code = crate::intake::query_code::normalise(&fields.code);
+    let malformed = match &code {
+        None => Some("查询码为 8 位字母和数字（如 AB23-CD45），请核对受理通知书。"),
+        Some(_) if number.is_empty() || number.chars().count() > 64 => Some("请填写受理通知书上的案件编号。"),
+        Some(_) => None,
+    };
+    let (Some(code), None) = (code, malformed) else {
+        // Audited like every lookup; it cannot be a right code, so it is not counted as a wrong one.
+        let row = super::lookup::entry(super::audit::Action::Lookup, &client.0, crate::time::now())
+            .status(400, Some("malformed"));
+        if let Err(e) = state.storage.audit(row).await {
+            tracing::warn!(target: "hq::audit", error = %e, "malformed lookup not audited");
+        }
+        let shown = if number.chars().count() > 64 { "" } else { number.as_str() };
+        let body = lookup_form(shown, malformed.unwrap_or_default(), via);
         return html(StatusCode::BAD_REQUEST, &page("办件进度查询", &body));
     };
-    if number.is_empty() || number.chars().count() > 64 {
-        let body = lookup_form("", "请填写受理通知书上的案件编号。", via);
-        return html(StatusCode::BAD_REQUEST, &page("办件进度查询", &body));
-    }
     let hash = crate::intake::query_code::hash(&code);
     match state.storage.lookup(number.clone(), hash, client.0).await {
         Ok(LookupOutcome::Found(progress)) => {
