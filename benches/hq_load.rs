@@ -140,6 +140,10 @@ fn main() {
             limits: Limits::default(),
             presence: Default::default(),
             refusals: Default::default(),
+            lookup: std::sync::Arc::new(
+                yichuang::hq::lookup_page::LookupState::new(yichuang::hq::lookup_page::LOOKUPS_PER_MINUTE)
+                    .expect("lookup state"),
+            ),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));

@@ -51,8 +51,7 @@ fn script() -> Vec<(Act, &'static str)> {
         (Type(&PHONE[..5], Some("phone")), &PHONE[..5]),
         (Type(&PHONE[5..], Some("phone")), PHONE),
         (Key("Enter"), "窗口领取（统一窗口出件）"),
-        (Key("Enter"), "请申请人评价本次服务"),
-        (Key("5"), "(*) 5 非常满意"),
+        (Key("Enter"), "邀请申请人评价本次服务"),
     ]);
     s
 }

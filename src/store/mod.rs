@@ -440,7 +440,15 @@ impl Store {
             |r| r.get(0),
         )?;
         let number = case_number(center, window, crate::time::hall_date(at), sequence);
+        let accepted = matches!(decision, Decision::Accept { .. } | Decision::AcceptPending { .. });
         write_event(&tx, case_id, &mut case, &CaseEvent::Finished { number, decision, at }, at)?;
+        // An accepted case gets the applicant's query code for the progress page, in the same
+        // transaction: the 受理通知书 printed next always has it.
+        if accepted && let Some(code) = crate::intake::query_code::generate() {
+            let code_sha256 = crate::intake::query_code::hash(&code);
+            let issued = CaseEvent::QueryCodeIssued { code: Some(code), code_sha256, at };
+            write_event(&tx, case_id, &mut case, &issued, at)?;
+        }
         audit::record(&tx, at, window, "finish", Some(case_id), case.number.as_deref().unwrap_or(""))?;
         tx.commit()?;
         tracing::info!(
@@ -767,8 +775,13 @@ fn write_event(
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO outbox(event_id, case_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for ((event_id, body), keep) in rows.into_iter().zip(keep) {
+    for (((event_id, body), event), keep) in rows.into_iter().zip(&events).zip(keep) {
         if keep {
+            // A query code leaves the desk as its hash only (`CaseEvent::for_hq`).
+            let body = match event.as_ref().and_then(CaseEvent::for_hq) {
+                Some(wire) => serde_json::to_string(&wire).expect("events serialize"),
+                None => body,
+            };
             insert.execute(params![event_id, case_id, body, ts(at)])?;
         }
     }

@@ -124,7 +124,8 @@ fn at(minute: u32) -> DateTime<Utc> {
     yichuang::time::from_hall_local(nine) + chrono::Duration::minutes(i64::from(minute))
 }
 
-/// Adds one finished case (started, item chosen, ticket, finished: 4 outbox entries); returns its id.
+/// Adds one finished case (started, item chosen, ticket, finished, query code: 5 outbox entries);
+/// returns its id.
 pub fn finished_case(store: &mut Store, center: &str, window: &str, n: u32) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     store.create_case_with_id(&id, at(n)).expect("create");
