@@ -58,7 +58,7 @@ fn sync_once(data_dir: &Path, hq: &str, token: &str) {
 }
 
 fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().build().expect("client")
+    hq_support::http()
 }
 
 fn post_form(hq: &Hq, path: &str, form: &[(&str, &str)]) -> (u16, String) {

@@ -154,3 +154,16 @@ pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// One HTTP client for a test binary, with the TLS provider installed (reqwest is built without
+/// one of its own, and building a client loads the system's roots, which is slow).
+#[allow(dead_code)]
+pub fn http() -> reqwest::blocking::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            yichuang::sync::install_tls_provider();
+            reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+        })
+        .clone()
+}
