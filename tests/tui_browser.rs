@@ -117,11 +117,11 @@ fn a_bundle_is_found_by_its_initials_and_shows_its_union_checklist() {
     type_text(&mut app, "qykb");
     let list = screen(&app, 160, 48);
     assert!(list.contains("> 【一件事】企业开办"), "{list}");
-    assert!(list.contains("4 个事项"), "{list}");
+    assert!(list.contains("6 个事项"), "{list}");
     // The detail pane shows the bundle: its items in order and each material once.
     assert!(list.contains("【一件事】企业开办（company_startup）"), "{list}");
     assert!(list.contains("有限责任公司设立登记（00013112700401）"), "{list}");
-    assert!(list.contains("营业执照  -  SW0003、GJJ0003"), "{list}");
+    assert!(list.contains("营业执照  -  SW0003、GA0009、RS0011、GJJ0003"), "{list}");
     // Enter moves into the guide; PageDown reaches the questions, each asked once.
     app.key(KeyCode::Enter);
     app.key(KeyCode::PageDown);
