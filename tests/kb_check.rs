@@ -192,7 +192,7 @@ fn lenient_condition_on_a_material_not_lenient() {
 fn count_line_and_exit_code() {
     let (lines, last, code) = broken_kb_problems();
     assert_eq!(last, format!("发现 {} 个问题", lines.len()));
-    assert_eq!(lines.len(), 43, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
+    assert_eq!(lines.len(), 47, "exactly the planted problems, nothing spurious:\n{}", lines.join("\n"));
     assert_eq!(code, 1);
 }
 
@@ -223,6 +223,7 @@ fn readme_examples_parse_and_check_clean() {
     assert!(blocks.iter().any(|(p, _)| p == "kb.toml"), "README has an example kb.toml");
     assert!(blocks.iter().any(|(p, _)| p.starts_with("forms/")), "README has an example form");
     assert!(blocks.iter().any(|(p, _)| p.starts_with("drills/")), "README has an example drill");
+    assert!(blocks.iter().any(|(p, _)| p.starts_with("bundles/")), "README has an example bundle");
     let dir = temp_kb(&blocks);
     let out = yichuang([std::ffi::OsStr::new("kb"), "check".as_ref(), dir.path().as_os_str()]);
     assert_eq!(code(&out), 0, "README examples must check clean:\n{}", stdout(&out));
@@ -295,4 +296,32 @@ fn informed_commitment_outside_a_list_and_without_a_check_period() {
         "items/COMMITNOLIST.toml:38:72: materials[1].informed_commitment.check",
         "核查期限缺少数值 amount",
     );
+}
+
+// Bundles (一件事, issue 13 item 1).
+
+#[test]
+fn bundle_naming_an_unknown_item() {
+    assert_reported("bundles/unknown_item.toml:10:1: items[1].code", "没有编码为 NOPE0001 的事项");
+}
+
+#[test]
+fn bundle_whose_order_is_a_cycle() {
+    assert_reported(
+        "bundles/cycle.toml:12:10: items[1].after[0]",
+        "办理顺序成环：OK0001 → KEYLENIENT → OK0001",
+    );
+}
+
+#[test]
+fn bundle_sharing_data_no_item_uses() {
+    assert_reported(
+        "bundles/unused_shared.toml:5:29: shared[1]",
+        "共享数据 applicant.credit_code 没有任何事项使用",
+    );
+}
+
+#[test]
+fn bundle_listing_an_item_twice() {
+    assert_reported("bundles/listed_twice.toml:13:1: items[2].code", "事项 OK0001 重复列出（已是第 1 项）");
 }

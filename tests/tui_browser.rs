@@ -102,3 +102,48 @@ fn an_item_found_by_an_aliases_initials_says_which_alias() {
     assert!(wide.contains("有限责任公司设立登记"), "{wide}");
     assert!(wide.contains("又称：公司登记"), "{wide}");
 }
+
+/// The browser on the embedded KB, which has bundles (一件事).
+fn embedded() -> Desk {
+    let kb = std::sync::Arc::new(yichuang::kb::Kb::embedded().expect("embedded KB"));
+    let mut desk = Desk::new(kb, monday_morning());
+    desk.key(KeyCode::F(5));
+    desk
+}
+
+#[test]
+fn a_bundle_is_found_by_its_initials_and_shows_its_union_checklist() {
+    let mut app = embedded();
+    type_text(&mut app, "qykb");
+    let list = screen(&app, 160, 48);
+    assert!(list.contains("> 【一件事】企业开办"), "{list}");
+    assert!(list.contains("4 个事项"), "{list}");
+    // The detail pane shows the bundle: its items in order and each material once.
+    assert!(list.contains("【一件事】企业开办（company_startup）"), "{list}");
+    assert!(list.contains("有限责任公司设立登记（00013112700401）"), "{list}");
+    assert!(list.contains("营业执照  -  SW0003、GJJ0003"), "{list}");
+    // Enter moves into the guide; PageDown reaches the questions, each asked once.
+    app.key(KeyCode::Enter);
+    app.key(KeyCode::PageDown);
+    let detail = screen(&app, 160, 48);
+    assert!(detail.contains("由法定代表人以外的单位经办人办理  -  GJJ0003"), "{detail}");
+    // An alias says which one matched.
+    let mut app = embedded();
+    type_text(&mut app, "开公司");
+    let list = screen(&app, 160, 48);
+    assert!(list.contains("> 【一件事】企业开办  又称：开公司"), "{list}");
+}
+
+#[test]
+fn intake_lists_items_only() {
+    let mut desk = {
+        let kb = std::sync::Arc::new(yichuang::kb::Kb::embedded().expect("embedded KB"));
+        Desk::new(kb, monday_morning())
+    };
+    desk.key(KeyCode::F(2));
+    desk.type_text("A001");
+    desk.key(KeyCode::Enter);
+    desk.type_text("qykb");
+    let text = desk.screen(160, 48);
+    assert!(!text.contains("【一件事】"), "{text}");
+}

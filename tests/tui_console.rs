@@ -68,6 +68,8 @@ fn console() -> Console {
         checkpoints: vec![("公司章程".into(), vec!["全体股东签字或盖章".into()])],
         notes: vec![],
         legal_basis: vec!["《中华人民共和国公司法》第二十九条".into()],
+        bundle: None,
+        waiting_for: vec![],
     }]));
     c
 }
@@ -243,6 +245,32 @@ fn decide_approve_refuse_and_request_correction() {
             }
         }]
     );
+}
+
+#[test]
+fn a_bundle_item_waiting_for_its_predecessor_says_why() {
+    let mut c = Console::new("赵审批", "税务", at(9, 1, 5));
+    c.update(ConsoleMsg::Online(true));
+    c.update(ConsoleMsg::Queue(vec![QueueCase {
+        case_id: "case-10".into(),
+        number: "HRBDL-05-20261130-0004".into(),
+        item_name: "新办纳税人“套餐式”服务（涉税信息确认）".into(),
+        applicant: "哈尔滨示例科技有限公司（拟设立）".into(),
+        intake_decision: "受理".into(),
+        accepted_at: at(8, 40, 0),
+        materials: materials(),
+        checkpoints: vec![],
+        notes: vec![],
+        legal_basis: vec![],
+        bundle: Some("企业开办（HRBDL-05-20261130-0003）第 2 项".into()),
+        waiting_for: vec!["待 有限责任公司设立登记（HRBDL-05-20261130-0003）作出决定".into()],
+    }]));
+    key(&mut c, KeyCode::Tab);
+    key(&mut c, KeyCode::Tab);
+    let text = screen(&c, 160, 40);
+    assert!(text.contains("[待前序] HRBDL-05-20261130-0004"), "{text}");
+    assert!(text.contains("一件事：企业开办（HRBDL-05-20261130-0003）第 2 项"), "{text}");
+    assert!(text.contains("暂不能决定：待 有限责任公司设立登记（HRBDL-05-20261130-0003）作出决定"), "{text}");
 }
 
 /// The center's exceptions as HQ serves them to a supervisor: newest first, one of yesterday.

@@ -49,9 +49,9 @@ pub enum KbCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print an item's whole service guide.
+    /// Print an item's whole service guide, or a bundle (一件事) with its union checklist.
     Show {
-        /// Item code.
+        /// Item code, or a bundle's id or name (`企业开办`).
         code: String,
         /// Print the item as JSON.
         #[arg(long)]
@@ -69,16 +69,26 @@ pub fn run(command: KbCommand, kb_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
         }
         KbCommand::Search { query, limit, json } => {
             let kb = Kb::load(kb_dir.as_deref())?;
-            let hits = SearchIndex::new(&kb.items).search(&query, limit);
+            let hits = SearchIndex::with_bundles(&kb.items, &kb.bundles).search(&query, limit);
+            // (code, name, department) of a hit; a bundle's "department" says what it is.
+            let row = |h: &crate::kb::search::Hit| -> Option<(String, String, String)> {
+                if h.bundle {
+                    let b = kb.bundles.get(h.index)?;
+                    Some((b.id.clone(), b.name.clone(), format!("一件事（{} 个事项）", b.items.len())))
+                } else {
+                    let i = kb.items.get(h.index)?;
+                    Some((i.code.clone(), i.name.clone(), i.department.clone()))
+                }
+            };
             if json {
                 let rows: Vec<_> = hits
                     .iter()
-                    .map(|h| {
-                        let item = &kb.items[h.index];
-                        serde_json::json!({
-                            "code": item.code, "name": item.name, "department": item.department,
+                    .filter_map(|h| {
+                        let (code, name, department) = row(h)?;
+                        Some(serde_json::json!({
+                            "code": code, "name": name, "department": department, "bundle": h.bundle,
                             "score": h.score, "matched": h.matched, "field": h.field,
-                        })
+                        }))
                     })
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -86,18 +96,28 @@ pub fn run(command: KbCommand, kb_dir: Option<PathBuf>) -> anyhow::Result<ExitCo
                 println!("没有找到与 {query} 匹配的事项");
             } else {
                 for h in &hits {
-                    let item = &kb.items[h.index];
-                    println!(
-                        "{}\t{}\t{}\t({:?}: {})",
-                        item.code, item.name, item.department, h.matched, h.field
-                    );
+                    if let Some((code, name, department)) = row(h) {
+                        println!("{code}\t{name}\t{department}\t({:?}: {})", h.matched, h.field);
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         KbCommand::Show { code, json } => {
             let kb = Kb::load(kb_dir.as_deref())?;
-            let item = kb.item(&code).with_context(|| format!("没有编码为 {code} 的事项"))?;
+            if kb.item(&code).is_none()
+                && let Some(bundle) = kb.bundle(&code)
+            {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(bundle)?);
+                } else {
+                    for line in crate::intake::bundle::guide(&kb, bundle) {
+                        println!("{line}");
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let item = kb.item(&code).with_context(|| format!("没有编码为 {code} 的事项或一件事"))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(item)?);
             } else {
@@ -123,12 +143,13 @@ fn check(dir: Option<PathBuf>, drafts_allowed: bool) -> anyhow::Result<ExitCode>
     let draft_note = if drafts > 0 { format!("（其中 {drafts} 个待审核）") } else { String::new() };
     if problems.is_empty() && (drafts == 0 || drafts_allowed) {
         println!(
-            "知识库 {} 检查通过：{} 个事项{draft_note}，{} 个日历年度，{} 张表单，{} 个演练",
+            "知识库 {} 检查通过：{} 个事项{draft_note}，{} 个日历年度，{} 张表单，{} 个演练，{} 个一件事",
             source.label,
             parsed.items.len(),
             parsed.calendars.len(),
             parsed.forms.len(),
-            parsed.drills.len()
+            parsed.drills.len(),
+            parsed.bundles.len()
         );
         if drafts > 0 {
             println!("有待审核的事项：审核完成前不能发布或嵌入（不加 --drafts 时检查不通过）");

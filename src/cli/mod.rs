@@ -9,6 +9,7 @@ pub mod drill;
 mod hq;
 mod kb;
 mod precheck;
+mod precheck_bundle;
 pub mod signin;
 mod sync;
 

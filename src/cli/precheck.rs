@@ -14,8 +14,11 @@ use crate::kb::{Item, Kb};
 /// Arguments of `yichuang precheck`.
 #[derive(Debug, clap::Args)]
 pub struct PrecheckArgs {
-    /// Item code (事项编码).
+    /// Item code (事项编码), or a bundle's id or name (一件事: `企业开办`).
     pub code: String,
+    /// For a bundle: an optional item the applicant chose (by code); repeat for several.
+    #[arg(long = "with", value_name = "CODE")]
+    pub with: Vec<String>,
     /// A material's state: `ID=ok`, `ID=missing`, `ID=defect`, `ID=defect:缺陷说明` or
     /// `ID=committed` (以告知承诺替代, where the item allows it); ID is the
     /// material id or its exact name. Materials not named count as missing, except those the
@@ -79,7 +82,15 @@ struct SupervisorNeeded {
 
 /// Runs `precheck`; prints the decision.
 pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
-    let item = kb.item(&args.code).with_context(|| format!("没有编码为 {} 的事项", args.code))?;
+    if kb.item(&args.code).is_none()
+        && let Some(bundle) = kb.bundle(&args.code)
+    {
+        return super::precheck_bundle::run(kb, bundle, args);
+    }
+    if !args.with.is_empty() {
+        bail!("--with 只用于一件事；{} 是单个事项", args.code);
+    }
+    let item = kb.item(&args.code).with_context(|| format!("没有编码为 {} 的事项或一件事", args.code))?;
     if let Some(reason) = item.draft_refusal() {
         anyhow::bail!(reason);
     }
@@ -129,7 +140,7 @@ pub fn run(kb: &Kb, args: PrecheckArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn or_none(list: &[String]) -> String {
+pub(super) fn or_none(list: &[String]) -> String {
     if list.is_empty() { "（无）".into() } else { list.join("、") }
 }
 
@@ -171,7 +182,7 @@ fn parse_state(item: &Item, spec: &str) -> anyhow::Result<(String, MaterialState
     Ok((material.id.clone(), state))
 }
 
-fn last_date(decision: &Decision) -> Option<NaiveDate> {
+pub(super) fn last_date(decision: &Decision) -> Option<NaiveDate> {
     match decision {
         Decision::Accept { promised_date, commitments } => {
             commitments.iter().map(|c| c.check_deadline).chain([*promised_date]).max()
@@ -186,7 +197,7 @@ fn last_date(decision: &Decision) -> Option<NaiveDate> {
     }
 }
 
-fn describe(d: &Deficiency) -> String {
+pub(super) fn describe(d: &Deficiency) -> String {
     match &d.state {
         MaterialState::Defect { text } => format!("{}（有缺陷：{text}）", d.name),
         _ => format!("{}（缺少）", d.name),

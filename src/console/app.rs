@@ -579,7 +579,15 @@ impl Console {
             .queue
             .iter()
             .map(|q| {
-                format!("{} {} {} {}", q.number, layout_safe(&q.item_name), q.applicant, q.intake_decision)
+                // First, so a narrow pane still shows it.
+                let wait = if q.waiting_for.is_empty() { "" } else { "[待前序] " };
+                format!(
+                    "{wait}{} {} {} {}",
+                    q.number,
+                    layout_safe(&q.item_name),
+                    q.applicant,
+                    q.intake_decision
+                )
             })
             .collect();
         self.view_pane(frame, c, Pane::Queue, &format!(" 待审批 {} ", self.queue.len()), queue);
@@ -688,6 +696,12 @@ impl Console {
                 ),
                 Style::new(),
             );
+            if let Some(bundle) = &case.bundle {
+                push(&format!("一件事：{bundle}"), cyan);
+            }
+            for why in &case.waiting_for {
+                push(&format!("暂不能决定：{why}"), Style::new().fg(Color::Red));
+            }
             push("材料：", cyan);
             for m in &case.materials {
                 push(&material_text(m), Style::new());

@@ -68,6 +68,13 @@ pub struct QueueCase {
     /// Legal basis of the item, offered when refusing.
     #[serde(default)]
     pub legal_basis: Vec<String>,
+    /// A sub-case of a bundle (一件事): the bundle's name and number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+    /// Why it cannot be decided yet: the earlier items of its bundle still undecided (empty when
+    /// it can be decided now).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting_for: Vec<String>,
 }
 
 /// How far back the supervisor's list of exceptions reaches (HQ serves today's and the days

@@ -225,6 +225,47 @@ pub fn open_calls(conn: &Connection, scope: &Scope) -> Result<Vec<CallItem>, Sto
 /// Accepted cases in `scope` waiting for the back office, oldest first: those the state machine
 /// ([`rules::CaseStage`]) says await a decision — accepted, not terminated, not decided, or sent
 /// back (退回补正) and corrected since.
+/// For a sub-case of a bundle (一件事): the earlier items of the bundle without a decision yet,
+/// as `待 有限责任公司设立登记（HRBDL-05-20261130-0001）作出决定` — the back office keeps the
+/// bundle's order (`knowledge-base/bundles/`, `after`), so this case cannot be decided before
+/// them. A predecessor counts as decided once 准予 or 不予 (a 退回补正 is not a decision).
+pub fn waiting_for(conn: &Connection, case: &Case) -> Result<Vec<String>, StorageError> {
+    let Some(link) = &case.bundle else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for (code, number) in link.predecessors() {
+        let name = KB.as_ref().and_then(|kb| kb.item(code)).map_or(code, |i| i.name.as_str());
+        let case_id: Option<String> = conn
+            .query_row("SELECT case_id FROM cases WHERE number = ?1", [number], |r| r.get(0))
+            .optional()?;
+        let decided = match &case_id {
+            Some(id) => conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM decisions WHERE case_id = ?1 AND kind != ?2)",
+                params![id, DecisionKind::RequestCorrection.label()],
+                |r| r.get::<_, bool>(0),
+            )?,
+            None => false,
+        };
+        if !decided {
+            out.push(match case_id {
+                Some(_) => format!("待 {name}（{number}）作出决定"),
+                None => format!("待 {name}（{number}）送达总部并作出决定"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A case folded from the changes HQ holds for it.
+pub fn folded_case(conn: &Connection, case_id: &str) -> Result<Case, StorageError> {
+    let bodies: Vec<String> = conn
+        .prepare_cached("SELECT body FROM changes WHERE case_id = ?1 ORDER BY seq")?
+        .query_map([case_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let events: Vec<CaseEvent> = bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect();
+    Ok(Case::from_events(&events))
+}
+
+/// The back office's queue.
 pub fn queue(conn: &Connection, scope: &Scope) -> Result<Vec<QueueCase>, StorageError> {
     let candidates: Vec<(String, String)> = conn
         .prepare_cached(
@@ -249,12 +290,7 @@ pub fn queue(conn: &Connection, scope: &Scope) -> Result<Vec<QueueCase>, Storage
     }
     let mut out = Vec::with_capacity(cases.len());
     for (case_id, number) in cases {
-        let bodies: Vec<String> = conn
-            .prepare_cached("SELECT body FROM changes WHERE case_id = ?1 ORDER BY seq")?
-            .query_map([&case_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let events: Vec<CaseEvent> = bodies.iter().filter_map(|b| serde_json::from_str(b).ok()).collect();
-        let case = Case::from_events(&events);
+        let case = folded_case(conn, &case_id)?;
         let item = case.item_code.as_deref().and_then(|c| KB.as_ref().and_then(|kb| kb.item(c)));
         let snapshot = item.map(|i| CallSnapshot::of(&case, i)).unwrap_or_default();
         // As on a call: a person's name masked, an organisation's (or one being set up) in full.
@@ -287,6 +323,11 @@ pub fn queue(conn: &Connection, scope: &Scope) -> Result<Vec<QueueCase>, Storage
             checkpoints,
             notes,
             legal_basis: item.map(|i| i.legal_basis.clone()).unwrap_or_default(),
+            bundle: case
+                .bundle
+                .as_ref()
+                .map(|b| format!("{}（{}）第 {} 项", b.name, b.number, b.position + 1)),
+            waiting_for: waiting_for(conn, &case)?,
         });
     }
     Ok(out)

@@ -1655,6 +1655,20 @@ impl HqStorage for SqliteStorage {
             };
             let (number, facts) = case_facts(conn, &request.case_id)?;
             let kind = DecisionKind::of(&request.decision);
+            // A sub-case of a bundle waits for the earlier items' decisions (退回补正 may go at once).
+            if kind != DecisionKind::RequestCorrection {
+                let waiting = super::calls::waiting_for(conn, &super::calls::folded_case(conn, &request.case_id)?)?;
+                if !waiting.is_empty() {
+                    let entry = Entry::by(&device, now(), Action::Decide)
+                        .case(&request.case_id)
+                        .subject(&request.id)
+                        .status(409, Some("bundle_order"));
+                    audit(conn, entry)?;
+                    let name = number.as_deref().unwrap_or(&request.case_id);
+                    let why = format!("{name} 是一件事的后续事项，{}", waiting.join("；"));
+                    return Ok(result(ChangeStatus::Conflict, Some(why)));
+                }
+            }
             if let Err(refusal) = CaseStage::of(&facts).may_decide(kind) {
                 let entry = Entry::by(&device, now(), Action::Decide)
                     .case(&request.case_id)

@@ -642,6 +642,88 @@ async fn an_exception_approved_at_the_window_is_its_own_audit_row_naming_the_sup
     assert!(super::audit::verify(&conn).expect("verify").broken.is_none());
 }
 
+/// A sub-case of 企业开办 as the desk pushes it (`Store::finish_bundle`): item, link, number.
+fn bundle_sub_case(code: &str, position: u16, waits_for: &[&str]) -> Vec<CaseEvent> {
+    let at = NaiveDate::from_ymd_opt(2026, 11, 30)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(crate::time::from_hall_local)
+        .expect("time");
+    let numbers: Vec<String> = ["HRB-01-20261130-0001", "HRB-01-20261130-0002"].map(String::from).to_vec();
+    vec![
+        CaseEvent::Started { at },
+        CaseEvent::ItemChosen { code: code.into(), kb_version: "2026.11.1".into() },
+        CaseEvent::BundleMember {
+            bundle: "company_startup".into(),
+            name: "企业开办".into(),
+            number: numbers[0].clone(),
+            position,
+            items: vec!["00013112700401".into(), "SW0003".into()],
+            numbers: numbers.clone(),
+            waits_for: waits_for.iter().map(|s| s.to_string()).collect(),
+            provided: Vec::new(),
+        },
+        CaseEvent::Finished {
+            number: numbers[usize::from(position)].clone(),
+            decision: Decision::Accept {
+                promised_date: NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"),
+                commitments: Vec::new(),
+            },
+            at,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn a_bundles_later_item_waits_in_its_department_for_the_earlier_items_decision() {
+    use crate::intake::approval::ApprovalDecision;
+    use crate::protocol::DecisionRequest;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let storage = SqliteStorage::open(&dir.path().join("hq.sqlite3")).expect("open");
+    let clerk = clerk(&storage, "01").await;
+    let market = approver(&storage, "HRB").await;
+    let tax = storage
+        .enroll(NewDevice {
+            center: "HRB".into(),
+            window: None,
+            department: Some("税务".into()),
+            role: Role::Approver,
+            expires_at: None,
+        })
+        .await
+        .expect("enroll")
+        .0;
+    for (case_id, code, position, waits) in
+        [("reg", "00013112700401", 0, &[][..]), ("tax", "SW0003", 1, &["00013112700401"][..])]
+    {
+        let changes: Vec<Change> = bundle_sub_case(code, position, waits)
+            .iter()
+            .zip(1..)
+            .map(|(e, seq)| change(case_id, seq, e))
+            .collect();
+        let results = storage.push(clerk.clone(), changes).await.expect("push");
+        assert!(results.iter().all(|r| r.status == ChangeStatus::Applied), "{results:?}");
+    }
+    // Each sub-case is in its own department's queue; the tax office's says why it waits.
+    let market_queue = storage.queue(scope("市场监管")).await.expect("queue");
+    assert_eq!(market_queue.iter().map(|q| q.case_id.as_str()).collect::<Vec<_>>(), ["reg"]);
+    assert!(market_queue[0].waiting_for.is_empty());
+    let tax_queue = storage.queue(scope("税务")).await.expect("queue");
+    assert_eq!(tax_queue.len(), 1);
+    assert_eq!(tax_queue[0].waiting_for, ["待 有限责任公司设立登记（HRB-01-20261130-0001）作出决定"]);
+    assert_eq!(tax_queue[0].bundle.as_deref(), Some("企业开办（HRB-01-20261130-0001）第 2 项"));
+    let decide = |approver: &Device, id: &str, case_id: &str| {
+        let request =
+            DecisionRequest { id: id.into(), case_id: case_id.into(), decision: ApprovalDecision::Approve };
+        storage.decide(approver.clone(), request)
+    };
+    let early = decide(&tax, "d1", "tax").await.expect("decide");
+    assert_eq!(early.status, ChangeStatus::Conflict, "{early:?}");
+    assert!(early.message.as_deref().is_some_and(|m| m.contains("一件事的后续事项")), "{early:?}");
+    assert_eq!(decide(&market, "d2", "reg").await.expect("decide").status, ChangeStatus::Applied);
+    assert!(storage.queue(scope("税务")).await.expect("queue")[0].waiting_for.is_empty());
+    assert_eq!(decide(&tax, "d3", "tax").await.expect("decide").status, ChangeStatus::Applied);
+}
+
 #[tokio::test]
 async fn a_refusal_or_termination_without_a_supervisors_approval_of_exactly_it_is_refused() {
     use crate::intake::rules::RejectReason;

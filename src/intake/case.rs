@@ -264,6 +264,9 @@ pub enum Status {
     /// A draft whose journal has a record that cannot be read: set aside (by the desk at start or
     /// by `yichuang doctor`) so the desk starts; support looks at it with `case show`.
     SetAside,
+    /// The intake of a bundle (一件事), finished: its items live on as sub-cases, one ordinary
+    /// case per item (see [`CaseEvent::BundleSplit`]); this journal keeps what the clerk did.
+    Split,
 }
 
 impl Status {
@@ -281,6 +284,7 @@ impl Status {
             Self::HandedOver => "已出件",
             Self::Abandoned => "已放弃",
             Self::SetAside => "已搁置・记录损坏",
+            Self::Split => "一件事・已分为各事项子件",
         }
     }
 }
@@ -306,6 +310,48 @@ pub enum CaseEvent {
         code: String,
         /// KB version the case is decided under.
         kb_version: String,
+    },
+    /// A bundle (一件事) was chosen instead of an item: the intake's marks and answers are then
+    /// keyed by the bundle's checklist rows and questions (`src/intake/bundle.rs`).
+    BundleChosen {
+        /// The bundle's id (`bundles/<id>.toml`).
+        bundle: String,
+        /// The chosen items' codes, in the bundle's order (required and chosen optional ones).
+        items: Vec<String>,
+        /// KB version the case is decided under.
+        kb_version: String,
+    },
+    /// This case is one item of a bundle's intake (a sub-case): written when the bundle's intake
+    /// is split, before the sub-case's `finished`. Its own journal is that of an ordinary case.
+    BundleMember {
+        /// The bundle's id.
+        bundle: String,
+        /// The bundle's name as printed (`企业开办`).
+        name: String,
+        /// The bundle's case number, the one the applicant is given: that of its first sub-case.
+        number: String,
+        /// Position of this item in the bundle (0-based).
+        position: u16,
+        /// Codes of every item of this application of the bundle, in order.
+        items: Vec<String>,
+        /// The sub-cases' numbers, in the same order (the back office finds a predecessor's).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        numbers: Vec<String>,
+        /// Codes of the items the back office decides before this one.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        waits_for: Vec<String>,
+        /// Ids of this item's materials an earlier item's result provides (not brought).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        provided: Vec<String>,
+    },
+    /// The bundle's intake was split into its sub-cases, which got these numbers (in bundle
+    /// order; the first is the bundle's number).
+    BundleSplit {
+        /// The sub-cases' numbers.
+        numbers: Vec<String>,
+        /// When.
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
     },
     /// A situation was answered 是 (`holds`) or 否.
     SituationSet {
@@ -707,6 +753,59 @@ pub struct Case {
     /// Supplements checked at the window, each with its 材料接收凭证 (undone ones kept, marked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub receipts: Vec<Receipt>,
+    /// The intake of a bundle: its id and chosen items (marks and answers are keyed by the
+    /// bundle's rows and questions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_choice: Option<BundleChoice>,
+    /// A sub-case: the bundle it belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<BundleLink>,
+    /// A bundle's intake, split: the sub-cases' numbers, the first being the bundle's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sub_cases: Vec<String>,
+}
+
+/// The bundle chosen at intake ([`CaseEvent::BundleChosen`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleChoice {
+    /// The bundle's id.
+    pub bundle: String,
+    /// The chosen items' codes, in order.
+    pub items: Vec<String>,
+}
+
+/// A sub-case's place in its bundle ([`CaseEvent::BundleMember`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleLink {
+    /// The bundle's id.
+    pub bundle: String,
+    /// Its name as printed.
+    pub name: String,
+    /// The bundle's case number (its first sub-case's).
+    pub number: String,
+    /// Position in the bundle (0-based).
+    pub position: u16,
+    /// Every item of the application, in order.
+    pub items: Vec<String>,
+    /// The sub-cases' numbers, in the same order.
+    pub numbers: Vec<String>,
+    /// Items the back office decides before this one.
+    pub waits_for: Vec<String>,
+    /// Materials an earlier item's result provides.
+    pub provided: Vec<String>,
+}
+
+impl BundleLink {
+    /// The numbers of the sub-cases this one waits for, with their item codes.
+    pub fn predecessors(&self) -> Vec<(&str, &str)> {
+        self.waits_for
+            .iter()
+            .filter_map(|code| {
+                let at = self.items.iter().position(|c| c == code)?;
+                Some((code.as_str(), self.numbers.get(at)?.as_str()))
+            })
+            .collect()
+    }
 }
 
 impl Case {
@@ -776,7 +875,7 @@ impl Case {
                 });
             }
             CaseEvent::ItemChosen { code, kb_version } => {
-                if self.item_code.as_deref() != Some(code) {
+                if self.item_code.as_deref() != Some(code) || self.bundle_choice.take().is_some() {
                     self.materials.clear();
                     self.answers.clear();
                     self.agrees_to_commitment = false;
@@ -888,6 +987,46 @@ impl Case {
                 self.status = Status::HandedOver;
             }
             CaseEvent::Abandoned { .. } => self.status = Status::Abandoned,
+            CaseEvent::BundleChosen { bundle, items, kb_version } => {
+                // Marks and answers are keyed by the bundle's rows and questions: another bundle
+                // starts afresh; other optional items of the same bundle keep what was marked
+                // (a row or question no longer asked is simply not read).
+                let same = self.bundle_choice.as_ref().is_some_and(|c| &c.bundle == bundle);
+                if !same || self.item_code.is_some() {
+                    self.materials.clear();
+                    self.answers.clear();
+                    self.agrees_to_commitment = false;
+                }
+                self.bundle_choice = Some(BundleChoice { bundle: bundle.clone(), items: items.clone() });
+                self.item_code = None;
+                self.kb_version = Some(kb_version.clone());
+            }
+            CaseEvent::BundleMember {
+                bundle,
+                name,
+                number,
+                position,
+                items,
+                numbers,
+                waits_for,
+                provided,
+            } => {
+                self.bundle = Some(BundleLink {
+                    bundle: bundle.clone(),
+                    name: name.clone(),
+                    number: number.clone(),
+                    position: *position,
+                    items: items.clone(),
+                    numbers: numbers.clone(),
+                    waits_for: waits_for.clone(),
+                    provided: provided.clone(),
+                });
+            }
+            CaseEvent::BundleSplit { numbers, at } => {
+                self.sub_cases = numbers.clone();
+                self.finished_at = Some(*at);
+                self.status = Status::Split;
+            }
             CaseEvent::CorrectionRequested { materials, note, at } => {
                 self.correction =
                     Some(Correction { materials: materials.clone(), note: note.clone(), at: *at });

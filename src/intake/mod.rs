@@ -3,6 +3,7 @@
 
 pub mod agency;
 pub mod approval;
+pub mod bundle;
 pub mod call;
 pub mod case;
 pub mod notice;

@@ -924,6 +924,7 @@ impl Notice {
     }
 }
 
+pub mod bundle;
 pub mod lines;
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct Parsed {
     pub forms: Vec<(String, Form)>,
     /// Drill scenarios that parsed, with their file paths.
     pub drills: Vec<(String, Drill)>,
+    /// Bundles (一件事) that parsed, with their file paths.
+    pub bundles: Vec<(String, super::bundle::Bundle)>,
     /// What each draft item (`status = "draft"`, written by `kb import`) lacks before it can be
     /// reviewed, one entry per gap with file and line. Not problems of the files: a KB with drafts
     /// loads (the desk shows them marked 待审核 and refuses intake on them), but `kb check` fails
@@ -125,9 +127,16 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
                     later.insert(file.path.clone(), report.placeholders.clone());
                 }
             }
+            ("bundles", _) => {
+                if let Some(bundle) = report.parse::<super::bundle::Bundle>() {
+                    parsed.bundles.push((file.path.clone(), bundle));
+                    later.insert(file.path.clone(), report.placeholders.clone());
+                }
+            }
             _ => report.at(
                 &[],
-                "未知文件：知识库只包含 kb.toml、items/、materials/、calendar/、forms/、drills/".into(),
+                "未知文件：知识库只包含 kb.toml、items/、materials/、calendar/、forms/、drills/、bundles/"
+                    .into(),
             ),
         }
     }
@@ -158,6 +167,16 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     for (path, drill) in &parsed.drills {
         if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
             check_drill(&mut r, drill, &items);
+        }
+    }
+    let forms: Vec<&Form> = parsed.forms.iter().map(|(_, f)| f).collect();
+    let mut bundle_names: HashMap<String, String> = HashMap::new();
+    for (path, bundle) in &parsed.bundles {
+        if let Some(mut r) = Reporter::reopen(source, path, &mut problems, &later) {
+            super::bundle::check_bundle(&mut r, bundle, &items, &forms);
+            if let Some(first) = bundle_names.insert(bundle.name.clone(), path.clone()) {
+                r.at(&["name"], format!("一件事名称 {} 重复，已在 {first} 中使用", bundle.name));
+            }
         }
     }
     if parsed.meta.is_none() && !source.files.iter().any(|f| f.path == "kb.toml") {
@@ -361,6 +380,11 @@ impl<'a> Reporter<'a> {
             placeholders: placeholders.get(path).cloned().unwrap_or_default(),
             gaps: None,
         })
+    }
+
+    /// The file's path relative to the KB root (`bundles/x.toml`).
+    pub(crate) fn file_path(&self) -> &str {
+        &self.file.path
     }
 
     fn push(&mut self, span: Option<Range<usize>>, field: String, message: String) {

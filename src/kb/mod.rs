@@ -1,6 +1,7 @@
 //! The knowledge base (知识库): every service item's acceptance standard, the holiday calendar, and
 //! the search index. Loaded once at start from the embedded copy or `--kb DIR`, then read-only.
 
+pub mod bundle;
 pub mod calendar;
 pub mod check;
 mod check_limits;
@@ -22,6 +23,7 @@ pub mod terms;
 
 use std::path::Path;
 
+pub use bundle::Bundle;
 pub use calendar::{Calendar, PROVISIONAL_MARK, PROVISIONAL_NOTE};
 pub use check::Problem;
 pub use drills::Drill;
@@ -42,6 +44,8 @@ pub struct Kb {
     pub forms: Vec<Form>,
     /// Drill scenarios (`drills/*.toml`), sorted by id.
     pub drills: Vec<Drill>,
+    /// Bundles of items taken in one intake (`bundles/*.toml`, 一件事), sorted by id.
+    pub bundles: Vec<Bundle>,
 }
 
 /// Why a knowledge base could not be loaded.
@@ -94,7 +98,9 @@ impl Kb {
         forms.sort_by(|a, b| a.id.cmp(&b.id));
         let mut drills: Vec<Drill> = parsed.drills.into_iter().map(|(_, d)| d).collect();
         drills.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(Self { meta, items, calendar: Calendar::new(parsed.calendars), forms, drills })
+        let mut bundles: Vec<Bundle> = parsed.bundles.into_iter().map(|(_, b)| b).collect();
+        bundles.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Self { meta, items, calendar: Calendar::new(parsed.calendars), forms, drills, bundles })
     }
 
     /// The form with this id.
@@ -110,6 +116,15 @@ impl Kb {
     /// The drill with this id.
     pub fn drill(&self, id: &str) -> Option<&Drill> {
         self.drills.binary_search_by(|d| d.id.as_str().cmp(id)).ok().map(|i| &self.drills[i])
+    }
+
+    /// The bundle with this id, or else this name or alias (`企业开办`).
+    pub fn bundle(&self, key: &str) -> Option<&Bundle> {
+        let key = key.trim();
+        self.bundles
+            .iter()
+            .find(|b| b.id == key)
+            .or_else(|| self.bundles.iter().find(|b| b.name == key || b.aliases.iter().any(|a| a == key)))
     }
 
     /// The item with this code.

@@ -2,7 +2,7 @@
 //! number, and the list of results waiting for handover (出件) at the window or by mail.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Store, StoreError, parse_ts, ts};
@@ -121,7 +121,49 @@ impl Store {
                 .collect();
             allowed.push(row);
         }
-        Ok(allowed)
+        // A bundle (一件事) is handed over once: its items' results wait until every item the back
+        // office accepted to decide has its result here.
+        let ready: Vec<String> = allowed.iter().map(|r| r.number.clone()).collect();
+        let mut complete = Vec::with_capacity(allowed.len());
+        for row in allowed {
+            let case = self.load(&row.case_id)?;
+            let waiting = match &case.bundle {
+                Some(link) => self.bundle_results_missing(&link.numbers, &ready)?,
+                None => false,
+            };
+            if !waiting {
+                complete.push(row);
+            }
+        }
+        Ok(complete)
+    }
+
+    /// Whether a sub-case of the bundle `numbers` still waits for its back-office result: accepted
+    /// at the window, not refused by HQ, not terminated or handed over, and not in `ready`.
+    fn bundle_results_missing(&mut self, numbers: &[String], ready: &[String]) -> Result<bool, StoreError> {
+        for number in numbers {
+            if ready.contains(number) {
+                continue;
+            }
+            let Some(id) = self.find(number)? else { return Ok(true) };
+            let sibling = self.load(&id)?;
+            let accepted =
+                matches!(sibling.decision, Some(Decision::Accept { .. } | Decision::AcceptPending { .. }));
+            let closed = matches!(sibling.status, Status::HandedOver | Status::Terminated);
+            let last: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT kind FROM decisions WHERE case_number = ?1 ORDER BY id DESC LIMIT 1",
+                    [number],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let refused = last.as_deref().and_then(DecisionKind::from_label) == Some(DecisionKind::Refuse);
+            if accepted && !closed && !refused {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The back office's decisions on a case number, oldest first.

@@ -452,6 +452,83 @@ impl Store {
         Ok(&self.cache[case_id])
     }
 
+    /// Finishes a bundle's intake (一件事): each sub-case becomes an ordinary case with the day's
+    /// next number, its journal (`started` at the intake's start, the sub-case's events, the
+    /// [`CaseEvent::BundleMember`] link and `finished`) and so its place in the outbox; the first
+    /// sub-case's number is the bundle's, the one the applicant is given. The intake's own case
+    /// records the numbers ([`CaseEvent::BundleSplit`]) and stays on the desk. All in one
+    /// transaction: a crash leaves either the draft or every sub-case. Returns the sub-cases' ids
+    /// and numbers, in bundle order.
+    pub fn finish_bundle(
+        &mut self,
+        case_id: &str,
+        center: &str,
+        window: &str,
+        name: &str,
+        subs: Vec<crate::intake::bundle::SubCase>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut draft = self.load(case_id)?;
+        let bundle = match &draft.bundle_choice {
+            Some(choice) => choice.bundle.clone(),
+            None => return Err(StoreError::NoCase(format!("{case_id}（不是一件事）"))),
+        };
+        let started = draft.started_at.unwrap_or(at);
+        let items: Vec<String> = subs.iter().map(|s| s.code.clone()).collect();
+        let tx = self.conn.transaction()?;
+        let day = crate::time::hall_date(at).format("%Y-%m-%d").to_string();
+        let mut numbers = Vec::with_capacity(subs.len());
+        for _ in &subs {
+            let sequence: u32 = tx.query_row(
+                "INSERT INTO day_sequence(day, last) VALUES (?1, 1)
+                 ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last",
+                [&day],
+                |r| r.get(0),
+            )?;
+            numbers.push(case_number(center, window, crate::time::hall_date(at), sequence));
+        }
+        let bundle_number = numbers.first().cloned().unwrap_or_default();
+        let mut made = Vec::with_capacity(subs.len());
+        let mut cases = Vec::with_capacity(subs.len());
+        for (position, (sub, number)) in subs.into_iter().zip(&numbers).enumerate() {
+            let id = uuid::Uuid::new_v4().to_string();
+            tx.execute(
+                "INSERT INTO cases(id, created_at, updated_at, status) VALUES (?1, ?2, ?2, ?3)",
+                params![id, ts(started), status_str(Status::Draft)],
+            )?;
+            let mut case = Case::default();
+            write_event(&tx, &id, &mut case, &CaseEvent::Started { at: started }, started)?;
+            for event in &sub.events {
+                write_event(&tx, &id, &mut case, event, at)?;
+            }
+            let member = CaseEvent::BundleMember {
+                bundle: bundle.clone(),
+                name: name.to_string(),
+                number: bundle_number.clone(),
+                position: u16::try_from(position).unwrap_or(u16::MAX),
+                items: items.clone(),
+                numbers: numbers.clone(),
+                waits_for: sub.waits_for,
+                provided: sub.provided,
+            };
+            write_event(&tx, &id, &mut case, &member, at)?;
+            let finished = CaseEvent::Finished { number: number.clone(), decision: sub.decision, at };
+            write_event(&tx, &id, &mut case, &finished, at)?;
+            audit::record(&tx, at, window, "finish", Some(&id), number)?;
+            made.push((id.clone(), number.clone()));
+            cases.push((id, case));
+        }
+        let split = CaseEvent::BundleSplit { numbers: numbers.clone(), at };
+        write_event(&tx, case_id, &mut draft, &split, at)?;
+        tx.commit()?;
+        tracing::info!(target: "desk::case", number = bundle_number.as_str(), bundle = bundle.as_str(), items = numbers.len(), "bundle finished");
+        self.cache.insert(case_id.to_string(), draft);
+        for (id, case) in cases {
+            self.cache.insert(id, case);
+        }
+        Ok(made)
+    }
+
     /// The case, folded from its journal.
     pub fn load(&mut self, case_id: &str) -> Result<Case, StoreError> {
         if let Some(case) = self.cache.get(case_id) {

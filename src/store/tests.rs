@@ -454,3 +454,100 @@ fn every_journal_record_carries_the_clerk_signed_in_when_it_was_written() {
     assert_eq!(store.event_clerks(&id).unwrap(), vec![(1, Some("王芳".into())), (2, Some("王芳".into()))]);
     assert_eq!(store.event_clerks(&before).unwrap(), vec![(1, None)]);
 }
+
+#[test]
+fn a_bundle_finishes_as_one_number_and_an_ordinary_case_per_item() {
+    use crate::intake::bundle::SubCase;
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let draft = store.create_case(at("2026-11-30 09:00")).unwrap();
+    let items = vec!["00013112700401".to_string(), "SW0003".to_string()];
+    let chosen = CaseEvent::BundleChosen {
+        bundle: "company_startup".into(),
+        items: items.clone(),
+        kb_version: "t".into(),
+    };
+    store.append(&draft, chosen, at("2026-11-30 09:01")).unwrap();
+    let sub = |code: &str, waits_for: Vec<String>| SubCase {
+        code: code.into(),
+        events: vec![
+            CaseEvent::ItemChosen { code: code.into(), kb_version: "t".into() },
+            CaseEvent::FieldSet { field: Field::ApplicantName, value: "示例公司".into() },
+        ],
+        decision: accept(),
+        waits_for,
+        provided: Vec::new(),
+    };
+    let subs = vec![sub("00013112700401", Vec::new()), sub("SW0003", vec!["00013112700401".into()])];
+    let made = store.finish_bundle(&draft, "PF", "W03", "企业开办", subs, at("2026-11-30 09:20")).unwrap();
+    let numbers: Vec<&str> = made.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(numbers, ["PF-W03-20261130-0001", "PF-W03-20261130-0002"]);
+    // The draft is done with and records the numbers; the desk does not reopen it.
+    let split = store.load(&draft).unwrap();
+    assert_eq!(split.status, Status::Split);
+    assert_eq!(split.sub_cases, numbers);
+    assert_eq!(store.open_draft().unwrap(), None);
+    // Each sub-case is an ordinary finished case, linked to the bundle's number, in the outbox.
+    for (position, (id, number)) in made.iter().enumerate() {
+        let case = store.load(id).unwrap();
+        assert_eq!(case.number.as_deref(), Some(number.as_str()));
+        assert_eq!(case.item_code.as_deref(), Some(items[position].as_str()));
+        assert_eq!(case.started_at, Some(at("2026-11-30 09:00")), "the applicant's clock is the intake's");
+        let link = case.bundle.expect("bundle link");
+        assert_eq!(
+            (link.number.as_str(), link.position, link.name.as_str()),
+            ("PF-W03-20261130-0001", position as u16, "企业开办")
+        );
+        assert_eq!(link.items, items);
+        assert_eq!(link.numbers, numbers);
+        let before: Vec<(&str, &str)> = link.predecessors();
+        let expected: Vec<(&str, &str)> =
+            if position == 0 { Vec::new() } else { vec![("00013112700401", "PF-W03-20261130-0001")] };
+        assert_eq!(before, expected);
+    }
+    let outbox = store.outbox_pending(100).unwrap();
+    assert!(outbox.iter().all(|e| e.case_id != draft), "the intake's own journal stays on the desk");
+    assert_eq!(outbox.iter().filter(|e| e.body.contains("\"bundle_member\"")).count(), 2);
+    // A case that is not a bundle intake is refused.
+    let plain = store.create_case(at("2026-11-30 10:00")).unwrap();
+    assert!(
+        store.finish_bundle(&plain, "PF", "W03", "企业开办", Vec::new(), at("2026-11-30 10:01")).is_err()
+    );
+}
+
+#[test]
+fn a_bundle_is_handed_over_once_every_accepted_item_has_its_result() {
+    use crate::intake::bundle::SubCase;
+    let mut store = Store::in_memory(StoreKind::Desk).unwrap();
+    let draft = store.create_case(at("2026-11-30 09:00")).unwrap();
+    let chosen = CaseEvent::BundleChosen {
+        bundle: "company_startup".into(),
+        items: vec!["00013112700401".into(), "SW0003".into()],
+        kb_version: "t".into(),
+    };
+    store.append(&draft, chosen, at("2026-11-30 09:01")).unwrap();
+    let sub = |code: &str| SubCase {
+        code: code.into(),
+        events: vec![CaseEvent::ItemChosen { code: code.into(), kb_version: "t".into() }],
+        decision: accept(),
+        waits_for: Vec::new(),
+        provided: Vec::new(),
+    };
+    let made = store
+        .finish_bundle(
+            &draft,
+            "PF",
+            "W03",
+            "企业开办",
+            vec![sub("00013112700401"), sub("SW0003")],
+            at("2026-11-30 09:20"),
+        )
+        .unwrap();
+    let approve = |store: &mut Store, number: &str, t: &str| {
+        store.record_decision(number, "准予", r#"{"decision":{"decision":"approve"}}"#, at(t)).unwrap();
+    };
+    approve(&mut store, &made[0].1, "2026-12-01 10:00");
+    assert!(store.ready_for_handover().unwrap().is_empty(), "the tax office has not decided yet");
+    approve(&mut store, &made[1].1, "2026-12-01 11:00");
+    let rows: Vec<String> = store.ready_for_handover().unwrap().into_iter().map(|r| r.number).collect();
+    assert_eq!(rows, [made[0].1.clone(), made[1].1.clone()], "both results, together");
+}

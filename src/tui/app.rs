@@ -174,7 +174,7 @@ pub struct App {
 impl App {
     /// A desk on this knowledge base. Without a config it starts with the set-up form.
     pub fn new(kb: Arc<Kb>, config: Option<DeskConfig>, now: DateTime<Utc>) -> Self {
-        let index = SearchIndex::new(&kb.items);
+        let index = SearchIndex::with_bundles(&kb.items, &kb.bundles);
         let browser = Browser::new(&kb, &index);
         let mut app = Self {
             setup: Setup::new(config.as_ref()),
@@ -434,7 +434,7 @@ impl App {
                 vec![]
             }
             Msg::KbSwitched(SharedKb(kb)) => {
-                self.index = SearchIndex::new(&kb.items);
+                self.index = SearchIndex::with_bundles(&kb.items, &kb.bundles);
                 self.browser = Browser::new(&kb, &self.index);
                 self.kb = kb;
                 if self.intake.as_ref().is_none_or(|i| i.case_id.is_none())

@@ -59,7 +59,7 @@ impl Browser {
     pub fn new(kb: &Kb, index: &SearchIndex) -> Self {
         let mut browser = Self {
             query: TextInput::default(),
-            list: ItemList::default(),
+            list: ItemList::with_bundles(),
             focus: Focus::Search,
             detail_scroll: 0,
             detail_height: Cell::new(10),
@@ -99,7 +99,10 @@ impl Browser {
 
     fn scroll(&mut self, kb: &Kb, delta: i32) {
         let lines = match self.detail_lines.get() {
-            0 => self.list.selected(kb).map_or(0, |item| guide(item).len()),
+            0 => match self.list.selected_bundle(kb) {
+                Some(bundle) => crate::intake::bundle::guide(kb, bundle).len(),
+                None => self.list.selected(kb).map_or(0, |item| guide(item).len()),
+            },
             n => n,
         };
         let max = i32::try_from(lines).unwrap_or(i32::MAX).saturating_sub(1).max(0);
@@ -190,15 +193,36 @@ impl Browser {
 
     fn view_detail(&self, kb: &Kb, frame: &mut Frame, area: Rect) {
         self.detail_height.set(area.height);
-        let Some(item) = self.list.selected(kb) else {
+        let lines = if let Some(bundle) = self.list.selected_bundle(kb) {
+            bundle_lines(kb, bundle, area.width)
+        } else if let Some(item) = self.list.selected(kb) {
+            detail_lines(item, area.width)
+        } else {
             return;
         };
-        let lines = detail_lines(item, area.width);
         self.detail_lines.set(lines.len());
         let max_scroll = u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_sub(1);
         let scroll = self.detail_scroll.min(max_scroll);
         frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), area);
     }
+}
+
+/// A bundle's guide (一件事: its items in order, the data typed once, the union checklist) wrapped
+/// to `width`: the title and the headings (lines ending in `：`) stand out.
+fn bundle_lines(kb: &Kb, bundle: &crate::kb::Bundle, width: u16) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for (i, text) in crate::intake::bundle::guide(kb, bundle).into_iter().enumerate() {
+        let style = if i == 0 {
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        } else if text.ends_with('：') {
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new()
+        };
+        let rest = if text.starts_with("  ") { "        " } else { "    " };
+        lines.extend(wrap(&text, width, "  ", rest).into_iter().map(|l| Line::styled(l, style)));
+    }
+    lines
 }
 
 /// The item's guide wrapped to `width`, styled by line kind.

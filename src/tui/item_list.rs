@@ -20,8 +20,10 @@ const MAX_RESULTS: usize = 200;
 /// One row of the result list.
 #[derive(Debug, Clone, PartialEq)]
 struct Row {
-    /// Index into `kb.items`.
+    /// Index into `kb.items`, or into `kb.bundles` when `bundle`.
     item: usize,
+    /// The row is a bundle (一件事).
+    bundle: bool,
     /// Why it matched, when it matched on something other than the name.
     why: Option<String>,
 }
@@ -29,6 +31,8 @@ struct Row {
 /// Ranked items for a query, with a selection.
 #[derive(Debug, Default)]
 pub struct ItemList {
+    /// List bundles (一件事) found by the query too; intake takes items only.
+    with_bundles: bool,
     rows: Vec<Row>,
     selected: usize,
     /// First visible row; adjusted while drawing so the selection stays visible.
@@ -36,27 +40,36 @@ pub struct ItemList {
 }
 
 impl ItemList {
+    /// A list that also shows the bundles (一件事) a query finds (the KB browser's).
+    pub fn with_bundles() -> Self {
+        Self { with_bundles: true, ..Self::default() }
+    }
+
     /// The list for `query` (every item when empty).
     pub fn search(&mut self, kb: &Kb, index: &SearchIndex, query: &str) {
         let query = query.trim();
         self.rows = if query.is_empty() {
-            (0..kb.items.len()).map(|item| Row { item, why: None }).collect()
+            (0..kb.items.len()).map(|item| Row { item, bundle: false, why: None }).collect()
         } else {
             index
                 .search(query, MAX_RESULTS)
                 .into_iter()
+                .filter(|hit| self.with_bundles || !hit.bundle)
                 .map(|hit| {
                     // Say why an item whose name does not show the query is listed: a material,
                     // or an alias matched by characters, pinyin or initials.
                     let why = match hit.matched {
                         MatchKind::Material => Some(format!("材料：{}", hit.field)),
                         MatchKind::Code => None,
-                        _ if kb.items.get(hit.index).is_some_and(|i| i.name != hit.field) => {
+                        _ if hit.bundle && kb.bundles.get(hit.index).is_some_and(|b| b.name != hit.field) => {
+                            Some(format!("又称：{}", hit.field))
+                        }
+                        _ if !hit.bundle && kb.items.get(hit.index).is_some_and(|i| i.name != hit.field) => {
                             Some(format!("又称：{}", hit.field))
                         }
                         _ => None,
                     };
-                    Row { item: hit.index, why }
+                    Row { item: hit.index, bundle: hit.bundle, why }
                 })
                 .collect()
         };
@@ -81,9 +94,14 @@ impl ItemList {
         }
     }
 
-    /// The selected item.
+    /// The selected item (none when a bundle is selected).
     pub fn selected<'k>(&self, kb: &'k Kb) -> Option<&'k Item> {
-        self.rows.get(self.selected).map(|r| &kb.items[r.item])
+        self.rows.get(self.selected).filter(|r| !r.bundle).and_then(|r| kb.items.get(r.item))
+    }
+
+    /// The selected bundle (一件事), when one is.
+    pub fn selected_bundle<'k>(&self, kb: &'k Kb) -> Option<&'k crate::kb::Bundle> {
+        self.rows.get(self.selected).filter(|r| r.bundle).and_then(|r| kb.bundles.get(r.item))
     }
 
     /// Draws the rows; `active` highlights the selection strongly. Items not handled at a center of
@@ -110,8 +128,41 @@ impl ItemList {
             .skip(offset)
             .take(height)
             .map(|(i, row)| {
-                let item = &kb.items[row.item];
                 let selected = i == self.selected;
+                let mark = |line: Line<'static>| {
+                    if selected {
+                        let bg = if active { Color::Blue } else { Color::DarkGray };
+                        line.style(Style::new().bg(bg).fg(Color::White))
+                    } else {
+                        line
+                    }
+                };
+                let item = match (row.bundle, kb.items.get(row.item)) {
+                    (false, Some(item)) => item,
+                    _ => {
+                        let Some(bundle) = kb.bundles.get(row.item).filter(|_| row.bundle) else {
+                            return Line::from("");
+                        };
+                        let mut spans = vec![
+                            Span::raw(if selected { "> " } else { "  " }),
+                            Span::styled("【一件事】", Style::new().fg(Color::Yellow).bold()),
+                            Span::styled(layout_safe(&bundle.name).into_owned(), Style::new().bold()),
+                        ];
+                        if let Some(why) = &row.why {
+                            spans.push(Span::styled(
+                                format!("  {}", layout_safe(why)),
+                                Style::new().fg(Color::DarkGray),
+                            ));
+                        }
+                        spans.push(Span::styled(
+                            format!("  {} 个事项", bundle.items.len()),
+                            Style::new().fg(Color::Cyan),
+                        ));
+                        spans
+                            .push(Span::styled(format!("  {}", bundle.id), Style::new().fg(Color::DarkGray)));
+                        return mark(Line::from(spans));
+                    }
+                };
                 let mut spans = vec![
                     Span::raw(if selected { "> " } else { "  " }),
                     Span::styled(layout_safe(&item.name).into_owned(), Style::new().bold()),
@@ -147,13 +198,7 @@ impl ItemList {
                 } else if !item.handled_at.district {
                     spans.push(Span::styled("  社区办理", Style::new().fg(Color::Magenta)));
                 }
-                let line = Line::from(spans);
-                if selected {
-                    let bg = if active { Color::Blue } else { Color::DarkGray };
-                    line.style(Style::new().bg(bg).fg(Color::White))
-                } else {
-                    line
-                }
+                mark(Line::from(spans))
             })
             .collect();
         if overflow

@@ -8,7 +8,7 @@ pub mod pinyin;
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
-use super::Item;
+use super::{Bundle, Item};
 
 /// What a hit matched on, for the "why" shown beside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -31,8 +31,11 @@ pub enum MatchKind {
 /// One ranked result.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Hit {
-    /// Index into the KB's items.
+    /// Index into the KB's items, or into its bundles when `bundle` is set.
     pub index: usize,
+    /// The hit is a bundle (一件事): only an index built [`SearchIndex::with_bundles`] gives these.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bundle: bool,
     /// Higher is better.
     pub score: u32,
     /// What matched best.
@@ -59,10 +62,12 @@ struct Keys {
     materials: Vec<String>,
 }
 
-/// The search index over a KB's items.
+/// The search index over a KB's items (and, when built with them, its bundles after the items).
 #[derive(Debug)]
 pub struct SearchIndex {
     items: Vec<Keys>,
+    /// How many of `items` are items; the rest are bundles.
+    item_count: usize,
 }
 
 /// Scores of the match kinds, best first; fuzzy matches score below every exact kind.
@@ -86,27 +91,38 @@ mod score {
 impl SearchIndex {
     /// Builds the index (pinyin of every name and alias is computed here, once).
     pub fn new(items: &[Item]) -> Self {
-        let items = items
+        Self::with_bundles(items, &[])
+    }
+
+    /// Builds the index over items and bundles (一件事): a bundle is found by its id, name,
+    /// aliases and their pinyin like an item, and its hits say `bundle`.
+    pub fn with_bundles(items: &[Item], bundles: &[Bundle]) -> Self {
+        let names = |name: &String, aliases: &[String]| -> Vec<Names> {
+            std::iter::once((name, MatchKind::Name))
+                .chain(aliases.iter().map(|a| (a, MatchKind::Alias)))
+                .map(|(text, kind)| Names {
+                    text: text.clone(),
+                    lower: text.to_lowercase(),
+                    full: pinyin::full(text),
+                    initials: pinyin::initials(text),
+                    kind,
+                })
+                .collect()
+        };
+        let keys = items
             .iter()
-            .map(|item| {
-                let names = std::iter::once((&item.name, MatchKind::Name))
-                    .chain(item.aliases.iter().map(|a| (a, MatchKind::Alias)))
-                    .map(|(text, kind)| Names {
-                        text: text.clone(),
-                        lower: text.to_lowercase(),
-                        full: pinyin::full(text),
-                        initials: pinyin::initials(text),
-                        kind,
-                    })
-                    .collect();
-                Keys {
-                    code: item.code.to_lowercase(),
-                    names,
-                    materials: item.materials.iter().map(|m| m.name.clone()).collect(),
-                }
+            .map(|item| Keys {
+                code: item.code.to_lowercase(),
+                names: names(&item.name, &item.aliases),
+                materials: item.materials.iter().map(|m| m.name.clone()).collect(),
             })
+            .chain(bundles.iter().map(|b| Keys {
+                code: b.id.to_lowercase(),
+                names: names(&b.name, &b.aliases),
+                materials: Vec::new(),
+            }))
             .collect();
-        Self { items }
+        Self { items: keys, item_count: items.len() }
     }
 
     /// Items matching every word of `query`, best first, at most `limit`.
@@ -127,19 +143,21 @@ impl SearchIndex {
                 (a, w) => a.or(w),
             };
             if let Some((score, matched, field)) = best {
-                hits.push(Hit { index, score, matched, field });
+                let bundle = index >= self.item_count;
+                let index = if bundle { index - self.item_count } else { index };
+                hits.push(Hit { index, bundle, score, matched, field });
             }
         }
+        let name_len = |h: &Hit| {
+            let at = if h.bundle { h.index + self.item_count } else { h.index };
+            self.items[at].names.first().map_or(0, |n| n.text.chars().count())
+        };
+        // On equal scores a bundle comes first: it is what the applicant came for.
         hits.sort_by(|a, b| {
             b.score
                 .cmp(&a.score)
-                .then_with(|| {
-                    self.items[a.index].names[0]
-                        .text
-                        .chars()
-                        .count()
-                        .cmp(&self.items[b.index].names[0].text.chars().count())
-                })
+                .then_with(|| b.bundle.cmp(&a.bundle))
+                .then_with(|| name_len(a).cmp(&name_len(b)))
                 .then_with(|| a.index.cmp(&b.index))
         });
         hits.truncate(limit);

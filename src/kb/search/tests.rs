@@ -163,3 +163,31 @@ proptest::proptest! {
         proptest::prop_assert!(hits.len() <= 10);
     }
 }
+
+/// The index with the KB's bundles (一件事), as the desk builds it.
+static WITH_BUNDLES: LazyLock<SearchIndex> =
+    LazyLock::new(|| SearchIndex::with_bundles(&KB.items, &KB.bundles));
+
+fn first_bundle(query: &str) -> Option<String> {
+    let hit = WITH_BUNDLES.search(query, 10).into_iter().next()?;
+    hit.bundle.then(|| KB.bundles[hit.index].name.clone())
+}
+
+#[test]
+fn bundles_are_found_by_name_alias_and_pinyin_initials() {
+    assert_eq!(first_bundle("企业开办").as_deref(), Some("企业开办"));
+    assert_eq!(first_bundle("开公司").as_deref(), Some("企业开办"), "alias beats the item's own alias");
+    assert_eq!(first_bundle("qykb").as_deref(), Some("企业开办"));
+    assert_eq!(first_bundle("xinshenger").as_deref(), Some("新生儿出生"));
+    assert_eq!(first_bundle("cjrfw").as_deref(), Some("残疾人服务"));
+    assert_eq!(first_bundle("开办餐饮店").as_deref(), Some("开办餐饮店"));
+}
+
+#[test]
+fn an_index_without_bundles_never_returns_one() {
+    assert!(INDEX.search("企业开办", 50).iter().all(|h| !h.bundle));
+    // Item hits keep their indexes into the items when bundles are indexed too.
+    let hit = WITH_BUNDLES.search("00013112700401", 1).into_iter().next().expect("hit");
+    assert!(!hit.bundle);
+    assert_eq!(KB.items[hit.index].code, "00013112700401");
+}
