@@ -30,6 +30,7 @@ fn checklist_app() -> App {
         window: "05".into(),
         level: CenterLevel::District,
         clerk: String::new(),
+        lookup_url: None,
     };
     let now = NaiveDate::from_ymd_opt(2026, 11, 30)
         .unwrap()

@@ -34,6 +34,7 @@ type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
 /// Reads a live stream, noting when each call (or reply) id first arrives.
 fn listen(url: String, token: String, kind: &'static str, arrivals: Arrivals) {
     std::thread::spawn(move || {
+        yichuang::sync::install_tls_provider();
         let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(600)).build().unwrap();
         let Ok(stream) = http.get(format!("{url}/v1/events")).bearer_auth(&token).send() else { return };
         let mut event = String::new();
@@ -101,6 +102,7 @@ fn main() {
     let url = line.trim().trim_start_matches("listening on ").to_string();
 
     // Floor: a plain loopback HTTP round trip.
+    yichuang::sync::install_tls_provider();
     let http = reqwest::blocking::Client::new();
     let floor: Vec<Duration> = (0..1000)
         .map(|_| {

@@ -140,6 +140,10 @@ fn main() {
             limits: Limits::default(),
             presence: Default::default(),
             refusals: Default::default(),
+            lookup: std::sync::Arc::new(
+                yichuang::hq::lookup_page::LookupState::new(yichuang::hq::lookup_page::LOOKUPS_PER_MINUTE)
+                    .expect("lookup state"),
+            ),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
@@ -152,6 +156,7 @@ fn main() {
         (0..windows).map(|w| (0..per_window).map(|n| case_changes(&template, w, n)).collect()).collect();
     let all_cases: Vec<Vec<Change>> = work.iter().flatten().cloned().collect();
 
+    yichuang::sync::install_tls_provider();
     let client = reqwest::Client::builder().pool_max_idle_per_host(windows).build().expect("client");
     let start = Instant::now();
     let latencies = runtime.block_on(async {

@@ -115,7 +115,10 @@ fn kb_show_prints_a_bundle_with_its_union_checklist() {
     assert!(text.contains("住房公积金单位缴存登记【可选】（GJJ0003）"), "{text}");
     // The licence: one row for both items after the registration, not asked of the applicant.
     assert_eq!(text.matches("营业执照  —").count(), 1, "{text}");
-    assert!(text.contains("营业执照  —  SW0003、GJJ0003（由 00013112700401 的办理结果取得"), "{text}");
+    assert!(
+        text.contains("营业执照  —  SW0003、GA0009、RS0011、GJJ0003（由 00013112700401 的办理结果取得"),
+        "{text}"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&yichuang(["kb", "show", "newborn", "--json"]))).unwrap();
     assert_eq!(json["items"][1]["after"][0], "GA0003");
@@ -125,7 +128,7 @@ fn kb_show_prints_a_bundle_with_its_union_checklist() {
 fn kb_search_finds_bundles_by_name_alias_and_initials() {
     for query in ["企业开办", "开公司", "qykb"] {
         let out = stdout(&yichuang(["kb", "search", query]));
-        assert!(out.starts_with("company_startup\t企业开办\t一件事（4 个事项）"), "{query}: {out}");
+        assert!(out.starts_with("company_startup\t企业开办\t一件事（6 个事项）"), "{query}: {out}");
     }
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&yichuang(["kb", "search", "xsecs", "--json"]))).unwrap();

@@ -5,9 +5,10 @@
 mod e2e_support;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
-use e2e_support::{Tmux, have_tmux, run};
+use e2e_support::{BIN, Tmux, have_tmux, run};
 
 const KB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/kb-small");
 const ID: &str = "11010519491231002X";
@@ -50,8 +51,7 @@ fn script() -> Vec<(Act, &'static str)> {
         (Type(&PHONE[..5], Some("phone")), &PHONE[..5]),
         (Type(&PHONE[5..], Some("phone")), PHONE),
         (Key("Enter"), "窗口领取（统一窗口出件）"),
-        (Key("Enter"), "请申请人评价本次服务"),
-        (Key("5"), "(*) 5 非常满意"),
+        (Key("Enter"), "邀请申请人评价本次服务"),
     ]);
     s
 }
@@ -68,6 +68,25 @@ fn draft(data_dir: &str) -> serde_json::Value {
         .map(|c| c["id"].as_str().unwrap().to_string())
         .expect("a draft case");
     serde_json::from_str(&run(&["--data-dir", data_dir, "case", "show", &id, "--json", "--reveal"])).unwrap()
+}
+
+/// Whether the store already holds every field typed and every material marked, read while the
+/// desk runs (the store is in WAL mode, so reading never blocks the desk's writer).
+fn stored(data_dir: &str, fields: &BTreeMap<&str, String>, marks: usize) -> bool {
+    let out = |args: &[&str]| {
+        let out = Command::new(BIN).args(["--data-dir", data_dir]).args(args).output().ok()?;
+        out.status.success().then(|| serde_json::from_slice::<serde_json::Value>(&out.stdout).ok()).flatten()
+    };
+    let Some(list) = out(&["case", "list", "--json"]) else { return false };
+    let Some(id) = list.as_array().and_then(|l| l.iter().find(|c| c["status"] == "draft")) else {
+        return fields.is_empty() && marks == 0;
+    };
+    let Some(case) = out(&["case", "show", id["id"].as_str().unwrap_or_default(), "--json", "--reveal"])
+    else {
+        return false;
+    };
+    fields.iter().all(|(field, value)| case["case"]["fields"][field] == *value)
+        && case["case"]["materials"].as_object().map_or(0, |m| m.len()) == marks
 }
 
 /// 20 distinct kill points out of `n`, from a fixed seed so a failure can be replayed.
@@ -128,10 +147,17 @@ fn kill_9_at_20_points_of_an_intake_loses_nothing_typed() {
             continue;
         }
         // The screen has settled; the journal worker (the UI never waits for it) writes within
-        // milliseconds. Pull the plug.
-        // Measured keystroke-to-disk is 10–35 ms; on a loaded machine (CI shares two cores) the
-        // worker may wait for the CPU longer, so allow 200 ms.
-        std::thread::sleep(Duration::from_millis(200));
+        // milliseconds (measured keystroke-to-disk 10–35 ms), but on a loaded machine (CI shares
+        // two cores) it may wait for the CPU much longer: wait until the store holds what was
+        // typed, however long that takes up to a generous limit, then pull the plug.
+        let start = Instant::now();
+        while !stored(&data_dir, &fields, marks) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "step {i}: the journal never wrote {fields:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
         desk.kill_9();
         drop(desk);
         let case = draft(&data_dir);

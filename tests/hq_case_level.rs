@@ -68,6 +68,8 @@ fn hq_receives_the_case_not_the_keystrokes_and_rebuilds_the_same_case() {
     fields.dedup();
     assert_eq!(fields.len(), desk_case.fields.len(), "each field once");
     let hq_case = Case::from_events(&events);
+    // All but the query code, which only leaves the desk as its hash.
+    let desk_case = Case { query_code: None, ..desk_case };
     assert_eq!(hq_case, desk_case, "HQ rebuilds the same case");
     assert_eq!(hq_case.step, Step::Done);
     hq.kill();

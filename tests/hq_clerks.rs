@@ -15,6 +15,7 @@ fn the_clerk_goes_with_each_change_to_hq_its_case_api_its_audit_and_case_show() 
     common::set_at_hq(&hq_db, "HRB", &common::WANG, "clerk");
     // The running HQ publishes what another process wrote to its feed within a poll (200 ms).
     let health = format!("{}/v1/health", hq.url);
+    yichuang::sync::install_tls_provider();
     let published = hq_support::wait_for(std::time::Duration::from_secs(10), || {
         reqwest::blocking::get(&health)
             .and_then(|r| r.json::<serde_json::Value>())

@@ -18,7 +18,7 @@ fn push(url: &str, token: &str, case_id: &str, events: &[Value]) -> Value {
                    "kind": "case_event", "body": body, "clerk": "王芳"})
         })
         .collect();
-    reqwest::blocking::Client::new()
+    hq_support::http()
         .post(format!("{url}/v1/push"))
         .bearer_auth(token)
         .json(&json!({ "changes": changes }))
@@ -68,11 +68,7 @@ fn a_refusal_needs_its_supervisor_and_only_supervisors_see_the_centers_exception
     assert!(answer["results"].as_array().unwrap().iter().all(|r| r["status"] == "applied"), "{answer}");
 
     let get = |token: &str| {
-        reqwest::blocking::Client::new()
-            .get(format!("{}/v1/exceptions", hq.url))
-            .bearer_auth(token)
-            .send()
-            .unwrap()
+        hq_support::http().get(format!("{}/v1/exceptions", hq.url)).bearer_auth(token).send().unwrap()
     };
     let list: Value = get(&supervisor).json().unwrap();
     let list = list.as_array().unwrap();

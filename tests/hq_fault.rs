@@ -251,7 +251,7 @@ fn two_thousand_cases_from_four_desks_arrive_exactly_once_in_order_despite_fault
             sent.insert(event, (d, id));
         }
     }
-    assert_eq!(sent.len(), total * 4, "4 outbox entries per case");
+    assert_eq!(sent.len(), total * 5, "5 outbox entries per case");
 
     // What HQ stored.
     let hq = hq.take().expect("hq");

@@ -57,7 +57,7 @@ fn desks_work_with_hq_down_for_the_whole_intake_and_deliver_everything_when_it_r
                 assert!(err.contains("离线"), "says it is offline: {err}");
             }
         }
-        assert_eq!(store.outbox_count().expect("count"), 240);
+        assert_eq!(store.outbox_count().expect("count"), 300);
         data_dirs.push(data_dir);
     }
 
@@ -65,14 +65,14 @@ fn desks_work_with_hq_down_for_the_whole_intake_and_deliver_everything_when_it_r
     for data_dir in &data_dirs {
         let (ok, out, err) = sync_once(data_dir, &[]);
         assert!(ok, "sync after HQ came back: {out} {err}");
-        assert!(out.contains("新 240") && out.contains("待同步 0 条"), "{out}");
+        assert!(out.contains("新 300") && out.contains("待同步 0 条"), "{out}");
         let (ok, out, _) = sync_once(data_dir, &[]);
         assert!(ok && out.contains("推送 0 条"), "nothing left: {out}");
     }
     assert_eq!(hq_count(&hq_db, "SELECT count(*) FROM cases WHERE number IS NOT NULL"), total_cases);
-    assert_eq!(hq_count(&hq_db, "SELECT count(*) FROM changes"), total_cases * 4);
-    assert_eq!(hq_count(&hq_db, "SELECT count(DISTINCT change_id) FROM changes"), total_cases * 4);
-    assert!(hq_count(&hq_db, "SELECT count(*) FROM audit WHERE action = 'push'") >= total_cases * 4);
+    assert_eq!(hq_count(&hq_db, "SELECT count(*) FROM changes"), total_cases * 5);
+    assert_eq!(hq_count(&hq_db, "SELECT count(DISTINCT change_id) FROM changes"), total_cases * 5);
+    assert!(hq_count(&hq_db, "SELECT count(*) FROM audit WHERE action = 'push'") >= total_cases * 5);
     hq.kill();
 }
 
@@ -111,6 +111,7 @@ fn decisions_call_replies_and_kb_versions_reach_the_desk_by_pull_and_live_stream
     assert!(ok, "{out}{err}");
 
     // The live stream of the window: open it now, read what arrives.
+    yichuang::sync::install_tls_provider();
     let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
     let stream = http
         .get(format!("{}/v1/events", hq.url))

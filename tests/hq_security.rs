@@ -32,6 +32,7 @@ fn setup() -> Setup {
     let kb_admin = enroll(&db, &["--center", "HRB", "--role", "kb-admin"]);
     let supervisor = enroll(&db, &["--center", "HRB", "--role", "supervisor"]);
     let hq = Hq::start(&db, "127.0.0.1:0");
+    yichuang::sync::install_tls_provider();
     let http = Client::builder().timeout(Duration::from_secs(20)).build().expect("client");
     Setup { _dir: dir, hq, http, w1, w2, approver, other_approver, kb_admin, supervisor }
 }

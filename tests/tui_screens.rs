@@ -105,7 +105,6 @@ fn agent_intake_with_a_call(desk: &mut Desk) -> String {
         desk.key(KeyCode::Enter);
     }
     desk.key(KeyCode::Enter);
-    desk.key(KeyCode::Char('5'));
     desk.key(KeyCode::Enter);
     let intake = desk.app.intake().expect("intake");
     let number = intake.case.number.clone().unwrap_or_else(|| panic!("finished: {}", desk.screen(120, 40)));
@@ -184,7 +183,7 @@ fn the_case_detail_shows_the_whole_case_and_offers_only_working_keys() {
 
 /// An intake of the fixture item typed as a clerk does: `keys` on the checklist (situations,
 /// marks, `y` for the 容缺 commitment), a person `name` with the fixed ID and phone, window pickup,
-/// 非常满意; it ends on the 办结 step.
+/// past the invitation to rate; it ends on the 办结 step.
 fn intake(desk: &mut Desk, ticket: &str, keys: &str, name: &str) {
     desk.type_text(ticket);
     desk.key(KeyCode::Enter);
@@ -197,7 +196,6 @@ fn intake(desk: &mut Desk, ticket: &str, keys: &str, name: &str) {
         desk.key(KeyCode::Enter);
     }
     desk.key(KeyCode::Enter);
-    desk.key(KeyCode::Char('5'));
     desk.key(KeyCode::Enter);
 }
 
@@ -353,4 +351,29 @@ fn the_item_search_says_when_more_items_are_below_at_80x24() {
     let screen = desk.screen(80, 24);
     assert!(screen.contains("^ 上方还有") && screen.contains("下方还有"), "{screen}");
     snap(&desk, "real_item_search_scrolled");
+}
+
+/// The case's detail shows the window's rating address to scan (with `--lookup-url`) and that the
+/// applicant's ratings arrived from HQ — the level of a bad one for the follow-up, never a good
+/// one's.
+#[test]
+fn the_case_detail_shows_the_rating_address_and_that_ratings_arrived() {
+    let mut config = desk_support::config();
+    config.lookup_url = Some("https://zwfw.example.cn/lookup".into());
+    let mut desk = Desk::with_config(small_kb(), Some(config), monday_morning());
+    let case_id = standard_intake(&mut desk);
+    let number = desk.effects.store.load(&case_id).unwrap().number.unwrap();
+    let at = monday_morning() + Duration::hours(1);
+    for (stage, bad, level) in [("受理", true, Some("不满意")), ("办结", false, None)] {
+        let event = CaseEvent::RatingReceived { stage: stage.into(), bad, level: level.map(Into::into), at };
+        desk.effects.store.append(&case_id, event, at).unwrap();
+    }
+    desk.key(KeyCode::F(3));
+    desk.key(KeyCode::Enter);
+    let screen = desk.screen(120, 40);
+    let link = format!("窗口评价地址：https://zwfw.example.cn/lookup?case={number}&via=window");
+    assert!(screen.contains(&link), "{screen}");
+    assert!(screen.contains("受理环节收到差评（不满意"), "{screen}");
+    assert!(screen.contains("办结环节已评价"), "{screen}");
+    assert!(!screen.contains("非常满意"), "a good rating's level is never shown: {screen}");
 }

@@ -40,6 +40,10 @@ pub struct DeskArgs {
     /// HQ's address (kept; the desk syncs with HQ in the background once address and token are set).
     #[arg(long, value_name = "URL")]
     pub hq: Option<String>,
+    /// The applicant's progress page at HQ as printed on the 受理通知书 with the query code and
+    /// as a QR code, e.g. `https://zwfw.example.cn/lookup` (kept; `--lookup-url ''` stops printing it).
+    #[arg(long, value_name = "URL")]
+    pub lookup_url: Option<String>,
     /// This window's device token from `hq enroll` (kept).
     #[arg(long)]
     pub token: Option<String>,
@@ -249,6 +253,10 @@ fn config(store: &Store, args: &DeskArgs) -> anyhow::Result<Option<DeskConfig>> 
             .unwrap_or_else(|| center.clone()),
         level: args.level.or_else(|| stored.as_ref().map(|c| c.level)).unwrap_or_default(),
         clerk: args.clerk.clone().or_else(|| stored.as_ref().map(|c| c.clerk.clone())).unwrap_or_default(),
+        lookup_url: match &args.lookup_url {
+            Some(url) => Some(url.trim().to_string()).filter(|u| !u.is_empty()),
+            None => stored.as_ref().and_then(|c| c.lookup_url.clone()),
+        },
         center,
         window,
     };
@@ -357,6 +365,7 @@ fn run_drill(kb: Kb, data_dir: &Path, which: &str, trainee: &str) -> anyhow::Res
         window: "01".into(),
         level: CenterLevel::District,
         clerk: trainee.to_string(),
+        lookup_url: None,
     };
     let print = PrintConfig::files(data_dir.join("drill-notices"));
     let session = crate::tui::drill::DrillSession::new(scenarios, trainee.to_string());

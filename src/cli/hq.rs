@@ -48,7 +48,7 @@ pub enum HqCommand {
 pub struct ServeArgs {
     /// TOML settings file (keys: listen, db, tls_cert, tls_key, allow_plain_http,
     /// request_timeout_secs, max_body_bytes, escalate_after_secs, unattended_after_secs,
-    /// idle_timeout_secs, zone).
+    /// idle_timeout_secs, zone, lookups_per_minute).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Address to listen on (default 127.0.0.1:8440; port 0 picks a free port).
@@ -82,6 +82,9 @@ pub struct ServeArgs {
     /// Seconds a connection may stay idle before HQ closes it (default 10).
     #[arg(long, value_name = "SECS")]
     pub idle_timeout: Option<u64>,
+    /// Progress-page lookups and ratings one client address may make per minute (default 20).
+    #[arg(long, value_name = "N")]
+    pub lookups_per_minute: Option<u32>,
 }
 
 /// Where HQ's database is: `--db` or the `db` of `hq serve`'s `--config`.
@@ -252,6 +255,7 @@ pub fn run(command: HqCommand, zone: Option<crate::time::HallZone>) -> anyhow::R
                 unattended_after_secs: args.unattended_after,
                 idle_timeout_secs: args.idle_timeout,
                 zone: zone.map(|z| z.name.to_string()),
+                lookups_per_minute: args.lookups_per_minute,
             };
             crate::hq::serve(file.overlay(flags))?;
             Ok(ExitCode::SUCCESS)

@@ -56,6 +56,11 @@ pub enum Action {
     ClerkSet,
     /// A clerk was revoked at HQ.
     ClerkRevoke,
+    /// An applicant looked a case up on the progress page (status 200, or 404 wrong code, 423
+    /// locked, 429 too many lookups from one address; subject: the client's hashed address).
+    Lookup,
+    /// An applicant rated the service on the progress page (reason: the channel).
+    Rate,
 }
 
 impl Action {
@@ -80,6 +85,8 @@ impl Action {
             Self::ExceptionApproved => "exception_approved",
             Self::ClerkSet => "clerk_set",
             Self::ClerkRevoke => "clerk_revoke",
+            Self::Lookup => "lookup",
+            Self::Rate => "rate",
         }
     }
 }

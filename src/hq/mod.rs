@@ -9,6 +9,8 @@
 pub mod audit;
 pub mod calls;
 pub mod kb;
+pub mod lookup;
+pub mod lookup_page;
 pub mod pii;
 pub mod presence;
 pub mod refusals;
@@ -60,6 +62,9 @@ pub struct ServeConfig {
     /// The hall's time zone (default `Asia/Shanghai`; see src/time.rs): how naive times of older
     /// desks' journals are read.
     pub zone: Option<String>,
+    /// Progress-page lookups and ratings one client address may make per minute (default 20;
+    /// src/hq/lookup_page.rs).
+    pub lookups_per_minute: Option<u32>,
 }
 
 impl ServeConfig {
@@ -84,6 +89,7 @@ impl ServeConfig {
             unattended_after_secs: over.unattended_after_secs.or(self.unattended_after_secs),
             idle_timeout_secs: over.idle_timeout_secs.or(self.idle_timeout_secs),
             zone: over.zone.or(self.zone),
+            lookups_per_minute: over.lookups_per_minute.or(self.lookups_per_minute),
         }
     }
 
@@ -130,7 +136,10 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let attended = presence.clone();
     let refusals = std::sync::Arc::new(std::sync::Mutex::new(refusals::RefusalGate::default()));
     let flushing = (storage.clone(), refusals.clone());
-    let state = AppState { storage, limits: config.limits(), presence, refusals };
+    let lookup = Arc::new(lookup_page::LookupState::new(
+        config.lookups_per_minute.unwrap_or(lookup_page::LOOKUPS_PER_MINUTE),
+    )?);
+    let state = AppState { storage, limits: config.limits(), presence, refusals, lookup };
     let app = routes::router(state);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -182,10 +191,10 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 flush_stdout();
                 let mut server = axum_server::from_tcp(listener)?.http1_only().handle(handle);
                 idle_connections_close(server.http_builder(), idle);
-                server.serve(app.into_make_service()).await?;
+                server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await?;
             }
             Some((cert, key)) => {
-                let _ = rustls::crypto::ring::default_provider().install_default();
+                crate::sync::install_tls_provider();
                 let tls =
                     axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(|e| {
                         anyhow::anyhow!("无法加载 TLS 证书 {} / 私钥 {}: {e}", cert.display(), key.display())
@@ -196,7 +205,7 @@ pub fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 let mut server =
                     axum_server::from_tcp(listener)?.acceptor(acceptor).http1_only().handle(handle);
                 idle_connections_close(server.http_builder(), idle);
-                server.serve(app.into_make_service()).await?;
+                server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await?;
             }
         }
         anyhow::Ok(())

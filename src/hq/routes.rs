@@ -52,6 +52,8 @@ pub struct AppState<S> {
     pub presence: super::presence::Presence,
     /// Repeated refusals counted rather than each audited (src/hq/refusals.rs).
     pub refusals: Arc<std::sync::Mutex<super::refusals::RefusalGate>>,
+    /// The progress page's signing key and per-address limit (src/hq/lookup_page.rs).
+    pub lookup: Arc<super::lookup_page::LookupState>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -61,6 +63,7 @@ impl<S> Clone for AppState<S> {
             limits: self.limits.clone(),
             presence: self.presence.clone(),
             refusals: self.refusals.clone(),
+            lookup: self.lookup.clone(),
         }
     }
 }
@@ -293,6 +296,8 @@ pub fn router<S: HqStorage>(state: AppState<S>) -> Router {
         .route("/v1/exceptions", get(exceptions::<S>))
         .route("/v1/kb", post(publish_kb::<S>))
         .route("/v1/kb/{hash}", get(kb::<S>))
+        .route("/lookup", get(super::lookup_page::form).post(super::lookup_page::lookup::<S>))
+        .route("/lookup/rate", post(super::lookup_page::rate::<S>))
         .fallback(|| async { ApiError::not_found("没有这个接口；接口列表见 PROTOCOL.md") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "此接口不支持该请求方法")

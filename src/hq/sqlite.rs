@@ -173,6 +173,33 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE changes ADD COLUMN clerk TEXT;
     ALTER TABLE audit ADD COLUMN count INTEGER;
 "#,
+    // The applicant's progress page and self-rating (issue 14, items 4 and 5; src/hq/lookup.rs):
+    // the query code's hash per case, wrong codes per case number (the lock), ratings per stage.
+    r#"
+    CREATE TABLE lookup_codes (
+        case_id     TEXT PRIMARY KEY,
+        code_sha256 TEXT NOT NULL,
+        issued_at   TEXT NOT NULL
+    );
+    CREATE TABLE lookup_failures (
+        number TEXT NOT NULL,
+        at     TEXT NOT NULL
+    );
+    CREATE INDEX lookup_failures_number ON lookup_failures(number, at);
+    CREATE TABLE ratings (
+        case_id  TEXT NOT NULL,
+        stage    TEXT NOT NULL,
+        level    TEXT NOT NULL,
+        scale    TEXT NOT NULL,
+        category TEXT,
+        reason   TEXT,
+        channel  TEXT NOT NULL,
+        at       TEXT NOT NULL,
+        PRIMARY KEY (case_id, stage)
+    );
+    CREATE TRIGGER ratings_no_update BEFORE UPDATE ON ratings
+        BEGIN SELECT RAISE(ABORT, 'ratings are given once'); END;
+"#,
 ];
 
 /// Reader connections kept open: every live stream reads the feed when it changes, so with
@@ -1197,6 +1224,10 @@ fn apply_change(
         Some(CaseEvent::Finished { number, decision, .. }) => {
             case.finished = Some((number.clone(), decision.label()));
         }
+        // The applicant's query code, by its hash (the newest one counts): src/hq/lookup.rs.
+        Some(CaseEvent::QueryCodeIssued { code_sha256, at, .. }) => {
+            super::lookup::store_code(conn, &c.case_id, code_sha256, *at)?;
+        }
         Some(CaseEvent::CallRaised { call_id, question, snapshot, at: raised }) => {
             let at = stamp.at;
             // The department comes from HQ's KB for the item (check_event refused an unknown
@@ -1345,6 +1376,16 @@ fn check_event(
         CaseEvent::CallRaised { snapshot, .. } if !known(&snapshot.item_code) => {
             Err(("unknown_item", format!("总部知识库中没有事项 {}", snapshot.item_code)))
         }
+        // HQ keeps a query code's hash only; the code itself must never reach it.
+        CaseEvent::QueryCodeIssued { code: Some(_), .. } => Err((
+            "query_code_plain",
+            "查询码只能以 SHA-256 摘要（code_sha256）发送，不能发送查询码本身".into(),
+        )),
+        CaseEvent::QueryCodeIssued { code_sha256, .. }
+            if code_sha256.len() != 64 || !code_sha256.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Err(("invalid_query_code", "code_sha256 须为 64 位十六进制 SHA-256 摘要".into()))
+        }
         CaseEvent::Finished { number, .. } if !own_case_number(number, center, window) => Err((
             "invalid_case_number",
             format!(
@@ -1466,6 +1507,26 @@ impl HqStorage for SqliteStorage {
 
     async fn audit(&self, entry: Entry) -> Result<(), StorageError> {
         self.write(1, move |conn, _| audit(conn, entry)).await
+    }
+
+    async fn lookup(
+        &self,
+        number: String,
+        code_sha256: String,
+        client: String,
+    ) -> Result<super::lookup::LookupOutcome, StorageError> {
+        self.write(1, move |conn, _| super::lookup::lookup(conn, &number, &code_sha256, &client, now())).await
+    }
+
+    async fn rate(
+        &self,
+        case_id: String,
+        form: super::lookup::RatingForm,
+        channel: super::lookup::Channel,
+        client: String,
+    ) -> Result<super::lookup::RateOutcome, StorageError> {
+        self.write(1, move |conn, _| super::lookup::rate(conn, &case_id, &form, channel, &client, now()))
+            .await
     }
 
     async fn health(&self) -> Result<(), StorageError> {

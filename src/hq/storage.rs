@@ -231,4 +231,24 @@ pub trait HqStorage: Send + Sync + 'static {
         &self,
         scope: Scope,
     ) -> impl Future<Output = Result<Vec<crate::console::model::QueueCase>, StorageError>> + Send;
+
+    /// An applicant's lookup by case number and the SHA-256 of the query code: counts a wrong
+    /// code, locks after too many, audits every try (src/hq/lookup.rs). `client` is the caller's
+    /// hashed address.
+    fn lookup(
+        &self,
+        number: String,
+        code_sha256: String,
+        client: String,
+    ) -> impl Future<Output = Result<super::lookup::LookupOutcome, StorageError>> + Send;
+
+    /// An applicant's rating of a case they looked up (the page's token proved the code): once
+    /// per stage, 办结 only once decided; audited, and the owning window told that it arrived.
+    fn rate(
+        &self,
+        case_id: String,
+        form: super::lookup::RatingForm,
+        channel: super::lookup::Channel,
+        client: String,
+    ) -> impl Future<Output = Result<super::lookup::RateOutcome, StorageError>> + Send;
 }

@@ -178,6 +178,20 @@ pub enum Delivery {
     Mail,
 }
 
+/// A rating the applicant gave (on the progress page or the window's QR code), as the desk learns
+/// it from HQ: the stage and whether it is bad — the level only then, for the follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingNote {
+    /// 受理 or 办结.
+    pub stage: String,
+    /// A bad rating, to be followed up.
+    pub bad: bool,
+    /// The level, only when bad.
+    pub level: Option<String>,
+    /// When HQ recorded it.
+    pub at: DateTime<Utc>,
+}
+
 /// The five levels of 好差评. Stored by name (numeric scales differ between standards).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RatingLevel {
@@ -403,6 +417,34 @@ pub enum CaseEvent {
     Rated {
         /// Level.
         level: RatingLevel,
+    },
+    /// The applicant's query code for the progress page (src/hq/lookup.rs), drawn at the desk when
+    /// the case is accepted and printed on the 受理通知书. The desk's journal keeps `code` (for
+    /// reprints); what leaves the desk carries only `code_sha256` ([`CaseEvent::for_hq`]), and HQ
+    /// refuses a change that carries the code itself.
+    QueryCodeIssued {
+        /// The code as printed (`XXXX-XXXX`); only in the desk's own journal.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// SHA-256 (hex) of the code without its dash: what HQ checks a lookup against.
+        code_sha256: String,
+        /// When.
+        #[serde(with = "crate::time::serde_hall")]
+        at: DateTime<Utc>,
+    },
+    /// HQ says the applicant rated the service (src/hq/lookup.rs): that a rating arrived, and
+    /// its level only when bad (for the follow-up). The clerk never makes the rating.
+    RatingReceived {
+        /// 受理 or 办结.
+        stage: String,
+        /// A bad rating (不满意, 非常不满意), to be followed up.
+        bad: bool,
+        /// The level, only when bad.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+        /// When HQ recorded it.
+        #[serde(with = "crate::time::serde_utc")]
+        at: DateTime<Utc>,
     },
     /// Intake finished: the decision is final and the case has its number.
     Finished {
@@ -675,8 +717,22 @@ impl CaseEvent {
     pub fn is_from_hq(&self) -> bool {
         matches!(
             self,
-            Self::CallStateChanged { .. } | Self::CallReplied { .. } | Self::CorrectionRequested { .. }
+            Self::CallStateChanged { .. }
+                | Self::CallReplied { .. }
+                | Self::CorrectionRequested { .. }
+                | Self::RatingReceived { .. }
         )
+    }
+
+    /// The event as it leaves the desk: a query code travels as its hash only (HQ must never hold
+    /// the code itself); `None` when the event goes as journaled.
+    pub fn for_hq(&self) -> Option<CaseEvent> {
+        match self {
+            Self::QueryCodeIssued { code: Some(_), code_sha256, at } => {
+                Some(Self::QueryCodeIssued { code: None, code_sha256: code_sha256.clone(), at: *at })
+            }
+            _ => None,
+        }
     }
 
     /// Whether the event must reach HQ at once, even while the case is still a draft.
@@ -713,6 +769,11 @@ pub struct Case {
     pub delivery: Delivery,
     /// Rating, once given.
     pub rating: Option<RatingLevel>,
+    /// Ratings the applicant gave on their own (from HQ): that one arrived, the level only when bad.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ratings_received: Vec<RatingNote>,
+    /// The query code printed on the 受理通知书 (desk only; HQ holds its hash).
+    pub query_code: Option<String>,
     /// Case number, once finished.
     pub number: Option<String>,
     /// Final decision, once finished.
@@ -911,6 +972,17 @@ impl Case {
             CaseEvent::ApplicantKindSet { kind } => self.applicant_kind = *kind,
             CaseEvent::DeliverySet { delivery } => self.delivery = *delivery,
             CaseEvent::Rated { level } => self.rating = Some(*level),
+            CaseEvent::RatingReceived { stage, bad, level, at } => self.ratings_received.push(RatingNote {
+                stage: stage.clone(),
+                bad: *bad,
+                level: level.clone(),
+                at: *at,
+            }),
+            CaseEvent::QueryCodeIssued { code, .. } => {
+                if code.is_some() {
+                    self.query_code = code.clone();
+                }
+            }
             CaseEvent::Finished { number, decision, at } => {
                 self.number = Some(number.clone());
                 self.finished_at = Some(*at);

@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod call;
 pub mod case;
 pub mod notice;
+pub mod query_code;
 pub mod region;
 pub mod rules;
 #[cfg(test)]

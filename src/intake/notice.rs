@@ -76,6 +76,9 @@ pub struct Center {
     pub window: String,
     /// The clerk who handled the case.
     pub clerk: String,
+    /// The applicant's progress page at HQ (`yichuang desk --lookup-url`), printed with the
+    /// query code and as a QR code on the 受理通知书; `None`: not printed.
+    pub lookup_url: Option<String>,
 }
 
 impl Center {
@@ -102,6 +105,9 @@ pub enum Block {
     },
     /// Signature and date lines ("申请人（签字）：", …).
     Signatures(Vec<String>),
+    /// A QR code of this text (an address), printed as a square image; the text renderer prints
+    /// the text instead.
+    Qr(String),
 }
 
 /// One printed document.
@@ -137,7 +143,7 @@ fn explain_marks(blocks: &mut Vec<Block>) {
         Block::Paragraph(t) => t.contains(mark),
         Block::Fields(f) => f.iter().any(|(_, v)| v.contains(mark)),
         Block::Table { rows, .. } => rows.iter().flatten().any(|c| c.contains(mark)),
-        Block::Signatures(_) => false,
+        Block::Signatures(_) | Block::Qr(_) => false,
     });
     if marked {
         let at = blocks.iter().position(|b| matches!(b, Block::Signatures(_))).unwrap_or(blocks.len());
@@ -674,7 +680,33 @@ fn acceptance(
             delivery_text(case)
         )),
         Block::Paragraph(limits_text(item)),
-        signatures(center, on, false),
+    ]
+    .into_iter()
+    .chain(lookup_blocks(case, center, number))
+    .chain([signatures(center, on, false)])
+    .collect()
+}
+
+/// How the applicant follows the case: case number, query code and the page's address, also as a
+/// QR code (src/hq/lookup.rs). Nothing when the case has no code or the desk no lookup address.
+fn lookup_blocks(case: &Case, center: &Center, number: &str) -> Vec<Block> {
+    let (Some(code), Some(base)) = (&case.query_code, center.lookup_url.as_deref().filter(|u| !u.is_empty()))
+    else {
+        return Vec::new();
+    };
+    let link = super::query_code::lookup_link(base, number);
+    vec![
+        Block::Paragraph(
+            "你可凭案件编号和查询码在以下网址（或扫描二维码）查询办理进度，办结后可对本次服务进行评价。\
+             查询码请妥善保管，不要告诉他人。"
+                .to_string(),
+        ),
+        Block::Fields(vec![
+            ("案件编号".into(), number.to_string()),
+            ("查询码".into(), code.clone()),
+            ("查询网址".into(), link.clone()),
+        ]),
+        Block::Qr(link),
     ]
 }
 
@@ -910,6 +942,7 @@ impl Notice {
                         }
                     }
                 }
+                Block::Qr(text) => out.push_str(&format!("[二维码] {text}\n")),
                 Block::Signatures(lines) => {
                     out.push('\n');
                     for line in lines {

@@ -23,6 +23,51 @@ pub struct Calendar {
     make_up_workdays: HashSet<NaiveDate>,
     /// Year → whether its arrangement is still provisional.
     years: BTreeMap<i32, bool>,
+    /// The same rule precomputed day by day over the calendar's years and the year after them, so
+    /// that the time-limit checks of `kb check` (every intake date of two years, for every item)
+    /// and the deadlines of every screen look days up instead of hashing them one at a time.
+    table: DayTable,
+}
+
+/// Working days over a span of dates: whether each day is one, and how many there are up to it.
+#[derive(Debug, Clone, Default)]
+struct DayTable {
+    /// The span's first day.
+    first: Option<NaiveDate>,
+    /// Whether the day `first + i` is a working day.
+    working: Vec<bool>,
+    /// Working days among `first ..= first + i`.
+    count: Vec<u32>,
+}
+
+impl DayTable {
+    /// The table over `first ..= last` by the given rule.
+    fn new(first: NaiveDate, last: NaiveDate, is_working: impl Fn(NaiveDate) -> bool) -> Self {
+        let working: Vec<bool> = first.iter_days().take_while(|d| *d <= last).map(is_working).collect();
+        let count = working
+            .iter()
+            .scan(0u32, |n, &w| {
+                *n += u32::from(w);
+                Some(*n)
+            })
+            .collect();
+        Self { first: Some(first), working, count }
+    }
+
+    /// The position of `day` in the table, if it is inside.
+    fn index(&self, day: NaiveDate) -> Option<usize> {
+        let offset = usize::try_from((day - self.first?).num_days()).ok()?;
+        (offset < self.working.len()).then_some(offset)
+    }
+
+    /// The day `n` (≥ 1) working days after `start`, when both lie inside the table.
+    fn add_working_days(&self, start: NaiveDate, n: u16) -> Option<NaiveDate> {
+        let i = self.index(start)?;
+        let target = self.count[i] + u32::from(n);
+        // The first day whose count reaches the target is the n-th working day after `start`.
+        let j = self.count.partition_point(|&c| c < target);
+        (j < self.count.len()).then(|| start + Days::new((j - i) as u64))
+    }
 }
 
 impl Calendar {
@@ -36,11 +81,31 @@ impl Calendar {
                 cal.make_up_workdays.extend(h.workdays);
             }
         }
+        // Every day the sets name, the calendar's years and the year after them (deadlines of
+        // intakes late in the last year run into it).
+        let years = cal.years.keys().flat_map(|y| {
+            [NaiveDate::from_ymd_opt(*y, 1, 1), NaiveDate::from_ymd_opt(y.saturating_add(1), 12, 31)]
+        });
+        let days = cal.days_off.iter().chain(&cal.make_up_workdays).copied().map(Some);
+        let span = years.chain(days).flatten().fold(None, |span: Option<(NaiveDate, NaiveDate)>, d| {
+            Some(span.map_or((d, d), |(a, b)| (a.min(d), b.max(d))))
+        });
+        if let Some((first, last)) = span {
+            cal.table = DayTable::new(first, last, |d| cal.rule(d));
+        }
         cal
     }
 
     /// Whether the clerk's office works on `day`.
     pub fn is_working_day(&self, day: NaiveDate) -> bool {
+        match self.table.index(day) {
+            Some(i) => self.table.working[i],
+            None => self.rule(day),
+        }
+    }
+
+    /// The working-day rule itself, from the sets (the table holds its results).
+    fn rule(&self, day: NaiveDate) -> bool {
         if self.make_up_workdays.contains(&day) {
             return true;
         }
@@ -50,6 +115,11 @@ impl Calendar {
     /// The date `n` working days after `start`, counting from the day after `start`.
     /// `n = 0` means the same day.
     pub fn add_working_days(&self, start: NaiveDate, n: u16) -> NaiveDate {
+        if n > 0
+            && let Some(day) = self.table.add_working_days(start, n)
+        {
+            return day;
+        }
         let mut day = start;
         let mut left = n;
         while left > 0 {
@@ -171,6 +241,32 @@ mod tests {
         assert!(!cal.is_confirmed(2027));
         assert!(!cal.is_confirmed(2030));
         assert!(!cal.confirmed_between(date("2026-12-30"), date("2027-01-05")));
+    }
+
+    /// The precomputed table answers exactly as walking the rule day by day, inside the table,
+    /// across its end and outside it.
+    #[test]
+    fn the_day_table_agrees_with_the_rule() {
+        let cal = calendar();
+        let walk = |start: NaiveDate, n: u16| {
+            let (mut day, mut left) = (start, n);
+            while left > 0 {
+                day = day + Days::new(1);
+                if cal.rule(day) {
+                    left -= 1;
+                }
+            }
+            day
+        };
+        let first = date("2025-12-01");
+        for day in first.iter_days().take_while(|d| *d <= date("2029-02-01")) {
+            assert_eq!(cal.is_working_day(day), cal.rule(day), "{day}");
+            for n in [0, 1, 2, 5, 20, 60, 250] {
+                assert_eq!(cal.add_working_days(day, n), walk(day, n), "{day} + {n}");
+            }
+        }
+        let empty = Calendar::new(Vec::new());
+        assert_eq!(empty.add_working_days(date("2026-02-13"), 1), date("2026-02-16"));
     }
 
     proptest! {

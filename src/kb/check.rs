@@ -78,7 +78,8 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     // Stand-in paths of items, forms and drills, for their second pass.
     let mut later: HashMap<String, Vec<String>> = HashMap::new();
     let library = read_library(source, &mut problems);
-    for file in &source.files {
+    let mut clean = clean_files(source, &library);
+    for (index, file) in source.files.iter().enumerate() {
         let mut report = Reporter {
             source,
             file,
@@ -93,7 +94,11 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
             // Shared materials: read before the items that use them (below).
             ("materials", _) => {}
             ("items", _) => {
-                if let Some(item) = report.parse_item(&library) {
+                let item = match clean[index].take() {
+                    Some(Clean::Item(item)) => Some(*item),
+                    _ => report.parse_item(&library),
+                };
+                if let Some(item) = item {
                     check_item(&mut report, &item);
                     super::check_situations::check_situations(&mut report, &item);
                     super::elements::check_elements(&mut report, &item);
@@ -116,13 +121,21 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
             }
             // Forms and drills refer to items: checked below, once every item is known.
             ("forms", _) => {
-                if let Some(form) = report.parse::<Form>() {
+                let form = match clean[index].take() {
+                    Some(Clean::Form(form)) => Some(*form),
+                    _ => report.parse::<Form>(),
+                };
+                if let Some(form) = form {
                     parsed.forms.push((file.path.clone(), form));
                     later.insert(file.path.clone(), report.placeholders.clone());
                 }
             }
             ("drills", _) => {
-                if let Some(drill) = report.parse::<Drill>() {
+                let drill = match clean[index].take() {
+                    Some(Clean::Drill(drill)) => Some(*drill),
+                    _ => report.parse::<Drill>(),
+                };
+                if let Some(drill) = drill {
                     parsed.drills.push((file.path.clone(), drill));
                     later.insert(file.path.clone(), report.placeholders.clone());
                 }
@@ -203,6 +216,70 @@ pub fn check(source: &KbSource) -> (Parsed, Vec<Problem>) {
     problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     parsed.review_gaps.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     (parsed, problems)
+}
+
+/// An item, form or drill file that parsed without any problem.
+#[derive(Clone)]
+enum Clean {
+    Item(Box<Item>),
+    Form(Box<Form>),
+    Drill(Box<Drill>),
+}
+
+/// The item, form and drill files that parse without any problem, by file index, parsed on every
+/// core: parsing and deserializing is most of what loading a large KB costs, and a clean file
+/// needs no reporter. A file that is not clean (syntax or schema error, unknown or misused shared
+/// material) or is a draft item is left out, for [`Reporter::parse_item`] or [`Reporter::parse`]
+/// to parse again and report; for the others they would return the same value and report nothing.
+fn clean_files(source: &KbSource, library: &super::library::Library) -> Vec<Option<Clean>> {
+    // The embedded files come parsed from JSON made at build time (see `prebuilt_table`).
+    let table = |index: usize, file: &KbFile| {
+        super::source::prebuilt_table(index, file).or_else(|| toml::from_str::<toml::Table>(&file.text).ok())
+    };
+    let clean = |(index, file): (usize, &KbFile)| match file.path.split('/').next() {
+        Some("items") => {
+            let mut table = table(index, file)?;
+            if !library.resolve(&mut table).is_empty() || super::draft::is_draft(&table) {
+                return None;
+            }
+            Item::deserialize(toml::Value::Table(table)).ok().map(|item| Clean::Item(Box::new(item)))
+        }
+        Some("forms") => match super::source::prebuilt_table(index, file) {
+            Some(table) => Form::deserialize(toml::Value::Table(table)).ok(),
+            None => toml::from_str(&file.text).ok(),
+        }
+        .map(|f| Clean::Form(Box::new(f))),
+        Some("drills") => match super::source::prebuilt_table(index, file) {
+            Some(table) => Drill::deserialize(toml::Value::Table(table)).ok(),
+            None => toml::from_str(&file.text).ok(),
+        }
+        .map(|d| Clean::Drill(Box::new(d))),
+        _ => None,
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // A thread costs about as much as parsing a small item: only split real work.
+    let chunk = source.files.len().div_ceil(threads).max(16);
+    if threads == 1 || source.files.len() <= chunk {
+        return source.files.iter().enumerate().map(clean).collect();
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = source
+            .files
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, files)| {
+                scope.spawn(move || {
+                    files.iter().enumerate().map(|(k, f)| clean((c * chunk + k, f))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // A panicking parser (none is known) leaves its files to the reporting parse.
+        parts
+            .into_iter()
+            .zip(source.files.chunks(chunk))
+            .flat_map(|(part, files)| part.join().unwrap_or_else(|_| vec![None; files.len()]))
+            .collect()
+    })
 }
 
 /// Reads and checks `materials/*.toml`, the shared material library items refer to with `use`.
@@ -1040,6 +1117,48 @@ fn check_calendar(r: &mut Reporter, cal: &CalendarYear) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parallel pre-parse hands the check exactly what the reporting parse would, for every
+    /// embedded item, form and drill, and leaves out a file with a problem.
+    #[test]
+    fn clean_files_are_what_the_reporting_parse_gives() {
+        let source = KbSource::embedded();
+        let mut problems = Vec::new();
+        let library = read_library(&source, &mut problems);
+        let clean = clean_files(&source, &library);
+        for (file, clean) in source.files.iter().zip(clean) {
+            let mut r = Reporter {
+                source: &source,
+                file,
+                problems: &mut problems,
+                doc: None,
+                placeholders: Vec::new(),
+                gaps: None,
+            };
+            match clean {
+                Some(Clean::Item(item)) => assert_eq!(Some(*item), r.parse_item(&library), "{}", file.path),
+                Some(Clean::Form(form)) => assert_eq!(Some(*form), r.parse::<Form>(), "{}", file.path),
+                Some(Clean::Drill(drill)) => assert_eq!(Some(*drill), r.parse::<Drill>(), "{}", file.path),
+                None => assert!(
+                    !["items", "forms", "drills"].contains(&file.path.split('/').next().unwrap_or(""))
+                ),
+            }
+        }
+        assert!(problems.is_empty(), "{problems:?}");
+        let bad = source_with_unknown_use();
+        let library = read_library(&bad, &mut problems);
+        assert!(clean_files(&bad, &library).iter().all(Option::is_none));
+    }
+
+    fn source_with_unknown_use() -> KbSource {
+        let item = KbSource::embedded()
+            .files
+            .into_iter()
+            .find(|f| f.text.contains("use = \""))
+            .expect("an item using the library");
+        let text = item.text.replacen("use = \"", "use = \"no_such_", 1);
+        KbSource { label: "<test>".into(), files: vec![KbFile { path: item.path, text }] }
+    }
 
     fn source(files: &[(&str, &str)]) -> KbSource {
         KbSource {

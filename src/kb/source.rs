@@ -62,6 +62,22 @@ impl KbSource {
     }
 }
 
+/// The values of `file`, the `index`-th of its source, as a TOML table, parsed from the JSON that
+/// build.rs made of the embedded file with the same path and the same text (several times faster
+/// than parsing the TOML; the embedded KB is loaded at every desk start). `None` for any other
+/// file, which is parsed as TOML.
+pub fn prebuilt_table(index: usize, file: &KbFile) -> Option<toml::Table> {
+    let same_path = |i: &usize| EMBEDDED_KB.get(*i).is_some_and(|(path, _)| *path == file.path);
+    // The embedded source lists the files in the same order; any other looks the path up.
+    let i = Some(index)
+        .filter(same_path)
+        .or_else(|| EMBEDDED_KB.iter().position(|(path, _)| *path == file.path))?;
+    if EMBEDDED_KB[i].1 != file.text {
+        return None;
+    }
+    serde_json::from_str(EMBEDDED_KB_JSON.get(i).copied().flatten()?).ok()
+}
+
 fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
@@ -72,4 +88,29 @@ fn collect_toml(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON made at build time gives every embedded file exactly the values its TOML has
+    /// (dates included), and is never used for a file whose text differs.
+    #[test]
+    fn prebuilt_tables_equal_the_toml() {
+        let source = KbSource::embedded();
+        for (i, file) in source.files.iter().enumerate() {
+            let toml = toml::from_str::<toml::Table>(&file.text).expect("embedded files parse");
+            assert_eq!(prebuilt_table(i, file).as_ref(), Some(&toml), "{}", file.path);
+            assert_eq!(prebuilt_table(0, file).as_ref(), Some(&toml), "{} looked up by path", file.path);
+        }
+        let calendar = source.files.iter().find(|f| f.path.starts_with("calendar/")).expect("a calendar");
+        assert!(matches!(
+            prebuilt_table(0, calendar).unwrap()["holidays"][0]["from"],
+            toml::Value::Datetime(_)
+        ));
+        let mut changed = source.files[0].clone();
+        changed.text.push_str("\n# changed\n");
+        assert_eq!(prebuilt_table(0, &changed), None);
+    }
 }

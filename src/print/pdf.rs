@@ -68,8 +68,24 @@ impl Metrics<'_> {
 /// One drawing operation on a page.
 #[derive(Debug, Clone, PartialEq)]
 enum Op {
-    Text { x: f32, y: f32, size: f32, text: String },
-    Rule { x1: f32, y1: f32, x2: f32, y2: f32 },
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        text: String,
+    },
+    Rule {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+    },
+    /// A filled black square (a QR code's dark module).
+    Square {
+        x: f32,
+        y: f32,
+        size: f32,
+    },
 }
 
 impl Op {
@@ -77,6 +93,7 @@ impl Op {
         match self {
             Op::Text { x, y, size, text } => Op::Text { x, y: y + dy, size, text },
             Op::Rule { x1, y1, x2, y2 } => Op::Rule { x1, y1: y1 + dy, x2, y2: y2 + dy },
+            Op::Square { x, y, size } => Op::Square { x, y: y + dy, size },
         }
     }
 }
@@ -229,6 +246,28 @@ fn layout(notice: &Notice, metrics: &Metrics, missing: &mut Vec<char>) -> Vec<Ve
                 }
             }
             Block::Table { header, rows } => table(&mut f, metrics, &mut clean, header, rows, width),
+            Block::Qr(text) => {
+                // Unprintable data (too long for a QR code) prints as text instead.
+                match qr_modules(text) {
+                    Some((side, dark)) => {
+                        let size = QR_SIDE / side as f32;
+                        let ops = (0..side * side)
+                            .filter(|i| dark[*i])
+                            .map(|i| Op::Square {
+                                x: MARGIN + (i % side) as f32 * size,
+                                y: (i / side) as f32 * size,
+                                size,
+                            })
+                            .collect();
+                        f.unit(QR_SIDE + BODY, ops, Role::Body);
+                    }
+                    None => {
+                        for line in metrics.wrap(&clean(text), BODY, width, 0.0) {
+                            f.text(MARGIN, BODY, line, Role::Body);
+                        }
+                    }
+                }
+            }
             Block::Signatures(lines) => {
                 // The closing lines never stand alone: they go with the block before them (the
                 // whole block when it is short, else its last two lines).
@@ -324,6 +363,24 @@ fn table(
     }
 }
 
+/// The printed side of a QR code in points (about 3 cm: a phone reads it from a hand's length).
+const QR_SIDE: f32 = 85.0;
+
+/// A QR code of `text` (medium error correction) with its four-module quiet zone: the side in
+/// modules and, row by row, whether each module is dark. `None` when the text does not fit one.
+pub(crate) fn qr_modules(text: &str) -> Option<(usize, Vec<bool>)> {
+    const QUIET: usize = 4;
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let inner = code.width();
+    let side = inner + 2 * QUIET;
+    let colors = code.to_colors();
+    let mut dark = vec![false; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        dark[(i / inner + QUIET) * side + i % inner + QUIET] = *color == qrcode::Color::Dark;
+    }
+    Some((side, dark))
+}
+
 /// How many pages `notice` takes (for tests that look for the sizes where a page break moves).
 #[cfg(test)]
 pub(super) fn page_count(notice: &Notice) -> usize {
@@ -360,6 +417,16 @@ pub fn render(notice: &Notice) -> Result<(Vec<u8>, Vec<char>), String> {
                         surface.set_stroke(Some(Stroke { width: 0.5, ..Default::default() }));
                         surface.draw_path(&path);
                         surface.set_stroke(None);
+                    }
+                }
+                Op::Square { x, y, size } => {
+                    let mut path = PathBuilder::new();
+                    if let Some(rect) = krilla::geom::Rect::from_xywh(x, y, size, size) {
+                        path.push_rect(rect);
+                    }
+                    if let Some(path) = path.finish() {
+                        surface.set_fill(Some(krilla::paint::Fill::default()));
+                        surface.draw_path(&path);
                     }
                 }
             }
@@ -489,5 +556,40 @@ mod tests {
                 assert_ne!(last_text.as_deref(), Some("请携带"), "words {words}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod qr_tests {
+    use super::*;
+    use crate::intake::notice::NoticeKind;
+
+    #[test]
+    fn the_qr_matrix_is_the_crates_with_a_quiet_zone_and_is_drawn_module_for_module() {
+        let url = "https://zwfw.example.cn/lookup?case=HRBDL-05-20261130-0007";
+        let (side, dark) = qr_modules(url).unwrap();
+        let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M).unwrap();
+        // Version 4 (33 modules) holds this address at level M; plus 4 quiet modules each side.
+        assert_eq!(code.width(), 33);
+        assert_eq!(side, 41);
+        // The finder pattern's corner module is dark, the quiet zone light.
+        assert!(dark[4 * side + 4] && dark[4 * side + 4 + 6] && !dark[4 * side + 4 + 7]);
+        assert!(dark[..4 * side].iter().all(|d| !d));
+        assert_eq!(
+            dark.iter().filter(|d| **d).count(),
+            code.to_colors().iter().filter(|c| **c == qrcode::Color::Dark).count()
+        );
+        let notice = Notice {
+            kind: NoticeKind::Acceptance,
+            title: "受理通知书".into(),
+            number: "N".into(),
+            issuer: "中心".into(),
+            blocks: vec![Block::Qr(url.into())],
+        };
+        let metrics = Metrics::new().unwrap();
+        let pages = layout(&notice, &metrics, &mut Vec::new());
+        let squares = pages[0].iter().filter(|(_, op)| matches!(op, Op::Square { .. })).count();
+        assert_eq!(squares, dark.iter().filter(|d| **d).count());
+        assert!(render(&notice).is_ok());
     }
 }

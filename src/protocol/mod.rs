@@ -426,6 +426,25 @@ pub enum FeedBody {
     /// A clerk's sign-in credential was set or revoked at HQ (to the windows of the clerk's
     /// center): the PIN verifier, the seal public key, the role — never the PIN.
     Clerk(crate::store::clerks::Credential),
+    /// The applicant rated the service on the progress page (to the owning window): that a rating
+    /// arrived, for which stage; the level only when it is a bad one (不满意, 非常不满意), for the
+    /// follow-up — the clerk never sees a good or neutral level.
+    Rating {
+        /// The desk's case id.
+        case_id: String,
+        /// Case number.
+        number: Option<String>,
+        /// 受理 or 办结.
+        stage: String,
+        /// Whether it is a bad rating (to be followed up).
+        bad: bool,
+        /// The level, only when bad.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<String>,
+        /// When HQ recorded it.
+        #[serde(with = "crate::time::serde_utc")]
+        at: DateTime<Utc>,
+    },
     /// A KB version was published (to everyone); download it with `GET /v1/kb/{hash}`.
     KbVersion {
         /// `kb.toml` version.
@@ -445,6 +464,7 @@ impl FeedBody {
             Self::CallReply { .. } => "call_reply",
             Self::KbVersion { .. } => "kb_version",
             Self::Clerk(_) => "clerk",
+            Self::Rating { .. } => "rating",
         }
     }
 }

@@ -337,12 +337,14 @@ impl Store {
     /// dropped. Returns the cap in force.
     pub fn limit_pages(&self, pages: Option<u64>) -> Result<u64, StoreError> {
         let pages = pages.unwrap_or(u64::from(u32::MAX - 1));
-        Ok(self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?)
+        let cap: i64 = self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| r.get(0))?;
+        Ok(u64::try_from(cap).unwrap_or(0))
     }
 
     /// The database's size in pages (`PRAGMA page_count`).
     pub fn page_count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?)
+        let pages: i64 = self.conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+        Ok(u64::try_from(pages).unwrap_or(0))
     }
 
     /// Whether this is a desk's or a drill's database.
@@ -438,7 +440,15 @@ impl Store {
             |r| r.get(0),
         )?;
         let number = case_number(center, window, crate::time::hall_date(at), sequence);
+        let accepted = matches!(decision, Decision::Accept { .. } | Decision::AcceptPending { .. });
         write_event(&tx, case_id, &mut case, &CaseEvent::Finished { number, decision, at }, at)?;
+        // An accepted case gets the applicant's query code for the progress page, in the same
+        // transaction: the 受理通知书 printed next always has it.
+        if accepted && let Some(code) = crate::intake::query_code::generate() {
+            let code_sha256 = crate::intake::query_code::hash(&code);
+            let issued = CaseEvent::QueryCodeIssued { code: Some(code), code_sha256, at };
+            write_event(&tx, case_id, &mut case, &issued, at)?;
+        }
         audit::record(&tx, at, window, "finish", Some(case_id), case.number.as_deref().unwrap_or(""))?;
         tx.commit()?;
         tracing::info!(
@@ -765,8 +775,13 @@ fn write_event(
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO outbox(event_id, case_id, body, created_at) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for ((event_id, body), keep) in rows.into_iter().zip(keep) {
+    for (((event_id, body), event), keep) in rows.into_iter().zip(&events).zip(keep) {
         if keep {
+            // A query code leaves the desk as its hash only (`CaseEvent::for_hq`).
+            let body = match event.as_ref().and_then(CaseEvent::for_hq) {
+                Some(wire) => serde_json::to_string(&wire).expect("events serialize"),
+                None => body,
+            };
             insert.execute(params![event_id, case_id, body, ts(at)])?;
         }
     }

@@ -189,6 +189,21 @@ impl Store {
                     )?;
                     pulled.kb_versions += 1;
                 }
+                FeedBody::Rating { case_id, stage, bad, level, at: when, .. } => {
+                    let Some(case) = cases.get_mut(case_id) else {
+                        pulled.skipped += 1;
+                        continue;
+                    };
+                    let event = CaseEvent::RatingReceived {
+                        stage: stage.clone(),
+                        bad: *bad,
+                        level: level.clone(),
+                        at: *when,
+                    };
+                    super::write_event(&tx, case_id, case, &event, at)?;
+                    pulled.call_events += 1;
+                    pulled.cases.push(case_id.clone());
+                }
                 FeedBody::Call { .. } => pulled.skipped += 1,
                 FeedBody::Clerk(credential) => credentials.push(credential.clone()),
             }
@@ -327,7 +342,8 @@ mod tests {
         };
         store.finish(&id, "PF", "W03", accept, at(9)).unwrap();
         let pending = store.outbox_pending(10).unwrap();
-        assert_eq!(pending.len(), 2);
+        // Started, finished and the query code.
+        assert_eq!(pending.len(), 3);
         let d = |e: &crate::store::OutboxEntry, status| Delivery {
             outbox_id: e.id,
             status,
@@ -336,7 +352,11 @@ mod tests {
         };
         store
             .mark_delivered(
-                &[d(&pending[0], ChangeStatus::Duplicate), d(&pending[1], ChangeStatus::Conflict)],
+                &[
+                    d(&pending[0], ChangeStatus::Duplicate),
+                    d(&pending[1], ChangeStatus::Conflict),
+                    d(&pending[2], ChangeStatus::Applied),
+                ],
                 at(10),
             )
             .unwrap();

@@ -68,7 +68,8 @@ fn outbox_gets_the_history_on_finishing_and_each_later_event() {
         .unwrap();
     assert_eq!(store.outbox_count().unwrap(), 0);
     store.finish(&id, "PF", "W03", accept(), at("2026-11-30 09:10")).unwrap();
-    assert_eq!(store.outbox_count().unwrap(), 3);
+    // Started, the ticket, finished and the query code (an accepted case).
+    assert_eq!(store.outbox_count().unwrap(), 4);
     store
         .append(
             &id,
@@ -77,9 +78,9 @@ fn outbox_gets_the_history_on_finishing_and_each_later_event() {
         )
         .unwrap();
     let pending = store.outbox_pending(10).unwrap();
-    assert_eq!(pending.len(), 4);
+    assert_eq!(pending.len(), 5);
     assert!(pending.windows(2).all(|w| w[0].id < w[1].id));
-    assert!(pending[3].body.contains("handed_over"));
+    assert!(pending[4].body.contains("handed_over"));
 }
 
 #[test]
@@ -171,8 +172,8 @@ fn a_call_leaves_at_once_from_a_draft_and_replies_never_go_back() {
     assert_eq!(store.outbox_count().unwrap(), 1, "HQ's own events are not pushed back");
     let case = store.finish(&id, "HRBDL", "05", accept(), at("2026-11-30 09:10")).unwrap().clone();
     assert_eq!(case.calls[0].state, CallState::Answered);
-    // Started + call + finished; the call is not queued twice, the HQ events not at all.
-    assert_eq!(store.outbox_count().unwrap(), 3);
+    // Started + call + finished + query code; the call is not queued twice, the HQ events not at all.
+    assert_eq!(store.outbox_count().unwrap(), 4);
 }
 
 #[test]
@@ -331,7 +332,7 @@ fn keystrokes_stay_in_the_journal_and_the_outbox_gets_the_case() {
     }
     store.append(&id, CaseEvent::StepEntered { step: Step::Delivery }, t).unwrap();
     store.finish(&id, "PF", "W03", accept(), at("2026-11-30 09:10")).unwrap();
-    assert_eq!(store.events(&id).unwrap().len(), 22, "the journal keeps every keystroke");
+    assert_eq!(store.events(&id).unwrap().len(), 23, "the journal keeps every keystroke");
     let bodies: Vec<CaseEvent> =
         store.outbox_pending(100).unwrap().iter().map(|e| serde_json::from_str(&e.body).unwrap()).collect();
     assert_eq!(
@@ -339,9 +340,15 @@ fn keystrokes_stay_in_the_journal_and_the_outbox_gets_the_case() {
             .iter()
             .map(|e| serde_json::to_value(e).unwrap()["event"].as_str().unwrap().to_string())
             .collect::<Vec<_>>(),
-        ["started", "field_set", "finished"]
+        ["started", "field_set", "finished", "query_code_issued"]
     );
     assert_eq!(bodies[1], CaseEvent::FieldSet { field: Field::IdNumber, value: "11010519491231002X".into() });
+    // The query code leaves the desk as its hash only; the desk's case keeps the code to print it.
+    let code = store.load(&id).unwrap().query_code.unwrap();
+    let CaseEvent::QueryCodeIssued { code: sent, code_sha256, .. } = &bodies[3] else { panic!() };
+    assert_eq!((sent, code_sha256), (&None, &crate::intake::query_code::hash(&code)));
+    let raw = store.outbox_pending(100).unwrap()[3].body.clone();
+    assert!(!raw.contains(&code) && !raw.contains(&code.replace('-', "")), "{raw}");
 }
 
 #[test]

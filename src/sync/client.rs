@@ -74,19 +74,26 @@ impl std::fmt::Debug for HqClient {
     }
 }
 
-fn builder(ca: Option<&Path>) -> Result<reqwest::blocking::ClientBuilder, SyncError> {
+/// Makes `ring` the process's TLS crypto provider (once; later calls do nothing). reqwest is built
+/// without a provider of its own (`rustls-no-provider` in Cargo.toml, so no second crypto library),
+/// and building any reqwest client before this panics.
+pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut b = Client::builder().connect_timeout(Duration::from_secs(5)).use_rustls_tls();
+}
+
+/// A client builder that trusts only the center's CA (`ca`), never the system's roots: HQ's
+/// certificates come from the center's own CA. Without `ca` no certificate is trusted at all, which
+/// leaves plain `http://` on loopback.
+fn builder(ca: Option<&Path>) -> Result<reqwest::blocking::ClientBuilder, SyncError> {
+    install_tls_provider();
+    let mut roots = Vec::new();
     if let Some(ca) = ca {
         let pem = std::fs::read(ca)
             .map_err(|e| SyncError::Setup(format!("无法读取总部 CA 证书 {}: {e}", ca.display())))?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| SyncError::Setup(format!("总部 CA 证书 {} 无效: {e}", ca.display())))?
-        {
-            b = b.add_root_certificate(cert);
-        }
+        roots = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| SyncError::Setup(format!("总部 CA 证书 {} 无效: {e}", ca.display())))?;
     }
-    Ok(b)
+    Ok(Client::builder().connect_timeout(Duration::from_secs(5)).tls_backend_rustls().tls_certs_only(roots))
 }
 
 impl HqClient {

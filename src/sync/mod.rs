@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-pub use client::{HqClient, SyncError};
+pub use client::{HqClient, SyncError, install_tls_provider};
 
 use crate::kb::Kb;
 use crate::protocol::{Change, ChangeKind, ChangeStatus, KbFileBody, KbPackage, PushRequest};

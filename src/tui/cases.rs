@@ -600,6 +600,11 @@ pub fn history(
             }
             CaseEvent::HandedOver { to, at, .. } => Some((*at, format!("出件：{to}"))),
             CaseEvent::Abandoned { at } => Some((*at, "放弃办理".to_string())),
+            // That a rating arrived; its level only when bad, for the follow-up.
+            CaseEvent::RatingReceived { stage, bad: true, level: Some(level), at } => {
+                Some((*at, format!("申请人评价（{stage}）：差评 {level}，须回访")))
+            }
+            CaseEvent::RatingReceived { stage, at, .. } => Some((*at, format!("申请人已评价（{stage}）"))),
             CaseEvent::CallRaised { at, .. } => Some((*at, "呼叫后台".to_string())),
             CaseEvent::CallStateChanged { state, at, .. } => Some((*at, format!("呼叫{}", state.label()))),
             CaseEvent::CallReplied { reply, .. } => Some((reply.at, format!("后台答复（{}）", reply.by))),
@@ -636,6 +641,42 @@ pub fn history(
     }
     out.sort_by_key(|(at, _)| *at);
     out
+}
+
+/// The applicant's own rating: the window's address to scan (the clerk invites, never rates), and
+/// that a rating arrived from HQ — its level only when it is bad, for the follow-up.
+fn rating_rows(case: &Case, lookup_url: Option<&str>, rows: &mut Rows, heading: Style) {
+    let (Some(number), Some(base)) = (case.number.as_deref(), lookup_url) else {
+        if case.ratings_received.is_empty() {
+            return;
+        }
+        rows.push("申请人评价：", heading);
+        rating_notes(case, rows);
+        return;
+    };
+    if case.query_code.is_some() || !case.ratings_received.is_empty() {
+        rows.push("申请人评价（由申请人本人扫码评价，工作人员只作邀请）：", heading);
+        if case.query_code.is_some() {
+            let link = format!("{}&via=window", crate::intake::query_code::lookup_link(base, number));
+            rows.indented(&format!("窗口评价地址：{link}"), "  ", "    ", Style::new());
+        }
+        rating_notes(case, rows);
+    }
+}
+
+fn rating_notes(case: &Case, rows: &mut Rows) {
+    for note in &case.ratings_received {
+        let when = crate::time::show(note.at, "%Y-%m-%d %H:%M");
+        match (&note.level, note.bad) {
+            (Some(level), true) => rows.indented(
+                &format!("{}环节收到差评（{level}，{when}）：须在 15 个工作日内回访整改", note.stage),
+                "  ",
+                "    ",
+                Style::new().fg(Color::Red),
+            ),
+            _ => rows.indented(&format!("{}环节已评价（{when}）", note.stage), "  ", "    ", Style::new()),
+        }
+    }
 }
 
 /// The detail's text, wrapped to `width`: one entry per screen row.
@@ -739,6 +780,7 @@ fn view_detail(detail: &Detail, hq_decision: Option<&str>, ctx: &Ctx, frame: &mu
         Some(kind) => rows.push(&format!("后台决定：{kind}"), Style::new().fg(Color::Magenta)),
         None => {}
     }
+    rating_rows(case, ctx.config.lookup_url.as_deref(), &mut rows, heading);
     let checks = case.check_tasks();
     if !checks.is_empty() {
         rows.push("告知承诺（受理后核查，非容缺）：", heading);

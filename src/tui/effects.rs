@@ -39,6 +39,9 @@ pub struct DeskConfig {
     pub level: CenterLevel,
     /// The clerk's name or id, for the audit and notices.
     pub clerk: String,
+    /// The applicant's progress page at HQ (`--lookup-url`): printed on the 受理通知书 and shown
+    /// in a case's detail as the window's rating address.
+    pub lookup_url: Option<String>,
 }
 
 /// Effects the shell must carry out. Each is independent of the terminal.
@@ -256,6 +259,7 @@ impl Effects {
             name: self.config.center_name.clone(),
             window: self.config.window.clone(),
             clerk: self.config.clerk.clone(),
+            lookup_url: self.config.lookup_url.clone(),
         }
     }
 
@@ -363,11 +367,7 @@ impl Effects {
             }
             Cmd::PrintReceipt { case_id, receipt } => {
                 let case = self.store.load(&case_id)?;
-                let center = Center {
-                    name: self.config.center_name.clone(),
-                    window: self.config.window.clone(),
-                    clerk: self.config.clerk.clone(),
-                };
+                let center = self.center();
                 let item = case.item_code.as_deref().and_then(|code| self.kb.item(code));
                 let record = case.receipts.iter().find(|r| r.number == receipt);
                 let notice = item.zip(record).and_then(|(item, r)| {
@@ -449,6 +449,8 @@ const CENTER_NAME: &str = "center_name";
 const WINDOW: &str = "window";
 const LEVEL: &str = "level";
 const CLERK: &str = "clerk";
+/// The setting holding the applicant's progress page at HQ (`yichuang desk --lookup-url`).
+pub const LOOKUP_URL: &str = "lookup_url";
 
 /// The desk's configuration as kept in the store's settings, if set up.
 pub fn load_config(store: &Store) -> Result<Option<DeskConfig>, StoreError> {
@@ -465,6 +467,7 @@ pub fn load_config(store: &Store) -> Result<Option<DeskConfig>, StoreError> {
         window,
         level,
         clerk: store.setting(CLERK)?.unwrap_or_default(),
+        lookup_url: store.setting(LOOKUP_URL)?.filter(|u| !u.trim().is_empty()),
     }))
 }
 
@@ -478,5 +481,6 @@ pub fn save_config(store: &Store, config: &DeskConfig) -> Result<(), StoreError>
         CenterLevel::Community => "community",
     };
     store.set_setting(LEVEL, level)?;
+    store.set_setting(LOOKUP_URL, config.lookup_url.as_deref().unwrap_or(""))?;
     store.set_setting(CLERK, &config.clerk)
 }

@@ -64,7 +64,7 @@ pub enum Action {
     ToggleApplicantKind,
     /// A supervisor overrides a credit-code check warning.
     Override,
-    /// Choose option N: a rating 1–5 (5 = 非常满意), a delivery (1 window, 2 mail).
+    /// Choose option N: a delivery (1 window, 2 mail).
     Choose(u8),
     /// Print the notices again.
     Reprint,
@@ -107,7 +107,7 @@ pub enum Context {
     Applicant,
     /// Intake: delivery choice and mail address.
     Delivery,
-    /// Intake: satisfaction rating.
+    /// Intake: the invitation to rate (the applicant rates on their own).
     Rating,
     /// Intake finished.
     Done,
@@ -270,11 +270,6 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Delivery, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
     bind(C::Delivery, K::Char('?'), NONE, Action::Help, "?", "帮助", false),
     // Rating.
-    bind(C::Rating, K::Char('5'), NONE, Action::Choose(5), "5", "非常满意", true),
-    bind(C::Rating, K::Char('4'), NONE, Action::Choose(4), "4", "满意", false),
-    bind(C::Rating, K::Char('3'), NONE, Action::Choose(3), "3", "基本满意", false),
-    bind(C::Rating, K::Char('2'), NONE, Action::Choose(2), "2", "不满意", false),
-    bind(C::Rating, K::Char('1'), NONE, Action::Choose(1), "1", "非常不满意", true),
     bind(C::Rating, K::Enter, NONE, Action::Open, "Enter", "办结并打印", true),
     bind(C::Rating, K::Esc, NONE, Action::Back, "Esc", "上一步", true),
     bind(C::Rating, K::Char('?'), NONE, Action::Help, "?", "帮助", false),

@@ -83,6 +83,7 @@ impl Setup {
             window: self.form.value(Key::Window).trim().to_uppercase(),
             level: self.level,
             clerk: self.form.value(Key::Clerk).trim().to_string(),
+            lookup_url: None,
         }
     }
 

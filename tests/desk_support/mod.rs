@@ -26,6 +26,7 @@ pub fn config() -> DeskConfig {
         window: "05".into(),
         level: CenterLevel::District,
         clerk: "王丽".into(),
+        lookup_url: None,
     }
 }
 
@@ -130,7 +131,7 @@ impl Desk {
 }
 
 /// The standard intake of the fixture item, typed key by key as a clerk does: ticket, item, the
-/// situations answered 否, all five materials present, a person's name, ID number and phone, window pickup, a rating; returns the
+/// situations answered 否, all five materials present, a person's name, ID number and phone, window pickup, the invitation to rate; returns the
 /// finished case's id, back on the start screen.
 pub fn standard_intake(desk: &mut Desk) -> String {
     desk.key(KeyCode::F(2));
@@ -146,7 +147,6 @@ pub fn standard_intake(desk: &mut Desk) -> String {
         desk.key(KeyCode::Enter);
     }
     desk.key(KeyCode::Enter);
-    desk.key(KeyCode::Char('5'));
     desk.key(KeyCode::Enter);
     let intake = desk.app.intake().expect("intake");
     assert!(intake.case.number.is_some(), "finished");

@@ -124,7 +124,8 @@ fn at(minute: u32) -> DateTime<Utc> {
     yichuang::time::from_hall_local(nine) + chrono::Duration::minutes(i64::from(minute))
 }
 
-/// Adds one finished case (started, item chosen, ticket, finished: 4 outbox entries); returns its id.
+/// Adds one finished case (started, item chosen, ticket, finished, query code: 5 outbox entries);
+/// returns its id.
 pub fn finished_case(store: &mut Store, center: &str, window: &str, n: u32) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     store.create_case_with_id(&id, at(n)).expect("create");
@@ -152,4 +153,17 @@ pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     f()
+}
+
+/// One HTTP client for a test binary, with the TLS provider installed (reqwest is built without
+/// one of its own, and building a client loads the system's roots, which is slow).
+#[allow(dead_code)]
+pub fn http() -> reqwest::blocking::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            yichuang::sync::install_tls_provider();
+            reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().expect("client")
+        })
+        .clone()
 }

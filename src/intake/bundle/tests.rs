@@ -260,6 +260,7 @@ fn center() -> crate::intake::notice::Center {
         name: "松北区政务服务中心".into(),
         window: "03".into(),
         clerk: "王芳".into(),
+        lookup_url: None,
     }
 }
 

@@ -12,7 +12,10 @@ const COMPANY: &str = "00013112700401";
 
 pub(crate) fn center() -> Center {
     Center {
-        name: "哈尔滨市道里区政务服务中心".into(), window: "05".into(), clerk: "王丽".into()
+        name: "哈尔滨市道里区政务服务中心".into(),
+        window: "05".into(),
+        clerk: "王丽".into(),
+        lookup_url: None,
     }
 }
 
@@ -329,4 +332,27 @@ fn the_delivery_receipt_follows_who_collected_or_the_mail() {
         "{text}"
     );
     assert!(!text.contains("领取人（签字）"), "{text}");
+}
+
+#[test]
+fn the_acceptance_prints_query_code_address_and_qr_only_when_configured() {
+    let (mut case, item) = case(&[], false);
+    let at = case.finished_at.unwrap();
+    case.apply(&CaseEvent::QueryCodeIssued {
+        code: Some("AB23-CD45".into()),
+        code_sha256: crate::intake::query_code::hash("AB23-CD45"),
+        at,
+    });
+    // No lookup address configured: nothing about the page.
+    let plain = notices_for(&case, item, &center(), &KB.calendar)[0].to_text();
+    assert!(!plain.contains("查询码"), "{plain}");
+    let configured = Center { lookup_url: Some("https://zwfw.example.cn/lookup".into()), ..center() };
+    let notice = &notices_for(&case, item, &configured, &KB.calendar)[0];
+    let text = notice.to_text();
+    let link = "https://zwfw.example.cn/lookup?case=HRBDL-05-20260930-0001";
+    assert!(text.contains("查询码：AB23-CD45") && text.contains(&format!("查询网址：{link}")), "{text}");
+    assert!(notice.blocks.contains(&Block::Qr(link.into())));
+    // Before the signatures.
+    let qr = notice.blocks.iter().position(|b| matches!(b, Block::Qr(_))).unwrap();
+    assert!(matches!(notice.blocks[qr + 1], Block::Signatures(_)));
 }

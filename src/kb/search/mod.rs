@@ -2,9 +2,17 @@
 //! (exact, prefix, substring, fuzzy), full pinyin and pinyin initials (`gsdj` → 公司登记), and
 //! material names. Every key is computed once when the index is built, so a query only compares
 //! strings; several words separated by spaces must all match.
+//!
+//! Kept fast for a KB of hundreds of items with aliases and many materials (`benches/kb.rs`): the
+//! haystacks of the fuzzy matcher are converted once, each query word builds one substring searcher
+//! for every field, an item's materials are searched as one string, and the matcher's scratch
+//! memory is reused from query to query.
 
 pub mod pinyin;
 
+use std::sync::Mutex;
+
+use memchr::memmem::Finder;
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
@@ -44,13 +52,42 @@ pub struct Hit {
     pub field: String,
 }
 
+/// A text the fuzzy matcher runs on, with its characters as the matcher wants them computed once
+/// (what [`Utf32Str::new`] would compute on every query).
+#[derive(Debug)]
+struct Haystack {
+    text: String,
+    /// The grapheme-wise characters, when the text is not ASCII.
+    chars: Option<Box<[char]>>,
+}
+
+impl Haystack {
+    fn new(text: String) -> Self {
+        let mut buf = Vec::new();
+        let chars = match Utf32Str::new(&text, &mut buf) {
+            Utf32Str::Unicode(chars) => Some(chars.into()),
+            Utf32Str::Ascii(_) => None,
+        };
+        Self { text, chars }
+    }
+
+    fn utf32(&self) -> Utf32Str<'_> {
+        match &self.chars {
+            Some(chars) => Utf32Str::Unicode(chars),
+            None => Utf32Str::Ascii(self.text.as_bytes()),
+        }
+    }
+}
+
 /// A name or alias with its pinyin keys.
 #[derive(Debug)]
 struct Names {
-    text: String,
+    text: Haystack,
     lower: String,
-    full: String,
-    initials: String,
+    /// Whether `lower` has an ASCII letter or digit: else no word of them can be in it.
+    lower_has_ascii: bool,
+    full: Haystack,
+    initials: Haystack,
     kind: MatchKind,
 }
 
@@ -59,7 +96,43 @@ struct Names {
 struct Keys {
     code: String,
     names: Vec<Names>,
-    materials: Vec<String>,
+    /// Characters in the name, the tie-break of equal scores (shorter first).
+    name_chars: usize,
+    materials: Materials,
+}
+
+/// An item's material names, joined by line breaks (which no query word contains) so that one
+/// search finds the first material containing a word.
+#[derive(Debug, Default)]
+struct Materials {
+    joined: String,
+    /// Where each name starts in `joined`.
+    starts: Vec<usize>,
+}
+
+impl Materials {
+    fn new<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        let mut m = Self::default();
+        for name in names {
+            if !m.starts.is_empty() {
+                m.joined.push('\n');
+            }
+            m.starts.push(m.joined.len());
+            m.joined.push_str(name);
+        }
+        m
+    }
+
+    /// The first material name containing the searcher's word.
+    fn first_containing(&self, finder: &Finder) -> Option<&str> {
+        if self.starts.is_empty() {
+            return None;
+        }
+        let at = finder.find(self.joined.as_bytes())?;
+        let k = self.starts.partition_point(|&s| s <= at) - 1;
+        let end = self.starts.get(k + 1).map_or(self.joined.len(), |next| next - 1);
+        Some(&self.joined[self.starts[k]..end])
+    }
 }
 
 /// The search index over a KB's items (and, when built with them, its bundles after the items).
@@ -68,6 +141,9 @@ pub struct SearchIndex {
     items: Vec<Keys>,
     /// How many of `items` are items; the rest are bundles.
     item_count: usize,
+    /// The fuzzy matcher's scratch memory (allocating it costs more than a query), reused by
+    /// one query at a time; a query that finds it busy uses a fresh one.
+    matcher: Mutex<Matcher>,
 }
 
 /// Scores of the match kinds, best first; fuzzy matches score below every exact kind.
@@ -101,10 +177,11 @@ impl SearchIndex {
             std::iter::once((name, MatchKind::Name))
                 .chain(aliases.iter().map(|a| (a, MatchKind::Alias)))
                 .map(|(text, kind)| Names {
-                    text: text.clone(),
+                    text: Haystack::new(text.clone()),
+                    lower_has_ascii: text.to_lowercase().chars().any(|c| c.is_ascii_alphanumeric()),
                     lower: text.to_lowercase(),
-                    full: pinyin::full(text),
-                    initials: pinyin::initials(text),
+                    full: Haystack::new(pinyin::full(text)),
+                    initials: Haystack::new(pinyin::initials(text)),
                     kind,
                 })
                 .collect()
@@ -114,15 +191,17 @@ impl SearchIndex {
             .map(|item| Keys {
                 code: item.code.to_lowercase(),
                 names: names(&item.name, &item.aliases),
-                materials: item.materials.iter().map(|m| m.name.clone()).collect(),
+                name_chars: item.name.chars().count(),
+                materials: Materials::new(item.materials.iter().map(|m| m.name.as_str())),
             })
             .chain(bundles.iter().map(|b| Keys {
                 code: b.id.to_lowercase(),
                 names: names(&b.name, &b.aliases),
-                materials: Vec::new(),
+                name_chars: b.name.chars().count(),
+                materials: Materials::new(std::iter::empty()),
             }))
             .collect();
-        Self { items: keys, item_count: items.len() }
+        Self { items: keys, item_count: items.len(), matcher: Mutex::new(Matcher::new(Config::DEFAULT)) }
     }
 
     /// Items matching every word of `query`, best first, at most `limit`.
@@ -133,42 +212,46 @@ impl SearchIndex {
         }
         // A query typed as spaced pinyin ("gong si deng ji") is also tried as one word.
         let joined = (terms.len() > 1 && terms.iter().all(|t| t.ascii)).then(|| Term::new(&terms.concat()));
-        let mut matcher = Matcher::new(Config::DEFAULT);
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut fresh = None;
+        let mut guard = self.matcher.try_lock().ok();
+        let matcher = match guard.as_deref_mut() {
+            Some(shared) => shared,
+            None => fresh.insert(Matcher::new(Config::DEFAULT)),
+        };
+        let mut hits: Vec<(usize, u32, MatchKind, &str)> = Vec::new();
         for (index, keys) in self.items.iter().enumerate() {
-            let all = score_all(keys, &terms, &mut matcher);
-            let whole = joined.as_ref().and_then(|t| t.score(keys, &mut matcher));
+            let all = score_all(keys, &terms, matcher);
+            let whole = joined.as_ref().and_then(|t| t.score(keys, matcher));
             let best = match (all, whole) {
                 (Some(a), Some(w)) => Some(if w.0 >= a.0 { w } else { a }),
                 (a, w) => a.or(w),
             };
             if let Some((score, matched, field)) = best {
-                let bundle = index >= self.item_count;
-                let index = if bundle { index - self.item_count } else { index };
-                hits.push(Hit { index, bundle, score, matched, field });
+                hits.push((index, score, matched, field));
             }
         }
-        let name_len = |h: &Hit| {
-            let at = if h.bundle { h.index + self.item_count } else { h.index };
-            self.items[at].names.first().map_or(0, |n| n.text.chars().count())
-        };
         // On equal scores a bundle comes first: it is what the applicant came for.
         hits.sort_by(|a, b| {
-            b.score
-                .cmp(&a.score)
-                .then_with(|| b.bundle.cmp(&a.bundle))
-                .then_with(|| name_len(a).cmp(&name_len(b)))
-                .then_with(|| a.index.cmp(&b.index))
+            b.1.cmp(&a.1)
+                .then_with(|| (b.0 >= self.item_count).cmp(&(a.0 >= self.item_count)))
+                .then_with(|| self.items[a.0].name_chars.cmp(&self.items[b.0].name_chars))
+                .then_with(|| a.0.cmp(&b.0))
         });
         hits.truncate(limit);
-        hits
+        hits.into_iter()
+            .map(|(index, score, matched, field)| {
+                let bundle = index >= self.item_count;
+                let index = if bundle { index - self.item_count } else { index };
+                Hit { index, bundle, score, matched, field: field.to_string() }
+            })
+            .collect()
     }
 }
 
 /// All terms must match; the score is their sum, the reported match the best term's.
-fn score_all(keys: &Keys, terms: &[Term], matcher: &mut Matcher) -> Option<(u32, MatchKind, String)> {
+fn score_all<'k>(keys: &'k Keys, terms: &[Term], matcher: &mut Matcher) -> Option<(u32, MatchKind, &'k str)> {
     let mut total = 0u32;
-    let mut best: Option<(u32, MatchKind, String)> = None;
+    let mut best: Option<(u32, MatchKind, &'k str)> = None;
     for term in terms {
         let (score, kind, field) = term.score(keys, matcher)?;
         total = total.saturating_add(score);
@@ -185,6 +268,8 @@ struct Term {
     /// Only ASCII letters and digits: may be pinyin, initials or a code.
     ascii: bool,
     pattern: Pattern,
+    /// Finds `lower` in any field.
+    finder: Finder<'static>,
 }
 
 impl std::borrow::Borrow<str> for Term {
@@ -198,14 +283,20 @@ impl Term {
         let lower: String = word.to_lowercase().chars().filter(|c| !matches!(c, '\'' | '-')).collect();
         let ascii = lower.chars().all(|c| c.is_ascii_alphanumeric());
         let pattern = Pattern::new(&lower, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy);
-        Self { lower, ascii, pattern }
+        let finder = Finder::new(lower.as_bytes()).into_owned();
+        Self { lower, ascii, pattern, finder }
+    }
+
+    /// Whether `text` contains the word.
+    fn within(&self, text: &str) -> bool {
+        self.finder.find(text.as_bytes()).is_some()
     }
 
     /// The best way this term matches the item.
-    fn score(&self, keys: &Keys, matcher: &mut Matcher) -> Option<(u32, MatchKind, String)> {
+    fn score<'k>(&self, keys: &'k Keys, matcher: &mut Matcher) -> Option<(u32, MatchKind, &'k str)> {
         use score::*;
         let q = self.lower.as_str();
-        let mut best: Option<(u32, MatchKind, String)> = None;
+        let mut best: Option<(u32, MatchKind, &'k str)> = None;
         if keys.code == q {
             offer(&mut best, CODE_EXACT, MatchKind::Code, &keys.code);
         } else if q.len() >= 2 && keys.code.starts_with(q) {
@@ -217,64 +308,65 @@ impl Term {
         for n in &keys.names {
             let before = best.as_ref().map(|b| b.0);
             let penalty = if n.kind == MatchKind::Alias { ALIAS_PENALTY } else { 0 };
-            let text_score = if n.lower == q {
+            // An ASCII word (not empty) cannot be in a name without ASCII letters or digits.
+            let text_score = if self.ascii && !q.is_empty() && !n.lower_has_ascii {
+                0
+            } else if n.lower == q {
                 NAME_EXACT
             } else if n.lower.starts_with(q) {
                 NAME_PREFIX
-            } else if n.lower.contains(q) {
+            } else if self.within(&n.lower) {
                 NAME_SUBSTRING
             } else {
                 0
             };
             if text_score > 0 {
-                offer(&mut best, text_score - penalty, n.kind, &n.text);
+                offer(&mut best, text_score - penalty, n.kind, &n.text.text);
             }
             if self.ascii && !q.is_empty() {
-                let initials = if n.initials == q {
+                let initials = &n.initials.text;
+                let initials = if initials == q {
                     INITIALS_EXACT
-                } else if n.initials.starts_with(q) {
+                } else if initials.starts_with(q) {
                     INITIALS_PREFIX
-                } else if q.len() >= 2 && n.initials.contains(q) {
+                } else if q.len() >= 2 && self.within(initials) {
                     INITIALS_SUBSTRING
                 } else {
                     0
                 };
                 if initials > 0 {
-                    offer(&mut best, initials - penalty, MatchKind::Initials, &n.text);
+                    offer(&mut best, initials - penalty, MatchKind::Initials, &n.text.text);
                 }
-                let full = if n.full.starts_with(q) {
+                let full = if n.full.text.starts_with(q) {
                     PINYIN_PREFIX
-                } else if q.len() >= 3 && n.full.contains(q) {
+                } else if q.len() >= 3 && self.within(&n.full.text) {
                     PINYIN_SUBSTRING
                 } else {
                     0
                 };
                 if full > 0 {
-                    offer(&mut best, full - penalty, MatchKind::Pinyin, &n.text);
+                    offer(&mut best, full - penalty, MatchKind::Pinyin, &n.text.text);
                 }
             }
             name_matched |= n.kind == MatchKind::Name && best.as_ref().map(|b| b.0) != before;
         }
         if name_matched && let (Some(best), Some(name)) = (best.as_mut(), keys.names.first()) {
-            best.2.clone_from(&name.text);
+            best.2 = &name.text.text;
             if best.1 == MatchKind::Alias {
                 best.1 = MatchKind::Name;
             }
         }
-        if !self.ascii {
-            for m in &keys.materials {
-                if m.contains(q) {
-                    offer(&mut best, MATERIAL, MatchKind::Material, m);
-                }
-            }
+        if !self.ascii
+            && let Some(m) = keys.materials.first_containing(&self.finder)
+        {
+            offer(&mut best, MATERIAL, MatchKind::Material, m);
         }
         if best.is_none() {
             // Typos and characters in another order: fuzzy on names (and their pinyin).
-            let mut buf = Vec::new();
             for n in &keys.names {
-                let haystacks: &[&str] = if self.ascii { &[&n.full, &n.initials] } else { &[&n.text] };
+                let haystacks: &[&Haystack] = if self.ascii { &[&n.full, &n.initials] } else { &[&n.text] };
                 for haystack in haystacks {
-                    if let Some(s) = self.pattern.score(Utf32Str::new(haystack, &mut buf), matcher) {
+                    if let Some(s) = self.pattern.score(haystack.utf32(), matcher) {
                         // Fuzzy scores grow with the query; keep them below every exact kind.
                         let scaled = (s * 10).min(FUZZY_MAX - 1);
                         let min = if self.ascii { 16 * self.lower.len() as u32 } else { 16 };
@@ -283,7 +375,7 @@ impl Term {
                                 &mut best,
                                 scaled.saturating_sub(if n.kind == MatchKind::Alias { 100 } else { 0 }),
                                 n.kind,
-                                &n.text,
+                                &n.text.text,
                             );
                         }
                     }
@@ -295,9 +387,9 @@ impl Term {
 }
 
 /// Keeps the better of `best` and a new match.
-fn offer(best: &mut Option<(u32, MatchKind, String)>, score: u32, kind: MatchKind, field: &str) {
+fn offer<'k>(best: &mut Option<(u32, MatchKind, &'k str)>, score: u32, kind: MatchKind, field: &'k str) {
     if best.as_ref().is_none_or(|b| score > b.0) {
-        *best = Some((score, kind, field.to_string()));
+        *best = Some((score, kind, field));
     }
 }
 

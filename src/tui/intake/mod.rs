@@ -92,7 +92,7 @@ impl Intake {
             checklist: checklist::ChecklistStep::default(),
             applicant: applicant::ApplicantStep::default(),
             delivery: delivery::DeliveryStep::default(),
-            rating: rating::RatingStep::default(),
+            rating: rating::RatingStep,
             done: done::DoneStep::default(),
             finishing: false,
             keystrokes: 0,

@@ -1,142 +1,69 @@
-//! Intake step 6: the applicant's satisfaction rating (好差评, 5 = 非常满意 … 1 = 非常不满意). A low
-//! rating needs a reason, which the hall must follow up. Enter finishes intake and prints.
+//! Intake step 6: the invitation to rate (好差评). The clerk invites a rating but never makes or
+//! suggests one (docs: GB/T 39734 practice; issue 14): the applicant rates on their own — on the
+//! progress page HQ serves (src/hq/lookup_page.rs), from the QR code on the 受理通知书 or the one
+//! the window shows in the case's detail. This step only says so; Enter finishes intake and prints.
+//! (Older journals may hold a clerk-keyed `rated` event; it is still folded, never offered.)
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::Outcome;
-use crate::intake::case::{Case, CaseEvent, Field, RatingLevel};
+use crate::intake::case::{Case, CaseEvent};
 use crate::intake::rules::Decision;
-use crate::tui::input::TextInput;
 use crate::tui::keys::{Action, Context};
 
-/// State of the rating step.
+/// State of the invitation step (none: nothing is chosen here).
 #[derive(Debug, Default)]
-pub struct RatingStep {
-    /// The reason input, open after a low rating.
-    reason: Option<TextInput>,
-    message: Option<String>,
-}
+pub struct RatingStep;
 
 impl RatingStep {
-    /// Entering the step: the reason input opens again if a low rating still lacks one.
-    pub fn enter(&mut self, case: &Case) {
-        self.message = None;
-        self.reason = None;
-        if case.rating.is_some_and(RatingLevel::is_bad) {
-            self.reason = Some(TextInput::with_text(case.field(Field::RatingReason)));
-        }
-    }
+    /// Entering the step.
+    pub fn enter(&mut self, _case: &Case) {}
 
-    /// The keyboard context: digits choose, unless the reason is being typed.
+    /// The keyboard context.
     pub fn context(&self) -> Context {
-        if self.reason.is_some() { Context::Prompt } else { Context::Rating }
+        Context::Rating
     }
 
     /// Handles a key; `Outcome::Next` means: finish the intake.
     pub fn on_key(
         &mut self,
-        case: &Case,
+        _case: &Case,
         action: Option<Action>,
-        key: KeyEvent,
+        _key: KeyEvent,
     ) -> (Outcome, Vec<CaseEvent>) {
-        self.message = None;
-        if let Some(reason) = &mut self.reason {
-            return match action {
-                Some(Action::Back) => {
-                    self.reason = None;
-                    (Outcome::Stay, vec![])
-                }
-                Some(Action::Open) => {
-                    if reason.text().trim().is_empty() {
-                        self.message = Some("差评须填写原因，以便回访整改".into());
-                        (Outcome::Stay, vec![])
-                    } else {
-                        (Outcome::Next, vec![])
-                    }
-                }
-                _ => {
-                    let before = reason.text().to_string();
-                    if reason.handle_key(key) && reason.text() != before {
-                        let value = reason.text().to_string();
-                        (Outcome::Stay, vec![CaseEvent::FieldSet { field: Field::RatingReason, value }])
-                    } else {
-                        (Outcome::Stay, vec![])
-                    }
-                }
-            };
-        }
         match action {
             Some(Action::Back) => (Outcome::Back, vec![]),
-            Some(Action::Choose(n)) => match RatingLevel::from_stars(n) {
-                Some(level) => {
-                    if level.is_bad() {
-                        self.reason = Some(TextInput::with_text(case.field(Field::RatingReason)));
-                    }
-                    (Outcome::Stay, vec![CaseEvent::Rated { level }])
-                }
-                None => (Outcome::Stay, vec![]),
-            },
-            Some(Action::Open) => {
-                if case.rating.is_some_and(RatingLevel::is_bad)
-                    && case.field(Field::RatingReason).trim().is_empty()
-                {
-                    self.reason = Some(TextInput::default());
-                    self.message = Some("差评须填写原因，以便回访整改".into());
-                    return (Outcome::Stay, vec![]);
-                }
-                (Outcome::Next, vec![])
-            }
+            Some(Action::Open) => (Outcome::Next, vec![]),
             _ => (Outcome::Stay, vec![]),
         }
     }
 
-    /// Pasted text goes into the reason.
-    pub fn paste(&mut self, text: &str) -> Vec<CaseEvent> {
-        match &mut self.reason {
-            Some(reason) => {
-                reason.insert(text);
-                vec![CaseEvent::FieldSet { field: Field::RatingReason, value: reason.text().to_string() }]
-            }
-            None => vec![],
-        }
+    /// Nothing to paste into.
+    pub fn paste(&mut self, _text: &str) -> Vec<CaseEvent> {
+        vec![]
     }
 
-    /// Draws the scale, the chosen level, the reason and what Enter will do.
-    pub fn view(&self, case: &Case, decision: Option<&Decision>, frame: &mut Frame, area: Rect) {
-        let [scale, reason, summary] =
-            Layout::vertical([Constraint::Length(8), Constraint::Length(3), Constraint::Fill(1)]).areas(area);
-        let mut lines =
-            vec![Line::styled("请申请人评价本次服务（好差评）", Style::new().bold()), Line::from("")];
-        for level in RatingLevel::ALL {
-            let chosen = case.rating == Some(level);
-            let style = if chosen { Style::new().fg(Color::Yellow).bold() } else { Style::new() };
+    /// Draws the invitation and what Enter will do.
+    pub fn view(&self, _case: &Case, decision: Option<&Decision>, frame: &mut Frame, area: Rect) {
+        let mut lines = vec![
+            Line::styled("邀请申请人评价本次服务（好差评）", Style::new().bold()),
+            Line::from(""),
+            Line::from("评价由申请人本人进行，工作人员只作邀请，不代评、不暗示。"),
+            Line::from("受理后，申请人可扫描受理通知书上的二维码，凭案件编号和查询码查询进度并评价；"),
+            Line::from("也可扫描本窗口在案件详情中展示的评价二维码。办结后可再对办结环节评价。"),
+            Line::from(""),
+        ];
+        if let Some(decision) = decision {
             lines.push(Line::styled(
-                format!("{} {} {}", if chosen { "(*)" } else { "( )" }, level.stars(), level.label()),
-                style,
+                format!("按 Enter 办结：{}，分配案件编号并打印文书。", decision.label()),
+                Style::new().fg(Color::Yellow),
             ));
         }
-        frame.render_widget(Paragraph::new(lines), scale);
-        if let Some(input) = &self.reason {
-            let [label, field] =
-                Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(reason);
-            frame.render_widget(Span::styled("差评原因：", Style::new().fg(Color::Red)), label);
-            input.render(frame, field, Style::new().bg(Color::Indexed(236)), true);
-        } else if let Some(level) = case.rating.filter(|l| l.is_bad()) {
-            let text = format!("差评原因（{}）：{}", level.label(), case.field(Field::RatingReason));
-            frame.render_widget(Line::from(text), reason);
-        }
-        let mut lines = Vec::new();
-        if let Some(message) = &self.message {
-            lines.push(Line::styled(message.clone(), Style::new().fg(Color::Yellow)));
-        }
-        if let Some(decision) = decision {
-            lines.push(Line::from(format!("按 Enter 办结：{}，分配案件编号并打印文书。", decision.label())));
-        }
-        frame.render_widget(Paragraph::new(lines), summary);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 }
