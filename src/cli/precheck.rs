@@ -169,8 +169,14 @@ fn parse_state(item: &Item, spec: &str) -> anyhow::Result<(String, MaterialState
             let known: Vec<_> = item.materials.iter().map(|m| format!("{}（{}）", m.id, m.name)).collect();
             format!("--state {spec}：事项 {} 没有材料 {key}；可用：{}", item.code, or_none(&known))
         })?;
+    let state = state_of(spec, value)?;
+    Ok((material.id.clone(), state))
+}
+
+/// The state half of a `--state MATERIAL=STATE[:缺陷]` spec, shared by items and bundles.
+pub(super) fn state_of(spec: &str, value: &str) -> anyhow::Result<MaterialState> {
     let (state, text) = value.split_once(':').unwrap_or((value, ""));
-    let state = match state.trim() {
+    Ok(match state.trim() {
         "ok" => MaterialState::Ok,
         "missing" => MaterialState::Missing,
         "committed" => MaterialState::Committed,
@@ -178,8 +184,7 @@ fn parse_state(item: &Item, spec: &str) -> anyhow::Result<(String, MaterialState
             MaterialState::Defect { text: if text.is_empty() { "有缺陷".into() } else { text.into() } }
         }
         other => bail!("--state {spec}：状态 {other} 无效，应为 ok、defect、missing 或 committed"),
-    };
-    Ok((material.id.clone(), state))
+    })
 }
 
 pub(super) fn last_date(decision: &Decision) -> Option<NaiveDate> {

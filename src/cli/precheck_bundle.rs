@@ -115,16 +115,7 @@ fn parse_state(rows: &[UnionMaterial], spec: &str) -> anyhow::Result<(String, Ma
                 or_none(&known)
             )
         })?;
-    let (state, text) = value.split_once(':').unwrap_or((value, ""));
-    let state = match state.trim() {
-        "ok" => MaterialState::Ok,
-        "missing" => MaterialState::Missing,
-        "committed" => MaterialState::Committed,
-        "defect" => {
-            MaterialState::Defect { text: if text.is_empty() { "有缺陷".into() } else { text.into() } }
-        }
-        other => bail!("--state {spec}：状态 {other} 无效，应为 ok、defect、missing 或 committed"),
-    };
+    let state = super::precheck::state_of(spec, value)?;
     Ok((row.key.clone(), state))
 }
 

@@ -484,14 +484,9 @@ pub fn notices_for(case: &Case, item: &Item, center: &Center, calendar: &Calenda
                 numbered_table(
                     &["材料名称", "问题", "请携带", "依据"],
                     deficiencies.iter().map(|d| {
-                        let problem = match &d.state {
-                            MaterialState::Missing => "未提交".to_string(),
-                            MaterialState::Defect { text } => format!("{text}（请更正后重新提交）"),
-                            MaterialState::Ok | MaterialState::Committed => String::new(),
-                        };
                         vec![
                             d.name.clone(),
-                            problem,
+                            problem_text(&d.state),
                             to_bring_for(item, &d.material, &MaterialState::Missing, &d.required),
                             basis_cell(item, &d.material),
                         ]
@@ -841,6 +836,15 @@ pub fn what_to_bring(material: &Material) -> String {
         text.push_str(&format!("填写要求：{notes}。"));
     }
     text
+}
+
+/// The 问题 column of a 一次性告知书 row: what is wrong with the material.
+pub(crate) fn problem_text(state: &MaterialState) -> String {
+    match state {
+        MaterialState::Missing => "未提交".to_string(),
+        MaterialState::Defect { text } => format!("{text}（请更正后重新提交）"),
+        MaterialState::Ok | MaterialState::Committed => String::new(),
+    }
 }
 
 /// The 请携带 cell for a missing or defective material: the defect to correct, then what to bring.

@@ -7,7 +7,7 @@
 use super::{
     Block, Center, Notice, NoticeKind, addressee, date, header, notices_for, numbered_table, signatures,
 };
-use super::{basis_cell, explain_marks, to_bring_for};
+use super::{basis_cell, explain_marks, problem_text, to_bring_for};
 use crate::intake::case::Case;
 use crate::intake::rules::{Decision, Deficiency, MaterialState};
 use crate::kb::{Calendar, Item};
@@ -97,14 +97,9 @@ pub fn bundle_notices(cases: &[(&Case, &Item)], center: &Center, calendar: &Cale
             &["材料名称", "问题", "请携带", "涉及事项", "依据"],
             rows.iter().map(|r| {
                 let d = r.deficiency;
-                let problem = match &d.state {
-                    MaterialState::Missing => "未提交".to_string(),
-                    MaterialState::Defect { text } => format!("{text}（请更正后重新提交）"),
-                    MaterialState::Ok | MaterialState::Committed => String::new(),
-                };
                 vec![
                     d.name.clone(),
-                    problem,
+                    problem_text(&d.state),
                     to_bring_for(r.item, &d.material, &MaterialState::Missing, &d.required),
                     r.items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join("、"),
                     basis_cell(r.item, &d.material),
