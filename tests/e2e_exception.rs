@@ -17,24 +17,7 @@ fn a_supervisor_approves_the_credit_code_as_typed_and_an_edit_voids_it() {
     assert!(have_tmux(), "tmux is required: run tests/run.sh, which installs it");
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap().to_string();
-    for (clerk, role) in [(common::WANG, "clerk"), (common::ZHAO, "supervisor")] {
-        let out = common::yichuang_with_stdin(
-            &[
-                "--data-dir",
-                &data_dir,
-                "desk",
-                "clerk",
-                "set",
-                "--name",
-                clerk.name,
-                "--role",
-                role,
-                "--pin-stdin",
-            ],
-            &format!("{}\n", clerk.pin),
-        );
-        assert!(out.status.success(), "{}", common::stderr(&out));
-    }
+    clerks_at_desk(&data_dir);
     let args =
         ["--kb", KB, "--data-dir", &data_dir, "desk", "--center", "HRBDL", "--window", "05", "--as", "王芳"];
     let desk = Tmux::start(&args, 120, 40);
